@@ -1,0 +1,1 @@
+"""Usage: from CloudTrail events to what each principal really did."""
