@@ -1,0 +1,1 @@
+"""The policy engine: model, parse, validate, normalise, evaluate, compare, diff."""

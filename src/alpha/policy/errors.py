@@ -1,0 +1,31 @@
+"""Errors of the policy package."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alpha.errors import AlphaError
+
+
+class PolicyError(AlphaError):
+    """Base error of the policy package."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A structural problem at a place in a document, e.g. `Statement[2].Action[0]`."""
+
+    path: str
+    message: str
+
+
+class PolicyParseError(PolicyError):
+    """The document is not a policy IAM would accept; `problems` lists every place found."""
+
+    def __init__(self, source: str, problems: tuple[Problem, ...]) -> None:
+        self.source = source
+        self.problems = problems
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        where = f"{source}: {first.path}" if first.path else source
+        super().__init__(f"{where}: {first.message}{more}")
