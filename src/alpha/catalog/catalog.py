@@ -16,8 +16,6 @@ from typing import Any
 
 import orjson
 
-from alpha.errors import AlphaError
-
 from alpha.catalog.global_keys import global_condition_keys
 from alpha.catalog.model import (
     AccessLevel,
@@ -27,6 +25,7 @@ from alpha.catalog.model import (
     ConditionKey,
     ResourceType,
 )
+from alpha.errors import AlphaError
 
 
 class CatalogError(AlphaError):
@@ -149,7 +148,9 @@ def read_catalog(data_dir: Path) -> Catalog:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise CatalogError(f"cannot read the IAM catalog in {data_dir}: {exc}") from exc
     updated = datetime.strptime(metadata["updatedAt"], "%Y-%m-%dT%H:%M:%S.%fZ")
-    return Catalog(CatalogVersion(metadata["version"], updated), service_names, actions, resources, keys)
+    return Catalog(
+        CatalogVersion(metadata["version"], updated), service_names, actions, resources, keys
+    )
 
 
 def _read_json(path: Path) -> Any:
@@ -176,15 +177,16 @@ def _actions_of(data_dir: Path, service: str) -> Iterable[Action]:
 
 _LEVEL_RANK = (
     AccessLevel.PERMISSIONS_MANAGEMENT,
-    AccessLevel.WRITE,
     AccessLevel.TAGGING,
+    AccessLevel.WRITE,
     AccessLevel.READ,
     AccessLevel.LIST,
 )
 
 
 def _access_level(raw: str) -> AccessLevel:
-    """The strongest level named: the reference writes some as `Tagging, Write`."""
+    """The most specific level named: the reference writes every tagging and permissions
+    action as `Tagging, Write` or `Permissions management, Write`."""
     named = {AccessLevel(part.strip()) for part in raw.split(",")}
     return next(level for level in _LEVEL_RANK if level in named)
 

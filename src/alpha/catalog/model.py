@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-
 _ARN_VAR = re.compile(r"(.*?)\$\{([^}]*)\}", re.DOTALL)
 _FIELD_VARS = frozenset({"Partition", "Region", "Account"})
 
@@ -40,6 +39,8 @@ class ResourceType:
             out.append(re.escape(literal))
             if var in _FIELD_VARS:
                 out.append("[^:]*")
+            elif var == "BucketName":  # bucket names never hold `/`; objects are bucket/key
+                out.append("[^/]+")
             elif var:
                 out.append(".+")
         out.append("$")

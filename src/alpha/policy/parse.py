@@ -34,8 +34,17 @@ U = TypeVar("U")
 
 _TOP_KEYS = frozenset({"Version", "Id", "Statement"})
 _STATEMENT_KEYS = frozenset(
-    {"Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal",
-     "NotPrincipal", "Condition"}
+    {
+        "Sid",
+        "Effect",
+        "Action",
+        "NotAction",
+        "Resource",
+        "NotResource",
+        "Principal",
+        "NotPrincipal",
+        "Condition",
+    }
 )
 
 
@@ -118,8 +127,11 @@ def _parse_document(data: object, out: _Collector) -> Policy | None:
         out.add("Statement", f"must be an object or a list of objects, not {_kind(raw)}")
         return None
     statements = tuple(s for s in found if s is not None)
-    return Policy(statements, version if isinstance(version, str) else None,
-                  policy_id if isinstance(policy_id, str) else None)
+    return Policy(
+        statements,
+        version if isinstance(version, str) else None,
+        policy_id if isinstance(policy_id, str) else None,
+    )
 
 
 def _parse_statement(raw: object, path: str, out: _Collector) -> Statement | None:
@@ -133,15 +145,33 @@ def _parse_statement(raw: object, path: str, out: _Collector) -> Statement | Non
     if sid is not None and not isinstance(sid, str):
         out.add(f"{path}.Sid", f"must be a string, not {_kind(sid)}")
     effect = _parse_effect(raw, path, out)
-    action = _pick(raw, path, "Action", "NotAction", ActionList, NotActionList, out, True)
-    resource = _pick(raw, path, "Resource", "NotResource", ResourceList, NotResourceList, out,
-                     False)
+    action = _pick(
+        raw,
+        path,
+        "Action",
+        "NotAction",
+        make=ActionList,
+        make_negated=NotActionList,
+        out=out,
+        required=True,
+    )
+    resource = _pick(
+        raw,
+        path,
+        "Resource",
+        "NotResource",
+        make=ResourceList,
+        make_negated=NotResourceList,
+        out=out,
+        required=False,
+    )
     principal = _parse_principal_pair(raw, path, out)
     conditions = _parse_conditions(raw.get("Condition"), f"{path}.Condition", out)
     if len(out.problems) > before or effect is None or action is None:
         return None
-    return Statement(effect, action, resource, conditions, principal,
-                     sid if isinstance(sid, str) else None)
+    return Statement(
+        effect, action, resource, conditions, principal, sid if isinstance(sid, str) else None
+    )
 
 
 def _parse_effect(raw: dict[str, Any], path: str, out: _Collector) -> Effect | None:
@@ -160,6 +190,7 @@ def _pick(
     path: str,
     name: str,
     negated: str,
+    *,
     make: Callable[[tuple[str, ...]], T],
     make_negated: Callable[[tuple[str, ...]], U],
     out: _Collector,
@@ -264,6 +295,11 @@ def _condition_values(value: object, path: str, out: _Collector) -> tuple[str, .
 
 def _kind(value: object) -> str:
     return {
-        dict: "an object", list: "a list", str: "a string", bool: "a boolean",
-        int: "a number", float: "a number", type(None): "null",
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
     }.get(type(value), type(value).__name__)
