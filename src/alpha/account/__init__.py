@@ -1,0 +1,48 @@
+"""The IAM state of an account: roles, users, groups, managed policies, and what applies to whom."""
+
+from alpha.account.errors import AccountError, PrincipalNotFoundError
+from alpha.account.model import (
+    AccountSnapshot,
+    AppliedPolicy,
+    AttachedPolicy,
+    EffectivePolicies,
+    Group,
+    InlinePolicy,
+    LastUsed,
+    ManagedPolicy,
+    MissingGroup,
+    PolicyKind,
+    PolicyOrigin,
+    Principal,
+    Role,
+    Tag,
+    Unresolved,
+    UnresolvedPolicy,
+    User,
+    is_aws_managed_arn,
+)
+from alpha.account.ports import AccountState
+
+__all__ = [
+    "AccountError",
+    "AccountSnapshot",
+    "AccountState",
+    "AppliedPolicy",
+    "AttachedPolicy",
+    "EffectivePolicies",
+    "Group",
+    "InlinePolicy",
+    "LastUsed",
+    "ManagedPolicy",
+    "MissingGroup",
+    "PolicyKind",
+    "PolicyOrigin",
+    "Principal",
+    "PrincipalNotFoundError",
+    "Role",
+    "Tag",
+    "Unresolved",
+    "UnresolvedPolicy",
+    "User",
+    "is_aws_managed_arn",
+]

@@ -1,0 +1,140 @@
+"""`alpha account show`: what an account snapshot holds, and what applies to a principal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from alpha.account import AccountSnapshot, EffectivePolicies, Principal, Role
+from alpha.adapters.local.authorization_details import read_authorization_details
+from alpha.policy.serialize import to_document
+
+
+@click.group()
+def account() -> None:
+    """Inspect the IAM state of an account (`aws iam get-account-authorization-details`)."""
+
+
+@account.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--principal", "principal_arn", metavar="ARN", help="Show what applies to it.")
+@click.option("--format", "output", type=click.Choice(["table", "json"]), default="table")
+def show(file: Path, principal_arn: str | None, output: str) -> None:
+    """Summarise FILE, or the effective policies of one principal in it."""
+    snapshot = read_authorization_details(file)
+    if principal_arn is None:
+        if output == "json":
+            click.echo(json.dumps(_summary(snapshot), indent=2))
+        else:
+            _print_summary(snapshot)
+        return
+    effective = snapshot.effective_policies(principal_arn)
+    principal = snapshot.principal(principal_arn)
+    if output == "json":
+        click.echo(json.dumps(_effective(principal, effective), indent=2))
+    else:
+        _print_effective(principal, effective)
+
+
+def _kind(principal: Principal) -> str:
+    return "role" if isinstance(principal, Role) else "user"
+
+
+def _summary(snapshot: AccountSnapshot) -> dict[str, Any]:
+    return {
+        "account_id": snapshot.account_id,
+        "principals": [_principal_row(snapshot, p) for p in snapshot.principals],
+        "groups": [g.arn for g in snapshot.groups],
+        "policies": [
+            {
+                "arn": p.arn,
+                "default_version": p.default_version_id,
+                "aws_managed": p.is_aws_managed,
+                "attachment_count": p.attachment_count,
+                "attached_by": list(snapshot.principals_sharing(p.arn)),
+            }
+            for p in snapshot.policies
+        ],
+        "unresolved_policies": list(snapshot.unresolved_policy_arns),
+    }
+
+
+def _principal_row(snapshot: AccountSnapshot, principal: Principal) -> dict[str, Any]:
+    effective = snapshot.effective_policies(principal.arn)
+    return {
+        "arn": principal.arn,
+        "kind": _kind(principal),
+        "policies": len(effective.identity),
+        "boundary": effective.boundary_arn,
+        "unresolved": [u.describe() for u in effective.unresolved],
+    }
+
+
+def _effective(principal: Principal, effective: EffectivePolicies) -> dict[str, Any]:
+    return {
+        "principal": principal.arn,
+        "kind": _kind(principal),
+        "complete": effective.complete,
+        "policies": [
+            {
+                "kind": applied.origin.kind.value,
+                "name": applied.origin.name,
+                "arn": applied.origin.arn,
+                "group": applied.origin.group,
+                "document": to_document(applied.document),
+            }
+            for applied in effective.identity
+        ],
+        "boundary": None
+        if effective.boundary_arn is None
+        else {
+            "arn": effective.boundary_arn,
+            "document": None if effective.boundary is None else to_document(effective.boundary),
+        },
+        "unresolved": [u.describe() for u in effective.unresolved],
+    }
+
+
+def _print_summary(snapshot: AccountSnapshot) -> None:
+    console = Console()
+    table = Table(title=f"Account {snapshot.account_id or '(unknown)'}")
+    for column in ("Principal", "Kind", "Policies", "Boundary", "Unresolved"):
+        table.add_column(column, overflow="fold")
+    for principal in snapshot.principals:
+        row = _principal_row(snapshot, principal)
+        table.add_row(
+            _short(principal.arn),
+            row["kind"],
+            str(row["policies"]),
+            _short(row["boundary"] or ""),
+            "\n".join(row["unresolved"]),
+        )
+    console.print(table)
+    console.print(
+        f"{len(snapshot.roles)} roles, {len(snapshot.users)} users, {len(snapshot.groups)} "
+        f"groups, {len(snapshot.policies)} managed policies"
+    )
+
+
+def _short(arn: str) -> str:
+    """The part after the account id (`role/service-role/app`); the title names the account."""
+    return arn.split(":", 5)[-1]
+
+
+def _print_effective(principal: Principal, effective: EffectivePolicies) -> None:
+    console = Console()
+    table = Table(title=f"Policies of {principal.arn}")
+    for column in ("Origin", "Statements"):
+        table.add_column(column, overflow="fold")
+    for applied in effective.identity:
+        table.add_row(applied.origin.describe(), str(len(applied.document.statements)))
+    console.print(table)
+    if effective.boundary_arn is not None:
+        console.print(f"Permissions boundary: {effective.boundary_arn}")
+    for unresolved in effective.unresolved:
+        console.print(f"[yellow]unresolved:[/] {unresolved.describe()}")

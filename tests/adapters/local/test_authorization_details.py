@@ -1,0 +1,413 @@
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from alpha.account import (
+    AccountError,
+    AccountSnapshot,
+    AccountState,
+    LastUsed,
+    PolicyKind,
+    Role,
+    Tag,
+)
+from alpha.adapters.local.authorization_details import (
+    AuthorizationDetailsFile,
+    parse_authorization_details,
+    read_authorization_details,
+)
+from alpha.policy.model import ActionList, NotActionList, PrincipalMap
+
+DATA = Path(__file__).parents[2] / "data" / "accounts"
+GENERATED = DATA / "account-455383650158.json"
+EDGE = DATA / "edge-cases.json"
+PAGES = DATA / "edge-cases-pages.json"
+A = "111122223333"
+
+
+@pytest.fixture(scope="module")
+def edge() -> AccountSnapshot:
+    return read_authorization_details(EDGE)
+
+
+def test_generated_account_loads_every_role_and_policy() -> None:
+    raw = json.loads(GENERATED.read_text())
+    snapshot = read_authorization_details(GENERATED)
+    assert snapshot.account_id == "455383650158"
+    assert [r.arn for r in snapshot.roles] == [r["Arn"] for r in raw["RoleDetailList"]]
+    assert [p.arn for p in snapshot.policies] == [p["Arn"] for p in raw["Policies"]]
+    for role in snapshot.roles:
+        effective = snapshot.effective_policies(role.arn)
+        assert effective.complete
+        assert len(effective.identity) == len(role.inline_policies) + len(role.attached_policies)
+
+
+def test_generated_account_shares_the_power_user_policy() -> None:
+    snapshot = read_authorization_details(GENERATED)
+    power_user = "arn:aws:iam::455383650158:policy/platform-power-user"
+    holders = snapshot.principals_sharing(power_user)
+    assert len(holders) == 2
+    for holder in holders:
+        assert not snapshot.can_edit_in_place(power_user, holder)
+    policy = snapshot.managed_policy(power_user)
+    assert policy is not None
+    assert policy.default_version_id == "v3"
+    assert isinstance(policy.document.statements[0].action, NotActionList)
+    admin = snapshot.managed_policy("arn:aws:iam::aws:policy/AdministratorAccess")
+    assert admin is not None
+    assert admin.is_aws_managed
+    assert snapshot.principals_sharing(admin.arn) == ()
+
+
+def test_url_encoded_documents_are_decoded(edge: AccountSnapshot) -> None:
+    role = edge.principal(f"arn:aws:iam::{A}:role/service-role/app-role")
+    assert isinstance(role, Role)
+    inline = role.inline_policy("app-inline")
+    assert inline is not None
+    statement = inline.document.statements[0]
+    assert statement.action == ActionList(("dynamodb:GetItem", "dynamodb:PutItem"))
+    assert [(c.operator, c.key, c.values) for c in statement.conditions] == [
+        ("StringEquals", "aws:RequestedRegion", ("eu-west-1",))
+    ]
+    assert role.trust_policy is not None
+    assert role.trust_policy.statements[0].principal == PrincipalMap(
+        (("Service", ("ec2.amazonaws.com",)),)
+    )
+
+
+def test_role_details_are_kept(edge: AccountSnapshot) -> None:
+    role = edge.principal(f"arn:aws:iam::{A}:role/service-role/app-role")
+    assert isinstance(role, Role)
+    assert role.path == "/service-role/"
+    assert role.create_date == datetime(2024, 1, 15, 10, tzinfo=UTC)
+    assert role.last_used == LastUsed(datetime(2024, 3, 1, 12, 34, 56, tzinfo=UTC), "eu-west-1")
+    assert role.tags == (Tag("team", "orders"), Tag("env", "prod"))
+    assert role.instance_profile_arns == (f"arn:aws:iam::{A}:instance-profile/app-profile",)
+    assert role.boundary_arn == f"arn:aws:iam::{A}:policy/dev-boundary"
+
+
+def test_the_default_version_is_the_one_used(edge: AccountSnapshot) -> None:
+    policy = edge.managed_policy(f"arn:aws:iam::{A}:policy/dev-tools")
+    assert policy is not None
+    assert policy.default_version_id == "v2"
+    assert policy.version_ids == ("v1", "v2", "v3")
+    assert policy.document.statements[0].action == ActionList(
+        ("codebuild:StartBuild", "codebuild:BatchGetBuilds")
+    )
+
+
+def test_users_get_their_groups_policies_and_boundary(edge: AccountSnapshot) -> None:
+    effective = edge.effective_policies(f"arn:aws:iam::{A}:user/alice")
+    assert [(a.origin.kind, a.origin.name, a.origin.group) for a in effective.identity] == [
+        (PolicyKind.INLINE, "alice-inline", None),
+        (PolicyKind.GROUP_INLINE, "dev-inline", "developers"),
+        (PolicyKind.GROUP_MANAGED, "dev-tools", "developers"),
+        (PolicyKind.GROUP_MANAGED, "SecurityAudit", "auditors"),
+    ]
+    assert effective.boundary is not None
+    assert effective.complete
+
+
+def test_missing_aws_managed_policy_and_group_are_unresolved(edge: AccountSnapshot) -> None:
+    app = edge.effective_policies(f"arn:aws:iam::{A}:role/service-role/app-role")
+    assert [u.describe() for u in app.unresolved] == [
+        "managed policy arn:aws:iam::aws:policy/ReadOnlyAccess is not in the snapshot"
+    ]
+    bob = edge.effective_policies(f"arn:aws:iam::{A}:user/bob")
+    assert [u.describe() for u in bob.unresolved] == ["group 'ghost-group' is not in the snapshot"]
+
+
+def test_shared_managed_policy_is_not_editable_in_place(edge: AccountSnapshot) -> None:
+    shared = f"arn:aws:iam::{A}:policy/shared-s3-read"
+    assert edge.principals_sharing(shared) == (
+        f"arn:aws:iam::{A}:role/batch-role",
+        f"arn:aws:iam::{A}:role/service-role/app-role",
+    )
+    assert not edge.can_edit_in_place(shared, f"arn:aws:iam::{A}:role/batch-role")
+    solo = f"arn:aws:iam::{A}:policy/solo-policy"
+    assert edge.can_edit_in_place(solo, f"arn:aws:iam::{A}:role/solo-role")
+
+
+def test_a_list_of_raw_api_pages_equals_the_cli_output(edge: AccountSnapshot) -> None:
+    assert read_authorization_details(PAGES) == edge
+
+
+def test_a_plain_json_string_document_keeps_its_percent_signs() -> None:
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/100%25-done"}
+        ],
+    }
+    data = {"RoleDetailList": [_role(RolePolicyList=[_inline(json.dumps(doc))])]}
+    snapshot = parse_authorization_details(data, "account.json")
+    resource = snapshot.roles[0].inline_policies[0].document.statements[0].resource
+    assert resource is not None
+    assert resource.patterns == ("arn:aws:s3:::b/100%25-done",)
+
+
+def test_file_state_implements_the_port_and_reads_once(tmp_path: Path) -> None:
+    path = tmp_path / "account.json"
+    path.write_text(EDGE.read_text())
+    state: AccountState = AuthorizationDetailsFile(path)
+    first = state.snapshot()
+    path.write_text("not json")
+    assert state.snapshot() is first
+    assert state.name == str(path)
+    assert state.principal(f"arn:aws:iam::{A}:role/solo-role").name == "solo-role"
+    assert state.effective_policies(f"arn:aws:iam::{A}:role/solo-role").complete
+
+
+def test_file_errors_name_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "account.json"
+    path.write_text('{"RoleDetailList": [\n  {"Arn": }]}')
+    with pytest.raises(AccountError) as caught:
+        read_authorization_details(path)
+    assert str(caught.value) == f"{path}: line 2 column 11: not JSON: Expecting value"
+    with pytest.raises(AccountError, match=r"missing\.json: cannot read"):
+        read_authorization_details(tmp_path / "missing.json")
+
+
+# --- bad input: every message names the file and the JSON path ----------------------------------
+
+
+def _role(name: str = "r", account: str = A, **fields: Any) -> dict[str, Any]:
+    role: dict[str, Any] = {
+        "RoleName": name,
+        "Arn": f"arn:aws:iam::{account}:role/{name}",
+        "AssumeRolePolicyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        },
+    }
+    role.update(fields)
+    return role
+
+
+def _doc(effect: str = "Allow") -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": effect, "Action": "s3:GetObject", "Resource": "*"}],
+    }
+
+
+def _inline(document: object, name: str = "p") -> dict[str, Any]:
+    return {"PolicyName": name, "PolicyDocument": document}
+
+
+def _policy(**fields: Any) -> dict[str, Any]:
+    policy: dict[str, Any] = {
+        "PolicyName": "m",
+        "Arn": f"arn:aws:iam::{A}:policy/m",
+        "DefaultVersionId": "v1",
+        "AttachmentCount": 1,
+        "PolicyVersionList": [{"VersionId": "v1", "IsDefaultVersion": True, "Document": _doc()}],
+    }
+    policy.update(fields)
+    return policy
+
+
+def _four_good_roles_then(bad: dict[str, Any]) -> dict[str, Any]:
+    return {"RoleDetailList": [_role(f"r{i}") for i in range(3)] + [bad]}
+
+
+PERMIT = "Statement[0].Effect: must be 'Allow' or 'Deny', not 'Permit'"
+
+BAD_INPUT = [
+    pytest.param(
+        [],
+        "account.json: an empty list: expected the output of get-account-authorization-details",
+        id="empty-list",
+    ),
+    pytest.param([1], "account.json: [0]: must be an object, not a number", id="page-not-object"),
+    pytest.param(
+        {"Records": []},
+        "account.json: not the output of `aws iam get-account-authorization-details`: "
+        "none of UserDetailList, GroupDetailList, RoleDetailList, Policies",
+        id="cloudtrail-instead",
+    ),
+    pytest.param(
+        {"RoleDetailList": {}},
+        "account.json: RoleDetailList: must be a list, not an object",
+        id="list-is-object",
+    ),
+    pytest.param(
+        {"RoleDetailList": ["r"]},
+        "account.json: RoleDetailList[0]: must be an object, not a string",
+        id="role-not-object",
+    ),
+    pytest.param(
+        {"RoleDetailList": [{"Arn": f"arn:aws:iam::{A}:role/r"}]},
+        "account.json: RoleDetailList[0].RoleName: missing",
+        id="role-name-missing",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role(RoleName=7)]},
+        "account.json: RoleDetailList[0].RoleName: must be a string, not a number",
+        id="role-name-number",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role(Arn=f"arn:aws:iam::{A}:user/r")]},
+        f"account.json: RoleDetailList[0].Arn: 'arn:aws:iam::{A}:user/r' is not an IAM role ARN",
+        id="role-arn-of-user",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role(Arn="arn:aws:iam::aws:role/r")]},
+        "account.json: RoleDetailList[0].Arn: 'arn:aws:iam::aws:role/r' is not an IAM role ARN",
+        id="role-arn-aws",
+    ),
+    pytest.param(
+        _four_good_roles_then(_role("bad", RolePolicyList=[_inline(_doc("Permit"))])),
+        f"account.json: RoleDetailList[3].RolePolicyList[0].PolicyDocument: {PERMIT}",
+        id="inline-effect",
+    ),
+    pytest.param(
+        _four_good_roles_then(
+            _role("bad", RolePolicyList=[_inline(quote(json.dumps(_doc("Permit")), safe=""))])
+        ),
+        f"account.json: RoleDetailList[3].RolePolicyList[0].PolicyDocument: {PERMIT}",
+        id="url-encoded-inline-effect",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role(RolePolicyList=[_inline("%7Bnope")])]},
+        "account.json: RoleDetailList[0].RolePolicyList[0].PolicyDocument: a string that is "
+        "neither JSON nor URL-encoded JSON",
+        id="document-not-json",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role(RolePolicyList=[{"PolicyName": "p"}])]},
+        "account.json: RoleDetailList[0].RolePolicyList[0].PolicyDocument: missing",
+        id="document-missing",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role(RolePolicyList=[_inline(_doc()), _inline(_doc())])]},
+        "account.json: RoleDetailList[0].RolePolicyList[1].PolicyName: inline policy 'p' "
+        "appears twice",
+        id="inline-twice",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role(AssumeRolePolicyDocument={"Statement": "x"})]},
+        "account.json: RoleDetailList[0].AssumeRolePolicyDocument: Statement: must be an object "
+        "or a list of objects, not a string",
+        id="trust-empty",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role(AttachedManagedPolicies=[{"PolicyName": "m"}])]},
+        "account.json: RoleDetailList[0].AttachedManagedPolicies[0].PolicyArn: missing",
+        id="attached-arn-missing",
+    ),
+    pytest.param(
+        {
+            "RoleDetailList": [
+                _role(
+                    PermissionsBoundary={
+                        "PermissionsBoundaryType": "Policy",
+                        "PermissionsBoundaryArn": "nope",
+                    }
+                )
+            ]
+        },
+        "account.json: RoleDetailList[0].PermissionsBoundary.PermissionsBoundaryArn: 'nope' is "
+        "not an IAM policy ARN",
+        id="boundary-arn",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role(CreateDate="yesterday")]},
+        "account.json: RoleDetailList[0].CreateDate: 'yesterday' is not an ISO 8601 date",
+        id="bad-date",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role(Tags=[{"Key": "k"}])]},
+        "account.json: RoleDetailList[0].Tags[0].Value: missing",
+        id="tag-value",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role("a"), _role("b", account="444455556666")]},
+        "account.json: RoleDetailList[1].Arn: account 444455556666 differs from 111122223333 "
+        "(RoleDetailList[0].Arn); one file, one account",
+        id="two-accounts",
+    ),
+    pytest.param(
+        {"RoleDetailList": [_role("a"), _role("a")]},
+        f"account.json: RoleDetailList[1].Arn: arn:aws:iam::{A}:role/a appears twice "
+        "(first at RoleDetailList[0])",
+        id="duplicate-role",
+    ),
+    pytest.param(
+        {
+            "UserDetailList": [
+                {"UserName": "u", "Arn": f"arn:aws:iam::{A}:user/u", "GroupList": ["g", 2]}
+            ]
+        },
+        "account.json: UserDetailList[0].GroupList[1]: must be a string, not a number",
+        id="group-name-number",
+    ),
+    pytest.param(
+        {
+            "GroupDetailList": [
+                {
+                    "GroupName": "g",
+                    "Arn": f"arn:aws:iam::{A}:group/g",
+                    "GroupPolicyList": [_inline(_doc("Permit"))],
+                }
+            ]
+        },
+        f"account.json: GroupDetailList[0].GroupPolicyList[0].PolicyDocument: {PERMIT}",
+        id="group-inline-effect",
+    ),
+    pytest.param(
+        {"Policies": [_policy(DefaultVersionId="v2")]},
+        "account.json: Policies[0].PolicyVersionList: no version 'v2' (DefaultVersionId): "
+        "the policy's document is unknown",
+        id="default-version-missing",
+    ),
+    pytest.param(
+        {
+            "Policies": [
+                _policy(
+                    PolicyVersionList=[
+                        {"VersionId": "v1", "IsDefaultVersion": True, "Document": _doc("Permit")}
+                    ]
+                )
+            ]
+        },
+        f"account.json: Policies[0].PolicyVersionList[0].Document: {PERMIT}",
+        id="managed-document-effect",
+    ),
+    pytest.param(
+        {"Policies": [_policy(AttachmentCount="two")]},
+        "account.json: Policies[0].AttachmentCount: must be a whole number, not 'two'",
+        id="attachment-count",
+    ),
+    pytest.param(
+        {"RoleDetailList": [], "IsTruncated": True, "Marker": "m"},
+        "account.json: IsTruncated: true: this is one page of several; save every page "
+        "(the AWS CLI merges them)",
+        id="truncated",
+    ),
+    pytest.param(
+        [{"RoleDetailList": [_role("a")]}, {"RoleDetailList": [{"Arn": "x"}]}],
+        "account.json: [1].RoleDetailList[0].Arn: 'x' is not an IAM role ARN",
+        id="second-page",
+    ),
+]
+
+
+@pytest.mark.parametrize(("data", "message"), BAD_INPUT)
+def test_bad_input_names_file_and_path(data: object, message: str) -> None:
+    with pytest.raises(AccountError) as caught:
+        parse_authorization_details(copy.deepcopy(data), "account.json")
+    assert str(caught.value) == message

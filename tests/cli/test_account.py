@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from alpha.cli.main import main
+
+DATA = Path(__file__).parents[1] / "data" / "accounts"
+EDGE = str(DATA / "edge-cases.json")
+A = "111122223333"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    try:
+        main([*args])
+        code = 0
+    except SystemExit as exited:
+        code = int(exited.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_show_json_lists_principals_and_gaps(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "account", "show", EDGE, "--format", "json")
+    summary = json.loads(out)
+    assert code == 0
+    assert summary["account_id"] == A
+    assert len(summary["principals"]) == 6
+    assert summary["unresolved_policies"] == [
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        f"arn:aws:iam::{A}:policy/missing-boundary",
+    ]
+
+
+def test_show_principal_json_labels_every_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "account",
+        "show",
+        EDGE,
+        "--principal",
+        f"arn:aws:iam::{A}:user/alice",
+        "--format",
+        "json",
+    )
+    shown = json.loads(out)
+    assert code == 0
+    assert [(p["kind"], p["name"]) for p in shown["policies"]] == [
+        ("inline", "alice-inline"),
+        ("group-inline", "dev-inline"),
+        ("group-managed", "dev-tools"),
+        ("group-managed", "SecurityAudit"),
+    ]
+    assert shown["boundary"]["arn"] == f"arn:aws:iam::{A}:policy/dev-boundary"
+    assert shown["complete"] is True
+
+
+def test_show_table_names_unresolved(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "account", "show", EDGE, "--principal", f"arn:aws:iam::{A}:user/bob")
+    assert code == 0
+    assert "group 'ghost-group' is not in the snapshot" in out
+
+
+def test_unknown_principal_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys, "account", "show", EDGE, "--principal", f"arn:aws:iam::{A}:role/nobody"
+    )
+    assert code == 2
+    assert out == ""
+    assert err == f"alpha: error: {EDGE}: no role or user arn:aws:iam::{A}:role/nobody\n"
