@@ -1,8 +1,194 @@
-"""The resource ARNs an action was used on, from an event's resources[] or requestParameters."""
+"""The resources an action was used on: ARNs from the event's resources[] first, else built from
+requestParameters with the catalog's ARN formats, else `*` (unknown, recorded as such).
+
+Partition comes from the region (`cn-*` -> aws-cn, `us-gov-*` -> aws-us-gov, else aws); regions
+are never checked against a list (anonymised logs carry made-up ones). The account is the
+event's recipientAccountId, else the caller's.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from alpha.catalog import Catalog
 from alpha.usage.events import CloudTrailEvent
+from alpha.usage.request_arns import BUILDERS
 
 UNKNOWN_RESOURCE = "*"
+_UNKNOWN = (UNKNOWN_RESOURCE,)
+_TEMPLATE_PART = re.compile(r"\$\{([^}]*)\}")
+
+
+def partition_of(region: str | None) -> str:
+    if region:
+        if region.startswith("cn-"):
+            return "aws-cn"
+        if region.startswith("us-gov-"):
+            return "aws-us-gov"
+    return "aws"
+
+
+@dataclass(frozen=True, slots=True)
+class _ActionTypes:
+    """What the resolver needs about one action, computed once."""
+
+    service: str
+    names: frozenset[str]  # the action's resource types, lower case
+    # every resource type of the service (lower case) -> whether the action takes it
+    takes: Mapping[str, bool]
+    patterns: tuple[re.Pattern[str], ...]
+
+
+_NO_TYPES = _ActionTypes("", frozenset(), {}, ())
+
+
+class _Template:
+    """An ARN format split into literals and variable names, filled without regex."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, arn_format: str) -> None:
+        pieces = _TEMPLATE_PART.split(arn_format)
+        # even indexes are literals, odd ones variable names
+        self.parts = tuple((i % 2 == 1, piece) for i, piece in enumerate(pieces))
+
+    def fill(self, values: Mapping[str, str]) -> str | None:
+        out = []
+        for is_var, piece in self.parts:
+            if is_var:
+                value = values.get(piece)
+                if value is None:
+                    return None
+                out.append(value)
+            else:
+                out.append(piece)
+        return "".join(out)
+
+
+class _Context:
+    """One event's request, as the builders see it (implements request_arns.RequestContext)."""
+
+    __slots__ = ("_resolver", "caller_user", "defaults", "params", "role")
+
+    def __init__(self, resolver: ResourceResolver, event: CloudTrailEvent, role: str) -> None:
+        self._resolver = resolver
+        self.params: Mapping[str, Any] = event.requestParameters or {}
+        self.role = role
+        identity = event.userIdentity
+        is_user = identity is not None and identity.type == "IAMUser"
+        self.caller_user = identity.arn if is_user and identity is not None else None
+        account = event.recipientAccountId or (identity.accountId if identity else None) or ""
+        region = event.awsRegion or ""
+        self.defaults = {"Partition": partition_of(region), "Region": region, "Account": account}
+
+    def arn(self, service: str, resource_type: str, **names: str) -> str | None:
+        template = self._resolver.template(service, resource_type)
+        if template is None:
+            return None
+        return template.fill(self.defaults | names)
+
+
+class ResourceResolver:
+    """Finds the resource ARNs of (action, event). Per-action data is cached."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._types: dict[str, _ActionTypes] = {}
+        self._templates: dict[tuple[str, str], _Template | None] = {}
+        self._kinds: dict[str | None, str] = {}  # resources[].type -> its lower-case last part
+
+    def resources(self, action: str, event: CloudTrailEvent, role: str = "") -> tuple[str, ...]:
+        """The ARNs `action` was used on in `event` (`("*",)` when unknown). `role` names the
+        side of a multi-resource call ("source", "destination", "table:NAME", ...)."""
+        types = self._types.get(action)
+        if types is None:
+            types = self._types[action] = self._action_types(action)
+        if not types.names:
+            return _UNKNOWN  # the action takes no resource: `*` is the only possible one
+        if role.startswith(("table:", "index:")):
+            return self._dynamodb_role(role, event) or _UNKNOWN
+        if not role and event.resources:
+            found = self._from_event_resources(types, event)
+            if found:
+                return found
+        params = event.requestParameters or {}
+        builder = BUILDERS.get(types.service)
+        # IAM calls without parameters (GetUser, ListAccessKeys) act on the calling user
+        if builder is not None and (params or types.service == "iam"):
+            context = _Context(self, event, role)
+            built = dict.fromkeys(
+                arn for kind, arn in builder(context) if kind.lower() in types.names
+            )
+            if built:
+                return tuple(built)
+        return self._arns_in_request(types, params) or _UNKNOWN
+
+    def template(self, service: str, resource_type: str) -> _Template | None:
+        key = (service, resource_type)
+        if key not in self._templates:
+            found = self.catalog.resource_type(service, resource_type)
+            self._templates[key] = _Template(found.arn_format) if found else None
+        return self._templates[key]
+
+    def _from_event_resources(self, types: _ActionTypes, event: CloudTrailEvent) -> tuple[str, ...]:
+        """resources[] lists every resource of the call (a GetObject names the bucket and the
+        object); keep those of a type the action takes. CloudTrail's `AWS::S3::Object` type
+        names the IAM type when the service has one of that name; else the ARN format decides."""
+        found: list[str] = []
+        kinds = self._kinds
+        for resource in event.resources or ():
+            arn = resource.ARN
+            if not arn:
+                continue
+            kind = kinds.get(resource.type)
+            if kind is None:
+                kind = kinds[resource.type] = _kind_of(resource.type)
+            takes = types.takes.get(kind)
+            if takes is None:
+                takes = any(pattern.match(arn) for pattern in types.patterns)
+            if takes and arn not in found:
+                found.append(arn)
+        return tuple(found)
+
+    @staticmethod
+    def _arns_in_request(types: _ActionTypes, params: Mapping[str, Any]) -> tuple[str, ...]:
+        """Any service: a top-level request value that is an ARN of a type the action takes
+        (`projectArn`, `resourceArn`, ...)."""
+        found: dict[str, None] = {}
+        for value in params.values():
+            is_arn = isinstance(value, str) and value.startswith("arn:")
+            if is_arn and any(pattern.match(value) for pattern in types.patterns):
+                found[value] = None
+        return tuple(found)
+
+    def _dynamodb_role(self, role: str, event: CloudTrailEvent) -> tuple[str, ...]:
+        kind, _, name = role.partition(":")
+        context = _Context(self, event, "")
+        if kind == "index":
+            table, _, index = name.partition("/")
+            arn = context.arn("dynamodb", "index", TableName=table, IndexName=index)
+        else:
+            arn = context.arn("dynamodb", "table", TableName=name)
+        return (arn,) if arn else ()
+
+    def _action_types(self, key: str) -> _ActionTypes:
+        action = self.catalog.action(key)
+        if action is None:
+            return _NO_TYPES
+        resource_types = self.catalog.resource_types_of(action)
+        names = frozenset(r.name.lower() for r in resource_types)
+        service_types = self.catalog.resource_types(action.service)
+        return _ActionTypes(
+            service=action.service,
+            names=names,
+            takes={r.name.lower(): r.name.lower() in names for r in service_types},
+            patterns=tuple(r.arn_pattern() for r in resource_types),
+        )
+
+
+def _kind_of(cloudtrail_type: str | None) -> str:
+    """`AWS::S3::Object` -> `object`."""
+    return cloudtrail_type.rpartition("::")[2].lower() if cloudtrail_type else ""

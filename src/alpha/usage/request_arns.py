@@ -1,0 +1,409 @@
+"""Resource ARNs read from an event's requestParameters, per IAM service.
+
+Each builder yields `(resource type, ARN)` candidates for everything it recognises in the
+request; the resolver keeps those whose type the action takes. Names are turned into ARNs with
+the catalog's own ARN formats (`RequestContext.arn`); ARNs the request already holds are used
+as they are. Values of unexpected types are ignored: requestParameters is untrusted input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+Candidates = Iterator[tuple[str, str]]
+
+
+class RequestContext(Protocol):
+    """What a builder sees: the request, and the catalog's ARN formats filled in for the
+    event's partition, region and account."""
+
+    params: Mapping[str, Any]
+    role: str
+    caller_user: str | None  # the calling IAM user's ARN, for IAM calls that default to it
+
+    def arn(self, service: str, resource_type: str, **names: str) -> str | None: ...
+
+
+def _text(params: Mapping[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = params.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _items(params: Mapping[str, Any], set_key: str, item_key: str) -> list[str]:
+    """Values of EC2's `{"instancesSet": {"items": [{"instanceId": ...}]}}` shapes."""
+    container = params.get(set_key)
+    items = container.get("items") if isinstance(container, dict) else None
+    found = []
+    for item in items if isinstance(items, list) else ():
+        value = item.get(item_key) if isinstance(item, dict) else None
+        if isinstance(value, str) and value:
+            found.append(value)
+    return found
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str) and v]
+    return []
+
+
+def _emit(resource_type: str, arn: str | None) -> Candidates:
+    if arn:
+        yield resource_type, arn
+
+
+# S3 ---------------------------------------------------------------------------------------------
+
+
+def _s3(ctx: RequestContext) -> Candidates:
+    params = ctx.params
+    if ctx.role == "source":
+        yield from _s3_copy_source(ctx)
+        return
+    bucket = _text(params, "bucketName", "Bucket", "bucket")
+    if bucket is None:
+        return
+    yield from _emit("bucket", ctx.arn("s3", "bucket", BucketName=bucket))
+    key = _text(params, "key", "Key")
+    if key is not None:
+        yield from _emit("object", ctx.arn("s3", "object", BucketName=bucket, ObjectName=key))
+    deleted = params.get("delete")
+    objects = deleted.get("Object") if isinstance(deleted, dict) else None
+    for item in objects if isinstance(objects, list) else ():
+        name = item.get("Key") if isinstance(item, dict) else None
+        if isinstance(name, str) and name:
+            yield from _emit("object", ctx.arn("s3", "object", BucketName=bucket, ObjectName=name))
+
+
+def _s3_copy_source(ctx: RequestContext) -> Candidates:
+    """`x-amz-copy-source: /bucket/key?versionId=...` (URL-encoded, leading slash optional)."""
+    source = _text(ctx.params, "x-amz-copy-source", "copySource", "CopySource")
+    if source is None:
+        return
+    path = unquote(source.split("?", 1)[0]).lstrip("/")
+    bucket, _, key = path.partition("/")
+    if bucket and key:
+        yield from _emit("object", ctx.arn("s3", "object", BucketName=bucket, ObjectName=key))
+
+
+# Databases and queues ---------------------------------------------------------------------------
+
+
+def _dynamodb(ctx: RequestContext) -> Candidates:
+    params = ctx.params
+    table = _text(params, "tableName", "TableName")
+    if table is not None:
+        if table.startswith("arn:"):
+            yield "table", table
+        else:
+            index = _text(params, "indexName", "IndexName")
+            if index is not None:
+                yield from _emit(
+                    "index", ctx.arn("dynamodb", "index", TableName=table, IndexName=index)
+                )
+            else:
+                yield from _emit("table", ctx.arn("dynamodb", "table", TableName=table))
+    yield from _emit("stream", _text(params, "streamArn", "StreamArn"))
+    # BatchGetItem / BatchWriteItem: `requestItems` keyed by table, or a list with tableName.
+    items = params.get("requestItems")
+    names = list(items) if isinstance(items, dict) else []
+    for item in items if isinstance(items, list) else ():
+        name = item.get("tableName") or item.get("TableName") if isinstance(item, dict) else None
+        if isinstance(name, str):
+            names.append(name)
+    for name in names:
+        yield from _emit("table", ctx.arn("dynamodb", "table", TableName=name))
+
+
+def _sqs(ctx: RequestContext) -> Candidates:
+    url = _text(ctx.params, "queueUrl", "QueueUrl")
+    if url is not None:
+        # https://sqs.REGION.amazonaws.com/ACCOUNT/NAME (or queue.amazonaws.com/ACCOUNT/NAME)
+        parts = url.split("://", 1)[-1].split("/")
+        if len(parts) >= 3 and parts[1] and parts[2]:
+            yield from _emit("queue", ctx.arn("sqs", "queue", Account=parts[1], QueueName=parts[2]))
+        return
+    name = _text(ctx.params, "queueName", "QueueName")
+    if name is not None:
+        yield from _emit("queue", ctx.arn("sqs", "queue", QueueName=name))
+
+
+def _sns(ctx: RequestContext) -> Candidates:
+    arn = _text(ctx.params, "topicArn", "TopicArn", "resourceArn")
+    if arn is not None and arn.startswith("arn:"):
+        yield "topic", arn
+        return
+    name = _text(ctx.params, "name", "Name")
+    if name is not None:
+        yield from _emit("topic", ctx.arn("sns", "topic", TopicName=name))
+
+
+def _kinesis(ctx: RequestContext) -> Candidates:
+    arn = _text(ctx.params, "streamARN", "StreamARN", "streamArn")
+    if arn is not None:
+        yield "stream", arn
+        return
+    name = _text(ctx.params, "streamName", "StreamName")
+    if name is not None:
+        yield from _emit("stream", ctx.arn("kinesis", "stream", StreamName=name))
+
+
+# Compute ----------------------------------------------------------------------------------------
+
+
+def _lambda(ctx: RequestContext) -> Candidates:
+    """`functionName` may be a name, `name:qualifier`, `ACCOUNT:function:name` or an ARN; a
+    qualified call is authorised against the qualified ARN, so that is what is recorded."""
+    name = _text(ctx.params, "functionName", "FunctionName")
+    if name is None:
+        return
+    qualifier = _text(ctx.params, "qualifier", "Qualifier")
+    if name.startswith("arn:"):
+        arn = name
+    elif ":function:" in name:
+        account, _, rest = name.partition(":function:")
+        arn = ctx.arn("lambda", "function", Account=account, FunctionName=rest) or ""
+    else:
+        arn = ctx.arn("lambda", "function", FunctionName=name) or ""
+    if arn and qualifier and arn.count(":") == 6:
+        arn = f"{arn}:{qualifier}"
+    yield from _emit("function", arn)
+
+
+def _states(ctx: RequestContext) -> Candidates:
+    yield from _emit("statemachine", _text(ctx.params, "stateMachineArn"))
+    yield from _emit("execution", _text(ctx.params, "executionArn"))
+    if "stateMachineArn" not in ctx.params:
+        name = _text(ctx.params, "name")
+        if name is not None and "definition" in ctx.params:  # CreateStateMachine
+            yield from _emit(
+                "statemachine", ctx.arn("states", "statemachine", StateMachineName=name)
+            )
+
+
+_EC2_IDS = {
+    "vpcId": ("vpc", "VpcId"),
+    "subnetId": ("subnet", "SubnetId"),
+    "routeTableId": ("route-table", "RouteTableId"),
+    "imageId": ("image", "ImageId"),
+    "snapshotId": ("snapshot", "SnapshotId"),
+    "groupId": ("security-group", "SecurityGroupId"),
+    "internetGatewayId": ("internet-gateway", "InternetGatewayId"),
+    "networkInterfaceId": ("network-interface", "NetworkInterfaceId"),
+    "networkAclId": ("network-acl", "NaclId"),
+    "allocationId": ("elastic-ip", "AllocationId"),
+}
+
+
+def _ec2(ctx: RequestContext) -> Candidates:
+    params = ctx.params
+    instances = _items(params, "instancesSet", "instanceId") + _strings(params.get("instanceId"))
+    instances += _strings(params.get("instanceIds"))
+    for instance in instances:
+        yield from _emit("instance", ctx.arn("ec2", "instance", InstanceId=instance))
+    volumes = _items(params, "volumeSet", "volumeId") + _strings(params.get("volumeId"))
+    for volume in volumes:
+        yield from _emit("volume", ctx.arn("ec2", "volume", VolumeId=volume))
+    for key, (kind, variable) in _EC2_IDS.items():
+        value = params.get(key)
+        if isinstance(value, str) and value:
+            yield from _emit(kind, ctx.arn("ec2", kind, **{variable: value}))
+
+
+def _ec2_instance_connect(ctx: RequestContext) -> Candidates:
+    for instance in _strings(ctx.params.get("instanceId")):
+        yield from _emit(
+            "instance", ctx.arn("ec2-instance-connect", "instance", InstanceId=instance)
+        )
+
+
+def _rds(ctx: RequestContext) -> Candidates:
+    params = ctx.params
+    for key, kind, variable in (
+        ("dBInstanceIdentifier", "db", "DbInstanceName"),
+        ("dBSnapshotIdentifier", "snapshot", "SnapshotName"),
+        ("dBClusterIdentifier", "cluster", "DbClusterInstanceName"),
+    ):
+        value = _text(params, key)
+        if value is None:
+            continue
+        if value.startswith("arn:"):
+            yield kind, value
+        else:
+            yield from _emit(kind, ctx.arn("rds", kind, **{variable: value}))
+
+
+def _cloudtrail(ctx: RequestContext) -> Candidates:
+    trail = _text(ctx.params, "name", "trailName", "Name", "TrailName")
+    if trail is None:
+        return
+    if trail.startswith("arn:"):
+        yield "trail", trail
+    else:
+        yield from _emit("trail", ctx.arn("cloudtrail", "trail", TrailName=trail))
+
+
+def _ecr(ctx: RequestContext) -> Candidates:
+    name = _text(ctx.params, "repositoryName")
+    if name is not None:
+        account = _text(ctx.params, "registryId")
+        names = {"RepositoryName": name} | ({"Account": account} if account else {})
+        yield from _emit("repository", ctx.arn("ecr", "repository", **names))
+
+
+# Security ---------------------------------------------------------------------------------------
+
+
+def _kms_key(ctx: RequestContext, key: str) -> Candidates:
+    if key.startswith("arn:"):
+        yield ("alias" if ":alias/" in key else "key"), key
+    elif key.startswith("alias/"):
+        yield from _emit("alias", ctx.arn("kms", "alias", Alias=key.removeprefix("alias/")))
+    else:
+        yield from _emit("key", ctx.arn("kms", "key", KeyId=key))
+
+
+def _kms(ctx: RequestContext) -> Candidates:
+    keys = {
+        "source": ("sourceKeyId", "SourceKeyId"),
+        "destination": ("destinationKeyId", "DestinationKeyId"),
+    }.get(ctx.role, ("keyId", "KeyId", "targetKeyId", "TargetKeyId"))
+    key = _text(ctx.params, *keys)
+    if key is not None:
+        yield from _kms_key(ctx, key)
+    alias = _text(ctx.params, "aliasName", "AliasName")
+    if alias is not None and ctx.role == "":
+        yield from _kms_key(ctx, alias)
+
+
+def _secretsmanager(ctx: RequestContext) -> Candidates:
+    """A secret's ARN ends in `-` and six random characters the request does not show, so a
+    name becomes the partial ARN `secret:NAME-??????` (the form AWS documents for policies)."""
+    secret = _text(ctx.params, "secretId", "SecretId", "name", "Name")
+    if secret is None:
+        return
+    if secret.startswith("arn:"):
+        yield "secret", secret
+    else:
+        yield from _emit("secret", ctx.arn("secretsmanager", "Secret", SecretId=f"{secret}-??????"))
+
+
+def _ssm(ctx: RequestContext) -> Candidates:
+    params = ctx.params
+    names = _strings(params.get("name")) + _strings(params.get("names"))
+    names += _strings(params.get("path"))
+    if params.get("resourceType") == "Parameter":  # ListTagsForResource, AddTagsToResource
+        names += _strings(params.get("resourceId"))
+    for name in names:
+        if name.startswith("arn:"):
+            yield "parameter", name
+        else:
+            bare = name.lstrip("/")
+            yield from _emit(
+                "parameter", ctx.arn("ssm", "parameter", ParameterNameWithoutLeadingSlash=bare)
+            )
+    document = _text(params, "documentName")
+    if document is not None:
+        yield from _emit("document", ctx.arn("ssm", "document", DocumentName=document))
+    for instance in _strings(params.get("instanceIds")) + _strings(params.get("instanceId")):
+        yield from _emit("instance", ctx.arn("ssm", "instance", InstanceId=instance))
+
+
+def _iam_names(ctx: RequestContext, service: str) -> Candidates:
+    params = ctx.params
+    role = _text(params, "roleName")
+    if role is not None:
+        yield from _emit("role", ctx.arn(service, "role", RoleNameWithPath=role))
+    user = _text(params, "userName")
+    if user is not None:
+        yield from _emit("user", ctx.arn(service, "user", UserNameWithPath=user))
+    elif ctx.caller_user is not None:
+        # GetUser, ListAccessKeys, CreateAccessKey, ... without userName act on the caller
+        yield "user", ctx.caller_user
+    profile = _text(params, "instanceProfileName")
+    if profile is not None:
+        yield from _emit(
+            "instance-profile",
+            ctx.arn(service, "instance-profile", InstanceProfileNameWithPath=profile),
+        )
+    policy = _text(params, "policyArn")
+    if policy is not None:
+        yield "policy", policy
+    elif (name := _text(params, "policyName")) is not None and "policyDocument" in params:
+        path = (_text(params, "path") or "/").strip("/")
+        full = f"{path}/{name}" if path else name
+        yield from _emit("policy", ctx.arn(service, "policy", PolicyNameWithPath=full))
+
+
+def _iam(ctx: RequestContext) -> Candidates:
+    yield from _iam_names(ctx, "iam")
+
+
+def _sts(ctx: RequestContext) -> Candidates:
+    yield from _emit("role", _text(ctx.params, "roleArn", "RoleArn"))
+
+
+# Logs and events --------------------------------------------------------------------------------
+
+
+def _logs(ctx: RequestContext) -> Candidates:
+    group = _text(ctx.params, "logGroupName")
+    if group is None:
+        return
+    yield from _emit("log-group", ctx.arn("logs", "log-group", LogGroupName=group))
+    stream = _text(ctx.params, "logStreamName")
+    if stream is not None:
+        yield from _emit(
+            "log-stream",
+            ctx.arn("logs", "log-stream", LogGroupName=group, LogStreamName=stream),
+        )
+
+
+def _events(ctx: RequestContext) -> Candidates:
+    bus = _text(ctx.params, "eventBusName", "EventBusName")
+    if bus is not None and bus.startswith("arn:"):
+        bus_name: str | None = bus.rpartition("/")[2]
+        yield "event-bus", bus
+    else:
+        bus_name = bus
+        if bus is not None:
+            yield from _emit("event-bus", ctx.arn("events", "event-bus", EventBusName=bus))
+    rule = _text(ctx.params, "name", "rule", "Rule")
+    if rule is None:
+        return
+    if bus_name and bus_name != "default":
+        arn = ctx.arn("events", "rule-on-custom-event-bus", EventBusName=bus_name, RuleName=rule)
+        yield from _emit("rule-on-custom-event-bus", arn)
+    else:
+        arn = ctx.arn("events", "rule-on-default-event-bus", RuleName=rule)
+        yield from _emit("rule-on-default-event-bus", arn)
+
+
+BUILDERS: dict[str, Callable[[RequestContext], Candidates]] = {
+    "s3": _s3,
+    "dynamodb": _dynamodb,
+    "sqs": _sqs,
+    "sns": _sns,
+    "kinesis": _kinesis,
+    "lambda": _lambda,
+    "states": _states,
+    "ec2": _ec2,
+    "ec2-instance-connect": _ec2_instance_connect,
+    "rds": _rds,
+    "cloudtrail": _cloudtrail,
+    "ecr": _ecr,
+    "kms": _kms,
+    "secretsmanager": _secretsmanager,
+    "ssm": _ssm,
+    "iam": _iam,
+    "sts": _sts,
+    "logs": _logs,
+    "events": _events,
+}

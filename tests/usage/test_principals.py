@@ -1,0 +1,99 @@
+"""Principals: roles from their session issuer, users, root, federated users; services none."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+
+from alpha.usage.events import UserIdentity
+from alpha.usage.principals import Principal, principal_of
+
+
+def identity(**raw: Any) -> UserIdentity:
+    return msgspec.convert(raw, UserIdentity)
+
+
+def assumed(session_arn: str, issuer_arn: str | None = None) -> UserIdentity:
+    context = {"sessionIssuer": {"type": "Role", "arn": issuer_arn}} if issuer_arn else {}
+    return identity(type="AssumedRole", arn=session_arn, sessionContext=context)
+
+
+CASES = [
+    (
+        assumed("arn:aws:sts::111:assumed-role/app/i-0abc", "arn:aws:iam::111:role/app"),
+        Principal("arn:aws:iam::111:role/app", None),
+    ),
+    # the issuer keeps the role's path
+    (
+        assumed(
+            "arn:aws:sts::111:assumed-role/app/botocore-session-1", "arn:aws:iam::111:role/svc/app"
+        ),
+        Principal("arn:aws:iam::111:role/svc/app", None),
+    ),
+    # no issuer: normalised from the session ARN
+    (
+        assumed("arn:aws:sts::111:assumed-role/app/4f1c0e2d"),
+        Principal("arn:aws:iam::111:role/app", None),
+    ),
+    (
+        assumed("arn:aws-cn:sts::111:assumed-role/app/x"),
+        Principal("arn:aws-cn:iam::111:role/app", None),
+    ),
+    # Identity Center: the session is the person
+    (
+        assumed(
+            "arn:aws:sts::111:assumed-role/AWSReservedSSO_Admin_0123abcd/jane",
+            "arn:aws:iam::111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123abcd",
+        ),
+        Principal(
+            "arn:aws:iam::111:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123abcd",
+            "jane",
+        ),
+    ),
+    # a federated person assuming a shared role
+    (
+        assumed(
+            "arn:aws:sts::111:assumed-role/Admin/jack@example.com", "arn:aws:iam::111:role/Admin"
+        ),
+        Principal("arn:aws:iam::111:role/Admin", "jack@example.com"),
+    ),
+    (
+        identity(type="IAMUser", arn="arn:aws:iam::111:user/bert"),
+        Principal("arn:aws:iam::111:user/bert", None),
+    ),
+    (
+        identity(type="IAMUser", accountId="111", userName="bert"),
+        Principal("arn:aws:iam::111:user/bert", None),
+    ),
+    (identity(type="Root", arn="arn:aws:iam::111:root"), Principal("arn:aws:iam::111:root", None)),
+    (identity(type="Root", accountId="111"), Principal("arn:aws:iam::111:root", None)),
+    (
+        identity(type="FederatedUser", arn="arn:aws:sts::111:federated-user/bob"),
+        Principal("arn:aws:sts::111:federated-user/bob", None),
+    ),
+]
+
+
+@pytest.mark.parametrize(("who", "expected"), CASES, ids=lambda v: str(v)[:70])
+def test_principal_of(who: UserIdentity, expected: Principal) -> None:
+    assert principal_of(who) == expected
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        None,
+        identity(type="AWSService", invokedBy="lambda.amazonaws.com"),
+        identity(type="AWSAccount", accountId="222"),
+        identity(type="Unknown", userName="someone"),
+        identity(),
+        identity(type="AssumedRole", arn="not-an-arn"),
+        identity(type="AssumedRole"),
+        identity(type="IAMUser"),
+        identity(type="FederatedUser"),
+    ],
+)
+def test_no_principal(who: UserIdentity | None) -> None:
+    assert principal_of(who) is None
