@@ -1,0 +1,39 @@
+"""Building boto3 clients with the retry policy every AWS adapter relies on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ProfileNotFound
+
+from alpha.adapters.aws.errors import AwsSourceError
+
+DEFAULT_MAX_ATTEMPTS = 10
+
+
+def retry_config(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Config:
+    """`max_attempts` calls in all, the first included. Adaptive retries: exponential backoff
+    with jitter on throttling and transient errors, plus a client-side token bucket that slows
+    the client down after it was throttled."""
+    return Config(retries={"mode": "adaptive", "total_max_attempts": max_attempts})
+
+
+def make_client(
+    service: str,
+    *,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+) -> Any:
+    """A client for `service`. `endpoint_url` points it at a local fake or a VPC endpoint; when
+    it is None, botocore's own resolution applies (including `AWS_ENDPOINT_URL_<SERVICE>`)."""
+    try:
+        session = boto3.session.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound as error:
+        raise AwsSourceError(f"AWS profile {profile!r} not found in the AWS config") from error
+    return session.client(  # type: ignore[call-overload]
+        service, endpoint_url=endpoint_url, config=retry_config(max_attempts)
+    )
