@@ -14,10 +14,12 @@ from alpha.errors import AlphaError
 
 # name -> "module:attribute"; loaded only when the command runs, so `alpha --help` stays fast.
 COMMANDS: dict[str, str] = {
+    "account": "alpha.cli.account:account",
     "simulate": "alpha.cli.simulate:simulate",
     "check-access": "alpha.cli.compare:check_access",
     "diff": "alpha.cli.compare:diff",
     "lint": "alpha.cli.lint:lint",
+    "normalise": "alpha.cli.lint:normalise",
     "usage": "alpha.cli.usage:usage",
 }
 

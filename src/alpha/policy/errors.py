@@ -13,10 +13,15 @@ class PolicyError(AlphaError):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A structural problem at a place in a document, e.g. `Statement[2].Action[0]`."""
+    """A structural problem at a place in a document, e.g. `Statement[2].Action[0]`.
+
+    `code` is the finding kind's stable ID in `alpha.policy.findings` (e.g. `INVALID_TYPE`), so
+    `validate` and `alpha lint` can report the problem without parsing its message.
+    """
 
     path: str
     message: str
+    code: str = "INVALID_TYPE"
 
 
 class PolicyParseError(PolicyError):

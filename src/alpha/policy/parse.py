@@ -52,14 +52,15 @@ class _Collector:
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
-    def add(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, message))
+    def add(self, path: str, message: str, code: str) -> None:
+        self.problems.append(Problem(path, message, code))
 
 
 def read_policy_file(path: Path) -> Policy:
     """Parse a policy from a JSON file; errors name the file and the place."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: editors on Windows save a byte-order mark, which is not part of the JSON
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"{path}: cannot read: {exc}") from exc
     return parse_policy_text(text, str(path))
@@ -72,17 +73,36 @@ def parse_policy_text(text: str, source: str = "<policy>") -> Policy:
 def load_json_text(text: str, source: str) -> Any:
     """Decode JSON, rejecting duplicate keys (IAM would keep only one of them, silently)."""
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates)
+        return json.loads(
+            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
     except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
         raise PolicyParseError(
-            source, (Problem(f"line {exc.lineno} column {exc.colno}", f"not JSON: {exc.msg}"),)
+            source, (Problem(where, f"not JSON: {exc.msg}", "NOT_JSON"),)
         ) from exc
+    except RecursionError as exc:  # e.g. thousands of `[`: bad input, not a crash
+        message = "not JSON this parser can read: nested too deeply"
+        raise PolicyParseError(source, (Problem("", message, "NOT_JSON"),)) from exc
+    except _NotJSONConstantError as exc:
+        message = f"not JSON: {exc.args[0]} is not a JSON value"
+        raise PolicyParseError(source, (Problem("", message, "NOT_JSON"),)) from exc
     except _DuplicateKeyError as exc:
-        raise PolicyParseError(source, (Problem("", f"duplicate key {exc.args[0]!r}"),)) from exc
+        message = f"duplicate key {exc.args[0]!r}"
+        raise PolicyParseError(source, (Problem("", message, "DUPLICATE_KEY"),)) from exc
 
 
 class _DuplicateKeyError(ValueError):
     pass
+
+
+class _NotJSONConstantError(ValueError):
+    pass
+
+
+def _reject_constant(name: str) -> Any:
+    """Python's json accepts NaN and Infinity; JSON (and IAM) does not."""
+    raise _NotJSONConstantError(name)
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -99,24 +119,27 @@ def parse_policy(data: object, source: str = "<policy>") -> Policy:
     out = _Collector()
     policy = _parse_document(data, out)
     if out.problems or policy is None:
-        raise PolicyParseError(source, tuple(out.problems) or (Problem("", "not a policy"),))
+        raise PolicyParseError(
+            source, tuple(out.problems) or (Problem("", "not a policy", "INVALID_TYPE"),)
+        )
     return policy
 
 
 def _parse_document(data: object, out: _Collector) -> Policy | None:
     if not isinstance(data, dict):
-        out.add("", f"a policy must be a JSON object, not {_kind(data)}")
+        out.add("", f"a policy must be a JSON object, not {_kind(data)}", "INVALID_TYPE")
         return None
     for key in sorted(set(data) - _TOP_KEYS):
-        out.add(key, "unknown top-level element")
+        out.add(key, "unknown top-level element", "UNKNOWN_ELEMENT")
     version = data.get("Version")
     if version is not None and version not in (CURRENT_VERSION, LEGACY_VERSION):
-        out.add("Version", f"must be {CURRENT_VERSION!r} or {LEGACY_VERSION!r}, not {version!r}")
+        message = f"must be {CURRENT_VERSION!r} or {LEGACY_VERSION!r}, not {version!r}"
+        out.add("Version", message, "INVALID_VERSION")
     policy_id = data.get("Id")
     if policy_id is not None and not isinstance(policy_id, str):
-        out.add("Id", f"must be a string, not {_kind(policy_id)}")
+        out.add("Id", f"must be a string, not {_kind(policy_id)}", "INVALID_TYPE")
     if "Statement" not in data:
-        out.add("Statement", "missing")
+        out.add("Statement", "missing", "MISSING_ELEMENT")
         return None
     raw = data["Statement"]
     if isinstance(raw, dict):
@@ -124,7 +147,8 @@ def _parse_document(data: object, out: _Collector) -> Policy | None:
     elif isinstance(raw, list):
         found = [_parse_statement(s, f"Statement[{i}]", out) for i, s in enumerate(raw)]
     else:
-        out.add("Statement", f"must be an object or a list of objects, not {_kind(raw)}")
+        message = f"must be an object or a list of objects, not {_kind(raw)}"
+        out.add("Statement", message, "INVALID_TYPE")
         return None
     statements = tuple(s for s in found if s is not None)
     return Policy(
@@ -136,14 +160,14 @@ def _parse_document(data: object, out: _Collector) -> Policy | None:
 
 def _parse_statement(raw: object, path: str, out: _Collector) -> Statement | None:
     if not isinstance(raw, dict):
-        out.add(path, f"a statement must be an object, not {_kind(raw)}")
+        out.add(path, f"a statement must be an object, not {_kind(raw)}", "INVALID_TYPE")
         return None
     before = len(out.problems)
     for key in sorted(set(raw) - _STATEMENT_KEYS):
-        out.add(f"{path}.{key}", "unknown statement element")
+        out.add(f"{path}.{key}", "unknown statement element", "UNKNOWN_ELEMENT")
     sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
-        out.add(f"{path}.Sid", f"must be a string, not {_kind(sid)}")
+        out.add(f"{path}.Sid", f"must be a string, not {_kind(sid)}", "INVALID_TYPE")
     effect = _parse_effect(raw, path, out)
     action = _pick(
         raw,
@@ -176,11 +200,11 @@ def _parse_statement(raw: object, path: str, out: _Collector) -> Statement | Non
 
 def _parse_effect(raw: dict[str, Any], path: str, out: _Collector) -> Effect | None:
     if "Effect" not in raw:
-        out.add(f"{path}.Effect", "missing")
+        out.add(f"{path}.Effect", "missing", "MISSING_ELEMENT")
         return None
     value = raw["Effect"]
     if value not in ("Allow", "Deny"):
-        out.add(f"{path}.Effect", f"must be 'Allow' or 'Deny', not {value!r}")
+        out.add(f"{path}.Effect", f"must be 'Allow' or 'Deny', not {value!r}", "UNKNOWN_EFFECT")
         return None
     return Effect(value)
 
@@ -197,7 +221,8 @@ def _pick(
     required: bool,
 ) -> T | U | None:
     if name in raw and negated in raw:
-        out.add(f"{path}.{negated}", f"a statement cannot have both {name} and {negated}")
+        message = f"a statement cannot have both {name} and {negated}"
+        out.add(f"{path}.{negated}", message, f"{name}_AND_{negated}".upper())
         return None
     if name in raw:
         values = _string_list(raw[name], f"{path}.{name}", out)
@@ -206,7 +231,9 @@ def _pick(
         values = _string_list(raw[negated], f"{path}.{negated}", out)
         return None if values is None else make_negated(values)
     if required:
-        out.add(f"{path}.{name}", f"missing: a statement needs {name} or {negated}")
+        out.add(
+            f"{path}.{name}", f"missing: a statement needs {name} or {negated}", "MISSING_ELEMENT"
+        )
     return None
 
 
@@ -214,13 +241,13 @@ def _string_list(value: object, path: str, out: _Collector) -> tuple[str, ...] |
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, list):
-        out.add(path, f"must be a string or a list of strings, not {_kind(value)}")
+        out.add(path, f"must be a string or a list of strings, not {_kind(value)}", "INVALID_TYPE")
         return None
     bad = [i for i, item in enumerate(value) if not isinstance(item, str)]
     for i in bad:
-        out.add(f"{path}[{i}]", f"must be a string, not {_kind(value[i])}")
+        out.add(f"{path}[{i}]", f"must be a string, not {_kind(value[i])}", "INVALID_TYPE")
     if not value:
-        out.add(path, "must not be empty")
+        out.add(path, "must not be empty", "EMPTY_VALUE")
     return None if bad or not value else tuple(value)
 
 
@@ -228,7 +255,8 @@ def _parse_principal_pair(
     raw: dict[str, Any], path: str, out: _Collector
 ) -> PrincipalMap | NotPrincipalMap | None:
     if "Principal" in raw and "NotPrincipal" in raw:
-        out.add(f"{path}.NotPrincipal", "a statement cannot have both Principal and NotPrincipal")
+        message = "a statement cannot have both Principal and NotPrincipal"
+        out.add(f"{path}.NotPrincipal", message, "PRINCIPAL_AND_NOTPRINCIPAL")
         return None
     for name, make in (("Principal", PrincipalMap), ("NotPrincipal", NotPrincipalMap)):
         if name in raw:
@@ -243,7 +271,7 @@ def _parse_principal(
     if value == "*":
         return (("*", ("*",)),)
     if not isinstance(value, dict) or not value:
-        out.add(path, "must be '*' or an object such as {\"AWS\": ...}")
+        out.add(path, "must be '*' or an object such as {\"AWS\": ...}", "INVALID_TYPE")
         return None
     entries = []
     for kind, ids in value.items():
@@ -257,16 +285,16 @@ def _parse_conditions(value: object, path: str, out: _Collector) -> tuple[Condit
     if value is None:
         return ()
     if not isinstance(value, dict):
-        out.add(path, f"must be an object, not {_kind(value)}")
+        out.add(path, f"must be an object, not {_kind(value)}", "INVALID_TYPE")
         return ()
     conditions: list[Condition] = []
     for operator, block in value.items():
         where = f"{path}.{operator}"
         if split_operator(operator) is None:
-            out.add(where, f"unknown condition operator {operator!r}")
+            out.add(where, f"unknown condition operator {operator!r}", "UNKNOWN_OPERATOR")
             continue
         if not isinstance(block, dict) or not block:
-            out.add(where, "must be an object of condition keys to values")
+            out.add(where, "must be an object of condition keys to values", "INVALID_TYPE")
             continue
         for key, raw_values in block.items():
             values = _condition_values(raw_values, f"{where}.{key}", out)
@@ -278,7 +306,7 @@ def _parse_conditions(value: object, path: str, out: _Collector) -> tuple[Condit
 def _condition_values(value: object, path: str, out: _Collector) -> tuple[str, ...] | None:
     items = value if isinstance(value, list) else [value]
     if not items:
-        out.add(path, "must not be empty")
+        out.add(path, "must not be empty", "EMPTY_VALUE")
         return None
     result: list[str] = []
     for i, item in enumerate(items):
@@ -288,7 +316,9 @@ def _condition_values(value: object, path: str, out: _Collector) -> tuple[str, .
             result.append(str(item))
         else:
             where = f"{path}[{i}]" if isinstance(value, list) else path
-            out.add(where, f"must be a string, number or boolean, not {_kind(item)}")
+            out.add(
+                where, f"must be a string, number or boolean, not {_kind(item)}", "INVALID_TYPE"
+            )
             return None
     return tuple(result)
 
