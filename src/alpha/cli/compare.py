@@ -1,0 +1,178 @@
+"""`alpha check-access` (does a proposal add access?) and `alpha diff` (what changes)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from alpha.catalog import load_catalog
+from alpha.policy.compare import (
+    AccessCheck,
+    Counterexample,
+    NewAccess,
+    NoNewAccess,
+    PossibleNewAccess,
+    no_new_access,
+)
+from alpha.policy.diff import PolicyDiff, diff_policies
+from alpha.policy.model import Policy
+from alpha.policy.parse import read_policy_file
+from alpha.policy.serialize import to_document
+
+_FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+_PATH = click.Path(path_type=Path, dir_okay=False)
+
+
+@click.command("check-access")
+@click.option(
+    "--existing",
+    multiple=True,
+    required=True,
+    type=_PATH,
+    help="A policy in force today (JSON); repeat for several.",
+)
+@click.option(
+    "--proposed",
+    multiple=True,
+    required=True,
+    type=_PATH,
+    help="A proposed policy (JSON); repeat for several.",
+)
+@_FORMAT
+def check_access(existing: Sequence[Path], proposed: Sequence[Path], output_format: str) -> None:
+    """Exit 0 when the proposed policies allow nothing the existing ones do not; otherwise
+    exit 1 and show a request that only the proposal allows."""
+    before = _read_all(existing)
+    after = _read_all(proposed)
+    result = no_new_access(before, after, load_catalog())
+    if output_format == "json":
+        click.echo(json.dumps(_check_dict(result, proposed), indent=2))
+    else:
+        click.echo(_check_text(result, proposed, after))
+    if not isinstance(result, NoNewAccess):
+        sys.exit(1)
+
+
+def _read_all(paths: Sequence[Path]) -> list[Policy]:
+    return [read_policy_file(path) for path in paths]
+
+
+def _where(statement: Any, files: Sequence[Path]) -> str:
+    sid = f" ({statement.sid})" if statement.sid else ""
+    return f"{files[statement.policy]}: Statement[{statement.number}]{sid}"
+
+
+def _example_dict(example: Counterexample) -> dict[str, Any]:
+    return {
+        "action": example.action,
+        "resource": example.resource,
+        "context": {key: list(values) for key, values in example.context.items()},
+    }
+
+
+def _check_dict(result: AccessCheck, files: Sequence[Path]) -> dict[str, Any]:
+    if isinstance(result, NoNewAccess):
+        return {"new_access": False}
+    if isinstance(result, NewAccess):
+        return {
+            "new_access": True,
+            "counterexample": _example_dict(result.counterexample),
+            "statement": _where(result.statement, files),
+        }
+    return {
+        "new_access": "possible",
+        "statement": _where(result.statement, files),
+        "reason": result.reason,
+    }
+
+
+def _check_text(result: AccessCheck, files: Sequence[Path], proposed: Sequence[Policy]) -> str:
+    if isinstance(result, NoNewAccess):
+        return "no new access: the proposed policies allow nothing the existing ones do not"
+    if isinstance(result, PossibleNewAccess):
+        return f"possible new access at {_where(result.statement, files)}: {result.reason}"
+    example = result.counterexample
+    context = ", ".join(f"{k}={'|'.join(v)}" for k, v in sorted(example.context.items()))
+    statement = proposed[result.statement.policy].statements[result.statement.number]
+    body = json.dumps(to_document(Policy((statement,)))["Statement"][0])
+    return "\n".join(
+        [
+            "new access: the proposed policies allow a request the existing ones do not",
+            f"  action:    {example.action}",
+            f"  resource:  {example.resource}",
+            f"  context:   {context or '(empty)'}",
+            f"  granted by {_where(result.statement, files)}: {body}",
+        ]
+    )
+
+
+@click.command("diff")
+@click.argument("existing", type=_PATH)
+@click.argument("proposed", type=_PATH)
+@_FORMAT
+def diff(existing: Path, proposed: Path, output_format: str) -> None:
+    """Actions added and removed, and the share of grants removed (by access level)."""
+    result = diff_policies(read_policy_file(existing), read_policy_file(proposed), load_catalog())
+    if output_format == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    elif sys.stdout.isatty():
+        _print_rich(result)
+    else:
+        click.echo(_diff_text(result))
+
+
+def _diff_text(result: PolicyDiff) -> str:
+    lines = [f"changes: {result.change_summary}"]
+    lines += [f"  + {name}" for name in result.added_actions]
+    lines += [f"  - {name}" for name in result.removed_actions]
+    lines.append(
+        f"privilege reduction: {result.privilege_reduction:.1%} "
+        f"({result.removed_grants} of {result.existing_grants} grants removed)"
+    )
+    for level in result.by_access_level:
+        lines.append(
+            f"  {level.access_level.value}: {level.reduction:.1%} "
+            f"({level.removed_grants} of {level.existing_grants})"
+        )
+    return "\n".join(lines)
+
+
+def _print_rich(result: PolicyDiff) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"[bold]changes:[/bold] {result.change_summary}")
+    for name in result.added_actions:
+        console.print(f"  [green]+ {name}[/green]")
+    for name in result.removed_actions:
+        console.print(f"  [red]- {name}[/red]")
+    table = Table(title="Privilege reduction")
+    for column in ("access level", "grants before", "removed", "reduction"):
+        table.add_column(column, justify="left" if column == "access level" else "right")
+    for level in result.by_access_level:
+        table.add_row(
+            level.access_level.value,
+            str(level.existing_grants),
+            str(level.removed_grants),
+            f"{level.reduction:.1%}",
+        )
+    table.add_row(
+        "[bold]overall[/bold]",
+        str(result.existing_grants),
+        str(result.removed_grants),
+        f"[bold]{result.privilege_reduction:.1%}[/bold]",
+    )
+    console.print(table)

@@ -1,0 +1,156 @@
+"""Does a proposed set of identity policies allow anything the existing set does not?
+
+`no_new_access` is sound: it answers `NoNewAccess` only when, for every action name (those in
+the catalog and those AWS may add later under a wildcard), every resource and every request
+context, the proposed set allowing implies the existing set allowing. It is exact when neither
+side has conditions or policy variables; otherwise it is conservative in the direction that
+keeps it sound:
+
+- a condition on a proposed Allow only narrows it; an existing Allow covers it only when its
+  own conditions are among the proposed statement's (same operator, key and values);
+- a condition on an existing Allow cannot be assumed to hold, and one on an existing Deny
+  cannot be assumed not to hold (unless the proposed side denies under the same conditions);
+- a policy variable in a resource matches anything on the proposed side and nothing on the
+  existing side, except that identical text on both sides covers itself.
+
+When access may be added, a concrete request is built and checked with the evaluator: the
+result is `NewAccess` with that request when the evaluator confirms it, or `PossibleNewAccess`
+when the analysis cannot rule new access out but no confirmed request was found (conditions
+whose tests contradict each other, or patterns too complex for the automaton). Principals in
+resource-policy statements are ignored: both sides are taken as applying to one caller.
+
+The method: all statements' action patterns run together as one automaton over action names,
+giving each set of statements some action matches at once (`action_space`); for each such
+set, resource languages are compared by glob automata (`symbolic`, `globlang`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from alpha.catalog import Catalog
+from alpha.policy.action_space import action_signatures
+from alpha.policy.counterexample import Counterexample, Judges, confirm
+from alpha.policy.evaluate import PolicySet, compile_policy_set
+from alpha.policy.globlang import AutomatonLimitError
+from alpha.policy.model import Effect, Policy
+from alpha.policy.symbolic import Finding, IndexedStatement, Side, findings, index_statements
+
+__all__ = [
+    "AccessCheck",
+    "Counterexample",
+    "NewAccess",
+    "NoNewAccess",
+    "PossibleNewAccess",
+    "ProposedStatement",
+    "no_new_access",
+]
+
+_MAX_ATTEMPTS = 25  # findings tried for a confirmed counterexample before settling for one
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedStatement:
+    """A statement of the proposed set: `policy` indexes the proposed policies."""
+
+    policy: int
+    number: int
+    sid: str | None
+
+    def __str__(self) -> str:
+        sid = f" ({self.sid})" if self.sid else ""
+        return f"proposed[{self.policy}].Statement[{self.number}]{sid}"
+
+
+@dataclass(frozen=True, slots=True)
+class NoNewAccess:
+    """Everything the proposed set allows, the existing set allows too."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccess:
+    """The proposed set allows `counterexample` (confirmed by the evaluator) and the existing
+    set does not; `statement` is the proposed Allow that grants it."""
+
+    counterexample: Counterexample
+    statement: ProposedStatement
+
+
+@dataclass(frozen=True, slots=True)
+class PossibleNewAccess:
+    """New access could not be ruled out, nor confirmed with a concrete request; `statement`
+    is the proposed Allow in question and `reason` says why."""
+
+    statement: ProposedStatement
+    reason: str
+
+
+AccessCheck = NoNewAccess | NewAccess | PossibleNewAccess
+
+
+def no_new_access(
+    existing: Sequence[Policy], proposed: Sequence[Policy], catalog: Catalog
+) -> AccessCheck:
+    """Whether `proposed` allows nothing `existing` does not (see the module docstring)."""
+    statements = [
+        *index_statements(Side.EXISTING, existing),
+        *index_statements(Side.PROPOSED, proposed),
+    ]
+    wanted = [
+        i for i, s in enumerate(statements) if s.side is Side.PROPOSED and s.effect is Effect.ALLOW
+    ]
+    if not wanted:
+        return NoNewAccess()
+    try:
+        signatures = action_signatures([s.action_spec for s in statements], wanted)
+    except AutomatonLimitError:
+        return PossibleNewAccess(_located(statements[wanted[0]]), "action patterns too complex")
+    return _search(statements, signatures, existing, proposed, catalog)
+
+
+def _search(
+    statements: list[IndexedStatement],
+    signatures: dict[frozenset[int], str],
+    existing: Sequence[Policy],
+    proposed: Sequence[Policy],
+    catalog: Catalog,
+) -> AccessCheck:
+    judges: Judges | None = None
+    first: Finding | None = None
+    attempts = 0
+    for signature, action_name in signatures.items():
+        for finding in findings(statements, signature):
+            first = first or finding
+            judges = judges or Judges(
+                compile_policy_set(PolicySet(identity=tuple(existing))),
+                compile_policy_set(PolicySet(identity=tuple(proposed))),
+            )
+            proof = confirm(
+                finding,
+                signature,
+                action_name,
+                statements=statements,
+                catalog=catalog,
+                judges=judges,
+            )
+            if proof is not None:
+                counterexample, grant = proof
+                return NewAccess(counterexample, _located(grant))
+            attempts += 1
+            if attempts >= _MAX_ATTEMPTS:
+                return _unconfirmed(first)
+    return NoNewAccess() if first is None else _unconfirmed(first)
+
+
+def _unconfirmed(finding: Finding) -> PossibleNewAccess:
+    against = f" against {finding.deny}" if finding.deny is not None else ""
+    return PossibleNewAccess(
+        _located(finding.grant),
+        f"{finding.grant} may allow access the existing policies do not{against}, "
+        "but no concrete request confirmed it (conditions could not all be met)",
+    )
+
+
+def _located(statement: IndexedStatement) -> ProposedStatement:
+    return ProposedStatement(statement.policy, statement.number, statement.statement.sid)

@@ -1,0 +1,270 @@
+"""Concrete requests that the proposed policies allow and the existing ones do not.
+
+A symbolic `Finding` says where new access may be; this module turns it into a request: an
+action (a catalog action with the same signature when there is one, else the automaton's name),
+a request context that makes the finding's condition atoms true (`satisfying_context`), and a
+resource found by solving the resource constraints again, now exactly, with every statement's
+variables and conditions evaluated for that context. The evaluator then has the last word: a
+request counts only if it really is allowed by the proposed set and not by the existing set.
+
+The context makes the finding's atoms true and tries to make false the conditions of the
+statements the finding assumed not to apply (`contexts`). When that cannot be done (tests that
+contradict each other on one key) no request is confirmed, and the caller reports the finding
+as possible rather than proven.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from alpha.catalog import Catalog
+from alpha.policy.conditions import compile_conditions
+from alpha.policy.contexts import FRESH_VALUE, falsify, satisfying_context
+from alpha.policy.evaluate import Evaluator, Request, StatementRef
+from alpha.policy.globlang import AutomatonLimitError, Glob, find_string, glob
+from alpha.policy.model import Condition, Effect, NotResourceList
+from alpha.policy.patterns import Context, GlobSet, Variable, parse_template
+from alpha.policy.symbolic import Finding, IndexedStatement, Side
+
+_PLACEHOLDERS = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
+_ARN_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+_MAX_CATALOG_ACTIONS = 3
+_MAX_CANDIDATES_CHECKED = 5000
+_MAX_VARIANTS = 6
+_WORDS = re.compile(r"[/:*?${}]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Counterexample:
+    """A request: context keys lower-cased, each with its values."""
+
+    action: str
+    resource: str
+    context: Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Judges:
+    """Both sides compiled for evaluation."""
+
+    existing: Evaluator
+    proposed: Evaluator
+
+
+def confirm(
+    finding: Finding,
+    signature: frozenset[int],
+    action_name: str,
+    *,
+    statements: Sequence[IndexedStatement],
+    catalog: Catalog,
+    judges: Judges,
+) -> tuple[Counterexample, IndexedStatement] | None:
+    """A request proving the finding, and the proposed statement that grants it; or None."""
+    context = satisfying_context(_conditions_of(finding))
+    _fill_variables(context, finding)
+    members = [statements[i] for i in sorted(signature)]
+    for other in _to_switch_off(finding, members):
+        falsify(context, other.conditions)
+    actions = _action_candidates(finding.grant, signature, action_name, statements, catalog)
+    for candidate in _with_other_variables(context, finding.grant, members):
+        for action in actions:
+            resource = _concrete_resource(members, candidate, _sample_arns(catalog, action))
+            if resource is None:
+                continue
+            request = Request(action, resource, candidate)
+            decided = judges.proposed.evaluate(request)
+            if decided.allowed and not judges.existing.evaluate(request).allowed:
+                grant = _granting(decided.statements, statements, finding.grant)
+                return Counterexample(action, resource, dict(request.context)), grant
+    return None
+
+
+def _with_other_variables(
+    context: dict[str, tuple[str, ...]],
+    grant: IndexedStatement,
+    members: Sequence[IndexedStatement],
+) -> Iterator[dict[str, tuple[str, ...]]]:
+    """The context, then variants giving the other statements' variables a value taken from
+    the grant's resource text: an existing NotResource `home/${aws:username}/*` denies
+    `home/bob/x` only when the user is bob."""
+    yield context
+    keys = sorted(
+        {
+            part.key
+            for s in members
+            for text in s.resources.variable_texts
+            for part in _template_parts(text)
+            if isinstance(part, Variable) and part.key not in context
+        }
+    )
+    words = sorted({w for t in grant.resources.texts for w in _WORDS.split(t) if w})
+    for key in keys[:_MAX_VARIANTS]:
+        for word in words[:_MAX_VARIANTS]:
+            yield {**context, key: (word,)}
+
+
+def _template_parts(text: str) -> tuple[object, ...]:
+    template = parse_template(text)
+    return template.parts if template else ()
+
+
+def _to_switch_off(finding: Finding, members: Sequence[IndexedStatement]) -> list[IndexedStatement]:
+    """Statements the finding assumed not to apply: proposed Denys outside its atoms and, when
+    no existing Deny is relied on, existing Allows outside them."""
+    return [
+        s
+        for s in members
+        if not s.atoms <= finding.atoms
+        and (
+            _is(s, Side.PROPOSED, Effect.DENY)
+            or (finding.deny is None and _is(s, Side.EXISTING, Effect.ALLOW))
+        )
+    ]
+
+
+def _conditions_of(finding: Finding) -> list[Condition]:
+    """The finding's atoms as conditions (keys lower-cased, values in a stable order)."""
+    return [
+        Condition(operator, key, tuple(sorted(values)))
+        for operator, key, values, _ in sorted(finding.atoms, key=repr)
+    ]
+
+
+def _fill_variables(context: dict[str, tuple[str, ...]], finding: Finding) -> None:
+    """Give every variable of the grant's (and deny's) resources a value, so they resolve."""
+    involved = [finding.grant] + ([finding.deny] if finding.deny is not None else [])
+    for statement in involved:
+        for text in statement.resources.variable_texts:
+            for part in _template_parts(text):
+                if isinstance(part, Variable) and part.key not in context:
+                    context[part.key] = (FRESH_VALUE,)
+
+
+def _granting(
+    refs: Iterable[StatementRef], statements: Sequence[IndexedStatement], fallback: IndexedStatement
+) -> IndexedStatement:
+    """The proposed statement the evaluator names as allowing (the finding's if none)."""
+    for ref in refs:
+        for s in statements:
+            if s.side is Side.PROPOSED and (s.policy, s.number) == (ref.policy, ref.statement):
+                return s
+    return fallback
+
+
+def _action_candidates(
+    grant: IndexedStatement,
+    signature: frozenset[int],
+    action_name: str,
+    statements: Sequence[IndexedStatement],
+    catalog: Catalog,
+) -> list[str]:
+    """Catalog actions with exactly this signature first (realistic), then the automaton's."""
+    matchers = [_action_matcher(s) for s in statements]
+    found: list[str] = []
+    spec = grant.action_spec
+    service = action_name.partition(":")[0]
+    patterns = () if spec.negated else spec.patterns
+    pool = itertools.chain(
+        catalog.actions(service), (a for p in patterns for a in catalog.expand(p))
+    )
+    for checked, action in enumerate(pool):
+        if len(found) >= _MAX_CATALOG_ACTIONS or checked > _MAX_CANDIDATES_CHECKED:
+            break
+        key = action.key.lower()
+        if frozenset(i for i, m in enumerate(matchers) if m(key)) == signature:
+            found.append(action.key)
+    return [*found, action_name]
+
+
+def _action_matcher(statement: IndexedStatement) -> Callable[[str], bool]:
+    spec = statement.action_spec
+    globs = GlobSet(spec.patterns, ignore_case=True)
+    if spec.negated:
+        return lambda action: not globs.matches(action)
+    return globs.matches
+
+
+def _sample_arns(catalog: Catalog, action_name: str) -> list[str]:
+    """ARNs shaped like the action's resources, so a counterexample reads naturally."""
+    service = action_name.partition(":")[0].lower()
+    generic = f"arn:aws:{service}:us-east-1:123456789012:example"
+    action = catalog.action(action_name)
+    if action is None:
+        return [generic]
+    return [*(_fill_arn(t.arn_format) for t in catalog.resource_types_of(action)), generic]
+
+
+def _fill_arn(arn_format: str) -> str:
+    return _ARN_VARIABLE.sub(lambda m: _PLACEHOLDERS.get(m.group(1), "example"), arn_format)
+
+
+def _concrete_resource(
+    members: Sequence[IndexedStatement], context: Context, prefer: list[str]
+) -> str | None:
+    """A resource the active proposed statements allow and the active existing ones do not,
+    all patterns resolved for `context`: exact, no approximation left."""
+    active = [s for s in members if all(test(context) for test in _tests(s))]
+    denied_now = [_resolved(s, context) for s in active if _is(s, Side.PROPOSED, Effect.DENY)]
+    allows = [_resolved(s, context) for s in active if _is(s, Side.EXISTING, Effect.ALLOW)]
+    denies = [_resolved(s, context) for s in active if _is(s, Side.EXISTING, Effect.DENY)]
+    for grant in (s for s in active if _is(s, Side.PROPOSED, Effect.ALLOW)):
+        granted = _resolved(grant, context)
+        for deny in [None, *denies]:
+            outside = [*denied_now, *(allows if deny is None else [])]
+            inside = [granted, *([deny] if deny is not None else [])]
+            found = _solve(inside, outside, prefer)
+            if found is not None:
+                return found
+    return None
+
+
+def _is(statement: IndexedStatement, side: Side, effect: Effect) -> bool:
+    return statement.side is side and statement.effect is effect
+
+
+def _tests(statement: IndexedStatement) -> tuple[Callable[[Context], bool], ...]:
+    return compile_conditions(statement.conditions, statement.variables)
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    negated: bool
+    globs: tuple[Glob, ...]
+
+
+def _resolved(statement: IndexedStatement, context: Context) -> _Resolved:
+    resource = statement.statement.resource
+    texts = ("*",) if resource is None else resource.patterns
+    globs: list[Glob] = []
+    for text in texts:
+        template = parse_template(text) if statement.variables else None
+        if template is None:
+            globs.append(glob(text))
+            continue
+        resolved = template.resolve(context)
+        if resolved is not None:  # an unresolved pattern matches nothing
+            globs.append(glob(resolved))
+    return _Resolved(isinstance(resource, NotResourceList), tuple(globs))
+
+
+def _solve(inside: list[_Resolved], outside: list[_Resolved], prefer: list[str]) -> str | None:
+    includes: list[tuple[Glob, ...]] = []
+    excludes: list[Glob] = []
+    for r in inside:
+        if r.negated:
+            excludes.extend(r.globs)
+        else:
+            includes.append(r.globs)
+    for r in outside:
+        if r.negated:
+            includes.append(r.globs)
+        else:
+            excludes.extend(r.globs)
+    try:
+        return find_string(includes or [(glob("*"),)], excludes, prefer)
+    except AutomatonLimitError:
+        return None
