@@ -1,0 +1,31 @@
+"""Guardrails: the organisation's rules every policy must follow, checked and enforced.
+
+`check` lists violations; `enforce` also fixes what can be fixed without widening access and
+returns the sanitised policy; `to_sarif` renders them for code-scanning tools.
+"""
+
+from alpha.guardrails.check import check_text
+from alpha.guardrails.config import GuardrailConfig, load_config, parse_config
+from alpha.guardrails.enforce import GuardrailResult, enforce
+from alpha.guardrails.errors import GuardrailError
+from alpha.guardrails.model import Fix, Violation
+from alpha.guardrails.registry import GUARDRAIL_RULES
+from alpha.guardrails.rules import RULES, check
+from alpha.guardrails.sarif import SarifFile, to_sarif
+
+__all__ = [
+    "GUARDRAIL_RULES",
+    "RULES",
+    "Fix",
+    "GuardrailConfig",
+    "GuardrailError",
+    "GuardrailResult",
+    "SarifFile",
+    "Violation",
+    "check",
+    "check_text",
+    "enforce",
+    "load_config",
+    "parse_config",
+    "to_sarif",
+]
