@@ -7,10 +7,13 @@ ingested, so a daily run reads only what is new.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from alpha.usage.aggregate import StoredBatch, StoredSummary, UsageQuery, UsageRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,4 +55,30 @@ class UsageSource(Protocol):
     def read(self, batch: LogBatch) -> bytes:
         """The batch's raw bytes: JSON, gzipped JSON, `{"Records": [...]}`, an array or JSON
         lines. The reader detects the format."""
+        ...
+
+
+class UsageStore(Protocol):
+    """Where usage is kept between runs, per batch, so a daily run reads only new logs and a
+    report covers exactly the batches (and filters) asked for."""
+
+    def versions(self, keys: Collection[str]) -> dict[str, str]:
+        """The stored version of each of these batch keys that was ingested before."""
+        ...
+
+    def save(self, batches: Sequence[StoredBatch]) -> None:
+        """Store these batches in one transaction, replacing earlier versions of their keys."""
+        ...
+
+    def usage(self, query: UsageQuery) -> list[UsageRow]:
+        """Report rows over the query's batches and filters, by principal, action, resource."""
+        ...
+
+    def usage_documents(self, query: UsageQuery) -> Iterator[list[str]]:
+        """The same rows, each already a compact JSON object of `UsageRow`'s fields (times
+        RFC 3339 UTC), in slices: for output that is JSON anyway, without building objects."""
+        ...
+
+    def summary(self, keys: Collection[str]) -> StoredSummary:
+        """Record counts over these batches (ingested now or in an earlier run)."""
         ...

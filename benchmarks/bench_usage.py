@@ -1,0 +1,156 @@
+"""`alpha usage` over generated CloudTrail, against gunzipping the same files (the floor).
+
+Make the data first (see /work/shared/bench/README.md or the project's benchmarks/README.md):
+
+    python3 gen_cloudtrail.py --events 1000000 --roles 500 --days 30 --out /tmp/ct1m --jobs 2
+    .venv/bin/python benchmarks/bench_usage.py /tmp/ct1m
+
+In one run, on the same files: the floor (two `zcat` processes over half the files each), the
+first ingest into a fresh store, and a re-run with nothing new. Each `alpha usage` runs as its
+own process (`--format json`, stdout to a file); its wall time is measured from outside and its
+memory is the peak of the summed RSS of the process and its workers, sampled from /proc.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ALPHA = Path(sys.executable).with_name("alpha")
+
+
+@dataclass(frozen=True)
+class Measure:
+    seconds: float
+    peak_rss_mb: float
+    cpu_seconds: float  # user + system of the process and every worker it waited for
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def log_files(data: Path) -> list[Path]:
+    return sorted(data.rglob("*.json.gz"))
+
+
+def tree_rss_kb(pid: int) -> int:
+    """RSS of a process and its descendants, from /proc (0 once gone)."""
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+        stack.extend(int(c) for c in children)
+    return total
+
+
+def timed(argv: list[str], stdout: Path | None = None) -> Measure:
+    """Run a command; wall time and the peak RSS of its process tree."""
+    peak = 0
+    out = stdout.open("wb") if stdout else subprocess.DEVNULL
+    cpu_before = children_cpu()
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_kb(process.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, err = process.communicate()
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if stdout:
+        out.close()  # type: ignore[union-attr]
+    if process.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed ({process.returncode}): {err.decode()[-2000:]}")
+    return Measure(elapsed, peak / 1024, children_cpu() - cpu_before)
+
+
+def floor(files: list[Path]) -> Measure:
+    """Two zcat processes, half the files each, in parallel."""
+    halves = [files[0::2], files[1::2]]
+    cpu_before = children_cpu()
+    start = time.perf_counter()
+    procs = [
+        subprocess.Popen(["zcat", *map(str, half)], stdout=subprocess.DEVNULL) for half in halves
+    ]
+    for proc in procs:
+        proc.wait()
+    return Measure(time.perf_counter() - start, 0.0, children_cpu() - cpu_before)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("data", type=Path, help="folder written by gen_cloudtrail.py")
+    parser.add_argument("--format", default="json", choices=["json", "jsonl", "csv"])
+    args = parser.parse_args()
+    files = log_files(args.data)
+    if not files:
+        raise SystemExit(f"{args.data}: no .json.gz files (run gen_cloudtrail.py first)")
+    work = Path(tempfile.mkdtemp(prefix="bench-usage-"))
+    try:
+        store = work / "usage.duckdb"
+        command = [str(ALPHA), "usage", str(args.data), "--store", str(store)]
+        command += ["--format", args.format]
+        floor(files)  # warm the page cache, so both sides read from memory
+        base = floor(files)
+        first = timed(command, work / "first.out")
+        again = timed(command, work / "again.out")
+        base_after = floor(files)
+        summary = (
+            json.loads((work / "first.out").read_bytes())["summary"]
+            if args.format == "json"
+            else {}
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    events = summary.get("events", 0)
+    floor_s = min(base.seconds, base_after.seconds)
+    print(f"files: {len(files)}, events: {events:,}, load: {os.getloadavg()[0]:.2f}")
+    print(
+        f"floor (2 x zcat):     {base.seconds:6.2f} s (after: {base_after.seconds:.2f} s)"
+        f"  cpu {base.cpu_seconds:.2f} s"
+    )
+    print(
+        f"first ingest:         {first.seconds:6.2f} s  {events / first.seconds:>9,.0f} events/s"
+        f"  {first.seconds / floor_s:4.2f}x floor  peak RSS {first.peak_rss_mb:,.0f} MB"
+        f"  cpu {first.cpu_seconds:.2f} s ({first.cpu_seconds / base.cpu_seconds:.2f}x floor's)"
+    )
+    print(
+        f"re-run, nothing new:  {again.seconds:6.2f} s  peak RSS {again.peak_rss_mb:,.0f} MB"
+        f"  cpu {again.cpu_seconds:.2f} s"
+    )
+    if summary:
+        print(
+            f"usage summary: events_read {summary['events_read']:,}, "
+            f"skipped {summary['skipped']}, unmapped kinds {len(summary['unmapped'])}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Adapters over the local machine: files, DuckDB."""

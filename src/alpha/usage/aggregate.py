@@ -1,0 +1,261 @@
+"""Usage, aggregated: per batch and hour while ingesting, per principal for the report.
+
+Pure: no I/O. While a log file is read, its interpreted events are tallied into `HourlyUsage`
+rows keyed by (principal, session, action, resource, hour); the store keeps those rows per batch,
+so a report can cover exactly the sources and the time filter asked for. `usage_rows` folds them
+into the report's rows; the DuckDB store does the same fold in SQL.
+
+Counting: `count` is the calls that were allowed (including calls that failed for reasons other
+than authorisation, which IAM did allow), `denied` the calls IAM refused. A denied call is never
+counted as used. Times are whole seconds since the epoch, UTC; an hour bucket is
+`seconds // 3600`. First and last seen are exact to the second; time filters select whole hours.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import NamedTuple
+
+import msgspec
+
+from alpha.usage.interpret import EventUsage, IgnoredEvent, SkippedEvent, UnmappedEvent
+from alpha.usage.ports import TimeWindow
+
+SECONDS_PER_HOUR = 3600
+
+
+class HourlyUsage(NamedTuple):
+    """One stored row. A NamedTuple, not a dataclass: there are millions of these, and they
+    travel between processes encoded as JSON arrays (see `BatchUsage.rows`)."""
+
+    principal: str
+    session: str | None
+    action: str
+    resource: str
+    hour: int
+    used: int  # allowed calls (not `count`: that name is tuple's method)
+    denied: int
+    first_seen: int
+    last_seen: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedCount:
+    event_source: str
+    event_name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class BatchUsage:
+    """What one log batch contributed: rows, and the records that gave no usage.
+
+    `rows` holds the `HourlyUsage` rows as JSON lines, each a JSON array in field order: that is
+    how they cross from a worker process (pickling a million tuples costs seconds, this bytes
+    object nothing) and how the DuckDB store bulk-loads them. `hourly()` decodes them."""
+
+    events: int
+    rows: bytes
+    row_count: int
+    skipped: Mapping[str, int]
+    unmapped: tuple[UnmappedCount, ...]
+
+    @classmethod
+    def of(
+        cls,
+        events: int,
+        rows: Iterable[HourlyUsage],
+        skipped: Mapping[str, int] | None = None,
+        unmapped: tuple[UnmappedCount, ...] = (),
+    ) -> BatchUsage:
+        encoded, count = encode_rows(rows)
+        return cls(events, encoded, count, dict(skipped or {}), unmapped)
+
+    def hourly(self) -> list[HourlyUsage]:
+        return _row_decoder().decode_lines(self.rows) if self.rows else []
+
+
+def encode_rows(rows: Iterable[tuple[object, ...]]) -> tuple[bytes, int]:
+    """Rows as JSON lines of arrays, and how many."""
+    encode_into = _row_encoder().encode_into
+    buffer = bytearray()
+    count = 0
+    for row in rows:
+        encode_into(row, buffer, -1)
+        buffer += b"\n"
+        count += 1
+    return bytes(buffer), count
+
+
+@cache
+def _row_encoder() -> msgspec.json.Encoder:
+    return msgspec.json.Encoder()
+
+
+@cache
+def _row_decoder() -> msgspec.json.Decoder[HourlyUsage]:
+    return msgspec.json.Decoder(HourlyUsage)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBatch:
+    """A batch as the store keeps it: its identity and what it contributed."""
+
+    key: str
+    version: str
+    size: int
+    usage: BatchUsage
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSummary:
+    """Counts over stored batches: how many of the asked keys are stored, their records."""
+
+    files: int
+    events: int
+    skipped: Mapping[str, int]
+    unmapped: tuple[UnmappedCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageQuery:
+    """Which stored usage a report covers: these batches, one principal or all, a window.
+    The window selects whole hours: every hour bucket that overlaps it."""
+
+    keys: tuple[str, ...]
+    principal: str | None = None
+    window: TimeWindow = field(default_factory=TimeWindow)
+
+    def hour_range(self) -> tuple[int | None, int | None]:
+        """[first, last) hour buckets the window overlaps; None for an open end."""
+        since, until = self.window.since, self.window.until
+        first = None if since is None else math.floor(since.timestamp() / SECONDS_PER_HOUR)
+        last = None if until is None else math.ceil(until.timestamp() / SECONDS_PER_HOUR)
+        return first, last
+
+    def selects(self, row: HourlyUsage) -> bool:
+        if self.principal is not None and row.principal != self.principal:
+            return False
+        first, last = self.hour_range()
+        return (first is None or row.hour >= first) and (last is None or row.hour < last)
+
+
+class UsageRow(msgspec.Struct, frozen=True):
+    """One line of the report. A msgspec Struct rather than a dataclass: a report can hold
+    hundreds of thousands of rows, which the store decodes from JSON and the CLI encodes to
+    JSON in one C call each (times as RFC 3339, UTC)."""
+
+    principal: str
+    action: str
+    resource: str
+    count: int
+    denied: int
+    first_seen: datetime
+    last_seen: datetime
+    sessions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSummary:
+    files: int
+    events: int
+    events_read: int
+    skipped: Mapping[str, int]
+    unmapped: tuple[UnmappedCount, ...]
+
+
+@dataclass(slots=True)
+class BatchTally:
+    """Accumulates one batch's interpreted events. Mutable on purpose: it is the hot loop."""
+
+    events: int = 0
+    _rows: dict[tuple[str, str | None, str, str, int], list[int]] = field(default_factory=dict)
+    _skipped: dict[str, int] = field(default_factory=dict)
+    _unmapped: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add(self, outcome: EventUsage | IgnoredEvent | UnmappedEvent | SkippedEvent) -> None:
+        self.events += 1
+        if isinstance(outcome, EventUsage):
+            self._add_usage(outcome)
+        elif isinstance(outcome, UnmappedEvent):
+            key = (outcome.event_source, outcome.event_name)
+            self._unmapped[key] = self._unmapped.get(key, 0) + 1
+        else:
+            self.skip(outcome.reason)
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        reason = str(reason)  # a StrEnum member becomes its plain text
+        self._skipped[reason] = self._skipped.get(reason, 0) + count
+
+    def _add_usage(self, usage: EventUsage) -> None:
+        second = int(usage.time.timestamp())
+        hour = second // SECONDS_PER_HOUR
+        denied = usage.denied
+        rows = self._rows
+        for use in usage.uses:
+            key = (usage.principal, usage.session, use.action, use.resource, hour)
+            tally = rows.get(key)
+            if tally is None:
+                rows[key] = [0 if denied else 1, 1 if denied else 0, second, second]
+                continue
+            tally[1 if denied else 0] += 1
+            if second < tally[2]:
+                tally[2] = second
+            elif second > tally[3]:
+                tally[3] = second
+
+    def finish(self) -> BatchUsage:
+        rows, count = encode_rows((*key, *tally) for key, tally in self._rows.items())
+        unmapped = tuple(UnmappedCount(s, n, c) for (s, n), c in sorted(self._unmapped.items()))
+        return BatchUsage(self.events, rows, count, dict(self._skipped), unmapped)
+
+
+def usage_rows(hourly: Iterable[HourlyUsage]) -> list[UsageRow]:
+    """Fold hourly rows into report rows, sorted by principal, action, resource."""
+    folded: dict[tuple[str, str, str], list[int]] = {}
+    sessions: dict[tuple[str, str, str], set[str]] = {}
+    for row in hourly:
+        key = (row.principal, row.action, row.resource)
+        tally = folded.setdefault(key, [0, 0, row.first_seen, row.last_seen])
+        tally[0] += row.used
+        tally[1] += row.denied
+        tally[2] = min(tally[2], row.first_seen)
+        tally[3] = max(tally[3], row.last_seen)
+        if row.session is not None:
+            sessions.setdefault(key, set()).add(row.session)
+    return [
+        UsageRow(
+            principal=key[0],
+            action=key[1],
+            resource=key[2],
+            count=tally[0],
+            denied=tally[1],
+            first_seen=datetime.fromtimestamp(tally[2], UTC),
+            last_seen=datetime.fromtimestamp(tally[3], UTC),
+            sessions=tuple(sorted(sessions.get(key, ()))),
+        )
+        for key, tally in sorted(folded.items())
+    ]
+
+
+def merge_counts(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for part in parts:
+        for reason, count in part.items():
+            total[str(reason)] = total.get(str(reason), 0) + count
+    return dict(sorted(total.items()))
+
+
+def merge_unmapped(parts: Iterable[Iterable[UnmappedCount]]) -> tuple[UnmappedCount, ...]:
+    """Sum unmapped counts; most frequent first."""
+    total: dict[tuple[str, str], int] = {}
+    for part in parts:
+        for item in part:
+            key = (item.event_source, item.event_name)
+            total[key] = total.get(key, 0) + item.count
+    ordered = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(UnmappedCount(s, n, c) for (s, n), c in ordered)

@@ -1,0 +1,9 @@
+"""The usage package's one base error."""
+
+from __future__ import annotations
+
+from alpha.errors import AlphaError
+
+
+class UsageError(AlphaError):
+    """Bad CloudTrail input (in `--strict` mode), an unreadable usage store or source."""

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
+from alpha.usage.aggregate import BatchUsage, HourlyUsage, StoredBatch, UnmappedCount, UsageQuery
+from alpha.usage.errors import UsageError
+
+ROLE = "arn:aws:iam::111122223333:role/app"
+ODD = 'arn:aws:s3:::b/odd "key", with\nnewline\tand é 😀 \\ back'
+
+
+def batch(key: str, version: str = "1", *rows: HourlyUsage, events: int = 1) -> StoredBatch:
+    usage = BatchUsage.of(
+        events, rows, {"sign-in": 1}, (UnmappedCount("x.amazonaws.com", "Do", 2),)
+    )
+    return StoredBatch(key, version, 100, usage)
+
+
+def hourly(
+    action: str = "s3:GetObject",
+    resource: str = "*",
+    used: int = 1,
+    session: str | None = None,
+) -> HourlyUsage:
+    return HourlyUsage(
+        ROLE, session, action, resource, 475_000, used, 0, 1_710_000_000, 1_710_000_100
+    )
+
+
+def test_saved_rows_come_back_exactly(tmp_path: Path) -> None:
+    with DuckDBUsageStore(tmp_path / "u.duckdb") as store:
+        store.save([batch("k1", "1", hourly(resource=ODD, session="alice"), hourly(used=3))])
+        rows = store.usage(UsageQuery(("k1",)))
+    assert [(r.resource, r.count, r.sessions) for r in rows] == [("*", 3, ()), (ODD, 1, ("alice",))]
+
+
+def test_a_new_version_replaces_its_batch_only(tmp_path: Path) -> None:
+    with DuckDBUsageStore(tmp_path / "u.duckdb") as store:
+        store.save(
+            [batch("k1", "1", hourly("s3:GetObject")), batch("k2", "1", hourly("s3:ListBucket"))]
+        )
+        store.save([batch("k1", "2", hourly("s3:PutObject"), events=5)])
+        assert store.versions(["k1", "k2", "k3"]) == {"k1": "2", "k2": "1"}
+        actions = [r.action for r in store.usage(UsageQuery(("k1", "k2")))]
+        summary = store.summary(["k1", "k2"])
+    assert actions == ["s3:ListBucket", "s3:PutObject"]
+    assert (summary.files, summary.events, dict(summary.skipped)) == (2, 6, {"sign-in": 2})
+    assert summary.unmapped == (UnmappedCount("x.amazonaws.com", "Do", 4),)
+
+
+def test_the_store_persists_between_openings(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "er" / "u.duckdb"
+    with DuckDBUsageStore(path) as store:
+        store.save([batch("k1", "1", hourly())])
+    with DuckDBUsageStore(path) as store:
+        assert store.versions(["k1"]) == {"k1": "1"}
+
+
+def test_a_failed_save_leaves_the_store_as_it_was(tmp_path: Path) -> None:
+    with DuckDBUsageStore(tmp_path / "u.duckdb") as store:
+        store.save([batch("k1", "1", hourly())])
+        broken = StoredBatch("k1", "2", 1, BatchUsage(1, b"[not json\n", 1, {}, ()))
+        with pytest.raises(UsageError, match=r"u\.duckdb: cannot write"):
+            store.save([batch("k2", "1", hourly()), broken])
+        assert store.versions(["k1", "k2"]) == {"k1": "1"}
+        assert len(store.usage(UsageQuery(("k1", "k2")))) == 1
+
+
+@pytest.mark.parametrize("content", [b"not a database at all", b"\x00" * 8192, b"DUCK" * 5000])
+def test_a_corrupt_store_is_an_error_not_recreated(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "u.duckdb"
+    path.write_bytes(content)
+    with pytest.raises(UsageError, match=r"u\.duckdb"):
+        DuckDBUsageStore(path)
+    assert path.read_bytes() == content
+
+
+def test_a_store_of_another_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "u.duckdb"
+    with DuckDBUsageStore(path):
+        pass
+    with duckdb.connect(str(path)) as con:
+        con.execute("UPDATE store_meta SET value = '99' WHERE name = 'schema'")
+    with pytest.raises(UsageError, match="schema 99"):
+        DuckDBUsageStore(path)
+
+
+def test_a_store_path_that_is_a_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="usage store"):
+        DuckDBUsageStore(tmp_path)
