@@ -7,6 +7,7 @@ is its job. Only a file it cannot read at all is an error (exit 2).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from types import MappingProxyType
 import click
 
 from alpha.catalog import Catalog
+from alpha.guardrails import GUARDRAIL_RULES, GuardrailConfig, Violation, check_text
 from alpha.policy.errors import PolicyError
 from alpha.policy.findings import POLICY_FINDINGS, Finding, Severity
 from alpha.policy.validate import InlineOwner, PolicyKind, inline_size_findings, validate
@@ -38,9 +40,35 @@ class FileFinding:
             "path": f.path,
             "code": f.code,
             "severity": f.severity.value,
-            "title": POLICY_FINDINGS[f.code].title if f.code in POLICY_FINDINGS else "",
+            "title": _title(f.code),
             "message": f.message,
         }
+
+
+def _title(code: str) -> str:
+    for registry in (POLICY_FINDINGS, GUARDRAIL_RULES):
+        if code in registry:
+            return registry[code].title
+    return ""
+
+
+DEFAULT_CONFIG = Path("alpha.toml")
+
+
+def guardrail_config(path: Path | None) -> GuardrailConfig:
+    """Guardrails from `path`, else `./alpha.toml` when present, else the defaults; the
+    `ALPHA_*` environment variables override the file."""
+    from alpha.guardrails import load_config
+
+    if path is None and DEFAULT_CONFIG.is_file():
+        path = DEFAULT_CONFIG
+    return load_config(path, os.environ)
+
+
+def guardrail_violations(
+    texts: dict[str, str], catalog: Catalog, config: GuardrailConfig
+) -> dict[str, tuple[Violation, ...]]:
+    return {name: tuple(check_text(text, catalog, config)) for name, text in texts.items()}
 
 
 def read_text(path: Path) -> str:
@@ -106,22 +134,78 @@ def render_text(found: list[FileFinding], files: int, colour: bool) -> str:
     help="With --kind inline: whose inline policies these are (the quotas differ).",
 )
 @click.option(
-    "--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--guardrails",
+    "with_guardrails",
+    is_flag=True,
+    help="Also check the organisation's guardrails (see --config).",
 )
-def lint(files: tuple[Path, ...], kind: str, inline_owner: str, output: str) -> None:
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Guardrail settings ([guardrails] table); default ./alpha.toml when present.",
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+def lint(  # noqa: PLR0917 - click passes every option positionally
+    files: tuple[Path, ...],
+    kind: str,
+    inline_owner: str,
+    with_guardrails: bool,
+    config: Path | None,
+    output: str,
+) -> None:
     """Check policy FILES: structure, actions, ARNs and condition keys against the IAM
-    catalog, and size quotas. Exit 1 when any finding is an error."""
+    catalog, and size quotas; with --guardrails, the organisation's rules too. Exit 1 when
+    any finding is an error or a guardrail violation blocks."""
     from alpha.catalog import load_catalog
 
+    catalog = load_catalog()
     texts = {str(path): read_text(path) for path in files}
-    found = lint_files(texts, load_catalog(), PolicyKind(kind), InlineOwner(inline_owner))
-    if output == "json":
+    found = lint_files(texts, catalog, PolicyKind(kind), InlineOwner(inline_owner))
+    violations: dict[str, tuple[Violation, ...]] = {}
+    if with_guardrails:
+        violations = guardrail_violations(texts, catalog, guardrail_config(config))
+        found.extend(FileFinding(n, v.as_finding()) for n, vs in violations.items() for v in vs)
+    if output == "sarif":
+        click.echo(json.dumps(_sarif(texts, found, violations), indent=2))
+    elif output == "json":
         click.echo(json.dumps([item.as_json() for item in found], indent=2))
     else:
         colour = sys.stdout.isatty()
         click.echo(render_text(found, len(texts), colour=colour))
-    if any(item.finding.severity is Severity.ERROR for item in found):
+    blocking = any(v.blocks for vs in violations.values() for v in vs)
+    if blocking or any(item.finding.severity is Severity.ERROR for item in found):
         raise click.exceptions.Exit(1)
+
+
+def _sarif(
+    texts: dict[str, str],
+    found: list[FileFinding],
+    violations: dict[str, tuple[Violation, ...]],
+) -> dict[str, object]:
+    from alpha.guardrails import SarifFile, to_sarif
+
+    guardrail_codes = {v.code for vs in violations.values() for v in vs}
+    files = [
+        SarifFile(
+            name,
+            violations.get(name, ()),
+            tuple(
+                i.finding
+                for i in found
+                if i.file == name
+                and not (i.finding.code in guardrail_codes and i.finding.code in GUARDRAIL_RULES)
+            ),
+            text,
+        )
+        for name, text in texts.items()
+    ]
+    return to_sarif(files)
 
 
 @click.command()
