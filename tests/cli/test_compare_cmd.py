@@ -149,3 +149,38 @@ def test_diff_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "s3:PutObject" in data["removed_actions"]
     assert data["change_summary"] == f"+0 actions, -{len(data['removed_actions'])} actions"
     assert data["by_access_level"]["Read"]["removed_grants"] > 0
+
+
+def _ec2_admin() -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["ec2:*", "s3:GetObject"], "Resource": "*"}],
+    }
+
+
+def _s3_only() -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
+
+
+def test_diff_summarises_a_service_with_many_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before, after = write(tmp_path, "a.json", _ec2_admin()), write(tmp_path, "b.json", _s3_only())
+    code, out, _ = run(["diff", before, after], capsys)
+    assert code == 0
+    removed = [line for line in out.splitlines() if line.startswith("  - ")]
+    assert len(removed) == 1
+    assert removed[0].startswith("  - ec2 (")
+    assert "actions: ec2:" in removed[0]
+
+
+def test_diff_all_actions_lists_each(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before, after = write(tmp_path, "a.json", _ec2_admin()), write(tmp_path, "b.json", _s3_only())
+    code, out, _ = run(["diff", "--all-actions", before, after], capsys)
+    assert code == 0
+    removed = [line for line in out.splitlines() if line.startswith("  - ")]
+    assert len(removed) > 500
+    assert "  - ec2:RunInstances" in removed

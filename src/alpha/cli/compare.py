@@ -122,21 +122,48 @@ def _check_text(result: AccessCheck, files: Sequence[Path], proposed: Sequence[P
 @click.argument("existing", type=_PATH)
 @click.argument("proposed", type=_PATH)
 @_FORMAT
-def diff(existing: Path, proposed: Path, output_format: str) -> None:
+@click.option(
+    "--all-actions",
+    is_flag=True,
+    help="List every changed action; by default a service with many is summarised.",
+)
+def diff(existing: Path, proposed: Path, output_format: str, all_actions: bool) -> None:
     """Actions added and removed, and the share of grants removed (by access level)."""
     result = diff_policies(read_policy_file(existing), read_policy_file(proposed), load_catalog())
+    limit = None if all_actions else SERVICE_LIST_LIMIT
     if output_format == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     elif sys.stdout.isatty():
-        _print_rich(result)
+        _print_rich(result, limit)
     else:
-        click.echo(_diff_text(result))
+        click.echo(_diff_text(result, limit))
 
 
-def _diff_text(result: PolicyDiff) -> str:
+SERVICE_LIST_LIMIT = 8
+
+
+def grouped_actions(names: Sequence[str], limit: int | None) -> list[str]:
+    """One line per action, except that a service with more than `limit` changed actions
+    becomes one line: `ec2 (612 actions: ec2:AcceptAddressTransfer, ... )`."""
+    if limit is None:
+        return list(names)
+    by_service: dict[str, list[str]] = {}
+    for name in names:
+        by_service.setdefault(name.partition(":")[0], []).append(name)
+    lines: list[str] = []
+    for service, members in by_service.items():
+        if len(members) <= limit:
+            lines.extend(members)
+        else:
+            sample = ", ".join(members[:3])
+            lines.append(f"{service} ({len(members)} actions: {sample}, ...)")
+    return lines
+
+
+def _diff_text(result: PolicyDiff, limit: int | None) -> str:
     lines = [f"changes: {result.change_summary}"]
-    lines += [f"  + {name}" for name in result.added_actions]
-    lines += [f"  - {name}" for name in result.removed_actions]
+    lines += [f"  + {name}" for name in grouped_actions(result.added_actions, limit)]
+    lines += [f"  - {name}" for name in grouped_actions(result.removed_actions, limit)]
     lines.append(
         f"privilege reduction: {result.privilege_reduction:.1%} "
         f"({result.removed_grants} of {result.existing_grants} grants removed)"
@@ -149,16 +176,16 @@ def _diff_text(result: PolicyDiff) -> str:
     return "\n".join(lines)
 
 
-def _print_rich(result: PolicyDiff) -> None:
+def _print_rich(result: PolicyDiff, limit: int | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
     console.print(f"[bold]changes:[/bold] {result.change_summary}")
-    for name in result.added_actions:
-        console.print(f"  [green]+ {name}[/green]")
-    for name in result.removed_actions:
-        console.print(f"  [red]- {name}[/red]")
+    for name in grouped_actions(result.added_actions, limit):
+        console.print(f"  [green]+ {name}[/green]", highlight=False)
+    for name in grouped_actions(result.removed_actions, limit):
+        console.print(f"  [red]- {name}[/red]", highlight=False)
     table = Table(title="Privilege reduction")
     for column in ("access level", "grants before", "removed", "reduction"):
         table.add_column(column, justify="left" if column == "access level" else "right")
