@@ -12,8 +12,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Until `alpha demo` runs the whole loop, the demo walks the policy engine and usage on the
+# bundled examples and real CloudTrail samples.
 demo: $(STAMP)
-	$(BIN)/alpha demo
+	$(BIN)/alpha --version
+	$(BIN)/alpha lint --guardrails examples/policies/s3-reader.json
+	$(BIN)/alpha simulate --policy examples/policies/s3-reader.json \
+		--action s3:GetObject --resource arn:aws:s3:::reports/2026/q3.csv
+	$(BIN)/alpha diff examples/policies/admin-ish-role.json examples/policies/s3-reader.json
+	-$(BIN)/alpha check-access --existing examples/policies/s3-reader.json \
+		--proposed examples/policies/admin-ish-role.json
+	$(BIN)/alpha usage tests/data/cloudtrail --store .alpha/demo-usage.duckdb \
+		--principal arn:aws:iam::123837392027:user/bert-jan
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
