@@ -1,0 +1,17 @@
+"""The store package's one base error."""
+
+from __future__ import annotations
+
+from alpha.errors import AlphaError
+
+
+class StoreError(AlphaError):
+    """The store cannot be opened or read, or a lookup or write it was asked for is invalid."""
+
+
+class ProposalNotFoundError(StoreError):
+    """No stored proposal has that id or id prefix."""
+
+
+class AmbiguousProposalError(StoreError):
+    """More than one stored proposal starts with the prefix the user typed."""
