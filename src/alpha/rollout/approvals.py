@@ -1,0 +1,180 @@
+"""Who may approve what, and whether a proposal is approved now: pure functions over records.
+
+An approval binds to the proposal's content hash: an approval recorded for other content (a
+changed proposal has another id) never counts. The latest decision wins. A decision expires
+`ApprovalPolicy.expiry` after it was made, and a proposal nobody decided on expires that long
+after it was proposed. Separation of duties (on by default): whoever proposed cannot approve.
+A proposal with a blocking guardrail violation cannot be approved at all.
+
+Every refusal raises an `ApprovalError` whose message names the proposal and the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from alpha.rollout.errors import ApprovalError
+from alpha.store.model import Approval, ProposalState, StoredProposal
+
+DEFAULT_EXPIRY = timedelta(days=7)
+
+_DECIDABLE = frozenset({ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.REJECTED})
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalPolicy:
+    """`approvers`: who may decide (empty: anyone). `separation_of_duties`: the proposer may
+    not approve their own proposal (they may still reject it)."""
+
+    expiry: timedelta = DEFAULT_EXPIRY
+    approvers: frozenset[str] = frozenset()
+    separation_of_duties: bool = True
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalDecision:
+    """Where the approval of one proposal stands at `now`, and the decision that says so."""
+
+    status: ApprovalStatus
+    approval: Approval | None
+    expires_at: datetime
+
+
+def blocking_violations(proposal: StoredProposal) -> list[str]:
+    """The codes of the proposal's guardrail violations that block approval."""
+    found = proposal.document.get("guardrail_violations") or []
+    codes = [
+        str(v.get("code", "?")) for v in found if isinstance(v, dict) and v.get("blocks") is True
+    ]
+    if not codes and proposal.document.get("blocked") is True:
+        codes.append("blocked")
+    return codes
+
+
+def check_decider(
+    proposal: StoredProposal, decider: str, approve: bool, policy: ApprovalPolicy
+) -> None:
+    """Refuse a decider who is not on the allowlist, or who approves their own proposal."""
+    who = decider.strip()
+    if not who:
+        raise ApprovalError(f"proposal {proposal.short_id}: the approver's name is empty")
+    if policy.approvers and who not in policy.approvers:
+        raise ApprovalError(
+            f"proposal {proposal.short_id}: {who!r} is not an allowed approver "
+            f"(allowed: {', '.join(sorted(policy.approvers))})"
+        )
+    if approve and policy.separation_of_duties and who == proposal.created_by:
+        raise ApprovalError(
+            f"proposal {proposal.short_id}: {who!r} proposed it and cannot approve it "
+            "(separation of duties)"
+        )
+
+
+def check_can_decide(
+    proposal: StoredProposal,
+    state: ProposalState,
+    *,
+    decider: str,
+    approve: bool,
+    now: datetime,
+    policy: ApprovalPolicy,
+    latest: Approval | None,
+) -> None:
+    """Every check before recording an approval (`approve`) or a rejection."""
+    if state not in _DECIDABLE:
+        raise ApprovalError(
+            f"proposal {proposal.short_id} is {state.value}: only a proposal waiting for "
+            "approval can be approved or rejected"
+        )
+    if expired(proposal, latest, now, policy):
+        raise ApprovalError(
+            f"proposal {proposal.short_id} expired at {_iso(expires_at(proposal, latest, policy))}"
+            "; propose it again"
+        )
+    check_decider(proposal, decider, approve, policy)
+    if approve:
+        blocks = blocking_violations(proposal)
+        if blocks:
+            raise ApprovalError(
+                f"proposal {proposal.short_id} cannot be approved: blocking guardrail "
+                f"violations {', '.join(blocks)}"
+            )
+
+
+def binding(proposal: StoredProposal, approvals: list[Approval]) -> Approval | None:
+    """The latest decision made on exactly this content (others are ignored)."""
+    mine = [a for a in approvals if a.binds(proposal)]
+    return mine[-1] if mine else None
+
+
+def expires_at(
+    proposal: StoredProposal, latest: Approval | None, policy: ApprovalPolicy
+) -> datetime:
+    since = latest.timestamp if latest is not None else proposal.created_at
+    return since + policy.expiry
+
+
+def expired(
+    proposal: StoredProposal, latest: Approval | None, now: datetime, policy: ApprovalPolicy
+) -> bool:
+    return now >= expires_at(proposal, latest, policy)
+
+
+def decide(
+    proposal: StoredProposal, approvals: list[Approval], now: datetime, policy: ApprovalPolicy
+) -> ApprovalDecision:
+    """Where the approval stands: the latest binding decision, unless it (or the wait for one)
+    is older than the expiry."""
+    latest = binding(proposal, approvals)
+    deadline = expires_at(proposal, latest, policy)
+    if now >= deadline:
+        return ApprovalDecision(ApprovalStatus.EXPIRED, latest, deadline)
+    if latest is None:
+        return ApprovalDecision(ApprovalStatus.PENDING, None, deadline)
+    status = ApprovalStatus.APPROVED if latest.approved else ApprovalStatus.REJECTED
+    return ApprovalDecision(status, latest, deadline)
+
+
+def require_approved(
+    proposal: StoredProposal, approvals: list[Approval], now: datetime, policy: ApprovalPolicy
+) -> Approval:
+    """The approval a rollout may start on; `ApprovalError` naming why there is none."""
+    decision = decide(proposal, approvals, now, policy)
+    if decision.status is ApprovalStatus.APPROVED and decision.approval is not None:
+        # Re-checked: the allowlist or the guardrails may have changed since it was recorded.
+        check_decider(proposal, decision.approval.approver, True, policy)
+        blocks = blocking_violations(proposal)
+        if blocks:
+            raise ApprovalError(
+                f"proposal {proposal.short_id}: blocking guardrail violations {', '.join(blocks)}"
+            )
+        return decision.approval
+    reasons = {
+        ApprovalStatus.PENDING: "is not approved yet",
+        ApprovalStatus.REJECTED: f"was rejected by {_who(decision.approval)}",
+        ApprovalStatus.EXPIRED: f"expired at {_iso(decision.expires_at)}",
+    }
+    raise ApprovalError(f"proposal {proposal.short_id} {reasons[decision.status]}")
+
+
+def approval_time(proposal: StoredProposal, approvals: list[Approval]) -> timedelta | None:
+    """From proposing to the first binding approval (the seed's "approval time")."""
+    first = next((a for a in approvals if a.binds(proposal) and a.approved), None)
+    return None if first is None else first.timestamp - proposal.created_at
+
+
+def _who(approval: Approval | None) -> str:
+    return "?" if approval is None else repr(approval.approver)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,525 @@
+"""The staged rollout: runs the stages of an approved proposal, journals every step, resumes
+after a crash, and rolls back automatically.
+
+Crash safety. Every IAM change is a `Change` journalled as `intent` before it is made and
+`done` after; it is applied only when it is not in effect already. After a crash anywhere
+(`kill -9`), `resume` replays the journal: a change whose `done` is missing is applied if IAM
+does not show it yet, so each reaches IAM exactly once. State moves are compare-and-set on the
+store, following the transition table; the principal's state before the first change is
+stored write-once in the canary's `StageRecord.previous_state` and is what a rollback restores.
+
+Bake time is log time: a stage's bake period starts when its changes are applied (the injected
+clock) and passes when the monitor's logs cover it with no breach. Until then the stage stays
+`baking` and `run` returns, unless told to wait: then it polls with the injected sleeper.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from alpha.rollout.approvals import ApprovalPolicy, require_approved
+from alpha.rollout.changes import Change, Op, restore_changes
+from alpha.rollout.errors import ApprovalError, ConcurrentChangeError, IamChangeError, RolloutError
+from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
+from alpha.rollout.logs import LOGGER_NAME, step_fields
+from alpha.rollout.stages import (
+    Judgement,
+    StageSettings,
+    Verdict,
+    canary_changes,
+    judge_errors,
+    judge_sandbox,
+    plan_steps,
+    production_changes,
+    uncanary_changes,
+    waves,
+)
+from alpha.rollout.workflow import USER_STATE, Event, WorkflowState, next_state, workflow_state
+from alpha.store.model import (
+    JournalPhase,
+    ProposalState,
+    Stage,
+    StageRecord,
+    StageState,
+    StoredProposal,
+)
+from alpha.store.ports import Store
+
+log = logging.getLogger(f"{LOGGER_NAME}.engine")
+
+Clock = Callable[[], datetime]
+Sleeper = Callable[[float], None]
+Checkpoint = Callable[[str], None]
+
+RUN_STEP = "run"
+ROLLBACK_STEP = "rollback"
+_STAGE_OF = {
+    ProposalState.SANDBOX: Stage.SANDBOX,
+    ProposalState.CANARY: Stage.CANARY,
+    ProposalState.PRODUCTION: Stage.PRODUCTION,
+}
+_ORDER = list(Stage)
+_KEPT_ON_ROLLBACK = (StageState.FAILED, StageState.ROLLED_BACK)
+
+
+def _no_checkpoint(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutSettings:
+    stages: StageSettings = field(default_factory=StageSettings)
+    approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
+    poll_interval: timedelta = timedelta(seconds=30)
+    max_wait: timedelta = timedelta(hours=2)
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """Where a proposal's rollout stands after `run`, `resume` or `rollback`."""
+
+    proposal_id: str
+    state: ProposalState
+    stage: Stage | None
+    stage_state: StageState | None
+    detail: str
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "id": self.proposal_id,
+            "state": self.state.value,
+            "stage": None if self.stage is None else self.stage.value,
+            "stage_state": None if self.stage_state is None else self.stage_state.value,
+            "detail": self.detail,
+        }
+
+
+class RolloutEngine:
+    def __init__(
+        self,
+        store: Store,
+        iam: IamChanger,
+        monitor: Monitor,
+        clock: Clock,
+        settings: RolloutSettings | None = None,
+        *,
+        sleeper: Sleeper | None = None,
+        checkpoint: Checkpoint = _no_checkpoint,
+        actor: str = "alpha",
+    ) -> None:
+        self.store, self.iam, self.monitor, self.clock = store, iam, monitor, clock
+        self.settings = settings or RolloutSettings()
+        self.sleeper = sleeper
+        self.checkpoint = checkpoint
+        self.actor = actor
+
+    # Entry points ------------------------------------------------------------------------
+    def run(
+        self,
+        proposal_id: str,
+        through: Stage = Stage.PRODUCTION,
+        targets: list[str] | None = None,
+        *,
+        wait: bool = False,
+    ) -> RunResult:
+        """Start (an approved proposal) or continue the rollout, through stage `through`."""
+        proposal = self._proposal(proposal_id)
+        if self._rollback_pending(proposal.id):
+            return self._finish_rollback(proposal)
+        state = self.store.proposal_state(proposal.id)
+        if state is ProposalState.APPROVED:
+            self._start(proposal, through, targets or [proposal.principal])
+        elif state in _STAGE_OF:
+            self._record_run(proposal.id, through, targets or self._targets(proposal))
+        else:
+            raise RolloutError(
+                f"proposal {proposal.short_id} is {state.value}: only an approved proposal, "
+                "or one in the middle of its rollout, can be rolled out"
+            )
+        return self._advance(proposal, wait)
+
+    def resume(self, *, wait: bool = False) -> list[RunResult]:
+        """Continue every rollout left in the middle (after a crash, or still baking)."""
+        results: list[RunResult] = []
+        for proposal in self.store.proposals():
+            state = self.store.proposal_state(proposal.id)
+            if self._rollback_pending(proposal.id):
+                results.append(self._finish_rollback(proposal))
+            elif state in _STAGE_OF:
+                results.append(self._advance(proposal, wait))
+            elif state is ProposalState.APPROVED and self._was_started(proposal.id):
+                results.append(self._restart(proposal, wait))
+        return results
+
+    def _was_started(self, proposal_id: str) -> bool:
+        return any(e.step == RUN_STEP for e in self.store.journal(proposal_id))
+
+    def _restart(self, proposal: StoredProposal, wait: bool) -> RunResult:
+        """A run that crashed before its first state move: start it again."""
+        through, targets = self._run_settings(proposal)
+        try:
+            self._start(proposal, through, targets)
+        except ApprovalError as exc:
+            state = self.store.proposal_state(proposal.id)
+            return self._result(proposal, state, None, None, str(exc))
+        return self._advance(proposal, wait)
+
+    def rollback(self, proposal_id: str, actor: str, reason: str = "by hand") -> RunResult:
+        """Restore the exact IAM state from before the rollout (a canary, production or
+        succeeded proposal), or finish a rollback a crash interrupted."""
+        proposal = self._proposal(proposal_id)
+        if not self._rollback_pending(proposal.id):
+            state = self.store.proposal_state(proposal.id)
+            next_state(workflow_state(state), Event.ROLLBACK)  # refuses an illegal rollback
+            self._begin_rollback(proposal, actor, reason, Event.ROLLBACK)
+        return self._finish_rollback(proposal)
+
+    # Starting ----------------------------------------------------------------------------
+    def _start(self, proposal: StoredProposal, through: Stage, targets: list[str]) -> None:
+        now = self.clock()
+        approvals = self.store.approvals(proposal.id)
+        try:
+            approval = require_approved(proposal, approvals, now, self.settings.approval)
+        except ApprovalError:
+            if self._expired(proposal, now):
+                self._move(proposal, WorkflowState.APPROVED, Event.EXPIRED, "approval expired")
+            raise
+        self._record_run(proposal.id, through, targets)
+        self.checkpoint("before start")
+        self._move(
+            proposal, WorkflowState.APPROVED, Event.STARTED, f"approved by {approval.approver}"
+        )
+
+    def _expired(self, proposal: StoredProposal, now: datetime) -> bool:
+        from alpha.rollout.approvals import ApprovalStatus, decide
+
+        decision = decide(proposal, self.store.approvals(proposal.id), now, self.settings.approval)
+        return decision.status is ApprovalStatus.EXPIRED
+
+    def _record_run(self, proposal_id: str, through: Stage, targets: list[str]) -> None:
+        payload = {"through": through.value, "targets": list(targets)}
+        self.store.append_journal(proposal_id, RUN_STEP, JournalPhase.DONE, payload, self.clock())
+
+    def _run_settings(self, proposal: StoredProposal) -> tuple[Stage, list[str]]:
+        runs = [e for e in self.store.journal(proposal.id) if e.step == RUN_STEP]
+        if not runs:
+            return Stage.PRODUCTION, [proposal.principal]
+        payload = runs[-1].payload
+        return Stage(payload["through"]), list(payload["targets"])
+
+    def _targets(self, proposal: StoredProposal) -> list[str]:
+        return self._run_settings(proposal)[1]
+
+    # Advancing ---------------------------------------------------------------------------
+    def _advance(self, proposal: StoredProposal, wait: bool) -> RunResult:
+        through, targets = self._run_settings(proposal)
+        deadline = self.clock() + self.settings.max_wait
+        while True:
+            state = self.store.proposal_state(proposal.id)
+            stage = _STAGE_OF.get(state)
+            if stage is None:
+                return self._result(proposal, state, None, None, f"{state.value}")
+            record = self.store.stage(proposal.id, stage)
+            if record is not None and record.state is StageState.PASSED:
+                if stage is Stage.PRODUCTION:
+                    self._move(proposal, WorkflowState.PRODUCTION, Event.PASSED, "production baked")
+                    continue
+                if _ORDER.index(stage) >= _ORDER.index(through):
+                    return self._result(proposal, state, stage, record.state, f"{stage} passed")
+                self._move(proposal, workflow_state(state), Event.PASSED, f"{stage} passed")
+                continue
+            judgement = self._stage(proposal, stage, targets)
+            if judgement.verdict is Verdict.BAKING:
+                if wait and self.sleeper is not None and self.clock() < deadline:
+                    self.sleeper(self.settings.poll_interval.total_seconds())
+                    continue
+                return self._result(proposal, state, stage, StageState.BAKING, judgement.detail)
+            if judgement.verdict is Verdict.FAILED:
+                return self._fail(proposal, stage, judgement)
+            self._log(proposal, stage, "stage passed", "passed", metrics=judgement.metrics)
+
+    def _stage(self, proposal: StoredProposal, stage: Stage, targets: list[str]) -> Judgement:
+        if stage is Stage.SANDBOX:
+            return self._sandbox(proposal, targets)
+        if stage is Stage.CANARY:
+            return self._canary(proposal, targets)
+        return self._production(proposal, targets)
+
+    def _sandbox(self, proposal: StoredProposal, targets: list[str]) -> Judgement:
+        record = self._stage_record(proposal, Stage.SANDBOX, None)
+        since = record.started_at
+        judgement = judge_sandbox(
+            self.monitor, targets, proposal.proposed_policy, since, self.settings.stages
+        )
+        self._judged(record, judgement)
+        return judgement
+
+    def _canary(self, proposal: StoredProposal, targets: list[str]) -> Judgement:
+        settings = self.settings.stages
+        record = self._stage_record(proposal, Stage.CANARY, targets)
+        previous = _previous(record)
+        planned = waves(targets, settings.canary_fraction)
+        wave = int(record.metrics.get("wave", 0))
+        while True:
+            for target in planned[wave]:
+                changes = canary_changes(
+                    target, previous[target], proposal.id, proposal.document, settings
+                )
+                self._apply_all(proposal, f"canary.{wave}", changes)
+            record = self._baking(record)
+            enforced = [t for w in planned[: wave + 1] for t in w]
+            since = datetime.fromisoformat(record.metrics["bake_since"])
+            judgement = judge_errors(
+                self.monitor, enforced, since, settings.bake_of("canary"), settings
+            )
+            if judgement.verdict is not Verdict.PASSED or wave + 1 >= len(planned):
+                self._judged(record, judgement)
+                return judgement
+            wave += 1
+            metrics = {**record.metrics, "wave": wave, f"wave_{wave - 1}": judgement.metrics}
+            metrics.pop("bake_since")
+            record = self._save_stage(replace(record, state=StageState.STARTED, metrics=metrics))
+
+    def _production(self, proposal: StoredProposal, targets: list[str]) -> Judgement:
+        settings = self.settings.stages
+        canary = self.store.stage(proposal.id, Stage.CANARY)
+        if canary is None:
+            raise RolloutError(f"proposal {proposal.short_id}: production needs a passed canary")
+        previous = _previous(canary)
+        record = self._stage_record(proposal, Stage.PRODUCTION, targets)
+        steps = plan_steps(proposal.plan, proposal.document)
+        for target in targets:
+            changes = production_changes(
+                target,
+                proposal_id=proposal.id,
+                proposal_principal=proposal.principal,
+                document=proposal.document,
+                plan=steps,
+                settings=settings,
+            )
+            changes += uncanary_changes(target, previous[target], proposal.id, settings)
+            self._apply_all(proposal, "production", changes)
+        record = self._baking(record)
+        since = datetime.fromisoformat(record.metrics["bake_since"])
+        judgement = judge_errors(
+            self.monitor, targets, since, settings.bake_of("production"), settings
+        )
+        self._judged(record, judgement)
+        return judgement
+
+    # Stage records -----------------------------------------------------------------------
+    def _stage_record(
+        self, proposal: StoredProposal, stage: Stage, capture: list[str] | None
+    ) -> StageRecord:
+        found = self.store.stage(proposal.id, stage)
+        if found is not None:
+            return found
+        now = self.clock()
+        previous = None
+        if capture is not None:
+            # Captured before this stage changes anything; write-once in the store.
+            previous = {"targets": {t: self.iam.principal_state(t) for t in capture}}
+        record = StageRecord(proposal.id, stage, StageState.STARTED, now, now, previous, {})
+        self.checkpoint(f"before {stage} record")
+        self._log(proposal, stage, "stage started", "started")
+        return self._save_stage(record)
+
+    def _baking(self, record: StageRecord) -> StageRecord:
+        if "bake_since" in record.metrics:
+            return record
+        now = self.clock()
+        metrics = {**record.metrics, "bake_since": now.isoformat()}
+        return self._save_stage(replace(record, state=StageState.BAKING, metrics=metrics))
+
+    def _judged(self, record: StageRecord, judgement: Judgement) -> None:
+        states = {
+            Verdict.PASSED: StageState.PASSED,
+            Verdict.FAILED: StageState.FAILED,
+            Verdict.BAKING: StageState.BAKING,
+        }
+        metrics = {**record.metrics, "last": judgement.metrics, "detail": judgement.detail}
+        if "bake_since" not in metrics:
+            metrics["bake_since"] = record.started_at.isoformat()
+        self._save_stage(replace(record, state=states[judgement.verdict], metrics=metrics))
+
+    def _save_stage(self, record: StageRecord) -> StageRecord:
+        record = replace(record, updated_at=self.clock())
+        self.store.save_stage(record)
+        saved = self.store.stage(record.proposal_id, record.stage)
+        assert saved is not None
+        return saved
+
+    # Changes -----------------------------------------------------------------------------
+    def _apply_all(self, proposal: StoredProposal, label: str, changes: list[Change]) -> None:
+        for change in changes:
+            self._apply(proposal, label, change)
+
+    def _apply(self, proposal: StoredProposal, label: str, change: Change) -> None:
+        key = f"{label}:{change.key}"
+        entries = [e for e in self.store.journal(proposal.id) if e.step == key]
+        if any(e.phase is JournalPhase.DONE for e in entries):
+            return
+        payload: JsonDict = {"op": change.op.value, "target": change.target, "name": change.name}
+        if not entries:
+            self.store.append_journal(proposal.id, key, JournalPhase.INTENT, payload, self.clock())
+        self.checkpoint(f"before {key}")
+        applied = not change.in_effect(self.iam)
+        if applied:
+            change.apply(self.iam)
+        self.checkpoint(f"after {key}")
+        self.store.append_journal(proposal.id, key, JournalPhase.DONE, payload, self.clock())
+        outcome = "applied" if applied else "already in effect"
+        self._log(proposal, None, f"{change.describe()}: {outcome}", outcome, step=key)
+
+    # Failing and rolling back ------------------------------------------------------------
+    def _fail(self, proposal: StoredProposal, stage: Stage, judgement: Judgement) -> RunResult:
+        self._log(proposal, stage, f"stage failed: {judgement.detail}", "failed")
+        if stage is Stage.SANDBOX:
+            self._move(proposal, WorkflowState.SANDBOX, Event.FAILED, judgement.detail)
+            return self._result(
+                proposal, ProposalState.FAILED, stage, StageState.FAILED, judgement.detail
+            )
+        self._begin_rollback(proposal, self.actor, judgement.detail)
+        return self._finish_rollback(proposal)
+
+    def _begin_rollback(
+        self, proposal: StoredProposal, actor: str, reason: str, event: Event = Event.FAILED
+    ) -> None:
+        payload = {"reason": reason, "actor": actor, "event": event.value}
+        self.store.append_journal(
+            proposal.id, ROLLBACK_STEP, JournalPhase.INTENT, payload, self.clock()
+        )
+        self.checkpoint("before rollback state")
+
+    def _finish_rollback(self, proposal: StoredProposal) -> RunResult:
+        state = self.store.proposal_state(proposal.id)
+        reason, event = self._rollback_intent(proposal.id)
+        if state in (ProposalState.CANARY, ProposalState.PRODUCTION, ProposalState.SUCCEEDED):
+            self._move(proposal, workflow_state(state), event, reason)
+        try:
+            self._restore(proposal)
+        except IamChangeError as exc:
+            self._log(proposal, None, f"rollback failed: {exc}", "failed", error=str(exc))
+            self._audit(proposal, "rollback_failed", str(exc))
+            return self._result(
+                proposal, ProposalState.FAILED, None, None, f"rollback failed: {exc}"
+            )
+        self.checkpoint("before rolled back state")
+        if self.store.proposal_state(proposal.id) is ProposalState.FAILED:
+            self._move(proposal, WorkflowState.ROLLBACK, Event.RESTORED, reason)
+        self.store.append_journal(proposal.id, ROLLBACK_STEP, JournalPhase.DONE, {}, self.clock())
+        self._mark_rolled_back(proposal)
+        state = self.store.proposal_state(proposal.id)
+        return self._result(proposal, state, None, None, f"rolled back: {reason}")
+
+    def _restore(self, proposal: StoredProposal) -> None:
+        canary = self.store.stage(proposal.id, Stage.CANARY)
+        if canary is None or canary.previous_state is None:
+            return  # nothing was changed before the state was captured
+        for target, previous in _previous(canary).items():
+            current = self.iam.principal_state(target)
+            self._apply_all(proposal, "rollback", restore_changes(target, previous, current))
+        for arn in self._created_policies(proposal.id):
+            self._apply(proposal, "rollback", Change(Op.DELETE_POLICY, arn))
+
+    def _created_policies(self, proposal_id: str) -> list[str]:
+        created = {
+            e.payload["target"]: None
+            for e in self.store.journal(proposal_id)
+            if e.phase is JournalPhase.INTENT and e.payload.get("op") == Op.CREATE_POLICY.value
+        }
+        return list(created)
+
+    def _mark_rolled_back(self, proposal: StoredProposal) -> None:
+        for record in self.store.stages(proposal.id):
+            # A failed stage stays `failed` (the metrics count it); the others are undone.
+            if record.stage is not Stage.SANDBOX and record.state not in _KEPT_ON_ROLLBACK:
+                self._save_stage(replace(record, state=StageState.ROLLED_BACK))
+
+    def _rollback_pending(self, proposal_id: str) -> bool:
+        pending = False
+        for entry in self.store.journal(proposal_id):
+            if entry.step == ROLLBACK_STEP:
+                pending = entry.phase is JournalPhase.INTENT
+        return pending
+
+    def _rollback_intent(self, proposal_id: str) -> tuple[str, Event]:
+        intents = [
+            e.payload
+            for e in self.store.journal(proposal_id)
+            if e.step == ROLLBACK_STEP and e.phase is JournalPhase.INTENT
+        ]
+        if not intents:
+            return "rollback", Event.FAILED
+        return str(intents[-1].get("reason", "")), Event(intents[-1].get("event", "failed"))
+
+    # State moves, logs, audit ------------------------------------------------------------
+    def _move(
+        self, proposal: StoredProposal, source: WorkflowState, event: Event, reason: str
+    ) -> None:
+        target = next_state(source, event)
+        old, new = USER_STATE[source], USER_STATE[target]
+        if old is None or new is None:
+            raise AssertionError(f"{source} -> {target} is not a stored state")
+        if old is not new:
+            self.checkpoint(f"before state {new.value}")
+            if not self.store.set_state(proposal.id, new, old):
+                found = self.store.proposal_state(proposal.id)
+                raise ConcurrentChangeError(
+                    f"proposal {proposal.short_id} is {found.value}, not {old.value}: "
+                    "another process changed it first"
+                )
+        self._audit(proposal, f"{source.value}->{target.value}", reason, event=event.value)
+        self._log(proposal, None, f"{source.value} -> {target.value} on {event.value}", event.value)
+
+    def _audit(self, proposal: StoredProposal, action: str, reason: str, **details: str) -> None:
+        self.store.append_audit(
+            at=self.clock(),
+            proposal_id=proposal.id,
+            actor=self.actor,
+            action=action,
+            reason=reason,
+            details=dict(details),
+        )
+
+    def _log(
+        self,
+        proposal: StoredProposal,
+        stage: Stage | None,
+        message: str,
+        outcome: str,
+        **more: Any,
+    ) -> None:
+        fields = step_fields(
+            proposal.id,
+            proposal.principal,
+            None if stage is None else stage.value,
+            outcome=outcome,
+            **more,
+        )
+        log.info("%s: %s", proposal.short_id, message, extra=fields)
+
+    def _proposal(self, proposal_id: str) -> StoredProposal:
+        found = self.store.proposal(proposal_id)
+        return found if found is not None else self.store.find_proposal(proposal_id)
+
+    def _result(
+        self,
+        proposal: StoredProposal,
+        state: ProposalState,
+        stage: Stage | None,
+        stage_state: StageState | None,
+        detail: str,
+    ) -> RunResult:
+        return RunResult(proposal.id, state, stage, stage_state, detail)
+
+
+def _previous(record: StageRecord) -> dict[str, JsonDict]:
+    if record.previous_state is None:
+        raise RolloutError(f"proposal {record.proposal_id[:12]}: no captured IAM state")
+    targets: dict[str, JsonDict] = record.previous_state["targets"]
+    return targets

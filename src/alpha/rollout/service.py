@@ -1,0 +1,200 @@
+"""`RolloutService`: the one object the CLI (and later an API) calls for the workflow after a
+proposal is stored: approve, reject, expire, run, resume, roll back, status.
+
+Approving and rejecting happen inside one store transaction: read the state, check, move the
+state with compare-and-set, record the decision, audit. Of two approvers at once exactly one
+moves the state; the other gets a clear error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from alpha.rollout.approvals import (
+    ApprovalDecision,
+    ApprovalStatus,
+    check_can_decide,
+    decide,
+)
+from alpha.rollout.engine import Clock, RolloutEngine, RolloutSettings, RunResult, Sleeper
+from alpha.rollout.errors import ConcurrentChangeError
+from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
+from alpha.rollout.metrics import Metrics, metrics
+from alpha.rollout.workflow import USER_STATE, Event, next_state, workflow_state
+from alpha.store.model import Approval, ProposalState, Stage, StageRecord, StoredProposal
+from alpha.store.ports import Store
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalStatus:
+    proposal: StoredProposal
+    state: ProposalState
+    approval: ApprovalDecision
+    stages: tuple[StageRecord, ...]
+
+    def to_dict(self) -> JsonDict:
+        latest = self.approval.approval
+        return {
+            "id": self.proposal.id,
+            "short_id": self.proposal.short_id,
+            "principal": self.proposal.principal,
+            "state": self.state.value,
+            "created_at": self.proposal.created_at.isoformat(),
+            "created_by": self.proposal.created_by,
+            "approval": {
+                "status": self.approval.status.value,
+                "expires_at": self.approval.expires_at.isoformat(),
+                "by": None if latest is None else latest.approver,
+                "at": None if latest is None else latest.timestamp.isoformat(),
+            },
+            "stages": [
+                {
+                    "stage": r.stage.value,
+                    "state": r.state.value,
+                    "started_at": r.started_at.isoformat(),
+                    "updated_at": r.updated_at.isoformat(),
+                    "metrics": r.metrics,
+                }
+                for r in self.stages
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    proposals: tuple[ProposalStatus, ...]
+    metrics: Metrics
+
+    def to_dict(self) -> JsonDict:
+        return {
+            "proposals": [p.to_dict() for p in self.proposals],
+            "metrics": self.metrics.to_dict(),
+        }
+
+
+class RolloutService:
+    def __init__(
+        self,
+        store: Store,
+        iam: IamChanger,
+        monitor: Monitor,
+        clock: Clock,
+        settings: RolloutSettings | None = None,
+        *,
+        sleeper: Sleeper | None = None,
+        actor: str = "alpha",
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings or RolloutSettings()
+        self.engine = RolloutEngine(
+            store, iam, monitor, clock, self.settings, sleeper=sleeper, actor=actor
+        )
+
+    # Approvals ---------------------------------------------------------------------------
+    def approve(self, proposal_id: str, by: str, comment: str = "") -> Approval:
+        return self._decide(proposal_id, by, comment, approve=True)
+
+    def reject(self, proposal_id: str, by: str, comment: str = "") -> Approval:
+        return self._decide(proposal_id, by, comment, approve=False)
+
+    def _decide(self, proposal_id: str, by: str, comment: str, *, approve: bool) -> Approval:
+        now = self.clock()
+        with self.store.transaction():
+            proposal = self._find(proposal_id)
+            state = self.store.proposal_state(proposal.id)
+            latest = decide(
+                proposal, self.store.approvals(proposal.id), now, self.settings.approval
+            )
+            check_can_decide(
+                proposal,
+                state,
+                decider=by,
+                approve=approve,
+                now=now,
+                policy=self.settings.approval,
+                latest=latest.approval,
+            )
+            event = Event.APPROVED if approve else Event.REJECTED
+            target = USER_STATE[next_state(workflow_state(state), event)]
+            assert target is not None
+            if not self.store.set_state(proposal.id, target, state):
+                raise ConcurrentChangeError(
+                    f"proposal {proposal.short_id} changed while deciding; try again"
+                )
+            approval = Approval(proposal.id, now, approve, by.strip(), comment, proposal.id)
+            self.store.record_approval(approval)
+            self.store.append_audit(
+                at=now,
+                proposal_id=proposal.id,
+                actor=by.strip(),
+                action="approve" if approve else "reject",
+                reason=comment or ("approved" if approve else "rejected"),
+                details={"from": state.value, "to": target.value},
+            )
+        return approval
+
+    def expire(self) -> list[str]:
+        """Move every proposal whose wait or approval is older than the expiry to `expired`;
+        returns their ids."""
+        now = self.clock()
+        expired: list[str] = []
+        for proposal in self.store.proposals():
+            state = self.store.proposal_state(proposal.id)
+            if state not in (ProposalState.PROPOSED, ProposalState.APPROVED):
+                continue
+            decision = decide(
+                proposal, self.store.approvals(proposal.id), now, self.settings.approval
+            )
+            if decision.status is not ApprovalStatus.EXPIRED:
+                continue
+            if self.store.set_state(proposal.id, ProposalState.EXPIRED, state):
+                self.store.append_audit(
+                    at=now,
+                    proposal_id=proposal.id,
+                    actor="alpha",
+                    action="expire",
+                    reason=f"no decision or rollout by {decision.expires_at.isoformat()}",
+                )
+                expired.append(proposal.id)
+        return expired
+
+    # Rollout -----------------------------------------------------------------------------
+    def run(
+        self,
+        proposal_id: str,
+        through: Stage = Stage.PRODUCTION,
+        targets: list[str] | None = None,
+        *,
+        wait: bool = False,
+    ) -> RunResult:
+        return self.engine.run(proposal_id, through, targets, wait=wait)
+
+    def resume(self, *, wait: bool = False) -> list[RunResult]:
+        return self.engine.resume(wait=wait)
+
+    def rollback(self, proposal_id: str, by: str, reason: str = "by hand") -> RunResult:
+        return self.engine.rollback(proposal_id, by, reason)
+
+    # Status ------------------------------------------------------------------------------
+    def proposal_status(self, proposal_id: str) -> ProposalStatus:
+        return self._status_of(self._find(proposal_id), self.clock())
+
+    def status(self) -> Status:
+        now = self.clock()
+        found = tuple(self._status_of(p, now) for p in self.store.proposals())
+        return Status(found, metrics(self.store))
+
+    def _status_of(self, proposal: StoredProposal, now: datetime) -> ProposalStatus:
+        approvals = self.store.approvals(proposal.id)
+        return ProposalStatus(
+            proposal,
+            self.store.proposal_state(proposal.id),
+            decide(proposal, approvals, now, self.settings.approval),
+            tuple(self.store.stages(proposal.id)),
+        )
+
+    def _find(self, proposal_id: str) -> StoredProposal:
+        found = self.store.proposal(proposal_id)
+        return found if found is not None else self.store.find_proposal(proposal_id)

@@ -1,0 +1,335 @@
+"""What each rollout stage changes and how it is judged; pure apart from the ports passed in.
+
+Sandbox (shadow): changes nothing. The principal's recent calls (`sandbox_lookback` before the
+stage) and its new ones during the bake are replayed against the proposal alone with the
+evaluator; the calls it would deny must stay at or under `max_would_be_denials` (default 0).
+
+Canary (reversible, existing policies untouched): the proposal becomes the principal's
+permissions boundary (a new customer-managed policy `alpha-canary-<id>`), so IAM allows only
+what both the current policies and the proposal allow. A principal that already has a
+boundary keeps it; instead an inline `Deny` of the actions the proposal removes is added
+(`canary_deny_document`). That Deny names actions only: a kept action the proposal narrows to
+fewer resources or adds conditions to is not enforced by it (the boundary form enforces both).
+
+Production: the proposal's change plan. The new policy is attached first (inline, or created as
+a customer-managed policy and attached), then the replaced inline policies are deleted, the
+replaced managed policies detached (never edited: shared ones stay intact for their other
+users) and group memberships ended; finally the canary enforcement is removed.
+
+Canary and production are judged on `IAMErrorRate` in the logs of the bake period: a breach
+is more than `max_new_denials` AccessDenied calls (default 0: any), or, when `max_error_rate`
+is set, a larger share of denied calls. A stage passes only when the logs cover its whole
+bake period without a breach; a breach fails it at once, logs covered or not.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from alpha.policy.evaluate import PolicySet, Request, compile_policy_set
+from alpha.policy.parse import parse_policy
+from alpha.rollout.changes import Change, Op
+from alpha.rollout.errors import RolloutError
+from alpha.rollout.iam_ports import ErrorRate, IamChanger, JsonDict, Monitor, policy_arn_for
+
+# IAM's quota on the total size of a principal's inline policies (whitespace not counted).
+INLINE_QUOTA = {"role": 10_240, "user": 2_048}
+CANARY_DENY_SID = "AlphaCanaryDenyRemovedActions"
+
+
+@dataclass(frozen=True, slots=True)
+class StageSettings:
+    bake: timedelta = timedelta(hours=1)
+    sandbox_lookback: timedelta = timedelta(days=30)
+    max_would_be_denials: int = 0
+    max_new_denials: int | None = 0
+    max_error_rate: float | None = None
+    canary_fraction: float = 0.5
+    policy_name: str = "alpha-least-privilege"
+    managed_path: str = "/alpha/"
+    bakes: dict[str, timedelta] = field(default_factory=dict)
+
+    def bake_of(self, stage: str) -> timedelta:
+        return self.bakes.get(stage, self.bake)
+
+
+class Verdict(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    BAKING = "baking"
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    verdict: Verdict
+    detail: str
+    metrics: JsonDict
+
+
+def waves(targets: list[str], fraction: float) -> list[list[str]]:
+    """The canary's waves: the first `fraction` of the targets (at least one), then the rest."""
+    if len(targets) <= 1:
+        return [list(targets)]
+    first = min(len(targets), max(1, math.ceil(len(targets) * fraction)))
+    return [w for w in (targets[:first], targets[first:]) if w]
+
+
+# Sandbox ---------------------------------------------------------------------------------
+
+
+def judge_sandbox(
+    monitor: Monitor,
+    targets: list[str],
+    proposal: JsonDict,
+    since: datetime,
+    settings: StageSettings,
+) -> Judgement:
+    end = since + settings.bake_of("sandbox")
+    covered = monitor.covered_until()
+    until = min(end, covered) if covered is not None else since
+    evaluator = compile_policy_set(PolicySet(identity=(parse_policy(proposal, "proposal"),)))
+    replayed = denied = 0
+    examples: list[str] = []
+    for target in targets:
+        for call in monitor.calls(target, since - settings.sandbox_lookback, max(until, since)):
+            context = {"aws:RequestedRegion": (call.region,)} if call.region else {}
+            request = Request(call.action, call.resource, context, principal=target)
+            replayed += call.count
+            if not evaluator.evaluate(request).allowed:
+                denied += call.count
+                if len(examples) < 5:
+                    examples.append(f"{call.action} on {call.resource}")
+    metrics: JsonDict = {"replayed_calls": replayed, "would_be_denied": denied}
+    if denied > settings.max_would_be_denials:
+        detail = (
+            f"{denied} replayed call(s) would be denied (threshold "
+            f"{settings.max_would_be_denials}): {', '.join(examples)}"
+        )
+        return Judgement(Verdict.FAILED, detail, metrics)
+    if covered is None or covered < end:
+        return Judgement(Verdict.BAKING, _waiting(covered, end), metrics)
+    return Judgement(Verdict.PASSED, f"{replayed} replayed call(s), none denied", metrics)
+
+
+# Canary and production: watch IAMErrorRate -----------------------------------------------
+
+
+def judge_errors(
+    monitor: Monitor, targets: list[str], since: datetime, bake: timedelta, settings: StageSettings
+) -> Judgement:
+    end = since + bake
+    rates = [monitor.error_rate(t, since, end) for t in targets]
+    calls, denied = sum(r.calls for r in rates), sum(r.denied for r in rates)
+    covered = rates[0].covered_until if rates else None
+    total = ErrorRate(calls, denied, covered)
+    metrics: JsonDict = {"calls": calls, "denied": denied, "error_rate": round(total.rate, 6)}
+    breach = _breach(total, settings)
+    if breach is not None:
+        return Judgement(Verdict.FAILED, breach, metrics)
+    if not total.covers(end):
+        return Judgement(Verdict.BAKING, _waiting(covered, end), metrics)
+    return Judgement(Verdict.PASSED, f"{calls} call(s), {denied} denied", metrics)
+
+
+def _breach(rate: ErrorRate, settings: StageSettings) -> str | None:
+    if settings.max_new_denials is not None and rate.denied > settings.max_new_denials:
+        return (
+            f"IAMErrorRate breach: {rate.denied} AccessDenied of {rate.calls} call(s) "
+            f"(at most {settings.max_new_denials} allowed)"
+        )
+    if settings.max_error_rate is not None and rate.rate > settings.max_error_rate:
+        return f"IAMErrorRate breach: {rate.rate:.2%} > {settings.max_error_rate:.2%}"
+    return None
+
+
+def _waiting(covered: datetime | None, end: datetime) -> str:
+    seen = "no logs yet" if covered is None else f"logs reach {_iso(covered)}"
+    return f"baking until {_iso(end)}; {seen}"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Canary enforcement -----------------------------------------------------------------------
+
+
+def canary_policy_arn(principal: str, proposal_id: str, settings: StageSettings) -> str:
+    return policy_arn_for(principal, f"alpha-canary-{proposal_id[:12]}", settings.managed_path)
+
+
+def canary_deny_name(proposal_id: str) -> str:
+    return f"alpha-canary-deny-{proposal_id[:12]}"
+
+
+def canary_changes(
+    principal: str,
+    state: JsonDict,
+    proposal_id: str,
+    document: JsonDict,
+    settings: StageSettings,
+) -> list[Change]:
+    """Enforce the proposal on one principal without touching its policies."""
+    proposed: JsonDict = document["proposed_policy"]
+    if state["boundary"] is None:
+        arn = canary_policy_arn(principal, proposal_id, settings)
+        return [
+            Change(Op.CREATE_POLICY, arn, document=proposed),
+            Change(Op.PUT_BOUNDARY, principal, arn),
+        ]
+    removed = (document.get("diff") or {}).get("removed_actions")
+    budget = _inline_budget(principal, state)
+    deny = canary_deny_document(proposed, removed, budget)
+    if deny is None:
+        return []
+    return [Change(Op.PUT_INLINE, principal, canary_deny_name(proposal_id), deny)]
+
+
+def canary_deny_document(
+    proposed: JsonDict, removed_actions: Iterable[str] | None, budget: int
+) -> JsonDict | None:
+    """An inline policy denying what the proposal no longer allows, within `budget` characters.
+
+    From the diff's removed actions: a service the proposal allows nothing of is denied as
+    `service:*`, other removed actions one by one. If that does not fit (or there is no diff),
+    `Deny NotAction: <the proposal's allowed action patterns>` on every resource: shorter, but
+    it also denies actions no policy granted before (harmless: they were denied anyway, unless
+    a resource policy granted them). None when nothing is removed."""
+    allowed = _allowed_patterns(proposed)
+    if removed_actions is not None:
+        removed = list(removed_actions)
+        if not removed:
+            return None
+        # With NotAction in the proposal, which services it keeps is unknown: collapse none.
+        kept_services = {p.split(":")[0].lower() for p in allowed} if allowed else {"*"}
+        actions = sorted(
+            {f"{a.split(':')[0].lower()}:*" if _whole(a, kept_services) else a for a in removed}
+        )
+        by_action = _deny({"Action": actions, "Resource": "*"})
+        if _size(by_action) <= budget:
+            return by_action
+    if allowed is None or "*" in allowed:
+        raise RolloutError("canary: cannot derive a Deny of the removed grants from this proposal")
+    fallback = _deny({"NotAction": sorted(allowed), "Resource": "*"})
+    if _size(fallback) > budget:
+        raise RolloutError(
+            f"canary: the Deny of the removed grants ({_size(fallback)} characters) does not fit "
+            f"the {budget} characters left of the principal's inline policy quota"
+        )
+    return fallback
+
+
+def _whole(action: str, kept_services: set[str]) -> bool:
+    return (
+        action.split(":", maxsplit=1)[0].lower() not in kept_services and "*" not in kept_services
+    )
+
+
+def _deny(body: JsonDict) -> JsonDict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": CANARY_DENY_SID, "Effect": "Deny", **body}],
+    }
+
+
+def _allowed_patterns(proposed: JsonDict) -> list[str] | None:
+    """The action patterns of the proposal's Allow statements; None if one uses NotAction."""
+    statements = proposed.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    found: set[str] = set()
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        if "NotAction" in statement:
+            return None
+        actions = statement.get("Action", [])
+        found.update([actions] if isinstance(actions, str) else actions)
+    return sorted(found)
+
+
+def _inline_budget(principal: str, state: JsonDict) -> int:
+    kind = "user" if ":user/" in principal else "role"
+    used = sum(_size(doc) for doc in state["inline"].values())
+    return INLINE_QUOTA[kind] - used
+
+
+def _size(document: JsonDict) -> int:
+    return len(json.dumps(document, separators=(",", ":")))
+
+
+# Production --------------------------------------------------------------------------------
+
+
+def production_changes(
+    principal: str,
+    *,
+    proposal_id: str,
+    proposal_principal: str,
+    document: JsonDict,
+    plan: list[JsonDict],
+    settings: StageSettings,
+) -> list[Change]:
+    """The change plan on one principal: attach the new policy, then remove what it replaces.
+    ARNs of customer-managed policies are moved to the target's account (the same role in
+    another account attaches that account's copy)."""
+    proposed: JsonDict = document["proposed_policy"]
+    attach = next((s for s in plan if s.get("action") == "attach"), None)
+    name = str(attach["name"]) if attach is not None else settings.policy_name
+    changes: list[Change] = []
+    if attach is not None and attach.get("kind") != "inline":
+        # One policy per proposal: the same name for several principals must not collide.
+        arn = policy_arn_for(principal, f"{name}-{proposal_id[:12]}", settings.managed_path)
+        changes += [
+            Change(Op.CREATE_POLICY, arn, document=proposed),
+            Change(Op.ATTACH, principal, arn),
+        ]
+    else:
+        changes.append(Change(Op.PUT_INLINE, principal, name, proposed))
+    for step in plan:
+        action, step_name = step.get("action"), str(step.get("name", ""))
+        if action == "delete" and step.get("kind") == "inline" and step_name != name:
+            changes.append(Change(Op.DELETE_INLINE, principal, step_name))
+        elif action == "detach" and step.get("arn"):
+            arn = _in_account(str(step["arn"]), proposal_principal, principal)
+            changes.append(Change(Op.DETACH, principal, arn))
+        elif action == "remove_from_group":
+            changes.append(Change(Op.REMOVE_FROM_GROUP, principal, step_name))
+    return changes
+
+
+def uncanary_changes(
+    principal: str, previous: JsonDict, proposal_id: str, settings: StageSettings
+) -> list[Change]:
+    """Take the canary enforcement away again, leaving the boundary as it was before."""
+    if previous["boundary"] is None:
+        arn = canary_policy_arn(principal, proposal_id, settings)
+        return [Change(Op.DELETE_BOUNDARY, principal), Change(Op.DELETE_POLICY, arn)]
+    return [Change(Op.DELETE_INLINE, principal, canary_deny_name(proposal_id))]
+
+
+def plan_steps(plan: JsonDict | list[JsonDict] | None, document: JsonDict) -> list[JsonDict]:
+    """The change plan's steps, from the stored plan (`{"steps": [...]}` or a list) or the
+    proposal document's `plan`."""
+    for candidate in (plan, document.get("plan")):
+        if isinstance(candidate, list):
+            return [s for s in candidate if isinstance(s, dict)]
+        if isinstance(candidate, dict) and isinstance(candidate.get("steps"), list):
+            return [s for s in candidate["steps"] if isinstance(s, dict)]
+    return []
+
+
+def _in_account(arn: str, source_principal: str, target: str) -> str:
+    parts, source, wanted = arn.split(":"), source_principal.split(":"), target.split(":")
+    if len(parts) > 4 and parts[4] == source[4] and source[4] != wanted[4]:
+        parts[4] = wanted[4]
+    return ":".join(parts)
+
+
+def state_after(iam: IamChanger, targets: list[str]) -> dict[str, JsonDict]:
+    return {t: iam.principal_state(t) for t in targets}

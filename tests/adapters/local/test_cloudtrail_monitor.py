@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alpha.adapters.local.cloudtrail_files import LocalCloudTrailFiles
+from alpha.adapters.local.cloudtrail_monitor import CloudTrailMonitor
+from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
+from tests.fakes.cloudtrail_logs import delivery_folder, record, role_arn, write_log
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return datetime(2024, 3, 10, hour, minute, tzinfo=UTC)
+
+
+def test_error_rate_over_new_logs(tmp_path: Path) -> None:
+    folder = delivery_folder(tmp_path / "logs", "2024-03-10")
+    write_log(folder / "a.json", [record(time="2024-03-10T10:10:00Z")])
+    with DuckDBUsageStore(tmp_path / "usage.duckdb") as usage:
+        monitor = CloudTrailMonitor([LocalCloudTrailFiles(tmp_path / "logs")], usage)
+        before = monitor.error_rate(role_arn(), at(11), at(12))
+        assert (before.calls, before.denied) == (0, 0)
+        assert before.covered_until == at(10, 10)
+        assert not before.covers(at(12))
+        write_log(
+            folder / "b.json",
+            [
+                record(time="2024-03-10T11:05:00Z"),
+                record("PutObject", time="2024-03-10T11:06:00Z", error="AccessDenied"),
+                record(time="2024-03-10T12:30:00Z", role="other"),
+            ],
+        )
+        after = monitor.error_rate(role_arn(), at(11), at(12))
+        assert (after.calls, after.denied) == (2, 1)
+        assert after.rate == 0.5
+        assert after.covers(at(12))
+        calls = monitor.calls(role_arn(), at(10), at(12))
+        assert {(c.action, c.count) for c in calls} == {("s3:GetObject", 2)}
