@@ -1,0 +1,120 @@
+"""`alpha scan`: every principal of an account ranked by excess, with its flags.
+
+Reads the account snapshot, brings the usage store up to date with the sources (as `alpha
+usage` does), then ranks. Exit status: 0; 1 when `--fail-on` names a flag some principal has
+(every principal counts, not only those `--top` shows); 2 on an error. Findings do not fail the
+run by default: a scan is a report, and an account almost always has some; a pipeline that
+must block on, say, admin-equivalent roles asks for it with `--fail-on admin`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from alpha.cli.usage import _progress, _window, source_for
+from alpha.scan.model import FLAG_CODES, ScanReport
+
+FORMATS = ("table", "json")
+
+
+def _flag_codes(_ctx: click.Context, _param: click.Parameter, value: str | None) -> frozenset[str]:
+    if not value:
+        return frozenset()
+    codes = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+    unknown = sorted(codes - set(FLAG_CODES))
+    if unknown:
+        raise click.BadParameter(
+            f"unknown flag {', '.join(unknown)}: choose from {', '.join(FLAG_CODES)}"
+        )
+    return codes
+
+
+@click.command()
+@click.option(
+    "--account",
+    "account_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output of `aws iam get-account-authorization-details` (JSON).",
+)
+@click.option(
+    "--usage",
+    "sources",
+    multiple=True,
+    required=True,
+    metavar="SOURCE",
+    help="CloudTrail logs: a folder, a file, s3://bucket/prefix or lookup://REGION "
+    "(repeat for several).",
+)
+@click.option("--since", metavar="DATE", help="From this day or ISO time (UTC unless given).")
+@click.option("--until", metavar="DATE", help="Up to this time; a day alone includes that day.")
+@click.option(
+    "--store",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(".alpha") / "usage.duckdb",
+    show_default=True,
+    help="The DuckDB file usage is kept in between runs.",
+)
+@click.option("--format", "output", type=click.Choice(FORMATS), default="table", show_default=True)
+@click.option("--top", type=click.IntRange(min=1), help="Show only the N highest ranked.")
+@click.option(
+    "--fail-on",
+    "fail_on",
+    metavar="FLAGS",
+    callback=_flag_codes,
+    help=f"Exit 1 when any principal has one of these flags (comma-separated: "
+    f"{', '.join(FLAG_CODES)}).",
+)
+def scan(
+    *,
+    account_file: Path,
+    sources: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    store: Path,
+    output: str,
+    top: int | None,
+    fail_on: frozenset[str],
+) -> None:
+    """Rank the account's roles and users by excess: grants never used in the window,
+    weighted by access level (Permissions management 5, Write 3, Read 1, Tagging 1, List
+    0.5). Flags principals that are admin-equivalent, can escalate privileges, or made no
+    allowed call in the window."""
+    from alpha.adapters.local.authorization_details import read_authorization_details
+    from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
+    from alpha.catalog import load_catalog
+    from alpha.cli.scan_render import render_json, render_table, warn_problems
+    from alpha.scan import scan as scan_account
+    from alpha.usage.aggregate import UsageQuery
+    from alpha.usage.ingest import ingest
+
+    window = _window(since, until)
+    snapshot = read_authorization_details(account_file)
+    resolved = [source_for(text) for text in sources]
+    with DuckDBUsageStore(store) as usage_store:
+        with _progress() as (on_start, on_progress):
+            report = ingest(
+                resolved, usage_store, window, on_start=on_start, on_progress=on_progress
+            )
+        rows = usage_store.usage(UsageQuery(report.keys, None, window))
+    warn_problems(report.problems)
+    result = scan_account(snapshot, rows, load_catalog(), window)
+    if output == "json":
+        render_json(result, top)
+    else:
+        render_table(result, top)
+    _exit_on(result, fail_on)
+
+
+def _exit_on(result: ScanReport, codes: frozenset[str]) -> None:
+    flagged = result.flagged(codes)
+    if flagged:
+        click.echo(
+            f"alpha: {len(flagged)} principal{'' if len(flagged) == 1 else 's'} flagged "
+            f"{' or '.join(sorted(codes))} (--fail-on)",
+            err=True,
+        )
+        sys.exit(1)

@@ -1,0 +1,219 @@
+"""Rank an account's principals by excess: what they are granted and never used.
+
+Usage is matched to the snapshot's roles and users by ARN (with or without the IAM path, as
+`AccountSnapshot.principal` accepts). A grant counts as used when its action was called and
+allowed at least once in the window, on whatever resource: CloudTrail names resources too
+unevenly to tell resource types apart reliably, so the score never calls a grant unused that
+might have been used. Denied calls are never use.
+
+The window is the one asked for; an open end is closed at the first or last call the usage holds,
+so "unused in the window" and IAM's last-used date are compared over the span the logs cover.
+
+Ranking: score (weighted unused grants) highest first, then unused share, then ARN.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from operator import itemgetter
+
+from alpha.account import (
+    AccountSnapshot,
+    AccountState,
+    Principal,
+    PrincipalNotFoundError,
+    Role,
+    Unresolved,
+)
+from alpha.catalog import AccessLevel, Catalog
+from alpha.policy.diff import Grant
+from alpha.scan.entitlement import Entitlement, EntitlementCache
+from alpha.scan.flags import admin_equivalent, escalation_risk, unused_principal
+from alpha.scan.model import (
+    LevelExcess,
+    PrincipalScore,
+    ScanFinding,
+    ScanReport,
+)
+from alpha.scan.weights import ACCESS_WEIGHTS
+from alpha.usage.aggregate import UsageQuery, UsageRow
+from alpha.usage.ports import TimeWindow, UsageStore
+
+
+@dataclass(slots=True)
+class _Calls:
+    """One principal's calls in the window, as the rows tell them."""
+
+    allowed: set[str] = field(default_factory=set)
+    denied: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Weights:
+    """An entitlement's grants counted per action (catalog spelling) and per level, so that a
+    principal's excess costs one lookup per action it used, not one per grant."""
+
+    total: float
+    by_action: Mapping[str, int]
+    by_level: Mapping[AccessLevel, int]
+
+
+def scan_account(
+    state: AccountState, store: UsageStore, query: UsageQuery, catalog: Catalog
+) -> ScanReport:
+    """Scan the account behind `state` with the usage the query selects from `store`."""
+    return scan(state.snapshot(), store.usage(query), catalog, query.window)
+
+
+def scan(
+    snapshot: AccountSnapshot,
+    usage: Iterable[UsageRow],
+    catalog: Catalog,
+    window: TimeWindow | None = None,
+) -> ScanReport:
+    """Every role and user of the snapshot, ranked, with the usage rows of the window."""
+    rows = list(usage)
+    calls, unknown = _calls_by_principal(snapshot, rows)
+    covered = _covered(window or TimeWindow(), rows)
+    cache = EntitlementCache(catalog)
+    weights: dict[frozenset[Grant], _Weights] = {}
+    scores = []
+    for principal in snapshot.principals:
+        effective = snapshot.effective_policies(principal.arn)
+        entitlement = cache.entitlement(effective)
+        folded = weights.get(entitlement.grants)
+        if folded is None:
+            folded = weights[entitlement.grants] = _fold(entitlement, catalog)
+        seen = calls.get(principal.arn, _Calls())
+        flags = _flags(cache, entitlement, principal, seen, covered)
+        scores.append(
+            _score(
+                catalog,
+                principal,
+                folded=folded,
+                seen=seen,
+                flags=flags,
+                unresolved=effective.unresolved,
+            )
+        )
+    ranked = sorted(scores, key=lambda s: (-s.score, -s.unused_share, s.principal))
+    return ScanReport(
+        tuple(replace(score, rank=rank) for rank, score in enumerate(ranked, start=1)),
+        covered,
+        unknown,
+    )
+
+
+def _calls_by_principal(
+    snapshot: AccountSnapshot, rows: list[UsageRow]
+) -> tuple[dict[str, _Calls], tuple[str, ...]]:
+    arns: dict[str, str | None] = {}
+    calls: dict[str, _Calls] = {}
+    for row in rows:
+        name = row.principal
+        arn = arns[name] if name in arns else arns.setdefault(name, _snapshot_arn(snapshot, name))
+        if arn is None:
+            continue
+        seen = calls.get(arn)
+        if seen is None:
+            seen = calls[arn] = _Calls()
+        if row.count:
+            seen.allowed.add(row.action)
+        seen.denied += row.denied
+    for seen in calls.values():
+        # Catalog keys and CloudTrail names differ in case at times; compare lower-cased.
+        seen.allowed = {action.lower() for action in seen.allowed}
+    unknown = tuple(sorted(a for a, found in arns.items() if found is None))
+    return calls, unknown
+
+
+def _snapshot_arn(snapshot: AccountSnapshot, arn: str) -> str | None:
+    try:
+        return snapshot.principal(arn).arn
+    except PrincipalNotFoundError:
+        return None
+
+
+def _covered(window: TimeWindow, rows: list[UsageRow]) -> TimeWindow:
+    if not rows or (window.since is not None and window.until is not None):
+        return window
+    since = window.since or min(r.first_seen for r in rows)
+    until = window.until or max(r.last_seen for r in rows) + timedelta(seconds=1)
+    return TimeWindow(since, until)
+
+
+def _fold(entitlement: Entitlement, catalog: Catalog) -> _Weights:
+    # Counted in C: an admin-equivalent principal holds tens of thousands of grants.
+    keys = list(map(itemgetter(0), entitlement.grants))
+    by_level = dict.fromkeys(AccessLevel, 0)
+    by_level.update(Counter(map(_levels(catalog).__getitem__, keys)))
+    total = sum(ACCESS_WEIGHTS[level] * count for level, count in by_level.items())
+    return _Weights(total, Counter(keys), by_level)
+
+
+@functools.cache
+def _levels(catalog: Catalog) -> dict[str, AccessLevel]:
+    """Access level by catalog key as the catalog spells it (grants use that spelling)."""
+    return {action.key: action.access_level for action in catalog.actions()}
+
+
+def _flags(
+    cache: EntitlementCache,
+    entitlement: Entitlement,
+    principal: Principal,
+    seen: _Calls,
+    window: TimeWindow,
+) -> tuple[ScanFinding, ...]:
+    flags: list[ScanFinding] = []
+    admin = admin_equivalent(entitlement.reach, cache.catalog_size, cache.iam_admin)
+    if admin is not None:
+        flags.append(admin)
+    escalation = escalation_risk(entitlement.reach)
+    if escalation is not None:
+        flags.append(escalation)
+    if not seen.allowed:
+        is_role = isinstance(principal, Role)
+        last = principal.last_used if isinstance(principal, Role) else None
+        date = None if last is None else last.date
+        flags.append(unused_principal(date, seen.denied, window, is_role=is_role))
+    return tuple(flags)
+
+
+def _score(
+    catalog: Catalog,
+    principal: Principal,
+    *,
+    folded: _Weights,
+    seen: _Calls,
+    flags: tuple[ScanFinding, ...],
+    unresolved: tuple[Unresolved, ...],
+) -> PrincipalScore:
+    used_by_level = dict.fromkeys(AccessLevel, 0)
+    for name in seen.allowed:
+        action = catalog.action(name)
+        if action is not None:
+            used_by_level[action.access_level] += folded.by_action.get(action.key, 0)
+    levels = tuple(
+        LevelExcess(level, folded.by_level[level], folded.by_level[level] - used_by_level[level])
+        for level in AccessLevel
+    )
+    score = sum(ACCESS_WEIGHTS[lv.access_level] * lv.unused for lv in levels)
+    granted = sum(folded.by_level.values())
+    return PrincipalScore(
+        rank=0,
+        principal=principal.arn,
+        kind="role" if isinstance(principal, Role) else "user",
+        granted=granted,
+        used=len(seen.allowed),
+        unused_grants=sum(lv.unused for lv in levels),
+        score=score,
+        unused_share=score / folded.total if folded.total else 0.0,
+        by_access_level=levels,
+        flags=flags,
+        boundary=principal.boundary_arn,
+        unresolved=tuple(u.describe() for u in unresolved),
+    )
