@@ -61,6 +61,7 @@ def test_json_is_one_object_with_summary_and_usage(
         "first_seen": "2024-03-12T08:00:00Z",
         "last_seen": "2024-03-12T08:00:00Z",
         "sessions": [],
+        "regions": ["eu-west-1"],
     }
     code, out, _ = run(usage(trail, tmp_path, "--format", "json"), capsys)
     again = json.loads(out)
@@ -96,6 +97,7 @@ def test_jsonl_and_csv_print_only_rows(
         ("s3:PutObject", "0", "1"),
     ]
     assert rows[0]["first_seen"] == "2024-03-12T08:00:00Z"
+    assert rows[0]["regions"] == "eu-west-1"
 
 
 def test_table(

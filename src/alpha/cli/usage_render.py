@@ -30,6 +30,7 @@ _CSV_HEADER = (
     "first_seen",
     "last_seen",
     "sessions",
+    "regions",
 )
 
 
@@ -103,6 +104,7 @@ def _csv_row(row: UsageRow) -> tuple[object, ...]:
         _time(row.first_seen),
         _time(row.last_seen),
         ";".join(row.sessions),
+        ";".join(row.regions),
     )
 
 
@@ -152,6 +154,7 @@ def _table(summary: UsageSummary, rows: Sequence[UsageRow]) -> None:
         ("first seen", "left"),
         ("last seen", "left"),
         ("sessions", "left"),
+        ("regions", "left"),
     ):
         table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for row in rows:
@@ -164,6 +167,7 @@ def _table(summary: UsageSummary, rows: Sequence[UsageRow]) -> None:
             _time(row.first_seen),
             _time(row.last_seen),
             ", ".join(row.sessions),
+            ", ".join(row.regions),
         )
     console = Console()
     console.print(table)

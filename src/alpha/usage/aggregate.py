@@ -1,7 +1,8 @@
 """Usage, aggregated: per batch and hour while ingesting, per principal for the report.
 
 Pure: no I/O. While a log file is read, its interpreted events are tallied into `HourlyUsage`
-rows keyed by (principal, session, action, resource, hour); the store keeps those rows per batch,
+rows keyed by (principal, session, action, resource, hour, region); the store keeps those rows per
+batch,
 so a report can cover exactly the sources and the time filter asked for. `usage_rows` folds them
 into the report's rows; the DuckDB store does the same fold in SQL.
 
@@ -14,7 +15,7 @@ counted as used. Times are whole seconds since the epoch, UTC; an hour bucket is
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -22,7 +23,13 @@ from typing import NamedTuple
 
 import msgspec
 
-from alpha.usage.interpret import EventUsage, IgnoredEvent, SkippedEvent, UnmappedEvent
+from alpha.usage.interpret import (
+    ActionUse,
+    EventUsage,
+    IgnoredEvent,
+    SkippedEvent,
+    UnmappedEvent,
+)
 from alpha.usage.ports import TimeWindow
 
 SECONDS_PER_HOUR = 3600
@@ -41,6 +48,38 @@ class HourlyUsage(NamedTuple):
     denied: int
     first_seen: int
     last_seen: int
+    # Last and defaulted, so rows built positionally without it still work. The event's
+    # `awsRegion` (None when the record had none): part of the row's key.
+    region: str | None = None
+
+
+# Source IPs have too many distinct values to key rows on: per (principal, action) a batch keeps
+# the first this many distinct ones with their counts, and counts the rest as overflow.
+MAX_SOURCE_IPS = 16
+
+
+class SourceIpCount(NamedTuple):
+    """Allowed calls of `action` by `principal` from `source_ip`. `source_ip` None is the
+    overflow: allowed calls whose IP is not listed (beyond `MAX_SOURCE_IPS`, or not recorded),
+    so a list with overflow is incomplete."""
+
+    principal: str
+    action: str
+    source_ip: str | None
+    calls: int  # not `count`: that name is tuple's method
+
+
+@dataclass(frozen=True, slots=True)
+class SourceIps:
+    """The source IPs of one (principal, action) over stored batches: at most `MAX_SOURCE_IPS`,
+    most calls first, and the allowed calls from IPs not listed (0: the list is complete)."""
+
+    counts: tuple[tuple[str, int], ...]
+    overflow: int
+
+    @property
+    def ips(self) -> tuple[str, ...]:
+        return tuple(ip for ip, _ in self.counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +95,16 @@ class BatchUsage:
 
     `rows` holds the `HourlyUsage` rows as JSON lines, each a JSON array in field order: that is
     how they cross from a worker process (pickling a million tuples costs seconds, this bytes
-    object nothing) and how the DuckDB store bulk-loads them. `hourly()` decodes them."""
+    object nothing) and how the DuckDB store bulk-loads them. `hourly()` decodes them.
+    `source_ips` holds the batch's `SourceIpCount` rows the same way (`ip_counts()`)."""
 
     events: int
     rows: bytes
     row_count: int
     skipped: Mapping[str, int]
     unmapped: tuple[UnmappedCount, ...]
+    source_ips: bytes = b""
+    source_ip_count: int = 0
 
     @classmethod
     def of(
@@ -71,12 +113,17 @@ class BatchUsage:
         rows: Iterable[HourlyUsage],
         skipped: Mapping[str, int] | None = None,
         unmapped: tuple[UnmappedCount, ...] = (),
+        source_ips: Iterable[SourceIpCount] = (),
     ) -> BatchUsage:
         encoded, count = encode_rows(rows)
-        return cls(events, encoded, count, dict(skipped or {}), unmapped)
+        ips, ip_count = encode_rows(source_ips)
+        return cls(events, encoded, count, dict(skipped or {}), unmapped, ips, ip_count)
 
     def hourly(self) -> list[HourlyUsage]:
         return _row_decoder().decode_lines(self.rows) if self.rows else []
+
+    def ip_counts(self) -> list[SourceIpCount]:
+        return _ip_decoder().decode_lines(self.source_ips) if self.source_ips else []
 
 
 def encode_rows(rows: Iterable[tuple[object, ...]]) -> tuple[bytes, int]:
@@ -99,6 +146,11 @@ def _row_encoder() -> msgspec.json.Encoder:
 @cache
 def _row_decoder() -> msgspec.json.Decoder[HourlyUsage]:
     return msgspec.json.Decoder(HourlyUsage)
+
+
+@cache
+def _ip_decoder() -> msgspec.json.Decoder[SourceIpCount]:
+    return msgspec.json.Decoder(SourceIpCount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +209,8 @@ class UsageRow(msgspec.Struct, frozen=True):
     first_seen: datetime
     last_seen: datetime
     sessions: tuple[str, ...]
+    # the distinct `awsRegion`s of the calls in this row, sorted (last: positional use stays)
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,22 +222,26 @@ class UsageSummary:
     unmapped: tuple[UnmappedCount, ...]
 
 
+RowKey = tuple[str, str | None, str, str, int, str | None]
+
+
 @dataclass(slots=True)
 class BatchTally:
     """Accumulates one batch's interpreted events. Mutable on purpose: it is the hot loop."""
 
     events: int = 0
-    _rows: dict[tuple[str, str | None, str, str, int], list[int]] = field(default_factory=dict)
+    _rows: dict[RowKey, list[int]] = field(default_factory=dict)
     _skipped: dict[str, int] = field(default_factory=dict)
     _unmapped: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (principal, action) -> {source IP: allowed calls}; the overflow under the key None
+    _ips: dict[tuple[str, str], dict[str | None, int]] = field(default_factory=dict)
 
     def add(self, outcome: EventUsage | IgnoredEvent | UnmappedEvent | SkippedEvent) -> None:
         self.events += 1
         if isinstance(outcome, EventUsage):
             self._add_usage(outcome)
         elif isinstance(outcome, UnmappedEvent):
-            key = (outcome.event_source, outcome.event_name)
-            self._unmapped[key] = self._unmapped.get(key, 0) + 1
+            self.unmapped(outcome.event_source, outcome.event_name)
         else:
             self.skip(outcome.reason)
 
@@ -191,33 +249,80 @@ class BatchTally:
         reason = str(reason)  # a StrEnum member becomes its plain text
         self._skipped[reason] = self._skipped.get(reason, 0) + count
 
+    def unmapped(self, event_source: str, event_name: str) -> None:
+        key = (event_source, event_name)
+        self._unmapped[key] = self._unmapped.get(key, 0) + 1
+
     def _add_usage(self, usage: EventUsage) -> None:
-        second = int(usage.time.timestamp())
+        self.use(
+            usage.principal,
+            usage.session,
+            int(usage.time.timestamp()),
+            usage.region,
+            usage.source_ip,
+            usage.denied,
+            usage.uses,
+        )
+
+    def use(  # noqa: PLR0917 - the hot loop: positional arguments are the cheap ones
+        self,
+        principal: str,
+        session: str | None,
+        second: int,
+        region: str | None,
+        source_ip: str | None,
+        denied: bool,
+        uses: Sequence[ActionUse],
+    ) -> None:
+        """Count one call (already counted in `events`) needing these (action, resource)s."""
         hour = second // SECONDS_PER_HOUR
-        denied = usage.denied
         rows = self._rows
-        for use in usage.uses:
-            key = (usage.principal, usage.session, use.action, use.resource, hour)
+        for use in uses:
+            key = (principal, session, use.action, use.resource, hour, region)
             tally = rows.get(key)
             if tally is None:
                 rows[key] = [0 if denied else 1, 1 if denied else 0, second, second]
-                continue
-            tally[1 if denied else 0] += 1
-            if second < tally[2]:
-                tally[2] = second
-            elif second > tally[3]:
-                tally[3] = second
+            else:
+                tally[1 if denied else 0] += 1
+                if second < tally[2]:
+                    tally[2] = second
+                elif second > tally[3]:
+                    tally[3] = second
+        if not denied:
+            self._count_ip(principal, source_ip, uses)
+
+    def _count_ip(self, principal: str, source_ip: str | None, uses: Sequence[ActionUse]) -> None:
+        actions = (uses[0].action,) if len(uses) == 1 else dict.fromkeys(u.action for u in uses)
+        ip_tallies = self._ips
+        for action in actions:
+            counts = ip_tallies.get((principal, action))
+            if counts is None:
+                counts = ip_tallies[(principal, action)] = {}
+            key = source_ip
+            if (
+                key is not None
+                and key not in counts
+                and len(counts) - (None in counts) >= MAX_SOURCE_IPS
+            ):
+                key = None
+            counts[key] = counts.get(key, 0) + 1
 
     def finish(self) -> BatchUsage:
-        rows, count = encode_rows((*key, *tally) for key, tally in self._rows.items())
+        rows, count = encode_rows((*key[:5], *tally, key[5]) for key, tally in self._rows.items())
         unmapped = tuple(UnmappedCount(s, n, c) for (s, n), c in sorted(self._unmapped.items()))
-        return BatchUsage(self.events, rows, count, dict(self._skipped), unmapped)
+        ips, ip_count = encode_rows(
+            (principal, action, ip, n)
+            for (principal, action), counts in self._ips.items()
+            for ip, n in counts.items()
+        )
+        return BatchUsage(self.events, rows, count, dict(self._skipped), unmapped, ips, ip_count)
 
 
 def usage_rows(hourly: Iterable[HourlyUsage]) -> list[UsageRow]:
     """Fold hourly rows into report rows, sorted by principal, action, resource."""
     folded: dict[tuple[str, str, str], list[int]] = {}
     sessions: dict[tuple[str, str, str], set[str]] = {}
+    regions: dict[tuple[str, str, str], set[str]] = {}
     for row in hourly:
         key = (row.principal, row.action, row.resource)
         tally = folded.setdefault(key, [0, 0, row.first_seen, row.last_seen])
@@ -227,6 +332,8 @@ def usage_rows(hourly: Iterable[HourlyUsage]) -> list[UsageRow]:
         tally[3] = max(tally[3], row.last_seen)
         if row.session is not None:
             sessions.setdefault(key, set()).add(row.session)
+        if row.region is not None:
+            regions.setdefault(key, set()).add(row.region)
     return [
         UsageRow(
             principal=key[0],
@@ -237,9 +344,31 @@ def usage_rows(hourly: Iterable[HourlyUsage]) -> list[UsageRow]:
             first_seen=datetime.fromtimestamp(tally[2], UTC),
             last_seen=datetime.fromtimestamp(tally[3], UTC),
             sessions=tuple(sorted(sessions.get(key, ()))),
+            regions=tuple(sorted(regions.get(key, ()))),
         )
         for key, tally in sorted(folded.items())
     ]
+
+
+def source_ips_of(counts: Iterable[SourceIpCount], principal: str) -> dict[str, SourceIps]:
+    """Per action, the principal's source IPs summed over batches (see `SourceIps`)."""
+    per_action: dict[str, dict[str | None, int]] = {}
+    for row in counts:
+        if row.principal == principal:
+            tally = per_action.setdefault(row.action, {})
+            tally[row.source_ip] = tally.get(row.source_ip, 0) + row.calls
+    found = {}
+    for action, tally in sorted(per_action.items()):
+        overflow = tally.pop(None, 0)
+        ranked = sorted(((ip, n) for ip, n in tally.items() if ip is not None), key=_by_count)
+        kept = ranked[:MAX_SOURCE_IPS]
+        overflow += sum(n for _, n in ranked[MAX_SOURCE_IPS:])
+        found[action] = SourceIps(tuple(kept), overflow)
+    return found
+
+
+def _by_count(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
 
 
 def merge_counts(parts: Iterable[Mapping[str, int]]) -> dict[str, int]:

@@ -4,27 +4,34 @@ Only these fields are decoded; everything else in a record is skipped by the dec
 what makes reading a million events a second-scale job. Unknown fields are ignored, missing
 ones take their defaults, and a field of the wrong type fails the record (the reader then
 counts that record as skipped, with its reason).
+
+`LazyEvent` is the ingest's lighter twin of `CloudTrailEvent`: only the fields the
+interpretation reads, and `requestParameters` kept as raw JSON, decoded only for the few events
+whose actions or resources depend on it (most events name their resources in `resources[]`).
+The nested structs hold no reference cycles, so they are exempt from the cyclic GC (`gc=False`):
+the GC would otherwise rescan millions of them.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import msgspec
 
 
-class SessionIssuer(msgspec.Struct, frozen=True, omit_defaults=True):
+class SessionIssuer(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     type: str | None = None
     arn: str | None = None
     userName: str | None = None  # noqa: N815 - CloudTrail's field name
     accountId: str | None = None  # noqa: N815
 
 
-class SessionContext(msgspec.Struct, frozen=True, omit_defaults=True):
+class SessionContext(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     sessionIssuer: SessionIssuer | None = None  # noqa: N815
 
 
-class UserIdentity(msgspec.Struct, frozen=True, omit_defaults=True):
+class UserIdentity(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     type: str | None = None
     arn: str | None = None
     accountId: str | None = None  # noqa: N815
@@ -34,7 +41,7 @@ class UserIdentity(msgspec.Struct, frozen=True, omit_defaults=True):
     sessionContext: SessionContext | None = None  # noqa: N815
 
 
-class EventResource(msgspec.Struct, frozen=True, omit_defaults=True):
+class EventResource(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     ARN: str | None = None
     accountId: str | None = None  # noqa: N815
     type: str | None = None
@@ -60,3 +67,55 @@ class CloudTrailEvent(msgspec.Struct, frozen=True, omit_defaults=True):
     managementEvent: bool | str | None = None  # noqa: N815
     readOnly: bool | str | None = None  # noqa: N815
     eventID: str | None = None  # noqa: N815
+
+
+NO_REQUEST = msgspec.Raw(b"null")
+_REQUEST_TYPE = dict[str, Any] | None
+
+
+class LazyEvent(msgspec.Struct, frozen=True, gc=False):
+    """A CloudTrail record as the ingest reads it; `full()` is the same record as a
+    `CloudTrailEvent` (with `requestParameters` decoded)."""
+
+    eventTime: str | None = None  # noqa: N815
+    eventSource: str | None = None  # noqa: N815
+    eventName: str | None = None  # noqa: N815
+    awsRegion: str | None = None  # noqa: N815
+    sourceIPAddress: str | None = None  # noqa: N815
+    errorCode: str | None = None  # noqa: N815
+    errorMessage: str | None = None  # noqa: N815
+    userIdentity: UserIdentity | None = None  # noqa: N815
+    requestParameters: msgspec.Raw = NO_REQUEST  # noqa: N815
+    resources: list[EventResource] | None = None
+    recipientAccountId: str | None = None  # noqa: N815
+    eventType: str | None = None  # noqa: N815
+
+    def request_is_valid(self) -> bool:
+        """Whether `requestParameters` is what `CloudTrailEvent` accepts: an object or null
+        (the raw JSON is valid JSON already, so its first byte tells)."""
+        return memoryview(self.requestParameters)[0] in _OBJECT_OR_NULL
+
+    def full(self) -> CloudTrailEvent:
+        """This record with everything the interpretation reads, request parameters decoded."""
+        return CloudTrailEvent(
+            eventTime=self.eventTime,
+            eventSource=self.eventSource,
+            eventName=self.eventName,
+            awsRegion=self.awsRegion,
+            sourceIPAddress=self.sourceIPAddress,
+            errorCode=self.errorCode,
+            errorMessage=self.errorMessage,
+            userIdentity=self.userIdentity,
+            requestParameters=_request_decoder().decode(self.requestParameters),
+            resources=self.resources,
+            recipientAccountId=self.recipientAccountId,
+            eventType=self.eventType,
+        )
+
+
+_OBJECT_OR_NULL = frozenset(b"{n")
+
+
+@cache
+def _request_decoder() -> msgspec.json.Decoder[dict[str, Any] | None]:
+    return msgspec.json.Decoder(_REQUEST_TYPE)

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import cache
 
 from alpha.usage.aggregate import (
     BatchTally,
@@ -32,9 +32,11 @@ from alpha.usage.aggregate import (
 )
 from alpha.usage.errors import UsageError
 from alpha.usage.events import CloudTrailEvent
+from alpha.usage.hot import FastTally
 from alpha.usage.interpret import Interpretation, SkippedEvent, interpret
+from alpha.usage.mapping import EventMapper
 from alpha.usage.ports import LogBatch, TimeWindow, UsageSource, UsageStore
-from alpha.usage.reader import LogReader, ReadProblem, SkipReason
+from alpha.usage.reader import LazyLogReader, LogReader, ReadProblem, SkipReason
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +51,25 @@ FLUSH_BATCHES = 2_000
 _IN_FLIGHT_PER_WORKER = 3
 
 
+class MapperInterpreter:
+    """`interpret` with one mapper. The ingest recognises it and takes its fast path
+    (`alpha.usage.hot`), which counts the same; any other interpreter sees every event."""
+
+    __slots__ = ("mapper",)
+
+    def __init__(self, mapper: EventMapper) -> None:
+        self.mapper = mapper
+
+    def __call__(self, event: CloudTrailEvent) -> Interpretation:
+        return interpret(event, self.mapper)
+
+
 def default_interpreter() -> Interpreter:
     """ALPHA's interpretation with the bundled IAM catalog and mapping table."""
     from alpha.catalog import load_catalog
-    from alpha.usage.mapping import EventMapper, load_mapping_table
+    from alpha.usage.mapping import load_mapping_table
 
-    mapper = EventMapper(load_catalog(), load_mapping_table())
-    return partial(interpret, mapper=mapper)
+    return MapperInterpreter(EventMapper(load_catalog(), load_mapping_table()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,10 +310,25 @@ def _read_result(
         return item, _Outcome(None, (problem,))
 
 
+@dataclass(frozen=True, slots=True)
+class _Worker:
+    """What a process needs to tally batches, built once: the eager reader and interpreter,
+    and the fast path when the interpreter is ALPHA's own and the run is not strict (strict
+    runs name the failing event, which the fast path's lighter records do not carry)."""
+
+    reader: LogReader
+    interpret: Interpreter
+    fast: tuple[LazyLogReader, FastTally] | None
+
+
 @cache
-def _worker_state(interpreter: InterpreterFactory, strict: bool) -> tuple[LogReader, Interpreter]:
-    """One reader and interpreter per process (built once, then reused for every batch)."""
-    return LogReader(strict=strict), interpreter()
+def _worker_state(interpreter: InterpreterFactory, strict: bool) -> _Worker:
+    """One per process (built once, then reused for every batch)."""
+    interpret_event = interpreter()
+    fast = None
+    if isinstance(interpret_event, MapperInterpreter) and not strict:
+        fast = (LazyLogReader(), FastTally(interpret_event.mapper))
+    return _Worker(LogReader(strict=strict), interpret_event, fast)
 
 
 def _warm(interpreter: InterpreterFactory, strict: bool) -> None:
@@ -308,26 +337,46 @@ def _warm(interpreter: InterpreterFactory, strict: bool) -> None:
 
 def _tally(interpreter: InterpreterFactory, strict: bool, key: str, data: bytes) -> _Outcome:
     """Decode, interpret and tally one batch. Runs in a worker process."""
-    reader, interpret_event = _worker_state(interpreter, strict)
+    worker = _worker_state(interpreter, strict)
     # The decoded records hold no reference cycles; the cyclic GC would only re-scan millions
-    # of fresh dicts (it doubles the decoding time), so it is paused for the batch.
+    # of fresh objects (it doubles the decoding time), so it is paused for the batch.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        decoded = reader.decode(data, key)
-        if decoded.format is None:
-            return _Outcome(None, decoded.problems)
-        tally = BatchTally()
-        for problem in decoded.problems:
-            tally.events += 1
-            tally.skip(problem.reason)
-        for index, event in enumerate(decoded.events):
-            outcome = interpret_event(event)
-            if strict and isinstance(outcome, SkippedEvent):
-                where = event.eventID or f"record {index}"
-                raise UsageError(f"{key}: {where}: {outcome.reason}")
-            tally.add(outcome)
-        return _Outcome(tally.finish(), decoded.problems)
+        if worker.fast is not None:
+            return _tally_fast(*worker.fast, key, data)
+        return _tally_each(worker, strict, key, data)
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+def _tally_fast(reader: LazyLogReader, fast: FastTally, key: str, data: bytes) -> _Outcome:
+    decoded = reader.decode(data, key)
+    if decoded.format is None:
+        return _Outcome(None, decoded.problems)
+    tally = _with_problems(decoded.problems)
+    fast.add_all(decoded.events, tally)
+    return _Outcome(tally.finish(), decoded.problems)
+
+
+def _tally_each(worker: _Worker, strict: bool, key: str, data: bytes) -> _Outcome:
+    decoded = worker.reader.decode(data, key)
+    if decoded.format is None:
+        return _Outcome(None, decoded.problems)
+    tally = _with_problems(decoded.problems)
+    for index, event in enumerate(decoded.events):
+        outcome = worker.interpret(event)
+        if strict and isinstance(outcome, SkippedEvent):
+            where = event.eventID or f"record {index}"
+            raise UsageError(f"{key}: {where}: {outcome.reason}")
+        tally.add(outcome)
+    return _Outcome(tally.finish(), decoded.problems)
+
+
+def _with_problems(problems: Iterable[ReadProblem]) -> BatchTally:
+    tally = BatchTally()
+    for problem in problems:
+        tally.events += 1
+        tally.skip(problem.reason)
+    return tally

@@ -125,7 +125,9 @@ def parse_mapping_table(raw: Mapping[str, Any]) -> MappingTable:
 
 
 @dataclass(frozen=True, slots=True)
-class _Versioned:
+class VersionedMapping:
+    """An S3 operation whose action depends on whether the request names a `versionId`."""
+
     plain: Mapped
     versioned: Mapped
 
@@ -137,7 +139,7 @@ class _ByRequest:
     handler: Callable[[Catalog, Mapping[str, Any]], tuple[MappedAction, ...]]
 
 
-_Plan = Mapped | NotAnAction | Unmapped | _Versioned | _ByRequest
+_Plan = Mapped | NotAnAction | Unmapped | VersionedMapping | _ByRequest
 
 _ITEM_ACTIONS = {
     "put": "dynamodb:PutItem",
@@ -236,7 +238,7 @@ class EventMapper:
         if reason is not None:
             return NotAnAction(reason)
         plan = self._plan(event.eventSource or "", event.eventName or "")
-        if isinstance(plan, _Versioned):
+        if isinstance(plan, VersionedMapping):
             params = event.requestParameters
             return plan.versioned if params and params.get("versionId") else plan.plain
         if isinstance(plan, _ByRequest):
@@ -246,11 +248,22 @@ class EventMapper:
             return Mapped(actions)
         return plan
 
+    def map_without_request(
+        self, event_type: str | None, event_source: str, event_name: str
+    ) -> MappingResult | VersionedMapping | None:
+        """`map` for an event whose request is not at hand: None when the mapping depends on
+        the request, the `VersionedMapping` plan when only `versionId` decides."""
+        reason = self._ignored_types.get(event_type or "")
+        if reason is not None:
+            return NotAnAction(reason)
+        plan = self._plan(event_source, event_name)
+        return None if isinstance(plan, _ByRequest) else plan
+
     def map_name(self, event_source: str, event_name: str) -> MappingResult:
         """The mapping of a (source, name) pair when the request is unknown (no versionId, no
         PartiQL statement): for tests and reports."""
         plan = self._plan(event_source, event_name)
-        if isinstance(plan, _Versioned):
+        if isinstance(plan, VersionedMapping):
             return plan.plain
         if isinstance(plan, _ByRequest):
             return Unmapped(event_source, event_name)
@@ -305,7 +318,7 @@ class EventMapper:
             raise UsageError(f"{where}: an entry needs actions, by_request or not_an_action")
         if entry.with_version_id:
             versioned = Mapped(tuple(self._mapped_action(a, where) for a in entry.with_version_id))
-            return _Versioned(plain, versioned)
+            return VersionedMapping(plain, versioned)
         return plain
 
     def _mapped_action(self, spec: str, where: str) -> MappedAction:

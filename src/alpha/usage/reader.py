@@ -15,13 +15,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import cast
+from typing import Generic, TypeVar, cast
 
 import msgspec
 from isal import igzip, isal_zlib
 
 from alpha.usage.errors import UsageError
-from alpha.usage.events import CloudTrailEvent
+from alpha.usage.events import CloudTrailEvent, LazyEvent
+
+E = TypeVar("E", CloudTrailEvent, LazyEvent)
 
 GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -70,11 +72,11 @@ class ReadProblem:
 
 
 @dataclass(frozen=True, slots=True)
-class DecodedLog:
+class DecodedLog(Generic[E]):
     """A file's good records, the format they came in and what was skipped.
     `format` is None when the file as a whole was skipped."""
 
-    events: list[CloudTrailEvent]
+    events: list[E]
     format: LogFormat | None
     compressed: bool
     problems: tuple[ReadProblem, ...]
@@ -85,50 +87,50 @@ class DecodedLog:
         return len(self.events) + sum(1 for p in self.problems if p.record is not None)
 
 
-class _Envelope(msgspec.Struct):
-    Records: list[CloudTrailEvent] | None = None
+@dataclass(frozen=True, slots=True)
+class _Decoders(Generic[E]):
+    """msgspec decoders are reusable and cheaper to build once per process."""
+
+    envelope: msgspec.json.Decoder[_Envelope[E]]
+    raw_envelope: msgspec.json.Decoder[_RawEnvelope]
+    array: msgspec.json.Decoder[list[E]]
+    raw_array: msgspec.json.Decoder[list[msgspec.Raw]]
+    event: msgspec.json.Decoder[E]
+
+
+class _Envelope(msgspec.Struct, Generic[E]):
+    Records: list[E] | None = None
 
 
 class _RawEnvelope(msgspec.Struct):
     Records: list[msgspec.Raw]
 
 
-@dataclass(frozen=True, slots=True)
-class _Decoders:
-    """msgspec decoders are reusable and cheaper to build once per process."""
-
-    envelope: msgspec.json.Decoder[_Envelope]
-    raw_envelope: msgspec.json.Decoder[_RawEnvelope]
-    array: msgspec.json.Decoder[list[CloudTrailEvent]]
-    raw_array: msgspec.json.Decoder[list[msgspec.Raw]]
-    event: msgspec.json.Decoder[CloudTrailEvent]
-
-
-def _decoders() -> _Decoders:
+def _decoders(event_type: type[E]) -> _Decoders[E]:
     return _Decoders(
-        envelope=msgspec.json.Decoder(_Envelope),
+        envelope=msgspec.json.Decoder(_Envelope[event_type]),  # type: ignore[valid-type]
         raw_envelope=msgspec.json.Decoder(_RawEnvelope),
-        array=msgspec.json.Decoder(list[CloudTrailEvent]),
+        array=msgspec.json.Decoder(list[event_type]),  # type: ignore[valid-type]
         raw_array=msgspec.json.Decoder(list[msgspec.Raw]),
-        event=msgspec.json.Decoder(CloudTrailEvent),
+        event=msgspec.json.Decoder(event_type),
     )
 
 
-class LogReader:
-    """Decodes log files; one per process (it holds the compiled decoders)."""
+class _Reader(Generic[E]):
+    """Decodes log files into `E` records; one per process (it holds the compiled decoders)."""
 
-    def __init__(self, *, strict: bool = False) -> None:
+    def __init__(self, event_type: type[E], *, strict: bool = False) -> None:
         self.strict = strict
-        self._dec = _decoders()
+        self._dec: _Decoders[E] = _decoders(event_type)
 
-    def decode(self, data: bytes, file: str) -> DecodedLog:
+    def decode(self, data: bytes, file: str) -> DecodedLog[E]:
         """The records of one file. Raises `UsageError` in strict mode on the first problem."""
         result = self._decode(data, file)
         if self.strict and result.problems:
             raise UsageError(result.problems[0].describe())
         return result
 
-    def _decode(self, data: bytes, file: str) -> DecodedLog:
+    def _decode(self, data: bytes, file: str) -> DecodedLog[E]:
         compressed = data[:2] == GZIP_MAGIC
         if compressed:
             try:
@@ -147,7 +149,7 @@ class LogReader:
             return self._object_or_lines(text, file, compressed)
         return _file_skipped(file, SkipReason.NOT_JSON, f"starts with {first!r}", compressed)
 
-    def _array(self, text: bytes, file: str, compressed: bool) -> DecodedLog:
+    def _array(self, text: bytes, file: str, compressed: bool) -> DecodedLog[E]:
         try:
             events = self._dec.array.decode(text)
         except msgspec.ValidationError:
@@ -161,7 +163,7 @@ class LogReader:
             return _undecodable(file, exc, compressed)
         return _checked(events, file, LogFormat.ARRAY, compressed)
 
-    def _envelope(self, text: bytes, file: str, compressed: bool) -> DecodedLog:
+    def _envelope(self, text: bytes, file: str, compressed: bool) -> DecodedLog[E]:
         try:
             envelope = self._dec.envelope.decode(text)
         except msgspec.ValidationError:
@@ -180,7 +182,7 @@ class LogReader:
             return self._object_or_lines(text, file, compressed)
         return _checked(envelope.Records, file, LogFormat.RECORDS, compressed)
 
-    def _object_or_lines(self, text: bytes, file: str, compressed: bool) -> DecodedLog:
+    def _object_or_lines(self, text: bytes, file: str, compressed: bool) -> DecodedLog[E]:
         """One object: a delivery file whose "Records" is not the first key, a lone record, or
         not CloudTrail at all. Anything after the first object: JSON lines."""
         try:
@@ -195,7 +197,7 @@ class LogReader:
             return _checked(envelope.Records, file, LogFormat.RECORDS, compressed)
         return self._per_record([msgspec.Raw(text)], file, LogFormat.JSON_LINES, compressed)
 
-    def _lines(self, text: bytes, file: str, compressed: bool) -> DecodedLog:
+    def _lines(self, text: bytes, file: str, compressed: bool) -> DecodedLog[E]:
         try:
             events = self._dec.event.decode_lines(text)
         except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
@@ -205,8 +207,8 @@ class LogReader:
 
     def _per_record(
         self, raws: Sequence[msgspec.Raw], file: str, fmt: LogFormat, compressed: bool
-    ) -> DecodedLog:
-        events: list[CloudTrailEvent] = []
+    ) -> DecodedLog[E]:
+        events: list[E] = []
         problems: list[ReadProblem] = []
         for index, raw in enumerate(raws):
             try:
@@ -218,9 +220,9 @@ class LogReader:
                 reason = _decode_reason(exc)
                 problems.append(ReadProblem(file, reason, str(exc), index))
                 continue
-            missing = _missing_field(event)
-            if missing:
-                problems.append(ReadProblem(file, SkipReason.MISSING_FIELD, missing, index))
+            problem = _record_check(file, index, event)
+            if problem is not None:
+                problems.append(problem)
             else:
                 events.append(event)
         return _finished(events, problems, file, fmt, compressed)
@@ -232,30 +234,35 @@ def _gunzip(data: bytes) -> bytes:
     return result
 
 
-def _checked(
-    events: list[CloudTrailEvent], file: str, fmt: LogFormat, compressed: bool
-) -> DecodedLog:
-    """Typed decoding accepts a record with missing fields (they default to None): drop those."""
-    if all(e.eventName and e.eventSource for e in events):
+def _checked(events: list[E], file: str, fmt: LogFormat, compressed: bool) -> DecodedLog[E]:
+    """Typed decoding accepts a record with missing fields (they default to None): drop those.
+    A `LazyEvent` also has its raw requestParameters checked (an object or null)."""
+    if all(e.eventName and e.eventSource for e in events) and _requests_valid(events):
         return DecodedLog(events, fmt, compressed, ())
-    good: list[CloudTrailEvent] = []
+    good: list[E] = []
     problems: list[ReadProblem] = []
     for index, event in enumerate(events):
-        missing = _missing_field(event)
-        if missing:
-            problems.append(ReadProblem(file, SkipReason.MISSING_FIELD, missing, index))
+        problem = _record_check(file, index, event)
+        if problem is not None:
+            problems.append(problem)
         else:
             good.append(event)
     return _finished(good, problems, file, fmt, compressed)
 
 
+def _requests_valid(events: list[E]) -> bool:
+    if not events or not isinstance(events[0], LazyEvent):
+        return True
+    return all(e.request_is_valid() for e in events)
+
+
 def _finished(
-    events: list[CloudTrailEvent],
+    events: list[E],
     problems: list[ReadProblem],
     file: str,
     fmt: LogFormat,
     compressed: bool,
-) -> DecodedLog:
+) -> DecodedLog[E]:
     if problems and not events:
         # Not one CloudTrail record: say so once for the file rather than per record.
         detail = f"no CloudTrail record among {len(problems)}; first: {problems[0].detail}"
@@ -263,12 +270,31 @@ def _finished(
     return DecodedLog(events, fmt, compressed, tuple(problems))
 
 
-def _missing_field(event: CloudTrailEvent) -> str:
+def _record_check(file: str, index: int, event: CloudTrailEvent | LazyEvent) -> ReadProblem | None:
+    """The problem of a decoded record, as the typed decoder would have found it first."""
+    wrong = _wrong_request(event)
+    if wrong:
+        return ReadProblem(file, SkipReason.WRONG_TYPE, wrong, index)
+    missing = _missing_field(event)
+    if missing:
+        return ReadProblem(file, SkipReason.MISSING_FIELD, missing, index)
+    return None
+
+
+def _missing_field(event: CloudTrailEvent | LazyEvent) -> str:
     """Without a source and a name a record is not a CloudTrail call at all. Other missing
     fields (even `eventTime`) are for the interpretation to judge and count."""
     for name in ("eventSource", "eventName"):
         if not getattr(event, name):
             return f"no `{name}`"
+    return ""
+
+
+def _wrong_request(event: CloudTrailEvent | LazyEvent) -> str:
+    """The typed decoder's message for a requestParameters that is no object, for a
+    `LazyEvent` (whose raw requestParameters the decoder did not check)."""
+    if isinstance(event, LazyEvent) and not event.request_is_valid():
+        return "Expected `object | null` - at `requestParameters`"
     return ""
 
 
@@ -283,9 +309,24 @@ def _decode_reason(exc: Exception) -> SkipReason:
     return SkipReason.TRUNCATED if "truncated" in str(exc) else SkipReason.NOT_JSON
 
 
-def _undecodable(file: str, exc: Exception, compressed: bool) -> DecodedLog:
+def _undecodable(file: str, exc: Exception, compressed: bool) -> DecodedLog[E]:
     return _file_skipped(file, _decode_reason(exc), str(exc), compressed)
 
 
-def _file_skipped(file: str, reason: SkipReason, detail: str, compressed: bool) -> DecodedLog:
+def _file_skipped(file: str, reason: SkipReason, detail: str, compressed: bool) -> DecodedLog[E]:
     return DecodedLog([], None, compressed, (ReadProblem(file, reason, detail),))
+
+
+class LogReader(_Reader[CloudTrailEvent]):
+    """Decodes log files into `CloudTrailEvent`s."""
+
+    def __init__(self, *, strict: bool = False) -> None:
+        super().__init__(CloudTrailEvent, strict=strict)
+
+
+class LazyLogReader(_Reader[LazyEvent]):
+    """Decodes log files into `LazyEvent`s: the ingest's fast path. Fields the
+    interpretation does not read are not decoded, so not checked either."""
+
+    def __init__(self, *, strict: bool = False) -> None:
+        super().__init__(LazyEvent, strict=strict)

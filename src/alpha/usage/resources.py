@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from alpha.catalog import Catalog
-from alpha.usage.events import CloudTrailEvent
+from alpha.usage.events import CloudTrailEvent, EventResource
 from alpha.usage.request_arns import BUILDERS
 
 UNKNOWN_RESOURCE = "*"
@@ -111,7 +111,7 @@ class ResourceResolver:
         if role.startswith(("table:", "index:")):
             return self._dynamodb_role(role, event) or _UNKNOWN
         if not role and event.resources:
-            found = self._from_event_resources(types, event)
+            found = self._from_event_resources(types, event.resources)
             if found:
                 return found
         params = event.requestParameters or {}
@@ -133,13 +133,29 @@ class ResourceResolver:
             self._templates[key] = _Template(found.arn_format) if found else None
         return self._templates[key]
 
-    def _from_event_resources(self, types: _ActionTypes, event: CloudTrailEvent) -> tuple[str, ...]:
+    def resources_without_request(
+        self, action: str, resources: list[EventResource] | None, role: str = ""
+    ) -> tuple[str, ...] | None:
+        """What `resources` gives when that does not depend on the request parameters (the
+        action takes no resource, or the event's resources[] name one it takes); else None."""
+        types = self._types.get(action)
+        if types is None:
+            types = self._types[action] = self._action_types(action)
+        if not types.names:
+            return _UNKNOWN
+        if not role and resources:
+            return self._from_event_resources(types, resources) or None
+        return None
+
+    def _from_event_resources(
+        self, types: _ActionTypes, resources: list[EventResource]
+    ) -> tuple[str, ...]:
         """resources[] lists every resource of the call (a GetObject names the bucket and the
         object); keep those of a type the action takes. CloudTrail's `AWS::S3::Object` type
         names the IAM type when the service has one of that name; else the ARN format decides."""
         found: list[str] = []
         kinds = self._kinds
-        for resource in event.resources or ():
+        for resource in resources:
             arn = resource.ARN
             if not arn:
                 continue

@@ -110,9 +110,10 @@ def _resources(text: str | None) -> list[EventResource] | None:
 
 def hourly_usage(groups: Iterable[UsageGroup], mapper: EventMapper) -> BatchUsage:
     """Interpret each group once and weigh it by its count: the rows the local aggregation
-    makes from the same calls (`alpha.usage.aggregate.usage_rows` folds them for a report).
-    A group's hour is its first call's, so time filters on these rows are per group."""
-    rows: dict[tuple[str, str | None, str, str], list[int]] = {}
+        makes from the same calls (`alpha.usage.aggregate.usage_rows` folds them for a report).
+        A group's hour is its first call's, so time filters on these rows are per group. The query
+    does not group by source IP, so these batches carry no source IPs."""
+    rows: dict[tuple[str, str | None, str, str, str | None], list[int]] = {}
     skipped: dict[str, int] = {}
     unmapped: dict[tuple[str, str], int] = {}
     events = 0
@@ -127,7 +128,7 @@ def hourly_usage(groups: Iterable[UsageGroup], mapper: EventMapper) -> BatchUsag
         else:
             skipped[str(outcome.reason)] = skipped.get(str(outcome.reason), 0) + group.count
     hourly = tuple(
-        HourlyUsage(*key, tally[2] // 3600, tally[0], tally[1], tally[2], tally[3])
+        HourlyUsage(*key[:4], tally[2] // 3600, tally[0], tally[1], tally[2], tally[3], key[4])
         for key, tally in rows.items()
     )
     counts = tuple(UnmappedCount(s, n, c) for (s, n), c in sorted(unmapped.items()))
@@ -135,12 +136,14 @@ def hourly_usage(groups: Iterable[UsageGroup], mapper: EventMapper) -> BatchUsag
 
 
 def _add(
-    rows: dict[tuple[str, str | None, str, str], list[int]], usage: EventUsage, group: UsageGroup
+    rows: dict[tuple[str, str | None, str, str, str | None], list[int]],
+    usage: EventUsage,
+    group: UsageGroup,
 ) -> None:
     first = _seconds(group.first_seen)
     last = _seconds(group.last_seen)
     for use in usage.uses:
-        key = (usage.principal, usage.session, use.action, use.resource)
+        key = (usage.principal, usage.session, use.action, use.resource, usage.region)
         tally = rows.setdefault(key, [0, 0, first, last])
         tally[1 if usage.denied else 0] += group.count
         tally[2] = min(tally[2], first)

@@ -1,7 +1,10 @@
 """The usage store in a DuckDB file (`.alpha/usage.duckdb` by default).
 
 Tables: `batches` (one row per ingested log batch: key, version, size, records, when), the
-per-batch `batch_skipped` and `batch_unmapped` counts, and `usage`, the hourly rows of every batch.
+per-batch `batch_skipped` and `batch_unmapped` counts, `usage`, the hourly rows of every batch
+(keyed by principal, session, action, resource, hour and region), and `batch_source_ips`, per
+batch and (principal, action) at most `MAX_SOURCE_IPS` source IPs with their allowed calls plus
+an overflow row (`source_ip` NULL) counting the calls from any other IP.
 Keeping rows per batch is what lets a report cover exactly the sources given, whether their files
 were read now or in an earlier run, and lets a changed file replace just its own rows.
 
@@ -27,16 +30,21 @@ import duckdb
 import msgspec
 
 from alpha.usage.aggregate import (
+    SourceIpCount,
+    SourceIps,
     StoredBatch,
     StoredSummary,
     UnmappedCount,
     UsageQuery,
     UsageRow,
+    source_ips_of,
 )
 from alpha.usage.errors import UsageError
 
 DEFAULT_STORE = Path(".alpha") / "usage.duckdb"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+# What each older schema lacks, for the message that asks to start a new store.
+_OLD_SCHEMAS = {"1": "regions and source IPs"}
 _DECODE_SLICE = 50_000
 # Memory stays flat: DuckDB spills large aggregations to disk rather than grow past this, and
 # need not keep insertion order (every query orders its result).
@@ -55,15 +63,29 @@ CREATE TABLE IF NOT EXISTS batch_unmapped (batch INTEGER NOT NULL, event_source 
 CREATE TABLE IF NOT EXISTS usage (batch INTEGER NOT NULL, principal VARCHAR NOT NULL,
     session VARCHAR, action VARCHAR NOT NULL, resource VARCHAR NOT NULL, hour INTEGER NOT NULL,
     count BIGINT NOT NULL, denied BIGINT NOT NULL, first_seen BIGINT NOT NULL,
-    last_seen BIGINT NOT NULL);
+    last_seen BIGINT NOT NULL, region VARCHAR);
+CREATE TABLE IF NOT EXISTS batch_source_ips (batch INTEGER NOT NULL, principal VARCHAR NOT NULL,
+    action VARCHAR NOT NULL, source_ip VARCHAR, count BIGINT NOT NULL);
 """
 
 # One file per batch, named by batch id: the id need not be written into every row.
 _LOAD_ROWS = """
 INSERT INTO usage SELECT parse_filename(filename, true)::INTEGER, j[1], j[2], j[3], j[4],
-    j[5]::INTEGER, j[6]::BIGINT, j[7]::BIGINT, j[8]::BIGINT, j[9]::BIGINT
+    j[5]::INTEGER, j[6]::BIGINT, j[7]::BIGINT, j[8]::BIGINT, j[9]::BIGINT, j[10]
 FROM read_json(?, format = 'newline_delimited', records = false, columns = {'j': 'VARCHAR[]'},
     filename = true)
+"""
+_LOAD_SOURCE_IPS = """
+INSERT INTO batch_source_ips SELECT parse_filename(filename, true)::INTEGER, j[1], j[2], j[3],
+    j[4]::BIGINT
+FROM read_json(?, format = 'newline_delimited', records = false, columns = {'j': 'VARCHAR[]'},
+    filename = true)
+"""
+_SOURCE_IPS = """
+SELECT i.action, i.source_ip, sum(i.count)::BIGINT
+FROM batch_source_ips i JOIN batches b ON i.batch = b.id JOIN wanted_keys w ON b.key = w.key
+WHERE i.principal = ?
+GROUP BY ALL
 """
 
 _SELECTED = """
@@ -80,7 +102,8 @@ WHERE ($principal IS NULL OR u.principal = $principal)
 _USAGE = f"""
 WITH rows AS (
     SELECT u.principal, u.action, u.resource, sum(u.count) AS count,
-        sum(u.denied) AS denied, min(u.first_seen) AS first, max(u.last_seen) AS last
+        sum(u.denied) AS denied, min(u.first_seen) AS first, max(u.last_seen) AS last,
+        list_sort(list(DISTINCT u.region) FILTER (WHERE u.region IS NOT NULL)) AS regions
     {_SELECTED}
     GROUP BY u.principal, u.action, u.resource
 ), sessions AS (
@@ -93,7 +116,8 @@ SELECT to_json({{
     count: r.count, denied: r.denied,
     first_seen: strftime(make_timestamp(r.first * 1000000), '%Y-%m-%dT%H:%M:%SZ'),
     last_seen: strftime(make_timestamp(r.last * 1000000), '%Y-%m-%dT%H:%M:%SZ'),
-    sessions: coalesce(s.sessions, [])
+    sessions: coalesce(s.sessions, []),
+    regions: coalesce(r.regions, [])
 }})::VARCHAR
 FROM rows r LEFT JOIN sessions s USING (principal, action, resource)
 ORDER BY r.principal, r.action, r.resource
@@ -145,9 +169,11 @@ class DuckDBUsageStore:
                     ).fetchall()
                 ]
                 self._insert_batches(batches, ids)
-                files = _write_rows(Path(tmp), batches, ids)
+                files, ip_files = _write_rows(Path(tmp), batches, ids)
                 if files:
                     con.execute(_LOAD_ROWS, [files])
+                if ip_files:
+                    con.execute(_LOAD_SOURCE_IPS, [ip_files])
                 con.commit()
             except BaseException:
                 con.rollback()
@@ -168,6 +194,25 @@ class DuckDBUsageStore:
             # In slices, so the JSON text of a large report is never held whole.
             while chunk := result.fetchmany(_DECODE_SLICE):
                 yield [document for (document,) in chunk]
+
+    def source_ips(self, keys: Collection[str], principal: str) -> dict[str, tuple[str, ...]]:
+        """Per action, the source IPs `principal`'s allowed calls came from in these batches:
+        at most `MAX_SOURCE_IPS`, most calls first. A list may be incomplete (a batch keeps
+        only the first `MAX_SOURCE_IPS` distinct IPs per action); `source_ip_counts` says by
+        how many calls, and gives the counts."""
+        return {
+            action: found.ips for action, found in self.source_ip_counts(keys, principal).items()
+        }
+
+    def source_ip_counts(self, keys: Collection[str], principal: str) -> dict[str, SourceIps]:
+        """Per action, `principal`'s source IPs with their allowed calls, and the overflow:
+        calls from IPs not listed (0 when the list is complete)."""
+        with self._errors("read"):
+            self._set_wanted(keys)
+            found = self._con.execute(_SOURCE_IPS, [principal]).fetchall()
+        return source_ips_of(
+            (SourceIpCount(principal, action, ip, count) for action, ip, count in found), principal
+        )
 
     def summary(self, keys: Collection[str]) -> StoredSummary:
         with self._errors("read"):
@@ -202,9 +247,16 @@ class DuckDBUsageStore:
             if found is None:
                 self._con.execute("INSERT INTO store_meta VALUES ('schema', ?)", [SCHEMA_VERSION])
             elif found[0] != SCHEMA_VERSION:
+                lacks = _OLD_SCHEMAS.get(found[0])
+                made = (
+                    f"made by an older alpha (schema {found[0]}, without {lacks})"
+                    if lacks
+                    else f"of schema {found[0]}"
+                )
                 raise UsageError(
-                    f"{self.path}: usage store schema {found[0]}, this alpha reads "
-                    f"{SCHEMA_VERSION}; move the file away to start a new store"
+                    f"{self.path}: usage store {made}; this alpha reads schema "
+                    f"{SCHEMA_VERSION}: move or delete the file, and the next run reads the "
+                    "logs again into a new store"
                 )
             self._con.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_keys (key VARCHAR)")
 
@@ -224,7 +276,7 @@ class DuckDBUsageStore:
         ]
         if not old:
             return
-        for table in ("usage", "batch_skipped", "batch_unmapped"):
+        for table in ("usage", "batch_skipped", "batch_unmapped", "batch_source_ips"):
             self._con.execute(f"DELETE FROM {table} WHERE list_contains(?, batch)", [old])
         self._con.execute("DELETE FROM batches WHERE list_contains(?, id)", [old])
 
@@ -289,12 +341,22 @@ def _insert_columns(
     con.execute(f"INSERT INTO {table} SELECT {selects}", columns)
 
 
-def _write_rows(folder: Path, batches: Sequence[StoredBatch], ids: list[int]) -> list[str]:
-    """Each batch's rows into `<folder>/<batch id>.ndjson`; the files written."""
-    files = []
+def _write_rows(
+    folder: Path, batches: Sequence[StoredBatch], ids: list[int]
+) -> tuple[list[str], list[str]]:
+    """Each batch's rows into `<folder>/rows/<batch id>.ndjson` and its source IPs into
+    `<folder>/ips/<batch id>.ndjson`; the files written, of each kind."""
+    files: list[str] = []
+    ip_files: list[str] = []
+    (folder / "rows").mkdir()
+    (folder / "ips").mkdir()
     for batch_id, batch in zip(ids, batches, strict=True):
         if batch.usage.row_count:
-            path = folder / f"{batch_id}.ndjson"
+            path = folder / "rows" / f"{batch_id}.ndjson"
             path.write_bytes(batch.usage.rows)
             files.append(str(path))
-    return files
+        if batch.usage.source_ip_count:
+            path = folder / "ips" / f"{batch_id}.ndjson"
+            path.write_bytes(batch.usage.source_ips)
+            ip_files.append(str(path))
+    return files, ip_files

@@ -1,0 +1,125 @@
+"""The ingest's fast path counts exactly what interpreting every fully decoded event counts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alpha.catalog import load_catalog
+from alpha.usage.aggregate import BatchTally, BatchUsage
+from alpha.usage.hot import FastTally
+from alpha.usage.interpret import interpret
+from alpha.usage.mapping import EventMapper, load_mapping_table
+from alpha.usage.reader import LazyLogReader, LogReader
+from tests.fakes.cloudtrail_logs import SAMPLE_RECORDS, SAMPLES, record
+
+
+@pytest.fixture(scope="module")
+def mapper() -> EventMapper:
+    return EventMapper(load_catalog(), load_mapping_table())
+
+
+def sample_files() -> list[Path]:
+    return sorted(p for p in SAMPLES.rglob("*") if p.is_file() and p.name.endswith(".json"))
+
+
+def eager(data: bytes, mapper: EventMapper) -> tuple[BatchUsage, list[tuple[Any, ...]]]:
+    decoded = LogReader().decode(data, "f.json")
+    tally = BatchTally()
+    for problem in decoded.problems:
+        tally.events += 1
+        tally.skip(problem.reason)
+    for event in decoded.events:
+        tally.add(interpret(event, mapper))
+    problems = [(p.reason, p.record) for p in decoded.problems]
+    return tally.finish(), problems
+
+
+def lazy(data: bytes, mapper: EventMapper) -> tuple[BatchUsage, list[tuple[Any, ...]]]:
+    decoded = LazyLogReader().decode(data, "f.json")
+    tally = BatchTally()
+    for problem in decoded.problems:
+        tally.events += 1
+        tally.skip(problem.reason)
+    FastTally(mapper).add_all(decoded.events, tally)
+    problems = [(p.reason, p.record) for p in decoded.problems]
+    return tally.finish(), problems
+
+
+def same(left: BatchUsage, right: BatchUsage) -> None:
+    assert left.events == right.events
+    assert sorted(left.hourly(), key=repr) == sorted(right.hourly(), key=repr)
+    assert left.skipped == right.skipped
+    assert left.unmapped == right.unmapped
+    assert sorted(left.ip_counts(), key=repr) == sorted(right.ip_counts(), key=repr)
+
+
+def test_every_real_sample_gives_the_same_usage_both_ways(mapper: EventMapper) -> None:
+    events = 0
+    for path in sample_files():
+        data = path.read_bytes()
+        (slow, slow_problems), (fast, fast_problems) = eager(data, mapper), lazy(data, mapper)
+        same(slow, fast)
+        assert slow_problems == fast_problems, path
+        events += slow.events
+    assert events == SAMPLE_RECORDS
+
+
+def test_most_sample_events_take_the_fast_path(mapper: EventMapper) -> None:
+    fast = FastTally(mapper)
+    taken = total = 0
+    for path in sample_files():
+        for event in LazyLogReader().decode(path.read_bytes(), path.name).events:
+            total += 1
+            taken += fast._add(event, BatchTally())
+    assert taken > total * 0.5  # not a vacuous comparison: most go the fast way
+
+
+ODD_RECORDS = {
+    "version-id": record(
+        "GetObject", requestParameters={"bucketName": "b", "key": "k", "versionId": "v1"}
+    ),
+    "escaped-version-id": record(
+        "GetObject", requestParameters={"bucketName": "b", "key": "k", "version\u0049d": "v1"}
+    ),
+    "no-version-id": record(
+        "GetObject", resources=[{"ARN": "arn:aws:s3:::b/k", "type": "AWS::S3::Object"}]
+    ),
+    "space-time": record(time="2022-09-27 19:59:08"),
+    "fraction-time": record(time="2024-03-10T12:30:00.123Z"),
+    "offset-time": record(time="2024-03-10T12:30:00+02:00"),
+    "leap-second": record(time="2024-03-10T12:30:60Z"),
+    "bad-time": record(time="2024-13-10T12:30:00Z"),
+    "not-a-time": record(time="yesterday at noon"),
+    "missing-time": {k: v for k, v in record().items() if k != "eventTime"},
+    "no-request": record(requestParameters=None),
+    "request-not-object": record(requestParameters="bucket"),
+    "request-list": record(requestParameters=["a"]),
+    "denied": record(error="AccessDenied"),
+    "unauthenticated": record(error="ExpiredToken"),
+    "transaction": record(
+        "TransactWriteItems",
+        "dynamodb.amazonaws.com",
+        requestParameters={"requestItems": [{"operation": "Put", "tableName": "t"}]},
+    ),
+    "copy": record(
+        "CopyObject", requestParameters={"bucketName": "b", "key": "k", "x-amz-copy-source": "s/k"}
+    ),
+    "ignored-type": record(eventType="AwsConsoleSignIn"),
+    "no-principal": record(userIdentity={"type": "AWSService", "invokedBy": "s3.amazonaws.com"}),
+    "unmapped": record("DoSomething", "nothing.amazonaws.com"),
+    "no-region": {k: v for k, v in record().items() if k != "awsRegion"},
+}
+
+
+@pytest.mark.parametrize("odd", ODD_RECORDS.values(), ids=ODD_RECORDS.keys())
+def test_odd_records_give_the_same_usage_both_ways(
+    mapper: EventMapper, odd: dict[str, Any]
+) -> None:
+    data = json.dumps({"Records": [record(), odd, record("PutObject")]}).encode()
+    (slow, slow_problems), (fast, fast_problems) = eager(data, mapper), lazy(data, mapper)
+    same(slow, fast)
+    assert slow_problems == fast_problems
