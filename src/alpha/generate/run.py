@@ -1,0 +1,148 @@
+"""From usage sources to proposals: ingest what is new, query once, propose per principal.
+
+The store is the `UsageStore` port (the CLI passes DuckDB). Rows are queried once for the
+window and grouped by principal, resolved through the snapshot (CloudTrail writes role ARNs
+without their path, and sessions as `assumed-role/...`). Data events count as logged when any
+principal's usage holds a data-plane action.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+
+from alpha.account import AccountSnapshot, PrincipalNotFoundError
+from alpha.catalog import Catalog
+from alpha.generate.generator import ProposalGenerator, UsageContext
+from alpha.generate.model import GenerationSettings, PolicyProposal
+from alpha.guardrails import GuardrailConfig
+from alpha.reasoning import Reasoner
+from alpha.reasoning.data_plane import is_data_plane
+from alpha.usage.aggregate import UsageQuery, UsageRow
+from alpha.usage.ingest import ingest
+from alpha.usage.ports import TimeWindow, UsageSource, UsageStore
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WORKERS = 2
+_PER_WORKER_MIN = 8  # below this many principals per worker, forking costs more than it saves
+Job = tuple[str, list[UsageRow]]
+
+
+def propose_all(
+    generator: ProposalGenerator, todo: Sequence[Job], context: UsageContext, workers: int
+) -> list[PolicyProposal]:
+    """Proposals in `todo` order; over `workers` forked processes when there are enough.
+
+    Each principal is independent, so the work splits cleanly; the generator (catalog,
+    snapshot, compiled caches) is inherited by the forked workers instead of being sent."""
+    if workers <= 1 or len(todo) < workers * _PER_WORKER_MIN or not _can_fork():
+        return [generator.propose(arn, rows, context) for arn, rows in todo]
+    _shared.clear()
+    _shared.append((generator, context))
+    chunks = [list(todo[i::workers]) for i in range(workers)]
+    pool_context = multiprocessing.get_context("fork")
+    try:
+        with ProcessPoolExecutor(workers, mp_context=pool_context) as pool:
+            parts = list(pool.map(_propose_chunk, chunks))
+    finally:
+        _shared.clear()
+    by_arn = {p.principal: p for part in parts for p in part}
+    return [by_arn[generator.snapshot.principal(arn).arn] for arn, _ in todo]
+
+
+# Set just before forking and read by the workers (fork copies it): the one module-level state,
+# held only for the duration of `propose_all`.
+_shared: list[tuple[ProposalGenerator, UsageContext]] = []
+
+
+def _propose_chunk(chunk: list[Job]) -> list[PolicyProposal]:
+    generator, context = _shared[0]
+    return [generator.propose(arn, rows, context) for arn, rows in chunk]
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def generate_proposals(
+    snapshot: AccountSnapshot,
+    catalog: Catalog,
+    guardrails: GuardrailConfig,
+    *,
+    sources: Sequence[UsageSource],
+    store: UsageStore,
+    window: TimeWindow,
+    principal: str | None = None,
+    settings: GenerationSettings | None = None,
+    reasoner: Reasoner | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    workers: int = DEFAULT_WORKERS,
+) -> list[PolicyProposal]:
+    """One proposal for `principal`, or for every principal of the snapshot with usage."""
+    report = ingest(sources, store, window)
+    if on_progress is not None:
+        on_progress(f"read {report.events_read:,} new events from {report.batches_read} files")
+    rows = store.usage(UsageQuery(report.keys, None, window))
+    events = store.summary(report.keys).events
+    grouped = group_by_principal(rows, snapshot)
+    wanted = snapshot.principal(principal).arn if principal is not None else None
+    context = UsageContext(
+        window=_window_of(rows, window),
+        events=events,
+        principals=len(grouped),
+        data_events_logged=_data_events_logged(rows, catalog),
+    )
+    generator = ProposalGenerator(
+        catalog, snapshot, guardrails, settings=settings, reasoner=reasoner
+    )
+    todo = [
+        (arn, grouped[arn])
+        for arn in sorted(grouped)
+        if (wanted is None or arn == wanted) and any(r.count > 0 for r in grouped[arn])
+    ]
+    proposals = propose_all(generator, todo, context, workers)
+    if on_progress is not None:
+        on_progress(f"{len(proposals)} proposals")
+    return proposals
+
+
+def group_by_principal(
+    rows: Sequence[UsageRow], snapshot: AccountSnapshot
+) -> dict[str, list[UsageRow]]:
+    """Rows per snapshot principal ARN; principals the snapshot lacks are left out."""
+    resolved: dict[str, str | None] = {}
+    grouped: dict[str, list[UsageRow]] = {}
+    for row in rows:
+        if row.principal not in resolved:
+            try:
+                resolved[row.principal] = snapshot.principal(row.principal).arn
+            except PrincipalNotFoundError:
+                resolved[row.principal] = None
+        arn = resolved[row.principal]
+        if arn is not None:
+            grouped.setdefault(arn, []).append(row)
+    skipped = sum(1 for v in resolved.values() if v is None)
+    if skipped:
+        log.info("%d principals in the usage are not in the snapshot", skipped)
+    return grouped
+
+
+def _data_events_logged(rows: Sequence[UsageRow], catalog: Catalog) -> bool:
+    seen: set[str] = set()
+    for row in rows:
+        if row.action not in seen:
+            seen.add(row.action)
+            if is_data_plane(row.action, catalog):
+                return True
+    return False
+
+
+def _window_of(rows: Sequence[UsageRow], window: TimeWindow) -> tuple[datetime, datetime]:
+    now = datetime.now(UTC)
+    start = window.since or (min((r.first_seen for r in rows), default=now))
+    end = window.until or (max((r.last_seen for r in rows), default=now))
+    return start, end
