@@ -12,18 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Until `alpha demo` runs the whole loop, the demo walks the policy engine and usage on the
-# bundled examples and real CloudTrail samples.
+# The whole loop (scan, propose, approve, staged rollout, automatic rollback) on the bundled
+# sample, in ./alpha-demo/ (cleared and rewritten on each run).
 demo: $(STAMP)
-	$(BIN)/alpha --version
-	$(BIN)/alpha lint --guardrails examples/policies/s3-reader.json
-	$(BIN)/alpha simulate --policy examples/policies/s3-reader.json \
-		--action s3:GetObject --resource arn:aws:s3:::reports/2026/q3.csv
-	$(BIN)/alpha diff examples/policies/admin-ish-role.json examples/policies/s3-reader.json
-	-$(BIN)/alpha check-access --existing examples/policies/s3-reader.json \
-		--proposed examples/policies/admin-ish-role.json
-	$(BIN)/alpha usage tests/data/cloudtrail --store .alpha/demo-usage.duckdb \
-		--principal arn:aws:iam::123837392027:user/bert-jan
+	$(BIN)/alpha demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -41,4 +33,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_evaluate.py
 
 clean:
-	rm -rf $(VENV) .alpha .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .alpha alpha-demo .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,16 @@ COMMANDS: dict[str, str] = {
     "lint": "alpha.cli.lint:lint",
     "normalise": "alpha.cli.lint:normalise",
     "usage": "alpha.cli.usage:usage",
+    "generate": "alpha.cli.generate:generate",
+    "scan": "alpha.cli.scan:scan",
+    "propose": "alpha.cli.proposals:propose",
+    "proposals": "alpha.cli.proposals:proposals",
+    "approve": "alpha.cli.proposals:approve",
+    "reject": "alpha.cli.proposals:reject",
+    "rollout": "alpha.cli.rollout_cmd:rollout",
+    "rollback": "alpha.cli.rollout_cmd:rollback",
+    "status": "alpha.cli.rollout_cmd:status",
+    "demo": "alpha.cli.demo:demo",
 }
 
 

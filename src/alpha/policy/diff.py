@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from alpha.catalog import AccessLevel, Catalog, ResourceType
@@ -88,11 +89,10 @@ class PolicyDiff:
 
 
 def diff_policies(existing: Policy, proposed: Policy, catalog: Catalog) -> PolicyDiff:
-    before, after = _Grants(existing, catalog), _Grants(proposed, catalog)
-    old_actions, new_actions = before.actions(), after.actions()
+    old_actions, old_grants = policy_grants(existing, catalog)
+    new_actions, new_grants = policy_grants(proposed, catalog)
     added = _sorted_names(new_actions, old_actions)
     removed = _sorted_names(old_actions, new_actions)
-    old_grants, new_grants = before.grants(), after.grants()
     gone = old_grants - new_grants
     before_by_level = _count_levels(catalog, old_grants)
     gone_by_level = _count_levels(catalog, gone)
@@ -125,6 +125,20 @@ def _count_levels(catalog: Catalog, grants: Iterable[Grant]) -> Counter[AccessLe
     return counts
 
 
+@lru_cache(maxsize=512)
+def policy_grants(policy: Policy, catalog: Catalog) -> tuple[dict[str, str], frozenset[Grant]]:
+    """The actions (lower-cased key -> spelling) and the (action, resource type) grants a
+    policy holds. Cached: a run diffs many principals against the same existing documents
+    (shared managed policies, repeated inline policies); treat the results as read-only."""
+    grants = _Grants(policy, catalog)
+    return grants.actions(), frozenset(grants.grants())
+
+
+@lru_cache(maxsize=8)
+def _every_action_key(catalog: Catalog) -> frozenset[str]:
+    return frozenset(a.key for a in catalog.actions())
+
+
 class _Grants:
     """One policy's actions and grants, with each pattern expanded once."""
 
@@ -134,7 +148,7 @@ class _Grants:
         self.allows = [s for s in policy.statements if s.effect is Effect.ALLOW]
         self.blanket_denies = [s for s in policy.statements if _unconditional_deny(s)]
         self._expanded: dict[str, frozenset[str]] = {}
-        self._every = frozenset(a.key for a in catalog.actions())
+        self._every = _every_action_key(catalog)
 
     def _actions_of(self, statement: Statement) -> frozenset[str]:
         named: set[str] = set()

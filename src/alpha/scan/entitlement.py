@@ -33,7 +33,7 @@ from alpha.account import AppliedPolicy, EffectivePolicies
 from alpha.catalog import AccessLevel, Catalog
 from alpha.guardrails.escalation import ESCALATION_METHODS, Scope
 from alpha.guardrails.grants import allow_grants
-from alpha.policy.diff import Grant, _Grants
+from alpha.policy.diff import Grant, policy_grants
 from alpha.policy.model import (
     CURRENT_VERSION,
     LEGACY_VERSION,
@@ -136,7 +136,7 @@ class EntitlementCache:
 
     def grants(self, documents: tuple[Policy, ...]) -> frozenset[Grant]:
         if any(_has_deny(d) for d in documents):
-            return frozenset(_Grants(_merged(documents), self.catalog).grants())
+            return policy_grants(_merged(documents), self.catalog)[1]
         found: set[Grant] = set()
         for document in documents:
             for _, piece in _pieces(document):
@@ -146,7 +146,7 @@ class EntitlementCache:
     def _piece(self, piece: Policy) -> _Piece:
         found = self._pieces.get(piece)
         if found is None:
-            grants = frozenset(_Grants(piece, self.catalog).grants())
+            grants = policy_grants(piece, self.catalog)[1]
             found = self._pieces[piece] = _Piece(grants, self._allow_reach(piece))
         return found
 

@@ -1,0 +1,279 @@
+"""`alpha propose`, `alpha proposals list|show|diff|export-account`, `alpha approve|reject`.
+
+Proposals are stored immutable under their content hash: proposing the same content again
+changes nothing and says so. The first `propose` imports the account file as the store's
+working copy, which rollouts change (never the file); `proposals export-account` writes it out.
+Exit codes: 0; 1 when `propose` stored a proposal whose guardrail violations block approval;
+2 for an error (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from alpha.cli.workflow_options import note, settings_of, spinner, workflow_options
+from alpha.store.model import ProposalState
+
+STATES = [s.value for s in ProposalState]
+
+
+@click.command()
+@click.option(
+    "--usage",
+    "sources",
+    metavar="SOURCE",
+    multiple=True,
+    required=True,
+    help="CloudTrail logs: a folder, file, s3://bucket/prefix or lookup://REGION (repeatable).",
+)
+@click.option(
+    "--account",
+    "account_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="`aws iam get-account-authorization-details` output.",
+)
+@click.option("--principal", metavar="ARN", help="The role or user to propose a policy for.")
+@click.option("--all", "every", is_flag=True, help="Every principal with usage.")
+@click.option("--by", "by", metavar="NAME", help="Who proposes (default ALPHA_USER or login).")
+@workflow_options
+def propose(
+    *,
+    sources: tuple[str, ...],
+    account_file: Path,
+    principal: str | None,
+    every: bool,
+    by: str | None,
+    output: str,
+    store: str | None,
+    config: str | None,
+    now: str | None,
+) -> None:
+    """Generate least-privilege proposals from usage and store them for approval."""
+    from alpha.cli.workflow_render import console, emit_json, findings, percent, state_text
+    from alpha.cli.workspace import (
+        ProposeResult,
+        clock_for,
+        generate_documents,
+        import_account_once,
+        open_store,
+        persist,
+        record_failures,
+    )
+
+    if every == (principal is not None):
+        raise click.UsageError("give either --principal ARN or --all")
+    settings = settings_of(store=store, config=config, now=now, user=by)
+    with spinner("reading logs and generating proposals"):
+        account, documents, failures = generate_documents(
+            account_file, sources, settings, principal=principal, on_progress=note
+        )
+    when = clock_for(settings)()
+    with open_store(settings) as opened:
+        copy, imported = import_account_once(opened, account_file, account)
+        proposed = persist(opened, documents, settings.user, when)
+        record_failures(opened, failures, settings.user, when)
+        states = {p.proposal.id: opened.proposal_state(p.proposal.id) for p in proposed}
+    result = ProposeResult(tuple(proposed), tuple(failures), copy, imported)
+    if output == "json":
+        emit_json(result.to_dict())
+    else:
+        out = console()
+        if imported:
+            out.print(f"imported {account_file} as the working copy {copy!r}")
+        for item in proposed:
+            verb = "stored" if item.created else "already stored (identical content), unchanged"
+            reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")
+            out.print(
+                f"[bold]{item.proposal.short_id}[/bold] {item.proposal.principal}: {verb}; "
+                f"{state_text(states[item.proposal.id].value)}; "
+                f"privilege reduction {percent(reduction)}"
+            )
+            findings(item.proposal, out)
+        for failure in failures:
+            out.print(f"[red]no proposal[/red] for {failure.principal}: {failure.reason}")
+    if any(p.blocked for p in proposed):
+        sys.exit(1)
+
+
+@click.group()
+def proposals() -> None:
+    """Stored proposals: list, show, diff, and the account's working copy."""
+
+
+@proposals.command("list")
+@click.option("--state", type=click.Choice(STATES), help="Only proposals in this state.")
+@workflow_options
+def list_proposals(
+    *, state: str | None, output: str, store: str | None, config: str | None, now: str | None
+) -> None:
+    """Every stored proposal with its state (JSON: a list of {id, principal, state, ...})."""
+    from alpha.cli.workflow_render import console, emit_json, list_row, render_list
+    from alpha.cli.workspace import open_store, rollout_service
+
+    settings = settings_of(store=store, config=config, now=now)
+    with open_store(settings) as opened, rollout_service(opened, settings) as service:
+        rows = [list_row(p) for p in service.status().proposals]
+    if state is not None:
+        rows = [r for r in rows if r["state"] == state]
+    if output == "json":
+        emit_json(rows)
+    else:
+        render_list(rows, console())
+
+
+@proposals.command()
+@click.argument("proposal_id", metavar="ID")
+@workflow_options
+def show(
+    *, proposal_id: str, output: str, store: str | None, config: str | None, now: str | None
+) -> None:
+    """The proposal, its risk and guardrail findings, approvals, stages and audit trail."""
+    from alpha.cli.workflow_render import console, emit_json, render_show, show_document
+    from alpha.cli.workspace import open_store, rollout_service
+
+    settings = settings_of(store=store, config=config, now=now)
+    with open_store(settings) as opened, rollout_service(opened, settings) as service:
+        status = service.proposal_status(proposal_id)
+        found = status.proposal
+        document = show_document(status, opened.approvals(found.id), opened.audit(found.id))
+    if output == "json":
+        emit_json(document)
+    else:
+        render_show(document, found, console())
+
+
+@proposals.command()
+@click.argument("proposal_id", metavar="ID")
+@workflow_options
+def diff(
+    *, proposal_id: str, output: str, store: str | None, config: str | None, now: str | None
+) -> None:
+    """Today's policies and the proposal side by side."""
+    from alpha.cli.workflow_render import console, diff_of, emit_json, render_diff
+    from alpha.cli.workspace import open_store
+
+    settings = settings_of(store=store, config=config, now=now)
+    with open_store(settings) as opened:
+        found = opened.proposal(proposal_id) or opened.find_proposal(proposal_id)
+    if output == "json":
+        emit_json(diff_of(found))
+    else:
+        render_diff(found, console())
+
+
+@proposals.command("export-account")
+@click.option("--account-id", metavar="ID", help="Which account (needed when several).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@workflow_options
+def export_account(
+    *,
+    account_id: str | None,
+    out: Path | None,
+    output: str,
+    store: str | None,
+    config: str | None,
+    now: str | None,
+) -> None:
+    """The store's working copy of the account (as rollouts left it), in the
+    get-account-authorization-details format."""
+    from alpha.adapters.local.working_copy_iam import export_account_copy
+    from alpha.cli.settings import SettingsError
+    from alpha.cli.workspace import account_copy_name, open_store, working_copies
+
+    settings = settings_of(store=store, config=config, now=now)
+    with open_store(settings) as opened:
+        names = [account_copy_name(account_id)] if account_id else working_copies(opened)
+        if len(names) != 1:
+            found = ", ".join(n.removeprefix("account-") for n in names) or "none"
+            raise SettingsError(f"give --account-id: the store has accounts {found}")
+        document = export_account_copy(opened, names[0])
+    text = json.dumps(document, indent=2)
+    if out is not None:
+        out.write_text(text + "\n", encoding="utf-8")
+        if output == "json":
+            click.echo(json.dumps({"account_copy": names[0], "written": str(out)}))
+        else:
+            click.echo(f"wrote {names[0]} to {out}")
+    else:
+        click.echo(text)
+
+
+def _decide(
+    proposal_id: str,
+    by: str,
+    comment: str,
+    output: str,
+    common: tuple[str | None, str | None, str | None],
+    *,
+    approve: bool,
+) -> None:
+    from alpha.cli.workflow_render import console, emit_json, state_text
+    from alpha.cli.workspace import open_store, rollout_service
+
+    store, config, now = common
+    settings = settings_of(store=store, config=config, now=now)
+    with open_store(settings) as opened, rollout_service(opened, settings) as service:
+        decision = (service.approve if approve else service.reject)(proposal_id, by, comment)
+        state = opened.proposal_state(decision.proposal_id)
+    if output == "json":
+        emit_json(
+            {
+                "id": decision.proposal_id,
+                "approved": decision.approved,
+                "by": decision.approver,
+                "at": decision.timestamp.isoformat(),
+                "comments": decision.comments,
+                "state": state.value,
+            }
+        )
+    else:
+        verb = "approved" if approve else "rejected"
+        console().print(
+            f"{decision.proposal_id[:12]} {verb} by {decision.approver}: now "
+            f"{state_text(state.value)}"
+        )
+
+
+@click.command()
+@click.argument("proposal_id", metavar="ID")
+@click.option("--by", required=True, metavar="NAME", help="Who approves.")
+@click.option("--comment", default="", help="Why.")
+@workflow_options
+def approve(
+    *,
+    proposal_id: str,
+    by: str,
+    comment: str,
+    output: str,
+    store: str | None,
+    config: str | None,
+    now: str | None,
+) -> None:
+    """Approve a proposal (not your own: separation of duties; not one that guardrails block)."""
+    common = (store, config, now)
+    _decide(proposal_id, by, comment, output, common, approve=True)
+
+
+@click.command()
+@click.argument("proposal_id", metavar="ID")
+@click.option("--by", required=True, metavar="NAME", help="Who rejects.")
+@click.option("--comment", default="", help="Why.")
+@workflow_options
+def reject(
+    *,
+    proposal_id: str,
+    by: str,
+    comment: str,
+    output: str,
+    store: str | None,
+    config: str | None,
+    now: str | None,
+) -> None:
+    """Reject a proposal."""
+    common = (store, config, now)
+    _decide(proposal_id, by, comment, output, common, approve=False)

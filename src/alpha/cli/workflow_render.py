@@ -1,0 +1,250 @@
+"""Output of the workflow commands: JSON for scripts (nothing else on stdout), Rich on a
+terminal (colour off when stdout is not one)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from alpha.rollout.engine import RunResult
+from alpha.rollout.service import ProposalStatus, Status
+from alpha.store.model import Approval, AuditEvent, StoredProposal
+
+STATE_COLOURS = {
+    "proposed": "cyan",
+    "approved": "blue",
+    "rejected": "magenta",
+    "expired": "dim",
+    "sandbox": "yellow",
+    "canary": "yellow",
+    "production": "yellow",
+    "succeeded": "green",
+    "rolled_back": "red",
+    "failed": "red",
+}
+
+STAGE_MARKS = {
+    "pending": "·",
+    "started": "…",
+    "applied": "…",
+    "baking": "…",
+    "passed": "✓",
+    "failed": "✗",
+    "rolled_back": "↺",
+}
+
+
+def console() -> Console:
+    return Console()
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, default=str))
+
+
+def state_text(state: str) -> str:
+    return f"[{STATE_COLOURS.get(state, 'white')}]{state}[/]"
+
+
+def short_principal(arn: str) -> str:
+    """`role/orders-api` for a role ARN (the account is in the JSON)."""
+    parts = arn.split(":", 5)
+    return parts[5] if len(parts) == 6 else arn
+
+
+def percent(value: object) -> str:
+    return f"{value:.0%}" if isinstance(value, int | float) else "-"
+
+
+def list_row(status: ProposalStatus) -> dict[str, Any]:
+    document = status.proposal.document
+    return {
+        "id": status.proposal.id,
+        "short_id": status.proposal.short_id,
+        "principal": status.proposal.principal,
+        "state": status.state.value,
+        "created_at": status.proposal.created_at.isoformat(),
+        "created_by": status.proposal.created_by,
+        "approval": status.approval.status.value,
+        "blocked": bool(document.get("blocked")),
+        "privilege_reduction": (document.get("diff") or {}).get("privilege_reduction"),
+        "stages": {r.stage.value: r.state.value for r in status.stages},
+    }
+
+
+def render_list(rows: Sequence[dict[str, Any]], out: Console) -> None:
+    table = Table(title=f"{len(rows)} proposal{'' if len(rows) == 1 else 's'}")
+    table.add_column("id", no_wrap=True)
+    table.add_column("principal", overflow="fold")
+    table.add_column("state", no_wrap=True)
+    for name in ("reduction", "stages", "guardrails"):
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        stages = " ".join(f"{k}{STAGE_MARKS.get(v, '?')}" for k, v in row["stages"].items())
+        table.add_row(
+            row["short_id"],
+            short_principal(row["principal"]),
+            state_text(row["state"]),
+            percent(row["privilege_reduction"]),
+            stages or "-",
+            "[red]blocked[/red]" if row["blocked"] else "[green]ok[/green]",
+        )
+    out.print(table)
+
+
+def diff_of(proposal: StoredProposal) -> dict[str, Any]:
+    diff = proposal.document.get("diff") or {}
+    return {
+        "id": proposal.id,
+        "principal": proposal.principal,
+        "existing_policy": diff.get("existing_policy"),
+        "proposed_policy": proposal.proposed_policy,
+        "added_actions": diff.get("added_actions", []),
+        "removed_actions": diff.get("removed_actions", []),
+        "change_summary": diff.get("change_summary"),
+        "privilege_reduction": diff.get("privilege_reduction"),
+    }
+
+
+def render_diff(proposal: StoredProposal, out: Console) -> None:
+    diff = diff_of(proposal)
+    summary = f" ({diff['change_summary']})" if diff["change_summary"] else ""
+    out.print(
+        f"[bold]{proposal.principal}[/bold]  {proposal.short_id}  privilege reduction "
+        f"[bold green]{percent(diff['privilege_reduction'])}[/bold green]{summary}"
+    )
+    table = Table(expand=True)
+    table.add_column("existing", style="red", ratio=1)
+    table.add_column("proposed", style="green", ratio=1)
+    table.add_row(
+        Syntax(_pretty(diff["existing_policy"]), "json", theme="ansi_dark", word_wrap=True),
+        Syntax(_pretty(diff["proposed_policy"]), "json", theme="ansi_dark", word_wrap=True),
+    )
+    out.print(table)
+
+
+def _pretty(document: object) -> str:
+    return json.dumps(document, indent=2) if document is not None else "(none)"
+
+
+def findings(proposal: StoredProposal, out: Console) -> None:
+    """Risk, guardrail violations and the change plan of one proposal."""
+    document = proposal.document
+    risk = document.get("risk_signal") or {}
+    probability = risk.get("probability_of_break")
+    factors = ", ".join(
+        f"{f.get('code')} {f.get('probability', 0):.0%}"
+        for f in risk.get("factors") or []
+        if f.get("probability")
+    )
+    out.print(
+        f"risk of breaking: [bold]{percent(probability)}[/bold]"
+        + (f" ({factors})" if factors else "")
+    )
+    violations = document.get("guardrail_violations") or []
+    if not violations:
+        out.print("guardrails: [green]no violations[/green]")
+    for v in violations:
+        colour = "red" if v.get("blocks") else "yellow"
+        blocks = " (blocks approval)" if v.get("blocks") else ""
+        out.print(f"guardrail [{colour}]{v.get('code')}[/]{blocks}: {v.get('message')}")
+    for step in document.get("plan") or []:
+        target = step.get("arn") or step.get("name")
+        out.print(f"  plan: {step.get('action')} {step.get('kind')} {target}")
+
+
+def show_document(
+    status: ProposalStatus, approvals: Sequence[Approval], audit: Sequence[AuditEvent]
+) -> dict[str, Any]:
+    return {
+        **status.to_dict(),
+        "proposal": status.proposal.document,
+        "approvals": [
+            {
+                "approved": a.approved,
+                "by": a.approver,
+                "at": a.timestamp.isoformat(),
+                "comments": a.comments,
+                "binds": a.binds(status.proposal),
+            }
+            for a in approvals
+        ],
+        "audit": [audit_row(e) for e in audit],
+    }
+
+
+def audit_row(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "reason": event.reason,
+        "details": event.details,
+    }
+
+
+def render_show(document: dict[str, Any], proposal: StoredProposal, out: Console) -> None:
+    out.print(
+        f"[bold]{proposal.short_id}[/bold] {proposal.principal}  "
+        f"{state_text(document['state'])}  proposed by {proposal.created_by} at "
+        f"{proposal.created_at:%Y-%m-%d %H:%M}Z; approval {document['approval']['status']}"
+    )
+    render_diff(proposal, out)
+    findings(proposal, out)
+    rationale = proposal.document.get("rationale")
+    if rationale:
+        out.print(f"[dim]{rationale}[/dim]")
+    for stage in document["stages"]:
+        metrics = stage["metrics"].get("last") or {}
+        out.print(
+            f"stage {stage['stage']}: {state_text(stage['state'])} "
+            f"{stage['metrics'].get('detail', '')} {json.dumps(metrics) if metrics else ''}"
+        )
+    for event in document["audit"]:
+        out.print(
+            f"[dim]{event['at'][:16]}[/dim] {event['actor']}: {event['action']} ({event['reason']})"
+        )
+
+
+def render_run(results: Sequence[RunResult], out: Console) -> None:
+    if not results:
+        out.print("nothing to resume")
+    for result in results:
+        where = f" at {result.stage.value}" if result.stage is not None else ""
+        out.print(
+            f"{result.proposal_id[:12]}: {state_text(result.state.value)}{where} - {result.detail}"
+        )
+
+
+def render_status(status: Status, out: Console) -> None:
+    render_list([list_row(p) for p in status.proposals], out)
+    metrics = status.metrics.to_dict()
+    states = ", ".join(f"{state_text(k)} {v}" for k, v in metrics["by_state"].items() if v)
+    out.print(f"by state: {states or 'no proposals'}")
+    wait = metrics["approval_time_seconds"]["mean"]
+    table = Table(title="metrics", show_header=False)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("generation success rate", percent(metrics["generation_success_rate"]))
+    table.add_row("average approval time", "-" if wait is None else _duration(wait))
+    table.add_row(
+        "rollout failure rate",
+        f"{percent(metrics['rollout_failure_rate'])} of {metrics['rollouts_finished']} finished",
+    )
+    reduction = metrics["privilege_reduction"]
+    table.add_row("privilege reduction (applied)", percent(reduction["applied"]))
+    table.add_row("privilege reduction (proposed)", percent(reduction["proposed"]))
+    out.print(table)
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from alpha.cli.settings import (
+    DEFAULT_BAKE,
+    Flags,
+    SettingsError,
+    load_settings,
+    parse_duration,
+)
+
+TOML = """\
+[store]
+path = "state/alpha.db"
+
+[rollout]
+logs = ["trail"]
+bake = "2h"
+bakes = { canary = "3h" }
+
+[approvals]
+approvers = ["sam", "lee"]
+expiry = "2d"
+separation_of_duties = false
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("6h", timedelta(hours=6)),
+        ("30m", timedelta(minutes=30)),
+        ("2d", timedelta(days=2)),
+        ("1h30m", timedelta(hours=1, minutes=30)),
+        ("1w", timedelta(weeks=1)),
+        ("90s", timedelta(seconds=90)),
+    ],
+)
+def test_durations(text: str, expected: timedelta) -> None:
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "6", "h", "6x", "-1h", "0h", "6h junk"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(text)
+
+
+def test_defaults_without_file_or_variables(tmp_path: Path) -> None:
+    settings = load_settings(Flags(), {}, tmp_path)
+    assert settings.store == tmp_path / ".alpha" / "alpha.db"
+    assert settings.usage_store == tmp_path / ".alpha" / "usage.duckdb"
+    assert settings.bake == DEFAULT_BAKE
+    assert settings.logs == ()
+    assert settings.separation_of_duties is True
+    assert settings.approvers == frozenset()
+    assert settings.approval_expiry == timedelta(days=7)
+    assert settings.now is None
+
+
+def test_file_beats_defaults_and_paths_are_relative_to_it(tmp_path: Path) -> None:
+    (tmp_path / "alpha.toml").write_text(TOML)
+    settings = load_settings(Flags(), {}, tmp_path)
+    assert settings.store == tmp_path / "state" / "alpha.db"
+    assert settings.logs == (str(tmp_path / "trail"),)
+    assert settings.bake == timedelta(hours=2)
+    assert settings.bakes == {"canary": timedelta(hours=3)}
+    assert settings.approvers == {"sam", "lee"}
+    assert settings.approval_expiry == timedelta(days=2)
+    assert settings.separation_of_duties is False
+
+
+def test_variables_beat_the_file(tmp_path: Path) -> None:
+    (tmp_path / "alpha.toml").write_text(TOML)
+    env = {
+        "ALPHA_STORE": "env.db",
+        "ALPHA_BAKE": "4h",
+        "ALPHA_APPROVERS": "kim",
+        "ALPHA_APPROVAL_EXPIRY": "1d",
+        "ALPHA_SEPARATION_OF_DUTIES": "true",
+        "ALPHA_LOGS": "a,b",
+        "ALPHA_NOW": "2026-10-31T06:00:00Z",
+    }
+    settings = load_settings(Flags(), env, tmp_path)
+    assert settings.store == tmp_path / "env.db"
+    assert settings.bake == timedelta(hours=4)
+    assert settings.bakes == {}  # a bake from the environment is for every stage
+    assert settings.approvers == {"kim"}
+    assert settings.approval_expiry == timedelta(days=1)
+    assert settings.separation_of_duties is True
+    assert settings.logs == (str(tmp_path / "a"), str(tmp_path / "b"))
+    assert settings.now == datetime(2026, 10, 31, 6, tzinfo=UTC)
+
+
+def test_flags_beat_variables(tmp_path: Path) -> None:
+    (tmp_path / "alpha.toml").write_text(TOML)
+    env = {"ALPHA_STORE": "env.db", "ALPHA_BAKE": "4h", "ALPHA_NOW": "2026-10-31T06:00:00Z"}
+    flags = Flags(store="flag.db", bake="5m", logs=("x",), now="2026-11-01T00:00:00")
+    settings = load_settings(flags, env, tmp_path)
+    assert settings.store == tmp_path / "flag.db"
+    assert settings.bake == timedelta(minutes=5)
+    assert settings.logs == (str(tmp_path / "x"),)
+    assert settings.now == datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_an_empty_variable_counts_as_unset(tmp_path: Path) -> None:
+    (tmp_path / "alpha.toml").write_text(TOML)
+    settings = load_settings(Flags(), {"ALPHA_BAKE": " ", "ALPHA_APPROVERS": ""}, tmp_path)
+    assert settings.bake == timedelta(hours=2)
+    assert settings.approvers == {"sam", "lee"}
+
+
+def test_a_bad_field_names_file_line_and_field(tmp_path: Path) -> None:
+    path = tmp_path / "alpha.toml"
+    path.write_text('[store]\npath = "x"\n\n[rollout]\nlogs = []\nbake = "soon"\n')
+    with pytest.raises(SettingsError) as caught:
+        load_settings(Flags(), {}, tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: line 6: rollout.bake: ")
+    assert "'soon' is not a duration" in message
+    assert "\n" not in message
+
+
+def test_an_unknown_field_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "alpha.toml").write_text("[approvals]\nexpiry = '1d'\napprover = ['sam']\n")
+    with pytest.raises(SettingsError, match=r"line 3: approvals\.approver: Extra inputs"):
+        load_settings(Flags(), {}, tmp_path)
+
+
+def test_bad_toml_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "alpha.toml").write_text("[rollout\n")
+    with pytest.raises(SettingsError, match=r"alpha\.toml: not valid TOML"):
+        load_settings(Flags(), {}, tmp_path)
+
+
+def test_other_tables_are_left_to_their_readers(tmp_path: Path) -> None:
+    (tmp_path / "alpha.toml").write_text("[guardrails]\nblocked_actions = ['iam:*']\n")
+    assert load_settings(Flags(), {}, tmp_path).bake == DEFAULT_BAKE
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "expected"),
+    [
+        ({"ALPHA_BAKE": "6x"}, Flags(), "ALPHA_BAKE: '6x' is not a duration"),
+        ({"ALPHA_SEPARATION_OF_DUTIES": "maybe"}, Flags(), "ALPHA_SEPARATION_OF_DUTIES: "),
+        ({}, Flags(bake="later"), "--bake: 'later' is not a duration"),
+        ({}, Flags(now="yesterday"), "--now: 'yesterday' is not an ISO time"),
+        ({}, Flags(config="missing.toml"), "missing.toml: no such settings file"),
+    ],
+)
+def test_bad_flags_and_variables_are_named(
+    tmp_path: Path, env: dict[str, str], flags: Flags, expected: str
+) -> None:
+    with pytest.raises(SettingsError, match=expected.replace("(", r"\(")):
+        load_settings(flags, env, tmp_path)
