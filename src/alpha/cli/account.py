@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
 
 from alpha.account import AccountSnapshot, EffectivePolicies, Principal, Role
 from alpha.adapters.local.authorization_details import read_authorization_details
+from alpha.cli.console import stdout_console
 from alpha.policy.serialize import to_document
 
 
@@ -101,7 +101,7 @@ def _effective(principal: Principal, effective: EffectivePolicies) -> dict[str, 
 
 
 def _print_summary(snapshot: AccountSnapshot) -> None:
-    console = Console()
+    console = stdout_console()
     table = Table(title=f"Account {snapshot.account_id or '(unknown)'}")
     for column in ("Principal", "Kind", "Policies", "Boundary", "Unresolved"):
         table.add_column(column, overflow="fold")
@@ -127,7 +127,7 @@ def _short(arn: str) -> str:
 
 
 def _print_effective(principal: Principal, effective: EffectivePolicies) -> None:
-    console = Console()
+    console = stdout_console()
     table = Table(title=f"Policies of {principal.arn}")
     for column in ("Origin", "Statements"):
         table.add_column(column, overflow="fold")

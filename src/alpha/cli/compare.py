@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from alpha.catalog import load_catalog
+from alpha.cli.console import stdout_console
 from alpha.policy.compare import (
     AccessCheck,
     Counterexample,
@@ -177,10 +178,9 @@ def _diff_text(result: PolicyDiff, limit: int | None) -> str:
 
 
 def _print_rich(result: PolicyDiff, limit: int | None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = stdout_console()
     console.print(f"[bold]changes:[/bold] {result.change_summary}")
     for name in grouped_actions(result.added_actions, limit):
         console.print(f"  [green]+ {name}[/green]", highlight=False)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
+from alpha.cli.console import stdout_console
 from alpha.cli.workflow_options import FORMATS
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def demo(folder: Path, output: str) -> None:
     from alpha.cli.workflow_render import emit_json, render_status
     from alpha.demo.run import run_demo
 
-    out = Console()
+    out = stdout_console()
     quiet = output == "json"
     result = run_demo(folder, lambda step: None if quiet else _render(step, out))
     if quiet:

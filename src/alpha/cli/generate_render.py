@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import click
 
+from alpha.cli.console import stdout_console
 from alpha.generate.model import PolicyProposal
 from alpha.policy.serialize import to_json
 
@@ -20,9 +21,8 @@ def render_json(proposals: Sequence[PolicyProposal], *, single: bool) -> None:
 
 
 def render_terminal(proposals: Sequence[PolicyProposal]) -> None:
-    from rich.console import Console
 
-    console = Console()
+    console = stdout_console()
     if len(proposals) == 1:
         _render_one(console, proposals[0])
         return

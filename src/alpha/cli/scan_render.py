@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import click
 
+from alpha.cli.console import stdout_console
 from alpha.scan.model import (
     ADMIN,
     ESCALATION,
@@ -38,7 +39,6 @@ def render_json(report: ScanReport, top: int | None) -> None:
 
 
 def render_table(report: ScanReport, top: int | None) -> None:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
@@ -63,7 +63,7 @@ def render_table(report: ScanReport, top: int | None) -> None:
             f"{score.unused_share:.0%}",
             flags,
         )
-    console = Console()
+    console = stdout_console()
     console.print(table)
     console.print(summary_line(report, top), highlight=False, markup=False)
     _note_unknown(report)

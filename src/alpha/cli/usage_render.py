@@ -17,6 +17,7 @@ from typing import Any
 import click
 import msgspec
 
+from alpha.cli.console import stdout_console
 from alpha.usage.aggregate import UsageRow, UsageSummary
 from alpha.usage.reader import ReadProblem
 
@@ -141,7 +142,6 @@ def _warn(problems: Iterable[ReadProblem]) -> None:
 
 
 def _table(summary: UsageSummary, rows: Sequence[UsageRow]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(show_lines=False)
@@ -169,7 +169,7 @@ def _table(summary: UsageSummary, rows: Sequence[UsageRow]) -> None:
             ", ".join(row.sessions),
             ", ".join(row.regions),
         )
-    console = Console()
+    console = stdout_console()
     console.print(table)
     console.print(_summary_line(summary), highlight=False, markup=False)
     for unmapped in summary.unmapped[:_MAX_WARNINGS]:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
+from alpha.cli.console import stdout_console
 from alpha.rollout.engine import RunResult
 from alpha.rollout.service import ProposalStatus, Status
 from alpha.store.model import Approval, AuditEvent, StoredProposal
@@ -41,7 +42,7 @@ STAGE_MARKS = {
 
 
 def console() -> Console:
-    return Console()
+    return stdout_console()
 
 
 def emit_json(value: Any) -> None:
