@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from alpha.cli.usage import _window, source_for
+from alpha.cli.usage import source_for, time_window
 
 FORMATS = ("table", "json")
 
@@ -79,7 +79,7 @@ def generate(
 
     if every == (principal is not None):
         raise click.UsageError("give either --principal ARN or --all")
-    window = _window(since, until)
+    window = time_window(since, until)
     snapshot = read_authorization_details(account)
     if principal is not None:
         snapshot.principal(principal)  # unknown principal: fail before reading any log

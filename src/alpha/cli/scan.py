@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from alpha.cli.usage import _progress, _window, source_for
+from alpha.cli.usage import read_progress, source_for, time_window
 from alpha.scan.model import FLAG_CODES, ScanReport
 
 FORMATS = ("table", "json")
@@ -91,11 +91,11 @@ def scan(
     from alpha.usage.aggregate import UsageQuery
     from alpha.usage.ingest import ingest
 
-    window = _window(since, until)
+    window = time_window(since, until)
     snapshot = read_authorization_details(account_file)
     resolved = [source_for(text) for text in sources]
     with DuckDBUsageStore(store) as usage_store:
-        with _progress() as (on_start, on_progress):
+        with read_progress() as (on_start, on_progress):
             report = ingest(
                 resolved, usage_store, window, on_start=on_start, on_progress=on_progress
             )

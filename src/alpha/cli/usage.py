@@ -61,7 +61,7 @@ def _moment(text: str, *, end_of_day: bool) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def _window(since: str | None, until: str | None) -> TimeWindow:
+def time_window(since: str | None, until: str | None) -> TimeWindow:
     window = TimeWindow(
         since=None if since is None else _moment(since, end_of_day=False),
         until=None if until is None else _moment(until, end_of_day=True),
@@ -105,10 +105,10 @@ def usage(
     from alpha.usage.aggregate import UsageQuery
     from alpha.usage.ingest import ingest, summarize
 
-    window = _window(since, until)
+    window = time_window(since, until)
     resolved = [source_for(text) for text in sources]
     with DuckDBUsageStore(store) as usage_store:
-        with _progress() as (on_start, on_progress):
+        with read_progress() as (on_start, on_progress):
             report = ingest(
                 resolved,
                 usage_store,
@@ -126,7 +126,7 @@ def usage(
 
 
 @contextmanager
-def _progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[int, int], None]]]:
+def read_progress() -> Iterator[tuple[Callable[[int, int], None], Callable[[int, int], None]]]:
     """A transient progress bar on stderr, when stderr is a terminal and the read is long."""
     if not sys.stderr.isatty():
         yield _ignore, _ignore
