@@ -14,7 +14,14 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from alpha.policy.globlang import ONE, STAR, AutomatonLimitError, Token, glob, trace_path
+from alpha.policy.globlang import (
+    STAR,
+    AutomatonLimitError,
+    Token,
+    advance,
+    glob,
+    trace_path,
+)
 from alpha.policy.patterns import has_wildcard
 
 _SHAPE = "?*:?*"  # every action name is `service:name`, both parts non-empty
@@ -155,16 +162,7 @@ class _Explorer:
         return frozenset(p for q in positions for p in self.closure[q])
 
     def _step(self, state: frozenset[int], char: str) -> frozenset[int]:
-        moved: list[int] = []
-        for p in state:
-            token = self.tokens[p]
-            if token is None:
-                continue
-            if token == STAR:
-                moved.append(p)
-            elif token in (ONE, char):
-                moved.append(p + 1)
-        return self._close(moved)
+        return self._close(advance(self.tokens, state, char))
 
     def _alive(self, state: frozenset[int]) -> bool:
         owners = {self.owner[p] for p in state}

@@ -185,6 +185,21 @@ def _other_char(globs: Iterable[Glob]) -> str:
     return next((c for c in _OTHER_CHOICES if c not in used), "\x00")
 
 
+def advance(tokens: Sequence[Token | None], state: Iterable[int], char: str) -> list[int]:
+    """The positions reached from `state` on `char`, before epsilon closure: `*` stays, `?`
+    and the same character step forward, the end marker (None) goes nowhere."""
+    moved: list[int] = []
+    for p in state:
+        token = tokens[p]
+        if token is None:
+            continue
+        if token == STAR:
+            moved.append(p)
+        elif token in (ONE, char):
+            moved.append(p + 1)
+    return moved
+
+
 class _Search:
     """Breadth-first search over the product of the globs' subset automata.
 
@@ -239,16 +254,7 @@ class _Search:
         )
 
     def _step(self, state: frozenset[int], char: str) -> frozenset[int]:
-        moved: list[int] = []
-        for p in state:
-            token = self.tokens[p]
-            if token is None:
-                continue
-            if token == STAR:
-                moved.append(p)
-            elif token in (ONE, char):
-                moved.append(p + 1)
-        return self._close(moved)
+        return self._close(advance(self.tokens, state, char))
 
     def run(self) -> str | None:
         start = self._close(self.starts)

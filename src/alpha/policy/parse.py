@@ -127,7 +127,7 @@ def parse_policy(data: object, source: str = "<policy>") -> Policy:
 
 def _parse_document(data: object, out: _Collector) -> Policy | None:
     if not isinstance(data, dict):
-        out.add("", f"a policy must be a JSON object, not {_kind(data)}", "INVALID_TYPE")
+        out.add("", f"a policy must be a JSON object, not {json_kind(data)}", "INVALID_TYPE")
         return None
     for key in sorted(set(data) - _TOP_KEYS):
         out.add(key, "unknown top-level element", "UNKNOWN_ELEMENT")
@@ -137,7 +137,7 @@ def _parse_document(data: object, out: _Collector) -> Policy | None:
         out.add("Version", message, "INVALID_VERSION")
     policy_id = data.get("Id")
     if policy_id is not None and not isinstance(policy_id, str):
-        out.add("Id", f"must be a string, not {_kind(policy_id)}", "INVALID_TYPE")
+        out.add("Id", f"must be a string, not {json_kind(policy_id)}", "INVALID_TYPE")
     if "Statement" not in data:
         out.add("Statement", "missing", "MISSING_ELEMENT")
         return None
@@ -147,7 +147,7 @@ def _parse_document(data: object, out: _Collector) -> Policy | None:
     elif isinstance(raw, list):
         found = [_parse_statement(s, f"Statement[{i}]", out) for i, s in enumerate(raw)]
     else:
-        message = f"must be an object or a list of objects, not {_kind(raw)}"
+        message = f"must be an object or a list of objects, not {json_kind(raw)}"
         out.add("Statement", message, "INVALID_TYPE")
         return None
     statements = tuple(s for s in found if s is not None)
@@ -160,14 +160,14 @@ def _parse_document(data: object, out: _Collector) -> Policy | None:
 
 def _parse_statement(raw: object, path: str, out: _Collector) -> Statement | None:
     if not isinstance(raw, dict):
-        out.add(path, f"a statement must be an object, not {_kind(raw)}", "INVALID_TYPE")
+        out.add(path, f"a statement must be an object, not {json_kind(raw)}", "INVALID_TYPE")
         return None
     before = len(out.problems)
     for key in sorted(set(raw) - _STATEMENT_KEYS):
         out.add(f"{path}.{key}", "unknown statement element", "UNKNOWN_ELEMENT")
     sid = raw.get("Sid")
     if sid is not None and not isinstance(sid, str):
-        out.add(f"{path}.Sid", f"must be a string, not {_kind(sid)}", "INVALID_TYPE")
+        out.add(f"{path}.Sid", f"must be a string, not {json_kind(sid)}", "INVALID_TYPE")
     effect = _parse_effect(raw, path, out)
     action = _pick(
         raw,
@@ -241,11 +241,13 @@ def _string_list(value: object, path: str, out: _Collector) -> tuple[str, ...] |
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, list):
-        out.add(path, f"must be a string or a list of strings, not {_kind(value)}", "INVALID_TYPE")
+        out.add(
+            path, f"must be a string or a list of strings, not {json_kind(value)}", "INVALID_TYPE"
+        )
         return None
     bad = [i for i, item in enumerate(value) if not isinstance(item, str)]
     for i in bad:
-        out.add(f"{path}[{i}]", f"must be a string, not {_kind(value[i])}", "INVALID_TYPE")
+        out.add(f"{path}[{i}]", f"must be a string, not {json_kind(value[i])}", "INVALID_TYPE")
     if not value:
         out.add(path, "must not be empty", "EMPTY_VALUE")
     return None if bad or not value else tuple(value)
@@ -285,7 +287,7 @@ def _parse_conditions(value: object, path: str, out: _Collector) -> tuple[Condit
     if value is None:
         return ()
     if not isinstance(value, dict):
-        out.add(path, f"must be an object, not {_kind(value)}", "INVALID_TYPE")
+        out.add(path, f"must be an object, not {json_kind(value)}", "INVALID_TYPE")
         return ()
     conditions: list[Condition] = []
     for operator, block in value.items():
@@ -317,13 +319,14 @@ def _condition_values(value: object, path: str, out: _Collector) -> tuple[str, .
         else:
             where = f"{path}[{i}]" if isinstance(value, list) else path
             out.add(
-                where, f"must be a string, number or boolean, not {_kind(item)}", "INVALID_TYPE"
+                where, f"must be a string, number or boolean, not {json_kind(item)}", "INVALID_TYPE"
             )
             return None
     return tuple(result)
 
 
-def _kind(value: object) -> str:
+def json_kind(value: object) -> str:
+    """How an error message names a decoded JSON value's type (`an object`, `null`, ...)."""
     return {
         dict: "an object",
         list: "a list",

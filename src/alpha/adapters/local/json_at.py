@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from alpha.account.errors import AccountError
+from alpha.policy.parse import json_kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +84,5 @@ def json_list(value: object, at: At) -> list[Any]:
     return value
 
 
-def kind_of(value: object) -> str:
-    return {
-        dict: "an object",
-        list: "a list",
-        str: "a string",
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        type(None): "null",
-    }.get(type(value), type(value).__name__)
+kind_of = json_kind
+"""How errors name a JSON value's type; the policy parser's wording, shared."""
