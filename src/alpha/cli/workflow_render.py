@@ -131,7 +131,17 @@ def render_diff(proposal: StoredProposal, out: Console) -> None:
 
 
 def _pretty(document: object) -> str:
-    return json.dumps(document, indent=2) if document is not None else "(none)"
+    """The policy in IAM's element order (the store keeps canonical JSON, keys sorted)."""
+    if document is None:
+        return "(none)"
+    from alpha.policy.errors import PolicyError
+    from alpha.policy.parse import parse_policy
+    from alpha.policy.serialize import to_json
+
+    try:
+        return to_json(parse_policy(document, "stored proposal"))
+    except PolicyError:
+        return json.dumps(document, indent=2)
 
 
 def findings(proposal: StoredProposal, out: Console) -> None:
