@@ -89,15 +89,16 @@ class PolicyDiff:
 
 
 def diff_policies(existing: Policy, proposed: Policy, catalog: Catalog) -> PolicyDiff:
-    old_actions, old_grants = policy_grants(existing, catalog)
-    new_actions, new_grants = policy_grants(proposed, catalog)
-    added = _sorted_names(new_actions, old_actions)
-    removed = _sorted_names(old_actions, new_actions)
-    gone = old_grants - new_grants
-    before_by_level = _count_levels(catalog, old_grants)
-    gone_by_level = _count_levels(catalog, gone)
+    before, after = policy_grants(existing, catalog), policy_grants(proposed, catalog)
+    added = _sorted_missing(after, before)
+    removed = _sorted_missing(before, after)
+    kept = before.grants & after.grants
+    # Count the levels of what is kept (small: a proposal) and subtract, rather than count
+    # what is removed (often every action of several services).
+    kept_by_level = _count_levels(catalog, kept)
     levels = tuple(
-        LevelReduction(level, before_by_level[level], gone_by_level[level]) for level in AccessLevel
+        LevelReduction(level, before.by_level[level], before.by_level[level] - kept_by_level[level])
+        for level in AccessLevel
     )
     return PolicyDiff(
         existing,
@@ -105,15 +106,38 @@ def diff_policies(existing: Policy, proposed: Policy, catalog: Catalog) -> Polic
         added,
         removed,
         f"+{len(added)} actions, -{len(removed)} actions",
-        len(old_grants),
-        len(new_grants),
-        len(gone),
+        len(before.grants),
+        len(after.grants),
+        len(before.grants) - len(kept),
         levels,
     )
 
 
-def _sorted_names(mine: dict[str, str], theirs: dict[str, str]) -> tuple[str, ...]:
-    return tuple(sorted((mine[k] for k in mine.keys() - theirs.keys()), key=str.lower))
+@dataclass(frozen=True, slots=True)
+class HeldGrants:
+    """What one policy holds: its actions (lower-cased key -> spelling, and the spellings
+    sorted case-insensitively), its (action, resource type) grants, and their count per
+    access level."""
+
+    actions: dict[str, str]
+    sorted_actions: tuple[str, ...]
+    grants: frozenset[Grant]
+    by_level: Counter[AccessLevel]
+
+
+@lru_cache(maxsize=512)
+def policy_grants(policy: Policy, catalog: Catalog) -> HeldGrants:
+    """What `policy` holds. Cached: a run diffs many principals against the same existing
+    documents (shared managed policies, repeated inline policies); treat it as read-only."""
+    computed = _Grants(policy, catalog)
+    actions = computed.actions()
+    grants = frozenset(computed.grants())
+    ordered = tuple(sorted(actions.values(), key=str.lower))
+    return HeldGrants(actions, ordered, grants, _count_levels(catalog, grants))
+
+
+def _sorted_missing(mine: HeldGrants, theirs: HeldGrants) -> tuple[str, ...]:
+    return tuple(name for name in mine.sorted_actions if name.lower() not in theirs.actions)
 
 
 def _count_levels(catalog: Catalog, grants: Iterable[Grant]) -> Counter[AccessLevel]:
@@ -123,15 +147,6 @@ def _count_levels(catalog: Catalog, grants: Iterable[Grant]) -> Counter[AccessLe
         if action is not None:
             counts[action.access_level] += 1
     return counts
-
-
-@lru_cache(maxsize=512)
-def policy_grants(policy: Policy, catalog: Catalog) -> tuple[dict[str, str], frozenset[Grant]]:
-    """The actions (lower-cased key -> spelling) and the (action, resource type) grants a
-    policy holds. Cached: a run diffs many principals against the same existing documents
-    (shared managed policies, repeated inline policies); treat the results as read-only."""
-    grants = _Grants(policy, catalog)
-    return grants.actions(), frozenset(grants.grants())
 
 
 @lru_cache(maxsize=8)

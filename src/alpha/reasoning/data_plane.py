@@ -22,6 +22,7 @@ The classification, by service (names as the catalog spells them):
 
 from __future__ import annotations
 
+from functools import lru_cache
 from types import MappingProxyType
 
 from alpha.catalog import Catalog
@@ -80,8 +81,10 @@ DATA_PLANE_NAMES: MappingProxyType[str, frozenset[str]] = MappingProxyType(
 DATA_PLANE_SERVICES = tuple(sorted(DATA_PLANE_NAMES))
 
 
+@lru_cache(maxsize=65_536)
 def is_data_plane(action_key: str, catalog: Catalog) -> bool:
-    """Whether `service:Name` is a data-plane action (see the module docstring)."""
+    """Whether `service:Name` is a data-plane action (see the module docstring). Cached:
+    proposals for a whole account ask it of the same removed actions over and over."""
     service, _, name = action_key.partition(":")
     service, name = service.lower(), name.lower()
     names = DATA_PLANE_NAMES.get(service)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Protocol
 
 from alpha.catalog import AccessLevel, Catalog
@@ -259,7 +260,9 @@ def view_diff(diff: PolicyDiff, catalog: Catalog) -> DiffView:
     return DiffView(diff.added_actions, removed, diff.existing_grants, diff.removed_grants, levels)
 
 
+@lru_cache(maxsize=65_536)
 def _level(action_key: str, catalog: Catalog) -> AccessLevel | None:
+    # Cached: an account's proposals remove the same thousands of actions again and again.
     action = catalog.action(action_key)
     return action.access_level if action is not None else None
 

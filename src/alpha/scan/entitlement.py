@@ -136,7 +136,7 @@ class EntitlementCache:
 
     def grants(self, documents: tuple[Policy, ...]) -> frozenset[Grant]:
         if any(_has_deny(d) for d in documents):
-            return policy_grants(_merged(documents), self.catalog)[1]
+            return policy_grants(_merged(documents), self.catalog).grants
         found: set[Grant] = set()
         for document in documents:
             for _, piece in _pieces(document):
@@ -146,7 +146,7 @@ class EntitlementCache:
     def _piece(self, piece: Policy) -> _Piece:
         found = self._pieces.get(piece)
         if found is None:
-            grants = policy_grants(piece, self.catalog)[1]
+            grants = policy_grants(piece, self.catalog).grants
             found = self._pieces[piece] = _Piece(grants, self._allow_reach(piece))
         return found
 
