@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,14 +54,27 @@ def _commands(result: DemoResult) -> list[str]:
     shown = result.folder if relative.startswith("..") else Path(relative)
     ids = {p.principal.rpartition("/")[2]: p.short_id for p in result.proposals}
     orders, reports = ids.get("orders-api", "<ID>"), ids.get("report-builder", "<ID>")
+    alpha = _program()
     return [
         f"cd {shown}",
-        "alpha proposals list",
-        f"alpha proposals diff {orders}",
-        f"alpha proposals show {reports}",
-        "alpha status",
-        "alpha proposals export-account --out account-after.json",
+        f"{alpha} proposals list",
+        f"{alpha} proposals diff {orders}",
+        f"{alpha} proposals show {reports}",
+        f"{alpha} status",
+        f"{alpha} proposals export-account --out account-after.json",
     ]
+
+
+def _program() -> str:
+    """`alpha` when that is what the shell finds; else the full path of the running one (after
+    `make demo`, it lives in the project's .venv, which is not on PATH)."""
+    running = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    on_path = shutil.which("alpha")
+    if running is None or running.name != "alpha":
+        return "alpha"
+    if on_path is not None and Path(on_path).resolve() == running:
+        return "alpha"
+    return str(running)
 
 
 def _render(step: object, out: Console) -> None:
