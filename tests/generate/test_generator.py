@@ -222,6 +222,29 @@ def test_pass_role_is_inferred_for_passed_roles_with_passed_to_service() -> None
     ]
 
 
+def test_pass_role_rows_from_usage_become_an_inferred_scoped_grant() -> None:
+    """The usage layer records iam:PassRole on the role a call passes; the proposal grants it
+    for those roles only, to the service they were passed to, marked as inferred."""
+    passed = f"arn:aws:iam::{ACCOUNT}:role/fn-exec"
+    rows = [
+        row("lambda:CreateFunction", f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f", 2),
+        row("iam:PassRole", passed, 2),
+    ]
+    proposal = propose(single_role(ALLOW_ALL), rows)
+    statement = statement_for(proposal, "iam:PassRole")
+    assert statement.resource is not None
+    assert statement.resource.patterns == (passed,)
+    assert [(c.key, c.values) for c in statement.conditions] == [
+        ("iam:PassedToService", ("lambda.amazonaws.com",))
+    ]
+    assert [i.action for i in proposal.inferred] == ["iam:PassRole"]
+    assert not [v for v in proposal.guardrails.violations if v.code == "PASSROLE_UNSCOPED"]
+    other = f"arn:aws:iam::{ACCOUNT}:role/admin"
+    assert not allows(
+        proposal, "iam:PassRole", other, **{"iam:PassedToService": "lambda.amazonaws.com"}
+    )
+
+
 def test_a_shared_managed_policy_is_detached_never_edited() -> None:
     arn = f"arn:aws:iam::{ACCOUNT}:policy/shared"
     snap = snapshot(

@@ -245,3 +245,68 @@ def test_every_sample_record_interprets_to_catalog_actions(
     }
     assert not unmapped & real_calls
     assert len(unmapped) <= 20
+
+
+PASSING_CALLS = [
+    (
+        "lambda.amazonaws.com",
+        "CreateFunction20150331",
+        {"functionName": "f", "role": "arn:aws:iam::111122223333:role/app"},
+        ["arn:aws:iam::111122223333:role/app"],
+    ),
+    (
+        "ecs.amazonaws.com",
+        "RegisterTaskDefinition",
+        {
+            "family": "web",
+            "taskRoleArn": "arn:aws:iam::111122223333:role/task",
+            "executionRoleArn": "arn:aws:iam::111122223333:role/exec",
+        },
+        ["arn:aws:iam::111122223333:role/exec", "arn:aws:iam::111122223333:role/task"],
+    ),
+    (
+        "glue.amazonaws.com",
+        "CreateJob",
+        {"name": "etl", "role": "GlueEtl"},
+        ["arn:aws:iam::111122223333:role/GlueEtl"],
+    ),
+    ("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", {"functionName": "f"}, []),
+]
+
+
+@pytest.mark.parametrize(("source", "name", "params", "roles"), PASSING_CALLS, ids=str)
+def test_calls_that_pass_a_role_record_iam_passrole(
+    source: str, name: str, params: dict[str, object], roles: list[str]
+) -> None:
+    """CloudTrail never logs iam:PassRole; a call that hands a role over needed it."""
+    from alpha.catalog import load_catalog
+    from alpha.usage.events import CloudTrailEvent
+    from alpha.usage.interpret import EventUsage, interpret
+    from alpha.usage.mapping import EventMapper, load_mapping_table
+
+    record = {
+        "eventTime": "2026-10-01T10:00:00Z",
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": "eu-west-1",
+        "recipientAccountId": "111122223333",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": "arn:aws:sts::111122223333:assumed-role/deployer/s",
+            "accountId": "111122223333",
+            "sessionContext": {
+                "sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/deployer"}
+            },
+        },
+        "requestParameters": params,
+    }
+    import msgspec
+
+    used = interpret(
+        msgspec.convert(record, CloudTrailEvent),
+        EventMapper(load_catalog(), load_mapping_table()),
+    )
+    assert isinstance(used, EventUsage)
+    passed = sorted(u.resource for u in used.uses if u.action == "iam:PassRole")
+    assert passed == roles
+    assert any(u.action != "iam:PassRole" for u in used.uses)

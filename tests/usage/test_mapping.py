@@ -102,12 +102,12 @@ RENAMES = [
     ("sqs.amazonaws.com", "ChangeMessageVisibilityBatch", ["sqs:ChangeMessageVisibility"]),
     ("sns.amazonaws.com", "PublishBatch", ["sns:Publish"]),
     ("lambda.amazonaws.com", "Invoke", ["lambda:InvokeFunction"]),
-    ("lambda.amazonaws.com", "CreateFunction20150331", ["lambda:CreateFunction"]),
+    ("lambda.amazonaws.com", "CreateFunction20150331", ["lambda:CreateFunction", "iam:PassRole"]),
     ("lambda.amazonaws.com", "GetFunction20150331v2", ["lambda:GetFunction"]),
     (
         "lambda.amazonaws.com",
         "UpdateFunctionConfiguration20150331v2",
-        ["lambda:UpdateFunctionConfiguration"],
+        ["lambda:UpdateFunctionConfiguration", "iam:PassRole"],
     ),
     ("lambda.amazonaws.com", "ListTags20170331", ["lambda:ListTags"]),
     ("monitoring.amazonaws.com", "DescribeAlarms", ["cloudwatch:DescribeAlarms"]),
@@ -119,6 +119,8 @@ RENAMES = [
     ("iam.amazonaws.com", "createuser", ["iam:CreateUser"]),  # canonical casing
     ("kms.amazonaws.com", "ReEncrypt", ["kms:ReEncryptFrom", "kms:ReEncryptTo"]),
     ("s3.amazonaws.com", "CopyObject", ["s3:GetObject", "s3:PutObject"]),
+    ("ecs.amazonaws.com", "RegisterTaskDefinition", ["ecs:RegisterTaskDefinition", "iam:PassRole"]),
+    ("codebuild.amazonaws.com", "CreateProject", ["codebuild:CreateProject", "iam:PassRole"]),
 ]
 
 

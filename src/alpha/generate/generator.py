@@ -30,6 +30,7 @@ from alpha.catalog import Catalog
 from alpha.generate.draft import Draft, Drafter, ReplayCase
 from alpha.generate.errors import GenerateError, GenerationBugError
 from alpha.generate.existing import ExistingGrants
+from alpha.generate.inference import PASSED_TO
 from alpha.generate.memo import MemoCatalog
 from alpha.generate.model import (
     DroppedCall,
@@ -61,9 +62,22 @@ class UsageContext:
     data_events_logged: bool
 
 
+PASS_ROLE = "iam:PassRole"
+
+
 def observed_calls(rows: Sequence[UsageRow]) -> tuple[ObservedCall, ...]:
-    """The successful calls of report rows (rows with only denied calls are not usage)."""
-    return tuple(
+    """The successful calls of report rows (rows with only denied calls are not usage).
+
+    CloudTrail never logs `iam:PassRole`: the usage layer records it, on the role the request
+    names, for the calls that hand a role to a service. Those rows become the `passed_roles`
+    of the passing calls, so the proposal grants PassRole as an inferred permission scoped by
+    `iam:PassedToService`. Which call passed which role is not kept, so each passing call
+    carries every role passed in the window."""
+    used = [r for r in rows if r.count > 0]
+    passed = tuple(
+        sorted({r.resource for r in used if r.action == PASS_ROLE and r.resource != "*"})
+    )
+    calls = (
         ObservedCall(
             r.action,
             r.resource,
@@ -71,12 +85,12 @@ def observed_calls(rows: Sequence[UsageRow]) -> tuple[ObservedCall, ...]:
             r.first_seen,
             r.last_seen,
             regions=tuple(r.regions),
-            # not in the store yet: picked up once rows carry them
-            source_ips=tuple(getattr(r, "source_ips", ())),
+            passed_roles=passed if r.action.lower() in PASSED_TO else (),
         )
-        for r in rows
-        if r.count > 0
+        for r in used
+        if r.action != PASS_ROLE
     )
+    return tuple(calls)
 
 
 class ProposalGenerator:

@@ -13,10 +13,10 @@ existing grants cover it (under the same conditions), so an inference never wide
 - ec2:CreateTags for EC2 create calls, which need it when they pass TagSpecifications; scoped
   with `ec2:CreateAction` to those calls, so it cannot retag existing resources.
 - iam:PassRole for the roles actually passed, with `iam:PassedToService`: the roles come from
-  `ObservedCall.passed_roles` or, for EC2, from an instance-profile ARN via the account. The
-  usage rows do not carry a request's role parameter yet (lambda:CreateFunction's `Role`,
-  ecs:RegisterTaskDefinition's `taskRoleArn`...), so for those calls PassRole cannot be
-  inferred; `pass_role_gaps` names them so the proposal can say so.
+  `ObservedCall.passed_roles` (the usage layer reads them from the request: lambda's `role`,
+  ECS's `taskRoleArn`/`executionRoleArn`, CodeBuild's `serviceRole`, ...) or, for EC2, from an
+  instance-profile ARN via the account. A passing call whose request named no role the logs
+  kept is listed by `pass_role_gaps`, so the proposal can say so.
 """
 
 from __future__ import annotations

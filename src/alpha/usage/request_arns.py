@@ -342,7 +342,32 @@ def _iam_names(ctx: RequestContext, service: str) -> Candidates:
         yield from _emit("policy", ctx.arn(service, "policy", PolicyNameWithPath=full))
 
 
+# Request keys naming the role a call hands to a service (lambda `role`, ECS `taskRoleArn`,
+# CodeBuild `serviceRole`, CloudFormation `roleARN`, ...): an ARN, or for some services a name.
+_PASSED_ROLE_KEYS = (
+    "role",
+    "roleArn",
+    "roleARN",
+    "RoleArn",
+    "taskRoleArn",
+    "executionRoleArn",
+    "serviceRole",
+)
+
+
+def _passed_roles(ctx: RequestContext) -> Candidates:
+    for key in _PASSED_ROLE_KEYS:
+        for value in _strings(ctx.params.get(key)):
+            if value.startswith("arn:"):
+                yield "role", value
+            else:
+                yield from _emit("role", ctx.arn("iam", "role", RoleNameWithPath=value))
+
+
 def _iam(ctx: RequestContext) -> Candidates:
+    if ctx.role == "passed":  # iam:PassRole implied by another service's call
+        yield from _passed_roles(ctx)
+        return
     yield from _iam_names(ctx, "iam")
 
 

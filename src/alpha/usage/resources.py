@@ -18,6 +18,8 @@ from alpha.usage.events import CloudTrailEvent, EventResource
 from alpha.usage.request_arns import BUILDERS
 
 UNKNOWN_RESOURCE = "*"
+PASSED = "passed"
+"""The mapping-table side of an implied `iam:PassRole`: the role the request passes."""
 _UNKNOWN = (UNKNOWN_RESOURCE,)
 _TEMPLATE_PART = re.compile(r"\$\{([^}]*)\}")
 
@@ -102,7 +104,9 @@ class ResourceResolver:
 
     def resources(self, action: str, event: CloudTrailEvent, role: str = "") -> tuple[str, ...]:
         """The ARNs `action` was used on in `event` (`("*",)` when unknown). `role` names the
-        side of a multi-resource call ("source", "destination", "table:NAME", ...)."""
+        side of a multi-resource call ("source", "destination", "table:NAME", ...); for
+        `PASSED` (the role another service's call hands over) it is empty when the request
+        names no role."""
         types = self._types.get(action)
         if types is None:
             types = self._types[action] = self._action_types(action)
@@ -122,8 +126,10 @@ class ResourceResolver:
             built = dict.fromkeys(
                 arn for kind, arn in builder(context) if kind.lower() in types.names
             )
-            if built:
+            if built or role == PASSED:
                 return tuple(built)
+        if role == PASSED:
+            return ()  # no role named: the call passed none, so it needed no iam:PassRole
         return self._arns_in_request(types, params) or _UNKNOWN
 
     def template(self, service: str, resource_type: str) -> _Template | None:
