@@ -245,6 +245,20 @@ def test_pass_role_rows_from_usage_become_an_inferred_scoped_grant() -> None:
     )
 
 
+def test_active_days_make_a_daily_action_look_daily_to_the_risk() -> None:
+    rows = [row("s3:GetObject", "arn:aws:s3:::b/k", 30)]
+    snap = single_role(ALLOW_ALL)
+    generator = ProposalGenerator(load_catalog(), snap, parse_config("", "t.toml", {}))
+    guessed = generator.propose(ROLE, rows, CONTEXT)
+    exact = generator.propose(ROLE, rows, CONTEXT, {"s3:GetObject": 30})
+    assert "lower bound" in guessed.reasoning.risk_signal.rationale
+    assert "lower bound" not in exact.reasoning.risk_signal.rationale
+    assert (
+        exact.reasoning.risk_signal.probability_of_break
+        < guessed.reasoning.risk_signal.probability_of_break
+    )
+
+
 def test_a_shared_managed_policy_is_detached_never_edited() -> None:
     arn = f"arn:aws:iam::{ACCOUNT}:policy/shared"
     snap = snapshot(

@@ -19,7 +19,7 @@ grant them without widening access.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -115,9 +115,15 @@ class ProposalGenerator:
         self._roles_by_profile = {k: tuple(v) for k, v in roles.items()}
 
     def propose(
-        self, principal: str, rows: Sequence[UsageRow], usage: UsageContext
+        self,
+        principal: str,
+        rows: Sequence[UsageRow],
+        usage: UsageContext,
+        days_seen: Mapping[str, int] | None = None,
     ) -> PolicyProposal:
-        """The proposal for `principal` (any ARN form the snapshot resolves) from its rows."""
+        """The proposal for `principal` (any ARN form the snapshot resolves) from its rows;
+        `days_seen` (action -> distinct days with a call) lets the risk tell a daily action
+        from one seen on two far-apart days."""
         found = self.snapshot.principal(principal)
         arn = found.arn
         calls = observed_calls(rows)
@@ -164,6 +170,7 @@ class ProposalGenerator:
             replay=(replay.observed, replay.allowed),
             inferred=draft.inferred,
             violations=guarded.violations,
+            days_seen=days_seen,
         )
         return PolicyProposal(
             principal=arn,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 
@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 2
 _PER_WORKER_MIN = 8  # below this many principals per worker, forking costs more than it saves
-Job = tuple[str, list[UsageRow]]
+Job = tuple[str, list[UsageRow], dict[str, int]]
+"""A principal, its report rows, and its distinct active days per action."""
 
 
 def propose_all(
@@ -40,7 +41,7 @@ def propose_all(
     Each principal is independent, so the work splits cleanly; the generator (catalog,
     snapshot, compiled caches) is inherited by the forked workers instead of being sent."""
     if workers <= 1 or len(todo) < workers * _PER_WORKER_MIN or not _can_fork():
-        return [generator.propose(arn, rows, context) for arn, rows in todo]
+        return [generator.propose(arn, rows, context, days) for arn, rows, days in todo]
     _shared.clear()
     _shared.append((generator, context))
     chunks = [list(todo[i::workers]) for i in range(workers)]
@@ -51,7 +52,7 @@ def propose_all(
     finally:
         _shared.clear()
     by_arn = {p.principal: p for part in parts for p in part}
-    return [by_arn[generator.snapshot.principal(arn).arn] for arn, _ in todo]
+    return [by_arn[generator.snapshot.principal(arn).arn] for arn, _, _ in todo]
 
 
 # Set just before forking and read by the workers (fork copies it): the one module-level state,
@@ -61,7 +62,7 @@ _shared: list[tuple[ProposalGenerator, UsageContext]] = []
 
 def _propose_chunk(chunk: list[Job]) -> list[PolicyProposal]:
     generator, context = _shared[0]
-    return [generator.propose(arn, rows, context) for arn, rows in chunk]
+    return [generator.propose(arn, rows, context, days) for arn, rows, days in chunk]
 
 
 def _can_fork() -> bool:
@@ -86,7 +87,9 @@ def generate_proposals(
     report = ingest(sources, store, window)
     if on_progress is not None:
         on_progress(f"read {report.events_read:,} new events from {report.batches_read} files")
-    rows = store.usage(UsageQuery(report.keys, None, window))
+    query = UsageQuery(report.keys, None, window)
+    rows = store.usage(query)
+    days = active_days_by_principal(store.active_days(query), snapshot)
     events = store.summary(report.keys).events
     grouped = group_by_principal(rows, snapshot)
     wanted = snapshot.principal(principal).arn if principal is not None else None
@@ -100,7 +103,7 @@ def generate_proposals(
         catalog, snapshot, guardrails, settings=settings, reasoner=reasoner
     )
     todo = [
-        (arn, grouped[arn])
+        (arn, grouped[arn], days.get(arn, {}))
         for arn in sorted(grouped)
         if (wanted is None or arn == wanted) and any(r.count > 0 for r in grouped[arn])
     ]
@@ -129,6 +132,23 @@ def group_by_principal(
     if skipped:
         log.info("%d principals in the usage are not in the snapshot", skipped)
     return grouped
+
+
+def active_days_by_principal(
+    days: Mapping[str, Mapping[str, int]], snapshot: AccountSnapshot
+) -> dict[str, dict[str, int]]:
+    """The store's active days keyed by snapshot principal ARN (CloudTrail may write a role
+    without its path). Two spellings of one principal keep the larger count: a lower bound."""
+    resolved: dict[str, dict[str, int]] = {}
+    for principal, per_action in days.items():
+        try:
+            arn = snapshot.principal(principal).arn
+        except PrincipalNotFoundError:
+            continue
+        mine = resolved.setdefault(arn, {})
+        for action, count in per_action.items():
+            mine[action] = max(count, mine.get(action, 0))
+    return resolved
 
 
 def _data_events_logged(rows: Sequence[UsageRow], catalog: Catalog) -> bool:

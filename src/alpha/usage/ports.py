@@ -74,6 +74,11 @@ class UsageStore(Protocol):
         """Report rows over the query's batches and filters, by principal, action, resource."""
         ...
 
+    def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
+        """Per principal and action, the number of distinct UTC days with an allowed call:
+        how often an action recurs, which first and last seen alone cannot tell."""
+        ...
+
     def usage_documents(self, query: UsageQuery) -> Iterator[list[str]]:
         """The same rows, each already a compact JSON object of `UsageRow`'s fields (times
         RFC 3339 UTC), in slices: for output that is JSON anyway, without building objects."""

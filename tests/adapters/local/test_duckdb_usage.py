@@ -71,6 +71,25 @@ def test_regions_come_back_sorted_and_distinct(tmp_path: Path) -> None:
     assert '"regions":["eu-west-1","us-east-1"]' in documents[0]
 
 
+def test_active_days_count_distinct_days_with_an_allowed_call(tmp_path: Path) -> None:
+    day = 24
+
+    def at(hour: int, action: str = "s3:GetObject", used: int = 1) -> HourlyUsage:
+        return HourlyUsage(ROLE, None, action, "*", hour, used, 1 - min(used, 1), 0, 0, None)
+
+    with DuckDBUsageStore(tmp_path / "u.duckdb") as store:
+        store.save(
+            [
+                batch("k1", "1", at(475_200), at(475_201), at(475_200 + day)),
+                batch("k2", "1", at(475_200 + 5 * day), at(475_200, "s3:PutObject", used=0)),
+                batch("k3", "1", at(475_200 + 9 * day)),
+            ]
+        )
+        days = store.active_days(UsageQuery(("k1", "k2")))
+    # Two hours of one day are one day; a day with only denied calls is none; k3 not asked.
+    assert days == {ROLE: {"s3:GetObject": 3}}
+
+
 def test_source_ips_cover_the_asked_batches_only(tmp_path: Path) -> None:
     other = "arn:aws:iam::111122223333:role/other"
     with DuckDBUsageStore(tmp_path / "u.duckdb") as store:

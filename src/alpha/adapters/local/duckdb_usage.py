@@ -124,6 +124,13 @@ ORDER BY r.principal, r.action, r.resource
 """
 
 
+_ACTIVE_DAYS = f"""
+SELECT u.principal, u.action, count(DISTINCT u.hour // 24)::BIGINT
+{_SELECTED} AND u.count > 0
+GROUP BY u.principal, u.action
+"""
+
+
 class DuckDBUsageStore:
     """A `UsageStore` in one DuckDB file. Use as a context manager, or call `close()`."""
 
@@ -194,6 +201,16 @@ class DuckDBUsageStore:
             # In slices, so the JSON text of a large report is never held whole.
             while chunk := result.fetchmany(_DECODE_SLICE):
                 yield [document for (document,) in chunk]
+
+    def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
+        first, last = query.hour_range()
+        params = {"principal": query.principal, "first": first, "last": last}
+        found: dict[str, dict[str, int]] = {}
+        with self._errors("read"):
+            self._set_wanted(query.keys)
+            for principal, action, days in self._con.execute(_ACTIVE_DAYS, params).fetchall():
+                found.setdefault(principal, {})[action] = days
+        return found
 
     def source_ips(self, keys: Collection[str], principal: str) -> dict[str, tuple[str, ...]]:
         """Per action, the source IPs `principal`'s allowed calls came from in these batches:
