@@ -65,7 +65,8 @@ def test_the_rationale_states_the_figures(reasoner: LocalReasoner) -> None:
     text = reasoner.reason(rich_evidence()).rationale
     assert text.startswith(
         "Based on 30 days of activity (2026-10-01 to 2026-10-31), "
-        "arn:aws:iam::123456789012:role/app made 1,234 allowed calls of 5 actions in 3 sessions."
+        "arn:aws:iam::123456789012:role/app made 1,234 allowed calls of 5 actions "
+        "in 3 named sessions."
     )
     assert "Kept the 5 used actions: s3:ListAllMyBuckets (900 calls), " in text
     assert "Removed 4 actions never used (Permissions management 1, Read 1, Write 2): " in text

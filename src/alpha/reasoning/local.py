@@ -20,6 +20,7 @@ from alpha.reasoning.risk import (
     pct,
     plural,
     removed_data_plane,
+    sessions_phrase,
 )
 
 TOP_ACTIONS = 5
@@ -62,7 +63,7 @@ def activity_sentence(evidence: Evidence) -> str:
     return (
         f"Based on {days(evidence.window_days)} days of activity ({start} to {end}), "
         f"{evidence.principal} made {num(evidence.total_calls)} allowed calls of "
-        f"{num(len(evidence.used_actions))} actions in {num(evidence.sessions)} sessions."
+        f"{num(len(evidence.used_actions))} actions{sessions_phrase(evidence)}."
     )
 
 

@@ -130,12 +130,18 @@ def estimate_risk(evidence: Evidence, catalog: Catalog) -> RiskSignal:
     return RiskSignal(total, " ".join(sentences), factors)
 
 
+def sessions_phrase(evidence: Evidence) -> str:
+    """` in N named sessions`, or nothing: session names are kept only for roles people
+    assume, so a machine role's zero says nothing about how it ran."""
+    return f" in {num(evidence.sessions)} named sessions" if evidence.sessions else ""
+
+
 def observed_sentence(evidence: Evidence) -> str:
     start, end = evidence.window_start.date(), evidence.window_end.date()
     return (
         f"Observed {num(evidence.total_calls)} calls of {num(len(evidence.used_actions))} "
         f"actions over {days(evidence.window_days)} days ({start} to {end})"
-        f" in {num(evidence.sessions)} sessions."
+        f"{sessions_phrase(evidence)}."
     )
 
 
