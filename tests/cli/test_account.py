@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from alpha.cli.main import main
+from tests.cli.helpers import run_cli
 
 DATA = Path(__file__).parents[1] / "data" / "accounts"
 EDGE = str(DATA / "edge-cases.json")
@@ -13,13 +13,7 @@ A = "111122223333"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        main([*args])
-        code = 0
-    except SystemExit as exited:
-        code = int(exited.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli([*args], capsys)
 
 
 def test_show_json_lists_principals_and_gaps(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from alpha.cli.main import main
+from tests.cli.helpers import run_cli
 
 EXISTING = {
     "Version": "2012-10-17",
@@ -35,14 +35,7 @@ WIDER = {
 }
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def write(tmp_path: Path, name: str, content: Any) -> str:

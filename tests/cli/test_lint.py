@@ -6,21 +6,14 @@ from typing import Any
 
 import pytest
 
-from alpha.cli.main import main
 from alpha.policy.parse import read_policy_file
+from tests.cli.helpers import run_cli
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "policies"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    try:
-        # click returns the code of `Exit` when not standalone; the `alpha` script exits with it
-        returned = main([*args])
-        code = returned if isinstance(returned, int) else 0
-    except SystemExit as exited:
-        code = int(exited.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+    return run_cli([*args], capsys)
 
 
 def write(tmp_path: Path, name: str, document: Any) -> str:

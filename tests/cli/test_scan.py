@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from alpha.cli.main import main
+from tests.cli.helpers import run_cli
 from tests.fakes.cloudtrail_logs import delivery_folder, record, role_arn, write_log
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -17,14 +17,7 @@ GENERATED_LOGS = (
 )
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 def role_detail(name: str, actions: list[str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from alpha.cli.main import main
+from tests.cli.helpers import run_cli
 from tests.fakes.cloudtrail_logs import (
     SAMPLE_RECORDS,
     SAMPLES,
@@ -18,15 +18,7 @@ from tests.fakes.cloudtrail_logs import (
     write_log,
 )
 
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 @pytest.fixture

@@ -79,7 +79,10 @@ def cli(verbose: int) -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Run the CLI; an `AlphaError` becomes one line on stderr and exit code 2."""
     try:
-        return cli.main(args=argv, prog_name="alpha", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="alpha", standalone_mode=False)
+        if isinstance(result, int):  # not standalone, click returns `Exit`'s code instead
+            sys.exit(result)
+        return result
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
