@@ -239,41 +239,33 @@ def _decide(
         )
 
 
-@click.command()
-@click.argument("proposal_id", metavar="ID")
-@click.option("--by", required=True, metavar="NAME", help="Who approves.")
-@click.option("--comment", default="", help="Why.")
-@workflow_options
-def approve(
-    *,
-    proposal_id: str,
-    by: str,
-    comment: str,
-    output: str,
-    store: str | None,
-    config: str | None,
-    now: str | None,
-) -> None:
-    """Approve a proposal (not your own: separation of duties; not one that guardrails block)."""
-    common = (store, config, now)
-    _decide(proposal_id, by, comment, output, common, approve=True)
+def _decision_command(name: str, *, approve: bool, doc: str) -> click.Command:
+    """`alpha approve` and `alpha reject`: the same options, one decision each."""
+
+    def decide(
+        *,
+        proposal_id: str,
+        by: str,
+        comment: str,
+        output: str,
+        store: str | None,
+        config: str | None,
+        now: str | None,
+    ) -> None:
+        _decide(proposal_id, by, comment, output, (store, config, now), approve=approve)
+
+    decide.__doc__ = doc
+    verb = "approves" if approve else "rejects"
+    decorated = workflow_options(decide)
+    decorated = click.option("--comment", default="", help="Why.")(decorated)
+    decorated = click.option("--by", required=True, metavar="NAME", help=f"Who {verb}.")(decorated)
+    decorated = click.argument("proposal_id", metavar="ID")(decorated)
+    return click.command(name)(decorated)
 
 
-@click.command()
-@click.argument("proposal_id", metavar="ID")
-@click.option("--by", required=True, metavar="NAME", help="Who rejects.")
-@click.option("--comment", default="", help="Why.")
-@workflow_options
-def reject(
-    *,
-    proposal_id: str,
-    by: str,
-    comment: str,
-    output: str,
-    store: str | None,
-    config: str | None,
-    now: str | None,
-) -> None:
-    """Reject a proposal."""
-    common = (store, config, now)
-    _decide(proposal_id, by, comment, output, common, approve=False)
+approve = _decision_command(
+    "approve",
+    approve=True,
+    doc="Approve a proposal (not your own: separation of duties; not one that guardrails block).",
+)
+reject = _decision_command("reject", approve=False, doc="Reject a proposal.")
