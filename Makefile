@@ -4,9 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit bench clean
+.PHONY: demo test lint types unit asan bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py $(wildcard src/alpha/usage/csrc/*)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -27,7 +27,19 @@ types: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q
 
-test: lint types unit
+# The C scanner's tests again, on a build with AddressSanitizer and UBSan: it parses untrusted
+# input, so every out-of-bounds read or undefined step must fail the suite.
+ASAN_SO := build/asan/_native.so
+asan: $(STAMP)
+	mkdir -p build/asan
+	gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+		-std=c11 -fPIC -shared -I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
+		src/alpha/usage/csrc/native.c -o $(ASAN_SO)
+	ASAN_OPTIONS=detect_leaks=0 ALPHA_TEST_NATIVE_SO=$(ASAN_SO) \
+		LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+		$(BIN)/pytest -q -p no:cacheprovider tests/usage/test_native.py
+
+test: lint types unit asan
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_evaluate.py

@@ -35,6 +35,7 @@ from alpha.usage.events import CloudTrailEvent
 from alpha.usage.hot import FastTally
 from alpha.usage.interpret import Interpretation, SkippedEvent, interpret
 from alpha.usage.mapping import EventMapper
+from alpha.usage.native import NativeFile, native_module
 from alpha.usage.ports import LogBatch, TimeWindow, UsageSource, UsageStore
 from alpha.usage.reader import LazyLogReader, LogReader, ReadProblem, SkipReason
 
@@ -319,16 +320,20 @@ class _Worker:
     reader: LogReader
     interpret: Interpreter
     fast: tuple[LazyLogReader, FastTally] | None
+    native: NativeFile | None
 
 
 @cache
 def _worker_state(interpreter: InterpreterFactory, strict: bool) -> _Worker:
     """One per process (built once, then reused for every batch)."""
     interpret_event = interpreter()
-    fast = None
+    fast = native = None
     if isinstance(interpret_event, MapperInterpreter) and not strict:
         fast = (LazyLogReader(), FastTally(interpret_event.mapper))
-    return _Worker(LogReader(strict=strict), interpret_event, fast)
+        module = native_module()
+        if module is not None:
+            native = NativeFile(module, interpret_event.mapper)
+    return _Worker(LogReader(strict=strict), interpret_event, fast, native)
 
 
 def _warm(interpreter: InterpreterFactory, strict: bool) -> None:
@@ -343,6 +348,10 @@ def _tally(interpreter: InterpreterFactory, strict: bool, key: str, data: bytes)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
+        if worker.native is not None:
+            found = worker.native.tally(data, key)
+            if found is not None:
+                return _Outcome(*found)
         if worker.fast is not None:
             return _tally_fast(*worker.fast, key, data)
         return _tally_each(worker, strict, key, data)

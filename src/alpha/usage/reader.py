@@ -27,7 +27,7 @@ E = TypeVar("E", CloudTrailEvent, LazyEvent)
 
 GZIP_MAGIC = b"\x1f\x8b"
 _UTF8_BOM = b"\xef\xbb\xbf"
-_GZIP_ERRORS: tuple[type[Exception], ...] = (
+GZIP_ERRORS: tuple[type[Exception], ...] = (
     OSError,
     EOFError,
     ValueError,
@@ -130,12 +130,24 @@ class _Reader(Generic[E]):
             raise UsageError(result.problems[0].describe())
         return result
 
+    def record(
+        self, raw: msgspec.Raw | bytes | memoryview, file: str, index: int
+    ) -> E | ReadProblem:
+        """One record's JSON (record `index` of `file`): the record, or why it is skipped."""
+        try:
+            event = self._dec.event.decode(raw)
+        except msgspec.ValidationError as exc:
+            return _record_problem(file, index, exc)
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            return ReadProblem(file, _decode_reason(exc), str(exc), index)
+        return _record_check(file, index, event) or event
+
     def _decode(self, data: bytes, file: str) -> DecodedLog[E]:
         compressed = data[:2] == GZIP_MAGIC
         if compressed:
             try:
-                data = _gunzip(data)
-            except _GZIP_ERRORS as exc:
+                data = gunzip(data)
+            except GZIP_ERRORS as exc:
                 return _file_skipped(file, SkipReason.CORRUPT_GZIP, str(exc), compressed)
         text = data.removeprefix(_UTF8_BOM).lstrip()
         if not text:
@@ -211,24 +223,15 @@ class _Reader(Generic[E]):
         events: list[E] = []
         problems: list[ReadProblem] = []
         for index, raw in enumerate(raws):
-            try:
-                event = self._dec.event.decode(raw)
-            except msgspec.ValidationError as exc:
-                problems.append(_record_problem(file, index, exc))
-                continue
-            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-                reason = _decode_reason(exc)
-                problems.append(ReadProblem(file, reason, str(exc), index))
-                continue
-            problem = _record_check(file, index, event)
-            if problem is not None:
-                problems.append(problem)
+            found = self.record(raw, file, index)
+            if isinstance(found, ReadProblem):
+                problems.append(found)
             else:
-                events.append(event)
+                events.append(found)
         return _finished(events, problems, file, fmt, compressed)
 
 
-def _gunzip(data: bytes) -> bytes:
+def gunzip(data: bytes) -> bytes:
     """isal's gunzip: several times faster than zlib's, which matters at 200 MB a run."""
     result: bytes = igzip.decompress(data)  # type: ignore[no-untyped-call]
     return result

@@ -153,6 +153,24 @@ class ResourceResolver:
             return self._from_event_resources(types, resources) or None
         return None
 
+    def takes_nothing(self, action: str) -> bool:
+        """Whether the action takes no resource (its only resource is `*`)."""
+        return not self._types_of(action).names
+
+    def takes_type(self, action: str, cloudtrail_type: str | None) -> bool | None:
+        """Whether the action takes a resources[] entry of this CloudTrail type (None: the
+        type does not tell, the entry's ARN decides), as `_from_event_resources` judges."""
+        kind = self._kinds.get(cloudtrail_type)
+        if kind is None:
+            kind = self._kinds[cloudtrail_type] = _kind_of(cloudtrail_type)
+        return self._types_of(action).takes.get(kind)
+
+    def _types_of(self, action: str) -> _ActionTypes:
+        types = self._types.get(action)
+        if types is None:
+            types = self._types[action] = self._action_types(action)
+        return types
+
     def _from_event_resources(
         self, types: _ActionTypes, resources: list[EventResource]
     ) -> tuple[str, ...]:

@@ -1,0 +1,28 @@
+# Type stub of the C extension built from csrc/ (see alpha/usage/native.py).
+from collections.abc import Callable, Sequence
+from typing import Any
+
+class Tally:
+    events: int
+    def skip(self, reason: object, count: int = 1, /) -> None: ...
+    def unmapped(self, source: str, name: str, /) -> None: ...
+    def use(
+        self,
+        principal: str,
+        session: str | None,
+        second: int,
+        region: str | None,
+        source_ip: str | None,
+        denied: bool,
+        uses: Sequence[Any],
+        /,
+    ) -> None: ...
+    def finish(
+        self,
+    ) -> tuple[int, bytes, int, dict[str, int], dict[tuple[str, str], int], bytes, int]: ...
+
+class Scanner:
+    def __init__(self, resolver: object) -> None: ...
+    def scan(
+        self, data: bytes | memoryview, tally: Tally, fallback: Callable[[int, int, int], None], /
+    ) -> int: ...

@@ -1,0 +1,327 @@
+/* Scanner.scan: one document's records through the fast path, the rest back to Python. */
+#ifndef ALPHA_NATIVE_SCAN_H
+#define ALPHA_NATIVE_SCAN_H
+
+enum { DONE, FALL_BACK, FAILED };
+
+static const int cumulative_days[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+
+static inline int two_digits(const char *p) {
+    if (p[0] < '0' || p[0] > '9' || p[1] < '0' || p[1] > '9') return -1;
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+/* Seconds since the epoch of `YYYY-MM-DDTHH:MM:SSZ`, as `datetime.fromisoformat` reads it;
+   0 in *ok when the text has another shape or no such date (Python then decides). */
+static int64_t event_second(const Field *f, int *ok) {
+    const char *p = f->p;
+    *ok = 0;
+    if (f->n != 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T' || p[13] != ':' ||
+        p[16] != ':' || p[19] != 'Z')
+        return 0;
+    int c = two_digits(p), y = two_digits(p + 2), month = two_digits(p + 5);
+    int day = two_digits(p + 8), hour = two_digits(p + 11), minute = two_digits(p + 14);
+    int second = two_digits(p + 17);
+    if (c < 0 || y < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 ||
+        minute < 0 || minute > 59 || second < 0 || second > 59)
+        return 0;
+    int year = c * 100 + y;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    static const int month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (year < 1 || day > month_days[month - 1] + (month == 2 && leap)) return 0;
+    /* days since 0001-01-01, then shifted to 1970-01-01 (719162 days later) */
+    int64_t y1 = year - 1;
+    int64_t days = y1 * 365 + y1 / 4 - y1 / 100 + y1 / 400 + cumulative_days[month - 1] +
+                   (month > 2 && leap) + (day - 1) - 719162;
+    *ok = 1;
+    return days * 86400 + hour * 3600 + minute * 60 + second;
+}
+
+static inline int contains(const char *p, size_t n, const char *needle, size_t m) {
+    if (n < m) return 0;
+    for (size_t i = 0; i + m <= n; i++) {
+        if (p[i] == needle[0] && memcmp(p + i, needle, m) == 0) return 1;
+    }
+    return 0;
+}
+
+static int skip_text(Tally *t, PyObject *reason) {
+    return count_into(t->skipped, reason, 1);
+}
+
+static int skip_named(Tally *t, const char *reason) {
+    PyObject *text = PyUnicode_FromString(reason);
+    if (text == NULL) return -1;
+    int failed = count_into(t->skipped, text, 1);
+    Py_DECREF(text);
+    return failed;
+}
+
+static int count_unmapped(Tally *t, const Record *r) {
+    PyObject *key = Py_BuildValue("(NN)", field_text(&r->source), field_text(&r->name));
+    if (key == NULL) return -1;
+    int failed = count_into(t->unmapped, key, 1);
+    Py_DECREF(key);
+    return failed;
+}
+
+/* The (action, resource) pairs of a mapped event from its resources[], as FastTally._uses. */
+static int record_uses(Scanner *s, Tally *t, Plan *plan, const Record *r, uint32_t *actions,
+                       uint32_t *resources, int *count) {
+    int n = 0;
+    for (int i = 0; i < plan->n; i++) {
+        uint32_t action = tally_cached(t, &plan->tally_action[i], plan->actions[i],
+                                       plan->action_n[i]);
+        if (action == 0) return FAILED;
+        int start = n;
+        if (plan->mode[i] == MODE_FALLBACK || (plan->mode[i] == MODE_RESOURCES && !r->resources))
+            return FALL_BACK;
+        if (plan->mode[i] == MODE_NOTHING) {
+            uint32_t star = interner_id(&t->strings, "*", 1);
+            if (star == 0) return FAILED;
+            if (n >= MAX_USES) return FALL_BACK;
+            actions[n] = action;
+            resources[n++] = star;
+            goto next;
+        }
+        for (int j = 0; j < r->resources; j++) {
+            const Field *arn = &r->res_arn[j];
+            if (arn->state == 0 || arn->n == 0) continue;
+            int verdict = takes(s, plan, i, &r->res_type[j]);
+            if (verdict < 0) return FAILED;
+            if (verdict == 2) return FALL_BACK;
+            if (!verdict) continue;
+            uint32_t resource = interner_id(&t->strings, arn->p, arn->n);
+            if (resource == 0) return FAILED;
+            int seen = 0;
+            for (int k = start; k < n; k++) seen |= resources[k] == resource;
+            if (seen) continue;
+            if (n >= MAX_USES) return FALL_BACK;
+            actions[n] = action;
+            resources[n++] = resource;
+        }
+        if (n == start) return FALL_BACK; /* none of a type it takes: the request decides */
+    next:
+        /* across actions, the same (action, resource) pair counts once */
+        for (int k = start; k < n; k++) {
+            for (int m = 0; m < start; m++) {
+                if (actions[m] == actions[k] && resources[m] == resources[k]) {
+                    memmove(actions + k, actions + k + 1, (size_t)(n - k - 1) * 4);
+                    memmove(resources + k, resources + k + 1, (size_t)(n - k - 1) * 4);
+                    n--;
+                    k--;
+                    break;
+                }
+            }
+        }
+    }
+    *count = n;
+    return DONE;
+}
+
+static inline uint32_t field_id(Tally *t, const Field *f, int *failed) {
+    if (f->state == 0) return 0;
+    uint32_t id = interner_id(&t->strings, f->p, f->n);
+    if (id == 0) *failed = 1;
+    return id;
+}
+
+/* One clean record, in FastTally._add's order of decisions. */
+static int tally_record(Scanner *s, Tally *t, const Record *r) {
+    int ok;
+    if (r->time.state != 1 || r->time.n == 0) return FALL_BACK;
+    int64_t second = event_second(&r->time, &ok);
+    if (!ok) return FALL_BACK;
+    Plan *plan = plan_of(s, r);
+    if (plan == NULL) return PyErr_Occurred() ? FAILED : FALL_BACK;
+    if (plan->kind == PLAN_FALLBACK) return FALL_BACK;
+    if (plan->kind == PLAN_SKIP) {
+        t->events++;
+        return skip_text(t, plan->reason) ? FAILED : DONE;
+    }
+    Identity *who = NULL;
+    if (r->identity) {
+        who = identity_of(s, r);
+        if (who == NULL) return PyErr_Occurred() ? FAILED : FALL_BACK;
+    }
+    if (who == NULL || who->none) {
+        t->events++;
+        return skip_named(t, "no-principal") ? FAILED : DONE;
+    }
+    int kind = error_kind(s, r);
+    if (kind < 0) return FAILED;
+    if (kind == ERR_UNAUTHENTICATED) {
+        t->events++;
+        return skip_named(t, "unauthenticated") ? FAILED : DONE;
+    }
+    if (plan->versioned && r->request &&
+        (contains(r->request, r->request_n, "versionId", 9) ||
+         contains(r->request, r->request_n, "\\u", 2)))
+        return FALL_BACK;
+    if (plan->kind == PLAN_UNMAPPED) {
+        t->events++;
+        return count_unmapped(t, r) ? FAILED : DONE;
+    }
+    uint32_t actions[MAX_USES], resources[MAX_USES];
+    int n = 0;
+    int outcome = record_uses(s, t, plan, r, actions, resources, &n);
+    if (outcome != DONE) return outcome == FAILED ? (PyErr_Occurred() ? FAILED : (PyErr_NoMemory(), FAILED)) : FALL_BACK;
+    int failed = 0;
+    uint32_t principal = tally_cached(t, &who->tally_principal, who->principal, who->principal_n);
+    uint32_t session = who->session ? tally_cached(t, &who->tally_session, who->session,
+                                                   who->session_n) : 0;
+    uint32_t region = field_id(t, &r->region, &failed);
+    uint32_t ip = field_id(t, &r->ip, &failed);
+    if (failed || principal == 0 || (who->session && session == 0)) {
+        PyErr_NoMemory();
+        return FAILED;
+    }
+    t->events++;
+    if (tally_use(t, principal, session, second, region, ip, kind == ERR_DENIED, actions,
+                  resources, n) < 0) {
+        PyErr_NoMemory();
+        return FAILED;
+    }
+    return DONE;
+}
+
+static int hand_back(PyObject *fallback, Py_ssize_t index, const char *base, const char *start,
+                     const char *end) {
+    PyObject *answer = PyObject_CallFunction(fallback, "nnn", index, (Py_ssize_t)(start - base),
+                                             (Py_ssize_t)(end - base));
+    Py_XDECREF(answer);
+    return answer == NULL ? -1 : 0;
+}
+
+/* The records array at p (at '['); the position after it, or NULL (a syntax error: *count -1,
+   or a Python error set). */
+static const char *scan_records(Scanner *s, Tally *t, PyObject *fallback, const char *base,
+                                const char *p, const char *end, Py_ssize_t *count) {
+    Record r;
+    Py_ssize_t index = 0;
+    p = json_ws(p + 1, end);
+    if (p < end && *p == ']') {
+        *count = 0;
+        return p + 1;
+    }
+    for (;;) {
+        const char *start = p, *after;
+        int outcome = FALL_BACK;
+        if (json_kind(p, end) == JV_OBJECT) {
+            after = read_record(p, end, &r);
+            if (after != NULL && !r.dirty) outcome = tally_record(s, t, &r);
+        } else {
+            after = json_skip(p, end, 2);
+        }
+        if (after == NULL) {
+            *count = -1;
+            return NULL;
+        }
+        if (outcome == FAILED) return NULL;
+        if (outcome == FALL_BACK && hand_back(fallback, index, base, start, after) < 0)
+            return NULL;
+        index++;
+        int closed;
+        p = json_after_item(after, end, ']', &closed);
+        if (p != NULL && closed) {
+            *count = index;
+            return p;
+        }
+        if (p != NULL) continue;
+        *count = -1;
+        return NULL;
+    }
+}
+
+/* scan(data, tally, fallback) -> records, or -1 when `data` is not one valid
+   {"Records": [...]} document (the tally is then to be thrown away). */
+static PyObject *Scanner_scan(Scanner *s, PyObject *args) {
+    Py_buffer view;
+    Tally *t;
+    PyObject *fallback;
+    if (!PyArg_ParseTuple(args, "y*O!O:scan", &view, &TallyType, &t, &fallback)) return NULL;
+    const char *base = view.buf, *end = base + view.len, *p = base;
+    Py_ssize_t count = -1;
+    JsonString key;
+    if (end - p >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
+    p = json_ws(p, end);
+    if (p >= end || *p != '{') goto invalid;
+    p = json_ws(p + 1, end);
+    if (p >= end || *p != '"' || (p = json_string(p, end, &key)) == NULL || key.escaped ||
+        !key_is(&key, "Records", 7))
+        goto invalid;
+    p = json_ws(p, end);
+    if (p >= end || *p != ':') goto invalid;
+    p = json_ws(p + 1, end);
+    if (json_kind(p, end) != JV_ARRAY) goto invalid;
+    p = scan_records(s, t, fallback, base, p, end, &count);
+    if (p == NULL) {
+        if (count == -1 && !PyErr_Occurred()) goto invalid;
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    for (;;) { /* the envelope's other keys: validated, ignored; a second Records is not ours */
+        p = json_ws(p, end);
+        if (p < end && *p == '}') break;
+        if (p >= end || *p != ',') goto invalid;
+        p = json_ws(p + 1, end);
+        if (p >= end || *p != '"' || (p = json_string(p, end, &key)) == NULL || key.escaped ||
+            key_is(&key, "Records", 7))
+            goto invalid;
+        p = json_ws(p, end);
+        if (p >= end || *p != ':') goto invalid;
+        p = json_skip(json_ws(p + 1, end), end, 1);
+        if (p == NULL) goto invalid;
+    }
+    if (json_ws(p + 1, end) != end) goto invalid;
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(count);
+invalid:
+    PyBuffer_Release(&view);
+    return PyLong_FromLong(-1);
+}
+
+static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    PyObject *resolver;
+    static char *names[] = {"resolver", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:Scanner", names, &resolver)) return NULL;
+    Scanner *s = (Scanner *)type->tp_alloc(type, 0);
+    if (s == NULL) return NULL;
+    s->resolver = Py_NewRef(resolver);
+    if (memo_init(&s->plans, sizeof(Plan)) < 0 ||
+        memo_init(&s->identities, sizeof(Identity)) < 0 ||
+        memo_init(&s->errors, sizeof(int)) < 0 || memo_init(&s->takes, 1) < 0 ||
+        interner_init(&s->action_keys) < 0) {
+        Py_DECREF(s);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)s;
+}
+
+static void Scanner_dealloc(Scanner *s) {
+    memo_free(&s->plans, plan_clear_any);
+    memo_free(&s->identities, identity_clear_any);
+    memo_free(&s->errors, NULL);
+    memo_free(&s->takes, NULL);
+    interner_free(&s->action_keys);
+    Py_XDECREF(s->resolver);
+    Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+static PyMethodDef Scanner_methods[] = {
+    {"scan", (PyCFunction)Scanner_scan, METH_VARARGS,
+     "scan(data, tally, fallback) -> records, or -1 when data is no valid Records document"},
+    {NULL},
+};
+
+static PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "alpha.usage._native.Scanner",
+    .tp_basicsize = sizeof(Scanner),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Tallies CloudTrail documents on the common path; see alpha/usage/native.py.",
+    .tp_new = Scanner_new,
+    .tp_dealloc = (destructor)Scanner_dealloc,
+    .tp_methods = Scanner_methods,
+};
+
+#endif

@@ -1,0 +1,346 @@
+/* The Python type `Scanner`: the per-record fast path, with the resolver's answers memoised.
+
+   The resolver (alpha/usage/native.py) answers four questions, each asked once per distinct
+   key and cached here (each cache is cleared past MEMO_LIMIT keys, so hostile input with
+   endless distinct values cannot grow it):
+     plan(event_type, source, name) -> None (the request decides: fall back)
+                                     | ("skip", reason) | ("unmapped",)
+                                     | ("mapped", versioned, ((action, mode), ...))
+         mode 0: the action takes no resource ("*"); 1: from resources[]; 2: fall back
+     principal(type, arn, issuer_arn, account_id, user_name) -> (arn, session | None) | None
+     error(code, message | None) -> 0 none, 1 denied, 2 unauthenticated, 3 other
+     takes(action, resource_type | None) -> True | False | None (the ARN decides: fall back)
+   `error` is cached by code alone when the message cannot change the answer. */
+#ifndef ALPHA_NATIVE_SCANNER_H
+#define ALPHA_NATIVE_SCANNER_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "record.h"
+#include "table.h"
+#include "tally.h"
+
+#define MEMO_LIMIT 100000
+#define MAX_PLAN_ACTIONS 8
+#define MAX_USES 64
+#define KEY_BYTES 2048
+
+enum { PLAN_FALLBACK, PLAN_SKIP, PLAN_UNMAPPED, PLAN_MAPPED };
+enum { ERR_NONE, ERR_DENIED, ERR_UNAUTHENTICATED, ERR_OTHER };
+enum { MODE_NOTHING, MODE_RESOURCES, MODE_FALLBACK };
+
+typedef struct {
+    uint64_t generation; /* of the tally `id` belongs to */
+    uint32_t id;
+} CachedId;
+
+typedef struct {
+    const char *p;
+    size_t n;
+} Bytes;
+
+typedef struct {
+    int kind, versioned, n;
+    PyObject *reason; /* PLAN_SKIP: str */
+    char *actions[MAX_PLAN_ACTIONS];
+    size_t action_n[MAX_PLAN_ACTIONS];
+    int mode[MAX_PLAN_ACTIONS];
+    uint32_t action_key[MAX_PLAN_ACTIONS]; /* the action's id in the scanner's own interner */
+    CachedId tally_action[MAX_PLAN_ACTIONS];
+} Plan;
+
+typedef struct {
+    int none;
+    char *principal, *session; /* canonical JSON text; session NULL when None */
+    size_t principal_n, session_n;
+    CachedId tally_principal, tally_session;
+} Identity;
+
+/* A memo: byte-string keys -> values by id (`size` bytes each, zeroed when new). */
+typedef struct {
+    Interner keys;
+    char *values;
+    size_t size, cap;
+} Memo;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *resolver;
+    Memo plans, identities, errors, takes;
+    Interner action_keys;
+} Scanner;
+
+static int memo_init(Memo *m, size_t size) {
+    m->size = size;
+    m->cap = 64;
+    m->values = calloc(m->cap, size);
+    return (m->values && interner_init(&m->keys) == 0) ? 0 : -1;
+}
+
+static void plan_clear(Plan *p) {
+    Py_CLEAR(p->reason);
+    for (int i = 0; i < p->n; i++) free(p->actions[i]);
+    p->n = 0;
+}
+
+static void identity_clear(Identity *i) {
+    free(i->principal);
+    free(i->session);
+    i->principal = i->session = NULL;
+}
+
+static void memo_free(Memo *m, void (*clear)(void *)) {
+    if (clear && m->values) {
+        for (uint32_t id = 1; id <= m->keys.count; id++) clear(m->values + id * m->size);
+    }
+    free(m->values);
+    interner_free(&m->keys);
+    m->values = NULL;
+}
+
+static void plan_clear_any(void *p) { plan_clear(p); }
+static void identity_clear_any(void *p) { identity_clear(p); }
+
+/* Forget every answer (after the resolver failed, so no half-made one is kept). */
+static void memo_reset(Memo *m, void (*clear)(void *)) {
+    size_t size = m->size;
+    memo_free(m, clear);
+    if (memo_init(m, size) < 0) PyErr_NoMemory();
+}
+
+/* The value slot of `key`, and whether it is new (to be filled); NULL when out of memory. */
+static void *memo_slot(Memo *m, const char *key, size_t n, int *fresh,
+                       void (*clear)(void *)) {
+    if (m->keys.count >= MEMO_LIMIT) {
+        size_t size = m->size;
+        memo_free(m, clear);
+        if (memo_init(m, size) < 0) return NULL;
+    }
+    uint32_t before = m->keys.count;
+    uint32_t id = interner_id(&m->keys, key, n);
+    if (id == 0) return NULL;
+    if ((size_t)id >= m->cap) {
+        size_t cap = m->cap * 2;
+        while ((size_t)id >= cap) cap *= 2;
+        char *values = realloc(m->values, cap * m->size);
+        if (values == NULL) return NULL;
+        memset(values + m->cap * m->size, 0, (cap - m->cap) * m->size);
+        m->values = values;
+        m->cap = cap;
+    }
+    *fresh = id > before;
+    return m->values + (size_t)id * m->size;
+}
+
+/* A key of several fields, each with its presence and length, so no two keys collide. */
+static int compose(char *key, size_t *n, const Field *const *fields, int count) {
+    size_t at = 0;
+    for (int i = 0; i < count; i++) {
+        const Field *f = fields[i];
+        size_t len = f->state ? f->n : 0;
+        if (at + len + 5 > KEY_BYTES) return -1;
+        key[at++] = (char)f->state;
+        memcpy(key + at, &len, 4);
+        at += 4;
+        if (len) memcpy(key + at, f->p, len);
+        at += len;
+    }
+    *n = at;
+    return 0;
+}
+
+static PyObject *field_text(const Field *f) {
+    if (f->state == 0) Py_RETURN_NONE;
+    return PyUnicode_DecodeASCII(f->p, (Py_ssize_t)f->n, "strict");
+}
+
+static char *copy_text(PyObject *text, size_t *n) {
+    Buffer b = {0};
+    if (encode_text(text, &b) < 0) {
+        free(b.p);
+        return NULL;
+    }
+    *n = b.n;
+    return b.p ? b.p : malloc(1);
+}
+
+static uint32_t tally_cached(Tally *t, CachedId *c, const char *p, size_t n) {
+    if (c->generation != t->generation) {
+        c->id = interner_id(&t->strings, p, n);
+        c->generation = c->id ? t->generation : 0;
+    }
+    return c->id;
+}
+
+static int fill_plan(Scanner *s, Plan *plan, PyObject *answer) {
+    plan->kind = PLAN_FALLBACK;
+    if (answer == Py_None) return 0;
+    const char *kind;
+    PyObject *first = PyTuple_Check(answer) && PyTuple_GET_SIZE(answer) ? PyTuple_GET_ITEM(answer, 0) : NULL;
+    if (first == NULL || (kind = PyUnicode_AsUTF8(first)) == NULL) goto bad;
+    if (strcmp(kind, "skip") == 0 && PyTuple_GET_SIZE(answer) == 2) {
+        plan->reason = Py_NewRef(PyTuple_GET_ITEM(answer, 1));
+        plan->kind = PLAN_SKIP;
+        return 0;
+    }
+    if (strcmp(kind, "unmapped") == 0) {
+        plan->kind = PLAN_UNMAPPED;
+        return 0;
+    }
+    if (strcmp(kind, "mapped") != 0 || PyTuple_GET_SIZE(answer) != 3) goto bad;
+    PyObject *actions = PyTuple_GET_ITEM(answer, 2);
+    if (!PyTuple_Check(actions) || PyTuple_GET_SIZE(actions) > MAX_PLAN_ACTIONS) {
+        return 0; /* more actions than the fast path keeps: fall back */
+    }
+    plan->versioned = PyObject_IsTrue(PyTuple_GET_ITEM(answer, 1));
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(actions); i++) {
+        PyObject *pair = PyTuple_GET_ITEM(actions, i);
+        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) goto bad;
+        long mode = PyLong_AsLong(PyTuple_GET_ITEM(pair, 1));
+        if (mode == -1 && PyErr_Occurred()) return -1;
+        size_t n;
+        char *text = copy_text(PyTuple_GET_ITEM(pair, 0), &n);
+        if (text == NULL) return -1;
+        plan->actions[plan->n] = text;
+        plan->action_n[plan->n] = n;
+        plan->mode[plan->n] = (int)mode;
+        plan->action_key[plan->n] = interner_id(&s->action_keys, text, n);
+        plan->tally_action[plan->n].generation = 0;
+        plan->n++;
+    }
+    plan->kind = PLAN_MAPPED;
+    return 0;
+bad:
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "resolver.plan: malformed answer");
+    return -1;
+}
+
+static Plan *plan_of(Scanner *s, const Record *r) {
+    char key[KEY_BYTES];
+    size_t n;
+    const Field *fields[] = {&r->type, &r->source, &r->name};
+    if (compose(key, &n, fields, 3) < 0) return NULL; /* caller falls back */
+    int fresh;
+    Plan *plan = memo_slot(&s->plans, key, n, &fresh, plan_clear_any);
+    if (plan == NULL) return (Plan *)PyErr_NoMemory();
+    if (!fresh) return plan;
+    PyObject *type = field_text(&r->type), *source = field_text(&r->source);
+    PyObject *name = field_text(&r->name);
+    PyObject *answer = (type && source && name)
+        ? PyObject_CallMethod(s->resolver, "plan", "OOO", type, source, name) : NULL;
+    Py_XDECREF(type);
+    Py_XDECREF(source);
+    Py_XDECREF(name);
+    int failed = answer == NULL || fill_plan(s, plan, answer) < 0;
+    Py_XDECREF(answer);
+    if (failed) {
+        memo_reset(&s->plans, plan_clear_any);
+        return NULL;
+    }
+    return plan;
+}
+
+static Identity *identity_of(Scanner *s, const Record *r) {
+    char key[KEY_BYTES];
+    size_t n;
+    const Field *fields[] = {&r->id_type, &r->id_arn, &r->issuer_arn, &r->id_account,
+                             &r->id_user};
+    if (compose(key, &n, fields, 5) < 0) return NULL; /* no error set: the caller falls back */
+    int fresh;
+    Identity *found = memo_slot(&s->identities, key, n, &fresh, identity_clear_any);
+    if (found == NULL) return (Identity *)PyErr_NoMemory();
+    if (!fresh) return found;
+    PyObject *args[5] = {NULL};
+    for (int i = 0; i < 5; i++) args[i] = field_text(fields[i]);
+    PyObject *answer = NULL;
+    if (args[0] && args[1] && args[2] && args[3] && args[4])
+        answer = PyObject_CallMethod(s->resolver, "principal", "OOOOO", args[0], args[1],
+                                     args[2], args[3], args[4]);
+    for (int i = 0; i < 5; i++) Py_XDECREF(args[i]);
+    int ok = answer != NULL;
+    found->none = 1;
+    if (ok && answer != Py_None) {
+        PyObject *arn, *session;
+        ok = PyArg_ParseTuple(answer, "UO", &arn, &session) &&
+             (found->principal = copy_text(arn, &found->principal_n)) != NULL &&
+             (session == Py_None ||
+              (found->session = copy_text(session, &found->session_n)) != NULL);
+        found->none = 0;
+    }
+    Py_XDECREF(answer);
+    if (!ok) {
+        memo_reset(&s->identities, identity_clear_any);
+        return NULL;
+    }
+    return found;
+}
+
+static int error_kind(Scanner *s, const Record *r) {
+    if (r->code.state == 0 || r->code.n == 0) return ERR_NONE;
+    int fresh;
+    int *kind = memo_slot(&s->errors, r->code.p, r->code.n, &fresh, NULL);
+    if (kind == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int has_message = r->message.state == 1 && r->message.n > 0;
+    if (!fresh && !(*kind == ERR_OTHER && has_message)) return *kind;
+    PyObject *code = field_text(&r->code);
+    PyObject *message = fresh || !has_message ? Py_NewRef(Py_None) : field_text(&r->message);
+    PyObject *answer = (code && message)
+        ? PyObject_CallMethod(s->resolver, "error", "OO", code, message) : NULL;
+    Py_XDECREF(code);
+    Py_XDECREF(message);
+    long value = answer ? PyLong_AsLong(answer) : -1;
+    Py_XDECREF(answer);
+    if (value == -1 && PyErr_Occurred()) {
+        memo_reset(&s->errors, NULL);
+        return -1;
+    }
+    if (fresh) {
+        *kind = (int)value; /* the answer without a message, cached by code */
+        if (value == ERR_OTHER && has_message) return error_kind(s, r);
+    }
+    return (int)value;
+}
+
+/* Whether the action takes a resource of this resources[] type: 1, 0, or 2 (ask the ARN). */
+static int takes(Scanner *s, const Plan *plan, int i, const Field *type) {
+    char key[KEY_BYTES];
+    size_t n = 0;
+    uint32_t action = plan->action_key[i];
+    if (type->n + 9 > KEY_BYTES) return 2;
+    memcpy(key, &action, 4);
+    key[4] = (char)type->state;
+    n = 5;
+    if (type->state) {
+        memcpy(key + n, type->p, type->n);
+        n += type->n;
+    }
+    int fresh;
+    signed char *found = memo_slot(&s->takes, key, n, &fresh, NULL);
+    if (found == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (!fresh) return *found;
+    PyObject *action_text = PyUnicode_FromStringAndSize(plan->actions[i],
+                                                        (Py_ssize_t)plan->action_n[i]);
+    PyObject *type_text = field_text(type);
+    PyObject *answer = (action_text && type_text)
+        ? PyObject_CallMethod(s->resolver, "takes", "OO", action_text, type_text) : NULL;
+    Py_XDECREF(action_text);
+    Py_XDECREF(type_text);
+    if (answer == NULL) {
+        memo_reset(&s->takes, NULL);
+        return -1;
+    }
+    *found = answer == Py_None ? 2 : (signed char)PyObject_IsTrue(answer);
+    Py_DECREF(answer);
+    return *found;
+}
+
+#include "scan.h"
+
+#endif

@@ -1,0 +1,160 @@
+/* Interned byte strings and fixed-key hash tables for the native tally.
+
+   An `Interner` gives each distinct byte string a dense id (1, 2, ...; 0 means "none") and
+   keeps the bytes in one growing arena, addressed by offset so growth never invalidates ids.
+   Open addressing with linear probing, kept at most half full. */
+#ifndef ALPHA_NATIVE_TABLE_H
+#define ALPHA_NATIVE_TABLE_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static inline uint64_t hash_mix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static inline uint64_t hash_bytes(const char *p, size_t n, uint64_t seed) {
+    uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ULL);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    if (n) {
+        uint64_t w = 0;
+        memcpy(&w, p, n);
+        h = (h ^ w ^ ((uint64_t)n << 56)) * 0x9E3779B97F4A7C15ULL;
+    }
+    return hash_mix(h);
+}
+
+/* Fixed-size keys of 32-bit words -> dense entry index (1-based), insertion ordered. */
+typedef struct {
+    uint32_t *slots; /* entry index, 0 when empty */
+    uint64_t *hashes;
+    size_t cap, count;
+} KeyIndex;
+
+static int keyindex_init(KeyIndex *k) {
+    k->cap = 256;
+    k->count = 0;
+    k->slots = calloc(k->cap, sizeof *k->slots);
+    k->hashes = calloc(k->cap, sizeof *k->hashes);
+    return (k->slots && k->hashes) ? 0 : -1;
+}
+
+static void keyindex_free(KeyIndex *k) {
+    free(k->slots);
+    free(k->hashes);
+    memset(k, 0, sizeof *k);
+}
+
+static int keyindex_grow(KeyIndex *k) {
+    size_t cap = k->cap * 2;
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    uint64_t *hashes = calloc(cap, sizeof *hashes);
+    if (!slots || !hashes) {
+        free(slots);
+        free(hashes);
+        return -1;
+    }
+    for (size_t i = 0; i < k->cap; i++) {
+        if (!k->slots[i]) continue;
+        size_t j = k->hashes[i] & (cap - 1);
+        while (slots[j]) j = (j + 1) & (cap - 1);
+        slots[j] = k->slots[i];
+        hashes[j] = k->hashes[i];
+    }
+    free(k->slots);
+    free(k->hashes);
+    k->slots = slots;
+    k->hashes = hashes;
+    k->cap = cap;
+    return 0;
+}
+
+typedef struct {
+    char *arena;
+    size_t arena_len, arena_cap;
+    size_t *offsets; /* by id: start in arena; offsets[id + 1] - offsets[id] is its length */
+    uint32_t count;  /* ids in use: 1..count */
+    size_t offsets_cap;
+    KeyIndex index; /* slots hold ids */
+} Interner;
+
+static int interner_init(Interner *t) {
+    memset(t, 0, sizeof *t);
+    if (keyindex_init(&t->index) < 0) return -1;
+    t->offsets_cap = 64;
+    t->offsets = malloc(t->offsets_cap * sizeof *t->offsets);
+    t->arena_cap = 4096;
+    t->arena = malloc(t->arena_cap);
+    if (!t->offsets || !t->arena) return -1;
+    t->offsets[0] = 0;
+    t->offsets[1] = 0;
+    return 0;
+}
+
+static void interner_free(Interner *t) {
+    free(t->arena);
+    free(t->offsets);
+    keyindex_free(&t->index);
+    memset(t, 0, sizeof *t);
+}
+
+static inline const char *interner_bytes(const Interner *t, uint32_t id, size_t *n) {
+    *n = t->offsets[id + 1] - t->offsets[id];
+    return t->arena + t->offsets[id];
+}
+
+/* The id of these bytes, added when new; 0 when out of memory. */
+static uint32_t interner_id(Interner *t, const char *p, size_t n) {
+    uint64_t h = hash_bytes(p, n, 0x5EED);
+    KeyIndex *k = &t->index;
+    size_t i = h & (k->cap - 1);
+    while (k->slots[i]) {
+        if (k->hashes[i] == h) {
+            uint32_t id = k->slots[i];
+            size_t len;
+            const char *have = interner_bytes(t, id, &len);
+            if (len == n && memcmp(have, p, n) == 0) return id;
+        }
+        i = (i + 1) & (k->cap - 1);
+    }
+    if (t->count == UINT32_MAX - 2) return 0;
+    if (t->arena_len + n > t->arena_cap) {
+        size_t cap = t->arena_cap;
+        while (t->arena_len + n > cap) cap *= 2;
+        char *arena = realloc(t->arena, cap);
+        if (!arena) return 0;
+        t->arena = arena;
+        t->arena_cap = cap;
+    }
+    if ((size_t)t->count + 3 > t->offsets_cap) {
+        size_t cap = t->offsets_cap * 2;
+        size_t *offsets = realloc(t->offsets, cap * sizeof *offsets);
+        if (!offsets) return 0;
+        t->offsets = offsets;
+        t->offsets_cap = cap;
+    }
+    if (n) memcpy(t->arena + t->arena_len, p, n);
+    t->arena_len += n;
+    uint32_t id = ++t->count;
+    t->offsets[id + 1] = t->arena_len;
+    k->slots[i] = id;
+    k->hashes[i] = h;
+    k->count = t->count;
+    if (k->count * 2 > k->cap && keyindex_grow(k) < 0) return 0;
+    return id;
+}
+
+#endif

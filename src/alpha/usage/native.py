@@ -1,0 +1,200 @@
+"""The ingest's compiled fast path: one log file's records tallied in C.
+
+`alpha.usage._native` (built from `csrc/` when the package is installed) walks a
+`{"Records": [...]}` document in place and tallies each record on `FastTally`'s common path
+without making a Python object for it. It decides nothing about what an event means: it asks a
+`NativeResolver` (this module, over the same `EventMapper`) once per distinct event name,
+identity, error code and (action, resource type), and keeps the answers. Every other record is
+handed back, in file order, to `FastTally` and `interpret`, which count it into the same tally.
+So the counts are exactly those of the Python path (tests compare the two on every sample).
+
+A document the C scanner does not accept whole (another layout, a syntax error anywhere,
+invalid UTF-8, ...) is left to the Python reader, which reports its problems as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, cast
+
+from alpha.usage.aggregate import BatchTally, BatchUsage, UnmappedCount
+from alpha.usage.denials import ErrorKind, classify_error
+from alpha.usage.events import SessionContext, SessionIssuer, UserIdentity
+from alpha.usage.hot import FastTally
+from alpha.usage.interpret import (
+    EventUsage,
+    IgnoredEvent,
+    Interpretation,
+    SkippedEvent,
+    UnmappedEvent,
+)
+from alpha.usage.mapping import EventMapper, Mapped, NotAnAction, VersionedMapping
+from alpha.usage.principals import principal_of
+from alpha.usage.reader import GZIP_ERRORS, GZIP_MAGIC, LazyLogReader, ReadProblem, gunzip
+
+if TYPE_CHECKING:
+    from alpha.usage._native import Tally
+
+log = logging.getLogger(__name__)
+
+_ERROR_KINDS = {
+    ErrorKind.NONE: 0,
+    ErrorKind.DENIED: 1,
+    ErrorKind.UNAUTHENTICATED: 2,
+    ErrorKind.OTHER: 3,
+}
+# Plan answers' per-action modes (see csrc/scanner.h)
+_TAKES_NOTHING, _FROM_RESOURCES, _BY_REQUEST = 0, 1, 2
+
+PlanAnswer = tuple[str] | tuple[str, str] | tuple[str, bool, tuple[tuple[str, int], ...]] | None
+
+
+def native_module() -> ModuleType | None:
+    """The compiled module, or None when the package was installed without it."""
+    try:
+        from alpha.usage import _native
+    except ImportError:
+        return None
+    return _native
+
+
+class NativeResolver:
+    """Answers the C scanner's questions with `mapper`, as `FastTally` would decide."""
+
+    __slots__ = ("_mapper",)
+
+    def __init__(self, mapper: EventMapper) -> None:
+        self._mapper = mapper
+
+    def plan(self, event_type: str | None, source: str, name: str) -> PlanAnswer:
+        mapping = self._mapper.map_without_request(event_type, source, name)
+        if mapping is None:
+            return None
+        if isinstance(mapping, NotAnAction):
+            return ("skip", mapping.reason)
+        versioned = isinstance(mapping, VersionedMapping)
+        if isinstance(mapping, VersionedMapping):
+            mapping = mapping.plain
+        if not isinstance(mapping, Mapped):
+            return ("unmapped",)
+        modes = tuple((m.action, self._mode(m.action, m.resource)) for m in mapping.actions)
+        return ("mapped", versioned, modes)
+
+    def principal(
+        self,
+        kind: str | None,
+        arn: str | None,
+        issuer_arn: str | None,
+        account_id: str | None,
+        user_name: str | None,
+    ) -> tuple[str, str | None] | None:
+        context = SessionContext(SessionIssuer(arn=issuer_arn)) if issuer_arn else None
+        identity = UserIdentity(
+            type=kind, arn=arn, accountId=account_id, userName=user_name, sessionContext=context
+        )
+        found = principal_of(identity)
+        return None if found is None else (found.arn, found.session)
+
+    def error(self, code: str, message: str | None) -> int:
+        return _ERROR_KINDS[classify_error(code, message)]
+
+    def takes(self, action: str, resource_type: str | None) -> bool | None:
+        return self._mapper.resources.takes_type(action, resource_type)
+
+    def _mode(self, action: str, role: str) -> int:
+        if self._mapper.resources.takes_nothing(action):
+            return _TAKES_NOTHING
+        return _BY_REQUEST if role else _FROM_RESOURCES
+
+
+class NativeFile:
+    """Tallies whole log files through the C scanner; one per worker process."""
+
+    def __init__(self, module: ModuleType, mapper: EventMapper) -> None:
+        self._module = module
+        self._scanner = module.Scanner(NativeResolver(mapper))
+        self._reader = LazyLogReader()
+        self._fast = FastTally(mapper)
+        self._tally_type = _tally_type(module)
+
+    def tally(self, data: bytes, file: str) -> tuple[BatchUsage, tuple[ReadProblem, ...]] | None:
+        """The file's usage and skipped records; None when the Python reader must read it."""
+        if data[:2] == GZIP_MAGIC:
+            try:
+                data = gunzip(data)
+            except GZIP_ERRORS:
+                return None  # the Python reader reports the corrupt file
+        tally = self._tally_type()
+        fallback = _Fallback(self._reader, self._fast, tally, data, file)
+        records = self._scanner.scan(data, tally, fallback)
+        if records < 0:
+            return None
+        if fallback.problems and len(fallback.problems) == records:
+            return None  # not one CloudTrail record: the Python reader says so for the file
+        return _usage(tally.finish()), tuple(fallback.problems)
+
+
+class _Fallback:
+    """Counts a record the scanner hands back, through the reader and `FastTally`."""
+
+    __slots__ = ("_data", "_fast", "_file", "_reader", "_tally", "problems")
+
+    def __init__(
+        self, reader: LazyLogReader, fast: FastTally, tally: Tally, data: bytes, file: str
+    ) -> None:
+        self._reader = reader
+        self._fast = fast
+        self._tally = tally
+        self._data = memoryview(data)
+        self._file = file
+        self.problems: list[ReadProblem] = []
+
+    def __call__(self, index: int, start: int, end: int) -> None:
+        found = self._reader.record(self._data[start:end], self._file, index)
+        tally = self._tally
+        if isinstance(found, ReadProblem):
+            self.problems.append(found)
+            tally.events += 1
+            tally.skip(found.reason)
+        else:
+            self._fast.add_all((found,), cast("BatchTally", tally))  # the same interface
+
+
+@cache
+def _tally_type(module: ModuleType) -> type[Tally]:
+    """The native tally, also taking `interpret`'s outcomes (`add`) as `BatchTally` does."""
+    base: type[Tally] = module.Tally
+
+    class NativeTally(base):  # type: ignore[valid-type,misc]
+        __slots__ = ()
+
+        def add(self, outcome: Interpretation) -> None:
+            self.events += 1
+            if isinstance(outcome, EventUsage):
+                second = int(outcome.time.timestamp())
+                self.use(
+                    outcome.principal,
+                    outcome.session,
+                    second,
+                    outcome.region,
+                    outcome.source_ip,
+                    outcome.denied,
+                    outcome.uses,
+                )
+            elif isinstance(outcome, UnmappedEvent):
+                self.unmapped(outcome.event_source, outcome.event_name)
+            elif isinstance(outcome, IgnoredEvent | SkippedEvent):
+                self.skip(outcome.reason)
+
+    return NativeTally
+
+
+Finished = tuple[int, bytes, int, dict[str, int], dict[tuple[str, str], int], bytes, int]
+
+
+def _usage(finished: Finished) -> BatchUsage:
+    events, rows, row_count, skipped, unmapped, ips, ip_count = finished
+    counts = tuple(UnmappedCount(s, n, c) for (s, n), c in sorted(unmapped.items()))
+    return BatchUsage(events, rows, row_count, skipped, counts, ips, ip_count)

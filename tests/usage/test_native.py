@@ -1,0 +1,409 @@
+"""The compiled fast path counts exactly what the Python path counts, record for record, or
+declines the file (and the Python reader reads it); it never crashes on any input."""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import os
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import msgspec
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alpha.catalog import load_catalog
+from alpha.usage.aggregate import BatchTally, BatchUsage
+from alpha.usage.hot import FastTally
+from alpha.usage.mapping import EventMapper, load_mapping_table
+from alpha.usage.native import NativeFile, native_module
+from alpha.usage.reader import LazyLogReader, LogFormat, ReadProblem
+from tests.fakes.cloudtrail_logs import SAMPLE_RECORDS, SAMPLES, record
+
+Outcome = tuple[BatchUsage, tuple[ReadProblem, ...]]
+
+
+@pytest.fixture(scope="module")
+def mapper() -> EventMapper:
+    return EventMapper(load_catalog(), load_mapping_table())
+
+
+@pytest.fixture(scope="module")
+def native(mapper: EventMapper) -> NativeFile:
+    return NativeFile(module_under_test(), mapper)
+
+
+def module_under_test() -> ModuleType:
+    """The installed module, or the build named by ALPHA_TEST_NATIVE_SO (`make asan` runs
+    these tests on a build with AddressSanitizer and UBSan)."""
+    path = os.environ.get("ALPHA_TEST_NATIVE_SO")
+    if not path:
+        module = native_module()
+        assert module is not None, "alpha.usage._native was not built (needs a C compiler)"
+        return module
+    spec = importlib.util.spec_from_file_location("alpha.usage._native", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def python_path(data: bytes, mapper: EventMapper) -> Outcome | None:
+    decoded = LazyLogReader().decode(data, "f.json")
+    if decoded.format is None:
+        return None
+    tally = BatchTally()
+    for problem in decoded.problems:
+        tally.events += 1
+        tally.skip(problem.reason)
+    FastTally(mapper).add_all(decoded.events, tally)
+    return tally.finish(), decoded.problems
+
+
+def assert_same(native: Outcome, python: Outcome | None) -> None:
+    """Every count the same, rows and source IPs in the same order."""
+    assert python is not None
+    (left, left_problems), (right, right_problems) = native, python
+    assert left.events == right.events
+    assert left.hourly() == right.hourly()
+    assert dict(left.skipped) == dict(right.skipped)
+    assert left.unmapped == right.unmapped
+    assert left.ip_counts() == right.ip_counts()
+    assert sorted(left_problems, key=repr) == sorted(right_problems, key=repr)
+
+
+def check(native: NativeFile, mapper: EventMapper, data: bytes) -> bool:
+    """Compare both paths on `data`; whether the native path took the file."""
+    found = native.tally(data, "f.json")
+    if found is not None:
+        assert_same(found, python_path(data, mapper))
+    return found is not None
+
+
+def sample_records() -> list[tuple[str, list[Any]]]:
+    """Every real sample's records (whatever the file's format), by file."""
+    reader = LazyLogReader()
+    found = []
+    for path in sorted(p for p in SAMPLES.rglob("*.json") if p.is_file()):
+        decoded = reader.decode(path.read_bytes(), path.name)
+        raws = _raw_records(path.read_bytes(), decoded.format)
+        found.append((str(path.relative_to(SAMPLES)), raws))
+    return found
+
+
+def _raw_records(data: bytes, fmt: LogFormat | None) -> list[Any]:
+    if fmt is LogFormat.RECORDS:
+        return list(json.loads(data)["Records"])
+    if fmt is LogFormat.ARRAY:
+        return list(json.loads(data))
+    return [json.loads(line) for line in data.splitlines() if line.strip()]
+
+
+def test_the_module_is_built() -> None:
+    assert native_module() is not None
+
+
+def test_every_real_sample_record_counts_the_same(native: NativeFile, mapper: EventMapper) -> None:
+    """All 3,663 real records, each file's records as one delivery document (gzipped, as S3
+    holds them), with and without escapes."""
+    records = 0
+    for _name, raws in sample_records():
+        for ensure_ascii in (False, True):
+            text = json.dumps({"Records": raws}, ensure_ascii=ensure_ascii).encode()
+            assert check(native, mapper, gzip.compress(text))
+        records += len(raws)
+    assert records == SAMPLE_RECORDS
+
+
+class HandedBack:
+    """A fallback that only notes which records the scanner handed back."""
+
+    def __init__(self) -> None:
+        self.indexes: list[int] = []
+
+    def __call__(self, index: int, start: int, end: int) -> None:
+        self.indexes.append(index)
+
+
+def test_most_real_records_stay_on_the_native_path(native: NativeFile) -> None:
+    handed_back = total = 0
+    for _name, raws in sample_records():
+        text = json.dumps({"Records": raws}).encode()
+        calls = HandedBack()
+        total += native._scanner.scan(text, native._tally_type(), calls)
+        handed_back += len(calls.indexes)
+    assert total == SAMPLE_RECORDS
+    assert handed_back < total * 0.5  # not a vacuous comparison: most stay in C
+
+
+S3_OBJECT = {"ARN": "arn:aws:s3:::b/k", "type": "AWS::S3::Object"}
+ODD_RECORDS: dict[str, Any] = {
+    "plain": record(resources=[S3_OBJECT]),
+    "version-id": record("GetObject", requestParameters={"versionId": "v", "key": "k"}),
+    "escaped-key": record(resources=[{"ARN": "arn:aws:s3:::b/k\u00e9", "type": "x"}]),
+    "space-time": record(time="2022-09-27 19:59:08"),
+    "leap-day": record(time="2024-02-29T23:59:59Z", resources=[S3_OBJECT]),
+    "not-leap-day": record(time="2023-02-29T23:59:59Z"),
+    "before-1970": record(time="1969-12-31T23:59:59Z", resources=[S3_OBJECT]),
+    "year-zero": record(time="0000-01-01T00:00:00Z"),
+    "leap-second": record(time="2024-03-10T12:30:60Z"),
+    "missing-time": {k: v for k, v in record().items() if k != "eventTime"},
+    "time-number": record(time=5),
+    "source-number": record(source=5),
+    "name-empty": record(""),
+    "identity-list": record(userIdentity=["a"]),
+    "identity-null": record(userIdentity=None),
+    "issuer-string": record(userIdentity={"type": "AssumedRole", "sessionContext": "x"}),
+    "resources-object": record(resources={"ARN": "a"}),
+    "resources-null-item": record(resources=[None]),
+    "resources-many": record(
+        resources=[{"ARN": f"arn:aws:s3:::b/k{i}", "type": "AWS::S3::Object"} for i in range(20)]
+    ),
+    "resource-no-type": record(resources=[{"ARN": "arn:aws:s3:::b/k"}]),
+    "resource-no-arn": record(resources=[{"type": "AWS::S3::Object"}, S3_OBJECT]),
+    "request-list": record(requestParameters=["a"]),
+    "request-string": record(requestParameters="x"),
+    "denied": record(error="AccessDenied", resources=[S3_OBJECT]),
+    "denied-by-message": {
+        **record(error="Client.Error", resources=[S3_OBJECT]),
+        "errorMessage": "User x is not authorized to perform s3:GetObject",
+    },
+    "other-error-message": {
+        **record(error="Client.Error", resources=[S3_OBJECT]),
+        "errorMessage": "something else",
+    },
+    "unauthenticated": record(error="ExpiredToken"),
+    "not-an-action": record(eventType="AwsConsoleSignIn"),
+    "no-principal": record(userIdentity={"type": "AWSService", "invokedBy": "s3.amazonaws.com"}),
+    "user-without-arn": record(
+        userIdentity={"type": "IAMUser", "accountId": "111122223333", "userName": "u"},
+        resources=[S3_OBJECT],
+    ),
+    "unmapped": record("DoSomething", "nothing.amazonaws.com"),
+    "no-region": {k: v for k, v in record(resources=[S3_OBJECT]).items() if k != "awsRegion"},
+    "not-an-object": 5,
+    "null-record": None,
+    "takes-nothing": record("ListBuckets"),
+    "copy": record("CopyObject", requestParameters={"bucketName": "b", "key": "k"}),
+}
+
+
+@pytest.mark.parametrize("odd", ODD_RECORDS.values(), ids=ODD_RECORDS.keys())
+def test_odd_records_count_the_same(native: NativeFile, mapper: EventMapper, odd: Any) -> None:
+    records = [record(resources=[S3_OBJECT]), odd, record("PutObject", resources=[S3_OBJECT])]
+    data = json.dumps({"Records": records}).encode()
+    assert check(native, mapper, data)
+
+
+DOCUMENTS = {
+    "empty-records": (b'{"Records": []}', True),
+    "bom-and-space": (b'\xef\xbb\xbf \n{"Records": []}\n', True),
+    "other-key-after": (b'{"Records": [], "x": {"y": [1, 2.5e3, true, null]}}', True),
+    "records-not-first": (b'{"x": 1, "Records": []}', False),
+    "records-twice": (b'{"Records": [], "Records": []}', False),
+    "records-null": (b'{"Records": null}', False),
+    "trailing-garbage": (b'{"Records": []} x', False),
+    "json-lines": (b'{"Records": []}\n{"Records": []}', False),
+    "truncated": (json.dumps({"Records": [record()]}).encode()[:-5], False),
+    "bad-number": (b'{"Records": [], "x": 01}', False),
+    "bad-escape": (b'{"Records": [], "x": "\\q"}', False),
+    "lone-surrogate": (b'{"Records": [], "x": "\\ud800"}', False),
+    "invalid-utf8": (b'{"Records": [], "x": "\xff"}', False),
+    "control-character": (b'{"Records": [], "x": "a\x01"}', False),
+    "array-format": (b"[]", False),
+    "deep": (b'{"Records": [], "x": ' + b"[" * 2000 + b"]" * 2000 + b"}", False),
+    "not-gzip": (b"\x1f\x8bnot gzip", False),
+}
+
+
+@pytest.mark.parametrize(("data", "taken"), DOCUMENTS.values(), ids=DOCUMENTS.keys())
+def test_documents_the_native_path_takes_or_declines(
+    native: NativeFile, mapper: EventMapper, data: bytes, taken: bool
+) -> None:
+    assert check(native, mapper, data) is taken
+
+
+def test_duplicate_fields_are_left_to_python(native: NativeFile, mapper: EventMapper) -> None:
+    one = json.dumps(record(resources=[S3_OBJECT]))
+    twice = one[:-1] + ', "eventName": "PutObject", "userIdentity": null}'
+    data = ('{"Records": [' + one + "," + twice + "]}").encode()
+    assert check(native, mapper, data)
+
+
+def test_source_ip_overflow_keeps_file_order_across_both_paths(
+    native: NativeFile, mapper: EventMapper
+) -> None:
+    """The first 16 distinct IPs are listed, in file order, whichever path counted them."""
+    records = []
+    for i in range(24):
+        odd = i % 3 == 0  # a request-dependent resource: counted by Python, in between
+        params = {"bucketName": "b", "key": f"k{i}"}
+        extra = {"requestParameters": params} if odd else {"resources": [S3_OBJECT]}
+        records.append({**record(**extra), "sourceIPAddress": f"10.0.0.{i}"})
+    data = json.dumps({"Records": records}).encode()
+    assert check(native, mapper, data)
+    usage, _ = native.tally(data, "f.json") or (None, ())
+    assert usage is not None
+    listed = [c.source_ip for c in usage.ip_counts()]
+    assert listed[:16] == [f"10.0.0.{i}" for i in range(16)]
+    assert None in listed
+
+
+@pytest.mark.parametrize(
+    "text", ['quote " here', "back\\slash", "new\nline", "tab\t", "\x00\x1f", "caf\u00e9 \u2603"]
+)
+def test_python_counted_strings_come_back_whole(native: NativeFile, text: str) -> None:
+    from alpha.usage.interpret import ActionUse
+
+    tally = native._tally_type()
+    tally.events += 1
+    tally.use(text, text, 3600, text, text, False, (ActionUse("s3:GetObject", text),))
+    usage = BatchUsage(*_finished(tally))
+    (row,) = usage.hourly()
+    assert (row.principal, row.session, row.resource, row.region) == (text,) * 4
+    assert [(c.principal, c.source_ip) for c in usage.ip_counts()] == [(text, text)]
+
+
+def _finished(tally: Any) -> tuple[Any, ...]:
+    events, rows, count, skipped, _unmapped, ips, ip_count = tally.finish()
+    return events, rows, count, skipped, (), ips, ip_count
+
+
+# Records built from parts that exercise every decision, with odd types and text mixed in.
+_TEXT = st.sampled_from(["", "x", "caf\u00e9", 'q"uote', "a\\b", "\u2603", "\x07"])
+_SOURCES = st.sampled_from(
+    [
+        "s3.amazonaws.com",
+        "kms.amazonaws.com",
+        "dynamodb.amazonaws.com",
+        "iam.amazonaws.com",
+        "signin.amazonaws.com",
+        "secretsmanager.amazonaws.com",
+        "nothing.amazonaws.com",
+    ]
+)
+_NAMES = st.sampled_from(
+    [
+        "GetObject",
+        "PutObject",
+        "ListBuckets",
+        "Decrypt",
+        "GetItem",
+        "GetRole",
+        "ConsoleLogin",
+        "GetSecretValue",
+        "DoSomething",
+        "CopyObject",
+        "ExecuteStatement",
+    ]
+)
+_RESOURCE = st.fixed_dictionaries(
+    {},
+    optional={
+        "ARN": st.sampled_from(
+            [
+                "arn:aws:s3:::b/k",
+                "arn:aws:s3:::b",
+                "arn:aws:kms:us-east-1:1:key/k",
+                "arn:aws:dynamodb:us-east-1:1:table/t",
+                "",
+                "arn:odd",
+            ]
+        )
+        | _TEXT,
+        "type": st.sampled_from(
+            ["AWS::S3::Object", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::DynamoDB::Table", "x"]
+        )
+        | st.none(),
+    },
+)
+_IDENTITY = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["AssumedRole", "IAMUser", "Root", "AWSService", "Odd"]),
+        "arn": st.sampled_from(
+            [
+                "arn:aws:sts::1:assumed-role/r/s",
+                "arn:aws:iam::1:user/u",
+                "arn:aws:iam::1:root",
+                "arn:aws:sts::1:assumed-role/AWSReservedSSO_x/p@x.com",
+            ]
+        )
+        | _TEXT
+        | st.integers(),
+        "accountId": st.just("111122223333"),
+        "userName": st.just("u"),
+        "sessionContext": st.fixed_dictionaries(
+            {"sessionIssuer": st.fixed_dictionaries({"arn": st.just("arn:aws:iam::1:role/r")})}
+        )
+        | st.none()
+        | st.just("bad"),
+    },
+)
+_RECORD = st.fixed_dictionaries(
+    {"eventSource": _SOURCES | _TEXT | st.none(), "eventName": _NAMES | _TEXT},
+    optional={
+        "eventTime": st.sampled_from(
+            [
+                "2024-03-10T12:30:00Z",
+                "2024-03-10T13:00:01Z",
+                "2024-02-30T00:00:00Z",
+                "2024-03-10 12:30:00",
+                "1969-07-20T20:17:40Z",
+            ]
+        )
+        | st.integers(),
+        "awsRegion": st.sampled_from(["us-east-1", "cn-north-1"]) | _TEXT | st.none(),
+        "sourceIPAddress": st.sampled_from([f"10.0.0.{i}" for i in range(20)]) | st.none(),
+        "errorCode": st.sampled_from(["AccessDenied", "ExpiredToken", "Client.X", ""]) | st.none(),
+        "errorMessage": st.sampled_from(["is not authorized to perform x", "no"]) | _TEXT,
+        "eventType": st.sampled_from(["AwsApiCall", "AwsConsoleSignIn"]) | st.none(),
+        "userIdentity": _IDENTITY | st.none() | st.just([1]),
+        "resources": st.lists(_RESOURCE | st.none(), max_size=4) | st.none() | st.just({}),
+        "requestParameters": st.fixed_dictionaries(
+            {}, optional={"bucketName": st.just("b"), "key": _TEXT, "versionId": st.just("v")}
+        )
+        | st.none()
+        | st.just([1]),
+        "recipientAccountId": st.just("111122223333") | st.integers(),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(records=st.lists(_RECORD | st.integers() | st.none(), max_size=12), ascii=st.booleans())
+def test_any_records_count_the_same(
+    native: NativeFile, mapper: EventMapper, records: list[Any], ascii: bool
+) -> None:
+    data = json.dumps({"Records": records}, ensure_ascii=ascii).encode()
+    check(native, mapper, data)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    records=st.lists(_RECORD, min_size=1, max_size=4),
+    cut=st.integers(0, 10_000),
+    junk=st.binary(min_size=1, max_size=4),
+)
+def test_damaged_documents_never_crash_and_never_differ(
+    native: NativeFile, mapper: EventMapper, records: list[Any], cut: int, junk: bytes
+) -> None:
+    data = json.dumps({"Records": records}).encode()
+    at = cut % len(data)
+    for damaged in (data[:at], data[:at] + junk + data[at:], data[:at] + junk + data[at + 1 :]):
+        try:
+            msgspec.json.decode(damaged)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            assert native.tally(damaged, "f.json") is None  # invalid JSON: never taken
+            continue
+        check(native, mapper, damaged)
+
+
+def test_gzipped_delivery_files(native: NativeFile, mapper: EventMapper, tmp_path: Path) -> None:
+    data = gzip.compress(json.dumps({"Records": [record(resources=[S3_OBJECT])] * 3}).encode())
+    assert check(native, mapper, data)
