@@ -228,6 +228,64 @@ def test_documents_the_native_path_takes_or_declines(
     assert check(native, mapper, data) is taken
 
 
+def _user(name: str) -> dict[str, Any]:
+    return {
+        "type": "IAMUser",
+        "arn": f"arn:aws:iam::111122223333:user/{name}",
+        "accountId": "111122223333",
+        "userName": name,
+    }
+
+
+def test_request_answers_are_reused_only_for_the_same_inputs(
+    native: NativeFile, mapper: EventMapper
+) -> None:
+    """Records whose resources come from the request share a cached answer only when every
+    input of it is the same: a region, account or calling user apart gives another ARN."""
+    secret = {"requestParameters": {"secretId": "db-password"}}
+    records = [
+        record("GetSecretValue", "secretsmanager.amazonaws.com", **secret),
+        record("GetSecretValue", "secretsmanager.amazonaws.com", **secret),
+        {
+            **record("GetSecretValue", "secretsmanager.amazonaws.com", **secret),
+            "awsRegion": "ap-south-1",
+        },
+        {
+            **record("GetSecretValue", "secretsmanager.amazonaws.com", **secret),
+            "recipientAccountId": "444455556666",
+        },
+        {
+            **record("GetUser", "iam.amazonaws.com"),
+            "userIdentity": _user("alice"),
+            "requestParameters": None,
+        },
+        {
+            **record("GetUser", "iam.amazonaws.com"),
+            "userIdentity": _user("bob"),
+            "requestParameters": None,
+        },
+        record(
+            "CopyObject",
+            requestParameters={"bucketName": "b", "key": "k", "x-amz-copy-source": "s/k"},
+        ),
+        record(
+            "CopyObject",
+            requestParameters={"bucketName": "b", "key": "k", "x-amz-copy-source": "s/k"},
+        ),
+    ]
+    for _ in range(2):  # the second time, every answer comes from the cache
+        data = json.dumps({"Records": records}).encode()
+        assert check(native, mapper, data)
+    usage, _ = native.tally(data, "f.json") or (None, ())
+    assert usage is not None
+    resources = {row.resource for row in usage.hourly()}
+    assert {
+        "arn:aws:iam::111122223333:user/alice",
+        "arn:aws:iam::111122223333:user/bob",
+    } <= resources
+    assert len({r for r in resources if ":secret:" in r}) == 3
+
+
 def test_duplicate_fields_are_left_to_python(native: NativeFile, mapper: EventMapper) -> None:
     one = json.dumps(record(resources=[S3_OBJECT]))
     twice = one[:-1] + ', "eventName": "PutObject", "userIdentity": null}'

@@ -106,11 +106,11 @@ def interpret(event: CloudTrailEvent, mapper: EventMapper) -> Interpretation:
         denied=kind is ErrorKind.DENIED,
         error_code=event.errorCode or None,
         via_service=_via_service(event),
-        uses=_uses(mapping, event, mapper.resources),
+        uses=action_uses(mapping, event, mapper.resources),
     )
 
 
-def _uses(
+def action_uses(
     mapping: Mapped, event: CloudTrailEvent, resolver: ResourceResolver
 ) -> tuple[ActionUse, ...]:
     resolve = resolver.resources

@@ -19,9 +19,11 @@ from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
+import msgspec
+
 from alpha.usage.aggregate import BatchTally, BatchUsage, UnmappedCount
 from alpha.usage.denials import ErrorKind, classify_error
-from alpha.usage.events import SessionContext, SessionIssuer, UserIdentity
+from alpha.usage.events import CloudTrailEvent, SessionContext, SessionIssuer, UserIdentity
 from alpha.usage.hot import FastTally
 from alpha.usage.interpret import (
     EventUsage,
@@ -29,6 +31,7 @@ from alpha.usage.interpret import (
     Interpretation,
     SkippedEvent,
     UnmappedEvent,
+    action_uses,
 )
 from alpha.usage.mapping import EventMapper, Mapped, NotAnAction, VersionedMapping
 from alpha.usage.principals import principal_of
@@ -103,6 +106,19 @@ class NativeResolver:
     def takes(self, action: str, resource_type: str | None) -> bool | None:
         return self._mapper.resources.takes_type(action, resource_type)
 
+    def uses(self, record: bytes) -> tuple[tuple[str, str], ...] | None:
+        """The (action, resource) pairs of a mapped record whose resources depend on its
+        request, as `interpret` finds them; None when it is not such a record."""
+        try:
+            event = _event_decoder().decode(record)
+        except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+            return None
+        mapping = self._mapper.map(event)
+        if not isinstance(mapping, Mapped):
+            return None
+        found = action_uses(mapping, event, self._mapper.resources)
+        return tuple((use.action, use.resource) for use in found)
+
     def _mode(self, action: str, role: str) -> int:
         if self._mapper.resources.takes_nothing(action):
             return _TAKES_NOTHING
@@ -160,6 +176,11 @@ class _Fallback:
             tally.skip(found.reason)
         else:
             self._fast.add_all((found,), cast("BatchTally", tally))  # the same interface
+
+
+@cache
+def _event_decoder() -> msgspec.json.Decoder[CloudTrailEvent]:
+    return msgspec.json.Decoder(CloudTrailEvent)
 
 
 @cache

@@ -22,6 +22,8 @@ typedef struct {
     Field issuer_type, issuer_arn, issuer_user, issuer_account;
     const char *request; /* requestParameters' raw JSON, NULL when absent */
     size_t request_n;
+    const char *resources_raw; /* resources' raw JSON, NULL when absent */
+    size_t resources_raw_n;
     int resources;
     Field res_arn[MAX_RESOURCES], res_type[MAX_RESOURCES], res_account[MAX_RESOURCES];
     int dirty;
@@ -215,7 +217,10 @@ static const char *record_member(const char *p, const char *end, const JsonStrin
         if (key_is(k, "resources", 9)) {
             if (*seen & SEEN_RESOURCES) r->dirty = 1;
             *seen |= SEEN_RESOURCES;
-            return read_resources(p, end, r, depth);
+            r->resources_raw = p;
+            const char *after = read_resources(p, end, r, depth);
+            r->resources_raw_n = after ? (size_t)(after - p) : 0;
+            return after;
         }
         break;
     case 11:

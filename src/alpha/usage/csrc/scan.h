@@ -126,8 +126,29 @@ static inline uint32_t field_id(Tally *t, const Field *f, int *failed) {
     return id;
 }
 
+/* The memoised uses of a record whose resources the request decides, as ids. */
+static int request_uses(Scanner *s, Tally *t, const Record *r, const char *record,
+                        size_t record_n, uint32_t *actions, uint32_t *resources, int *count) {
+    Uses *uses = uses_of(s, r, record, record_n);
+    if (uses == NULL) return PyErr_Occurred() ? FAILED : FALL_BACK;
+    if (uses->n > MAX_USES) return FALL_BACK;
+    for (int i = 0; i < uses->n; i++) {
+        actions[i] = tally_cached(t, &uses->actions[i].id, uses->actions[i].text,
+                                  uses->actions[i].n);
+        resources[i] = tally_cached(t, &uses->resources[i].id, uses->resources[i].text,
+                                    uses->resources[i].n);
+        if (actions[i] == 0 || resources[i] == 0) {
+            PyErr_NoMemory();
+            return FAILED;
+        }
+    }
+    *count = uses->n;
+    return DONE;
+}
+
 /* One clean record, in FastTally._add's order of decisions. */
-static int tally_record(Scanner *s, Tally *t, const Record *r) {
+static int tally_record(Scanner *s, Tally *t, const Record *r, const char *record,
+                        size_t record_n) {
     int ok;
     if (r->time.state != 1 || r->time.n == 0) return FALL_BACK;
     int64_t second = event_second(&r->time, &ok);
@@ -165,7 +186,10 @@ static int tally_record(Scanner *s, Tally *t, const Record *r) {
     uint32_t actions[MAX_USES], resources[MAX_USES];
     int n = 0;
     int outcome = record_uses(s, t, plan, r, actions, resources, &n);
-    if (outcome != DONE) return outcome == FAILED ? (PyErr_Occurred() ? FAILED : (PyErr_NoMemory(), FAILED)) : FALL_BACK;
+    if (outcome == FALL_BACK)
+        outcome = request_uses(s, t, r, record, record_n, actions, resources, &n);
+    if (outcome == FAILED && !PyErr_Occurred()) PyErr_NoMemory();
+    if (outcome != DONE) return outcome;
     int failed = 0;
     uint32_t principal = tally_cached(t, &who->tally_principal, who->principal, who->principal_n);
     uint32_t session = who->session ? tally_cached(t, &who->tally_session, who->session,
@@ -209,7 +233,8 @@ static const char *scan_records(Scanner *s, Tally *t, PyObject *fallback, const 
         int outcome = FALL_BACK;
         if (json_kind(p, end) == JV_OBJECT) {
             after = read_record(p, end, &r);
-            if (after != NULL && !r.dirty) outcome = tally_record(s, t, &r);
+            if (after != NULL && !r.dirty)
+                outcome = tally_record(s, t, &r, start, (size_t)(after - start));
         } else {
             after = json_skip(p, end, 2);
         }
@@ -291,6 +316,7 @@ static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (memo_init(&s->plans, sizeof(Plan)) < 0 ||
         memo_init(&s->identities, sizeof(Identity)) < 0 ||
         memo_init(&s->errors, sizeof(int)) < 0 || memo_init(&s->takes, 1) < 0 ||
+        (s->uses.limit = REQUEST_MEMO_LIMIT, memo_init(&s->uses, sizeof(Uses))) < 0 ||
         interner_init(&s->action_keys) < 0) {
         Py_DECREF(s);
         return PyErr_NoMemory();
@@ -303,6 +329,7 @@ static void Scanner_dealloc(Scanner *s) {
     memo_free(&s->identities, identity_clear_any);
     memo_free(&s->errors, NULL);
     memo_free(&s->takes, NULL);
+    memo_free(&s->uses, uses_clear_any);
     interner_free(&s->action_keys);
     Py_XDECREF(s->resolver);
     Py_TYPE(s)->tp_free((PyObject *)s);

@@ -10,6 +10,9 @@
      principal(type, arn, issuer_arn, account_id, user_name) -> (arn, session | None) | None
      error(code, message | None) -> 0 none, 1 denied, 2 unauthenticated, 3 other
      takes(action, resource_type | None) -> True | False | None (the ARN decides: fall back)
+     uses(record) -> ((action, resource), ...) | None, for a mapped record whose resources
+         the request decides: cached by everything they can depend on (the event name,
+         region, accounts, the calling user, resources[] and requestParameters as raw text)
    `error` is cached by code alone when the message cannot change the answer. */
 #ifndef ALPHA_NATIVE_SCANNER_H
 #define ALPHA_NATIVE_SCANNER_H
@@ -22,6 +25,7 @@
 #include "tally.h"
 
 #define MEMO_LIMIT 100000
+#define REQUEST_MEMO_LIMIT 20000 /* its keys hold whole requests: fewer of them */
 #define MAX_PLAN_ACTIONS 8
 #define MAX_USES 64
 #define KEY_BYTES 2048
@@ -57,21 +61,34 @@ typedef struct {
     CachedId tally_principal, tally_session;
 } Identity;
 
+typedef struct {
+    char *text;
+    size_t n;
+    CachedId id;
+} Text;
+
+typedef struct {
+    int none, n; /* none: the resolver could not say (the record falls back) */
+    Text *actions, *resources;
+} Uses;
+
 /* A memo: byte-string keys -> values by id (`size` bytes each, zeroed when new). */
 typedef struct {
     Interner keys;
     char *values;
     size_t size, cap;
+    uint32_t limit;
 } Memo;
 
 typedef struct {
     PyObject_HEAD
     PyObject *resolver;
-    Memo plans, identities, errors, takes;
+    Memo plans, identities, errors, takes, uses;
     Interner action_keys;
 } Scanner;
 
 static int memo_init(Memo *m, size_t size) {
+    if (m->limit == 0) m->limit = MEMO_LIMIT;
     m->size = size;
     m->cap = 64;
     m->values = calloc(m->cap, size);
@@ -99,6 +116,18 @@ static void memo_free(Memo *m, void (*clear)(void *)) {
     m->values = NULL;
 }
 
+static void uses_clear(Uses *u) {
+    for (int i = 0; i < u->n; i++) {
+        free(u->actions[i].text);
+        free(u->resources[i].text);
+    }
+    free(u->actions);
+    free(u->resources);
+    u->actions = u->resources = NULL;
+    u->n = 0;
+}
+
+static void uses_clear_any(void *u) { uses_clear(u); }
 static void plan_clear_any(void *p) { plan_clear(p); }
 static void identity_clear_any(void *p) { identity_clear(p); }
 
@@ -112,7 +141,7 @@ static void memo_reset(Memo *m, void (*clear)(void *)) {
 /* The value slot of `key`, and whether it is new (to be filled); NULL when out of memory. */
 static void *memo_slot(Memo *m, const char *key, size_t n, int *fresh,
                        void (*clear)(void *)) {
-    if (m->keys.count >= MEMO_LIMIT) {
+    if (m->keys.count >= m->limit) {
         size_t size = m->size;
         memo_free(m, clear);
         if (memo_init(m, size) < 0) return NULL;
@@ -214,6 +243,33 @@ static int fill_plan(Scanner *s, Plan *plan, PyObject *answer) {
 bad:
     if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "resolver.plan: malformed answer");
     return -1;
+}
+
+static int fill_uses(Uses *u, PyObject *answer) {
+    u->none = 1;
+    if (answer == Py_None) return 0;
+    PyObject *pairs = PySequence_Fast(answer, "resolver.uses: expected a sequence");
+    if (pairs == NULL) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(pairs);
+    u->actions = calloc((size_t)n + 1, sizeof(Text));
+    u->resources = calloc((size_t)n + 1, sizeof(Text));
+    int failed = u->actions == NULL || u->resources == NULL;
+    for (Py_ssize_t i = 0; i < n && !failed; i++) {
+        PyObject *action, *resource;
+        failed = !PyArg_ParseTuple(PySequence_Fast_GET_ITEM(pairs, i), "UU", &action, &resource);
+        if (failed) break;
+        u->actions[i].text = copy_text(action, &u->actions[i].n);
+        u->resources[i].text = copy_text(resource, &u->resources[i].n);
+        u->n = (int)i + 1;
+        failed = u->actions[i].text == NULL || u->resources[i].text == NULL;
+    }
+    Py_DECREF(pairs);
+    if (failed) {
+        if (!PyErr_Occurred()) PyErr_NoMemory();
+        return -1;
+    }
+    u->none = 0;
+    return 0;
 }
 
 static Plan *plan_of(Scanner *s, const Record *r) {
@@ -339,6 +395,34 @@ static int takes(Scanner *s, const Plan *plan, int i, const Field *type) {
     *found = answer == Py_None ? 2 : (signed char)PyObject_IsTrue(answer);
     Py_DECREF(answer);
     return *found;
+}
+
+/* The uses of a mapped record whose resources the request decides; NULL with no error set
+   when the record falls back. */
+static Uses *uses_of(Scanner *s, const Record *r, const char *record, size_t record_n) {
+    static const Field none = {NULL, 0, 0};
+    char key[KEY_BYTES];
+    size_t n;
+    int user = r->id_type.state == 1 && r->id_type.n == 7 && memcmp(r->id_type.p, "IAMUser", 7) == 0;
+    Field resources = {r->resources_raw, r->resources_raw_n, r->resources_raw ? 1 : 0};
+    Field request = {r->request, r->request_n, r->request ? 1 : 0};
+    const Field *fields[] = {&r->type, &r->source, &r->name, &r->region, &r->recipient,
+                             &r->id_account, &r->id_type, user ? &r->id_arn : &none,
+                             &resources, &request};
+    if (compose(key, &n, fields, 10) < 0) return NULL;
+    int fresh;
+    Uses *found = memo_slot(&s->uses, key, n, &fresh, uses_clear_any);
+    if (found == NULL) return (Uses *)PyErr_NoMemory();
+    if (!fresh) return found->none ? NULL : found;
+    PyObject *answer = PyObject_CallMethod(s->resolver, "uses", "y#", record,
+                                           (Py_ssize_t)record_n);
+    if (answer == NULL || fill_uses(found, answer) < 0) {
+        Py_XDECREF(answer);
+        memo_reset(&s->uses, uses_clear_any);
+        return NULL;
+    }
+    Py_DECREF(answer);
+    return found->none ? NULL : found;
 }
 
 #include "scan.h"
