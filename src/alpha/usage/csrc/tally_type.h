@@ -210,9 +210,15 @@ static int write_text(Buffer *b, const Tally *t, uint32_t id) {
 }
 
 static int write_int(Buffer *b, int64_t v) {
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%lld", (long long)v);
-    return buffer_add(b, digits, (size_t)n);
+    char digits[24];
+    int n = sizeof digits;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[--n] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) digits[--n] = '-';
+    return buffer_add(b, digits + n, sizeof digits - (size_t)n);
 }
 
 static int write_row(Buffer *b, const Tally *t, const RowEntry *e) {
