@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import msgspec
 import pytest
 
 from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
@@ -14,8 +16,10 @@ from alpha.usage.aggregate import (
     StoredBatch,
     UnmappedCount,
     UsageQuery,
+    usage_rows,
 )
 from alpha.usage.errors import UsageError
+from alpha.usage.ports import TimeWindow
 
 ROLE = "arn:aws:iam::111122223333:role/app"
 ODD = 'arn:aws:s3:::b/odd "key", with\nnewline\tand é 😀 \\ back'
@@ -189,3 +193,127 @@ def test_a_store_of_schema_1_says_what_it_lacks(tmp_path: Path) -> None:
 def test_a_store_path_that_is_a_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="usage store"):
         DuckDBUsageStore(tmp_path)
+
+
+def test_a_store_of_schema_2_is_refused_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "u.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "CREATE TABLE store_meta (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);"
+            "INSERT INTO store_meta VALUES ('schema', '2');"
+            "CREATE TABLE usage (batch INTEGER, principal VARCHAR, action VARCHAR);"
+        )
+    with pytest.raises(
+        UsageError, match=r"older alpha \(schema 2, without the names table\).*delete"
+    ):
+        DuckDBUsageStore(path)
+    with duckdb.connect(str(path)) as con:
+        tables = {
+            name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+    assert tables == {"store_meta", "usage"}
+
+
+def test_rows_come_in_text_order_whatever_order_their_names_were_saved_in(tmp_path: Path) -> None:
+    def row(principal: str, action: str, resource: str = "*") -> HourlyUsage:
+        return HourlyUsage(principal, None, action, resource, 475_000, 1, 0, 1, 2, None)
+
+    saved = [
+        [row("b", "s3:PutObject"), row("é", "x"), row("B", "b")],
+        [row("a", "s3:GetObject", "z"), row("b", "s3:GetObject"), row("a", "s3:GetObject", "Z")],
+        [row("x", "a"), row("ab", "é"), row("a", "B")],
+    ]
+    with DuckDBUsageStore(tmp_path / "u.duckdb") as store:
+        for n, rows in enumerate(saved):
+            store.save([batch(f"k{n}", "1", *rows)])
+        found = [
+            (r.principal, r.action, r.resource) for r in store.usage(UsageQuery(("k0", "k1", "k2")))
+        ]
+    assert found == sorted((r.principal, r.action, r.resource) for rows in saved for r in rows)
+
+
+def test_regions_past_the_bit_range_come_back_too(tmp_path: Path) -> None:
+    regions = [f"r-{n:02d}" for n in range(70)]
+    with DuckDBUsageStore(tmp_path / "u.duckdb") as store:
+        store.save([batch("k1", "1", *(hourly("s3:GetObject", region=r) for r in regions))])
+        store.save(
+            [
+                batch(
+                    "k2",
+                    "1",
+                    hourly("s3:PutObject", region="r-69"),
+                    hourly("s3:PutObject", region="r-03"),
+                    hourly("s3:PutObject", region="r-69"),
+                    hourly("kms:Decrypt", region="r-68"),
+                    hourly("kms:Decrypt"),
+                )
+            ]
+        )
+        rows = store.usage(UsageQuery(("k1", "k2")))
+    assert [(r.action, r.regions) for r in rows] == [
+        ("kms:Decrypt", ("r-68",)),
+        ("s3:GetObject", tuple(regions)),
+        ("s3:PutObject", ("r-03", "r-69")),
+    ]
+
+
+def test_documents_are_the_rows_encoded(tmp_path: Path) -> None:
+    odd = ODD + " \x01 \x7f \u2028 / <>&'"
+    rows = [
+        HourlyUsage(odd, odd, odd, odd, 475_000, 2**40, 3, 1_710_000_000, 1_710_000_100, odd),
+        HourlyUsage(ROLE, "bob", "s3:GetObject", "*", 475_001, 1, 0, -5, 253_402_300_799, None),
+        HourlyUsage(ROLE, "alice", "s3:GetObject", "*", 475_002, 0, 1, 7, 8, "us-east-1"),
+    ]
+    with DuckDBUsageStore(tmp_path / "u.duckdb") as store:
+        store.save([batch("k1", "1", *rows)])
+        query = UsageQuery(("k1",))
+        documents = [d for part in store.usage_documents(query) for d in part]
+        encoded = [msgspec.json.encode(row).decode() for row in store.usage(query)]
+    assert documents == encoded
+    assert len(documents) == 2
+    assert '"sessions":["alice","bob"],"regions":["us-east-1"]' in documents[0]
+
+
+def test_a_window_over_every_hour_reports_as_no_window(tmp_path: Path) -> None:
+    def at(hour: int, action: str, session: str | None = None) -> HourlyUsage:
+        start = hour * 3600
+        return HourlyUsage(
+            ROLE, session, action, "*", hour, 1, 0, start + 5, start + 9, "eu-west-1"
+        )
+
+    rows = [
+        at(475_000, "s3:GetObject", "alice"),
+        at(475_030, "s3:GetObject"),
+        at(475_050, "sqs:Send"),
+    ]
+    everything = TimeWindow(
+        datetime(2024, 3, 9, 16, tzinfo=UTC), datetime(2024, 3, 11, 19, tzinfo=UTC)
+    )
+    some = TimeWindow(datetime(2024, 3, 10, 22, 30, tzinfo=UTC), None)  # from hour 475_030
+    with DuckDBUsageStore(tmp_path / "u.duckdb") as store:
+        store.save([batch("k1", "1", *rows)])
+        reports = {
+            name: (
+                store.usage(UsageQuery(("k1",), None, window)),
+                [
+                    d
+                    for part in store.usage_documents(UsageQuery(("k1",), ROLE, window))
+                    for d in part
+                ],
+                store.active_days(UsageQuery(("k1",), None, window)),
+            )
+            for name, window in (("none", TimeWindow()), ("all", everything), ("some", some))
+        }
+    assert reports["all"] == reports["none"]
+    assert reports["none"][0] == usage_rows(rows)
+    assert reports["some"][0] == usage_rows(rows[1:])
+    assert reports["some"][2] == {ROLE: {"s3:GetObject": 1, "sqs:Send": 1}}
+
+
+def test_a_principal_never_seen_has_no_rows(tmp_path: Path) -> None:
+    with DuckDBUsageStore(tmp_path / "u.duckdb") as store:
+        store.save([batch("k1", "1", hourly())])
+        query = UsageQuery(("k1",), "arn:aws:iam::111122223333:role/none")
+        assert store.usage(query) == []
+        assert store.active_days(query) == {}
+        assert store.usage(UsageQuery(("k1",), ROLE))[0].principal == ROLE

@@ -8,12 +8,15 @@ an overflow row (`source_ip` NULL) counting the calls from any other IP.
 Keeping rows per batch is what lets a report cover exactly the sources given, whether their files
 were read now or in an earlier run, and lets a changed file replace just its own rows.
 
+`usage` keeps principals, actions, sessions and regions as ids into the `names` and `regions`
+tables (see `duckdb_usage_sql.py`, which holds the SQL).
+
 Rows reach DuckDB as newline-delimited JSON in a temporary file read with `read_json`: for
 hundreds of thousands of rows that is an order of magnitude faster than parameter binding
 (`executemany`, or `unnest` over Python lists), and needs no pandas or Arrow.
 
 A file that is not a DuckDB database, or one made by another schema version, is an error naming
-the file; it is never silently recreated.
+the file; it is never silently recreated, nor changed.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from types import TracebackType
 import duckdb
 import msgspec
 
+from alpha.adapters.local import duckdb_usage_sql as sql
 from alpha.usage.aggregate import (
     SourceIpCount,
     SourceIps,
@@ -42,95 +46,10 @@ from alpha.usage.aggregate import (
 from alpha.usage.errors import UsageError
 
 DEFAULT_STORE = Path(".alpha") / "usage.duckdb"
-SCHEMA_VERSION = "2"
-# What each older schema lacks, for the message that asks to start a new store.
-_OLD_SCHEMAS = {"1": "regions and source IPs"}
 _DECODE_SLICE = 50_000
 # Memory stays flat: DuckDB spills large aggregations to disk rather than grow past this, and
 # need not keep insertion order (every query orders its result).
 _CONFIG = (("memory_limit", "512MB"), ("preserve_insertion_order", False))
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS store_meta (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
-CREATE SEQUENCE IF NOT EXISTS batch_ids;
-CREATE TABLE IF NOT EXISTS batches (
-    id INTEGER PRIMARY KEY, key VARCHAR NOT NULL UNIQUE, version VARCHAR NOT NULL,
-    size BIGINT NOT NULL, events BIGINT NOT NULL, ingested_at TIMESTAMPTZ NOT NULL);
-CREATE TABLE IF NOT EXISTS batch_skipped (batch INTEGER NOT NULL, reason VARCHAR NOT NULL,
-    count BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS batch_unmapped (batch INTEGER NOT NULL, event_source VARCHAR NOT NULL,
-    event_name VARCHAR NOT NULL, count BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS usage (batch INTEGER NOT NULL, principal VARCHAR NOT NULL,
-    session VARCHAR, action VARCHAR NOT NULL, resource VARCHAR NOT NULL, hour INTEGER NOT NULL,
-    count BIGINT NOT NULL, denied BIGINT NOT NULL, first_seen BIGINT NOT NULL,
-    last_seen BIGINT NOT NULL, region VARCHAR);
-CREATE TABLE IF NOT EXISTS batch_source_ips (batch INTEGER NOT NULL, principal VARCHAR NOT NULL,
-    action VARCHAR NOT NULL, source_ip VARCHAR, count BIGINT NOT NULL);
-"""
-
-# One file per batch, named by batch id: the id need not be written into every row.
-_LOAD_ROWS = """
-INSERT INTO usage SELECT parse_filename(filename, true)::INTEGER, j[1], j[2], j[3], j[4],
-    j[5]::INTEGER, j[6]::BIGINT, j[7]::BIGINT, j[8]::BIGINT, j[9]::BIGINT, j[10]
-FROM read_json(?, format = 'newline_delimited', records = false, columns = {'j': 'VARCHAR[]'},
-    filename = true)
-"""
-_LOAD_SOURCE_IPS = """
-INSERT INTO batch_source_ips SELECT parse_filename(filename, true)::INTEGER, j[1], j[2], j[3],
-    j[4]::BIGINT
-FROM read_json(?, format = 'newline_delimited', records = false, columns = {'j': 'VARCHAR[]'},
-    filename = true)
-"""
-_SOURCE_IPS = """
-SELECT i.action, i.source_ip, sum(i.count)::BIGINT
-FROM batch_source_ips i JOIN batches b ON i.batch = b.id JOIN wanted_keys w ON b.key = w.key
-WHERE i.principal = ?
-GROUP BY ALL
-"""
-
-# A semi-join on the few wanted batch ids, not a join of every usage row: ~20% faster.
-_SELECTED = """
-FROM usage u
-WHERE u.batch IN (SELECT b.id FROM batches b JOIN wanted_keys w ON b.key = w.key)
-  AND ($principal IS NULL OR u.principal = $principal)
-  AND ($first IS NULL OR u.hour >= $first) AND ($last IS NULL OR u.hour < $last)
-"""
-
-# Each report row comes out as one JSON object in the report's own shape (`UsageRow`'s fields,
-# times RFC 3339 in UTC), built by DuckDB's vectorised engine. The CLI writes these as they are
-# for JSON output; `usage()` has msgspec decode them into `UsageRow`s in C. Both are several
-# times faster than building Python rows and datetimes value by value. Few rows carry sessions
-# (shared roles only), so those are gathered apart and joined in, not listed for every row.
-_USAGE = f"""
-WITH rows AS (
-    SELECT u.principal, u.action, u.resource, sum(u.count) AS count,
-        sum(u.denied) AS denied, min(u.first_seen) AS first, max(u.last_seen) AS last,
-        list_sort(list(DISTINCT u.region) FILTER (WHERE u.region IS NOT NULL)) AS regions
-    {_SELECTED}
-    GROUP BY u.principal, u.action, u.resource
-), sessions AS (
-    SELECT u.principal, u.action, u.resource, list_sort(list(DISTINCT u.session)) AS sessions
-    {_SELECTED} AND u.session IS NOT NULL
-    GROUP BY u.principal, u.action, u.resource
-)
-SELECT to_json({{
-    principal: r.principal, action: r.action, resource: r.resource,
-    count: r.count, denied: r.denied,
-    first_seen: strftime(make_timestamp(r.first * 1000000), '%Y-%m-%dT%H:%M:%SZ'),
-    last_seen: strftime(make_timestamp(r.last * 1000000), '%Y-%m-%dT%H:%M:%SZ'),
-    sessions: coalesce(s.sessions, []),
-    regions: coalesce(r.regions, [])
-}})::VARCHAR
-FROM rows r LEFT JOIN sessions s USING (principal, action, resource)
-ORDER BY r.principal, r.action, r.resource
-"""
-
-
-_ACTIVE_DAYS = f"""
-SELECT u.principal, u.action, count(DISTINCT u.hour // 24)::BIGINT
-{_SELECTED} AND u.count > 0
-GROUP BY u.principal, u.action
-"""
 
 
 class DuckDBUsageStore:
@@ -180,9 +99,9 @@ class DuckDBUsageStore:
                 self._insert_batches(batches, ids)
                 files, ip_files = _write_rows(Path(tmp), batches, ids)
                 if files:
-                    con.execute(_LOAD_ROWS, [files])
+                    self._load_rows(files)
                 if ip_files:
-                    con.execute(_LOAD_SOURCE_IPS, [ip_files])
+                    con.execute(sql.LOAD_SOURCE_IPS, [ip_files])
                 con.commit()
             except BaseException:
                 con.rollback()
@@ -199,7 +118,7 @@ class DuckDBUsageStore:
         params = {"principal": query.principal, "first": first, "last": last}
         with self._errors("read"):
             self._set_wanted(query.keys)
-            result = self._con.execute(_USAGE, params)
+            result = self._con.execute(sql.USAGE, params)
             # In slices, so the JSON text of a large report is never held whole.
             while chunk := result.fetchmany(_DECODE_SLICE):
                 yield [document for (document,) in chunk]
@@ -210,7 +129,7 @@ class DuckDBUsageStore:
         found: dict[str, dict[str, int]] = {}
         with self._errors("read"):
             self._set_wanted(query.keys)
-            for principal, action, days in self._con.execute(_ACTIVE_DAYS, params).fetchall():
+            for principal, action, days in self._con.execute(sql.ACTIVE_DAYS, params).fetchall():
                 found.setdefault(principal, {})[action] = days
         return found
 
@@ -228,7 +147,7 @@ class DuckDBUsageStore:
         calls from IPs not listed (0 when the list is complete)."""
         with self._errors("read"):
             self._set_wanted(keys)
-            found = self._con.execute(_SOURCE_IPS, [principal]).fetchall()
+            found = self._con.execute(sql.SOURCE_IPS, [principal]).fetchall()
         return source_ips_of(
             (SourceIpCount(principal, action, ip, count) for action, ip, count in found), principal
         )
@@ -257,16 +176,33 @@ class DuckDBUsageStore:
             unmapped=tuple(UnmappedCount(s, n, c) for s, n, c in unmapped),
         )
 
+    def _load_rows(self, files: list[str]) -> None:
+        """The rows of these files into `usage`, their new names into `names` and `regions`
+        first; the files are parsed once, into a temporary table."""
+        con = self._con
+        con.execute(sql.STAGE_ROWS, [files])
+        con.execute(sql.ADD_NAMES)
+        con.execute(sql.ADD_REGIONS)
+        con.execute(sql.LOAD_ROWS)
+        con.execute("DROP TABLE staged_usage")
+
     def _ensure_schema(self) -> None:
         with self._errors("open"):
-            self._con.execute(_SCHEMA)
+            # The version first: a store of another schema is refused as it is, not added to.
+            self._con.execute(
+                "CREATE TABLE IF NOT EXISTS store_meta"
+                " (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"
+            )
             found = self._con.execute(
                 "SELECT value FROM store_meta WHERE name = 'schema'"
             ).fetchone()
             if found is None:
-                self._con.execute("INSERT INTO store_meta VALUES ('schema', ?)", [SCHEMA_VERSION])
-            elif found[0] != SCHEMA_VERSION:
-                lacks = _OLD_SCHEMAS.get(found[0])
+                self._con.execute(sql.SCHEMA)
+                self._con.execute(
+                    "INSERT INTO store_meta VALUES ('schema', ?)", [sql.SCHEMA_VERSION]
+                )
+            elif found[0] != sql.SCHEMA_VERSION:
+                lacks = sql.OLD_SCHEMAS.get(found[0])
                 made = (
                     f"made by an older alpha (schema {found[0]}, without {lacks})"
                     if lacks
@@ -274,7 +210,7 @@ class DuckDBUsageStore:
                 )
                 raise UsageError(
                     f"{self.path}: usage store {made}; this alpha reads schema "
-                    f"{SCHEMA_VERSION}: move or delete the file, and the next run reads the "
+                    f"{sql.SCHEMA_VERSION}: move or delete the file, and the next run reads the "
                     "logs again into a new store"
                 )
             self._con.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_keys (key VARCHAR)")
