@@ -7,7 +7,7 @@ import duckdb
 import msgspec
 import pytest
 
-from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
+from alpha.adapters.local.duckdb_usage import DuckDBUsageStore, spool_folder
 from alpha.usage.aggregate import (
     BatchUsage,
     HourlyUsage,
@@ -317,3 +317,9 @@ def test_a_principal_never_seen_has_no_rows(tmp_path: Path) -> None:
         assert store.usage(query) == []
         assert store.active_days(query) == {}
         assert store.usage(UsageQuery(("k1",), ROLE))[0].principal == ROLE
+
+
+def test_row_files_go_to_the_ram_folder_only_with_room_to_spare(tmp_path: Path) -> None:
+    assert spool_folder(1_000, tmp_path) == str(tmp_path)
+    assert spool_folder(10**18, tmp_path) is None  # not twice that free: the temp folder
+    assert spool_folder(1_000, tmp_path / "missing") is None

@@ -35,15 +35,16 @@ CREATE TABLE IF NOT EXISTS batch_source_ips (batch INTEGER NOT NULL, principal V
     action VARCHAR NOT NULL, source_ip VARCHAR, count BIGINT NOT NULL);
 """
 
-# Each line a JSON array: the batch id, then the row (`HourlyUsage`'s fields). Staged once, so
-# that the names are read from it and its rows inserted with their ids.
+# One file per batch, named by batch id: the id need not be written into every row. Staged
+# once, so that the names are read from it and its rows inserted with their ids.
 STAGE_ROWS = """
 CREATE OR REPLACE TEMP TABLE staged_usage AS
-SELECT j[1]::INTEGER AS batch, j[2] AS principal, j[3] AS session,
-    j[4] AS action, j[5] AS resource, j[6]::INTEGER AS hour, j[7]::BIGINT AS count,
-    j[8]::BIGINT AS denied, j[9]::BIGINT AS first_seen, j[10]::BIGINT AS last_seen,
-    j[11] AS region
-FROM read_json(?, format = 'newline_delimited', records = false, columns = {'j': 'VARCHAR[]'})
+SELECT parse_filename(filename, true)::INTEGER AS batch, j[1] AS principal, j[2] AS session,
+    j[3] AS action, j[4] AS resource, j[5]::INTEGER AS hour, j[6]::BIGINT AS count,
+    j[7]::BIGINT AS denied, j[8]::BIGINT AS first_seen, j[9]::BIGINT AS last_seen,
+    j[10] AS region
+FROM read_json(?, format = 'newline_delimited', records = false, columns = {'j': 'VARCHAR[]'},
+    filename = true)
 """
 ADD_NAMES = """
 INSERT INTO names
@@ -66,8 +67,10 @@ FROM staged_usage s JOIN names p ON p.name = s.principal JOIN names a ON a.name 
     LEFT JOIN names n ON n.name = s.session LEFT JOIN regions g ON g.name = s.region
 """
 LOAD_SOURCE_IPS = """
-INSERT INTO batch_source_ips SELECT j[1]::INTEGER, j[2], j[3], j[4], j[5]::BIGINT
-FROM read_json(?, format = 'newline_delimited', records = false, columns = {'j': 'VARCHAR[]'})
+INSERT INTO batch_source_ips SELECT parse_filename(filename, true)::INTEGER, j[1], j[2], j[3],
+    j[4]::BIGINT
+FROM read_json(?, format = 'newline_delimited', records = false, columns = {'j': 'VARCHAR[]'},
+    filename = true)
 """
 SOURCE_IPS = """
 SELECT i.action, i.source_ip, sum(i.count)::BIGINT
