@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alpha.catalog import load_catalog
-from alpha.usage.aggregate import BatchTally, BatchUsage
+from alpha.usage.aggregate import BatchUsage
 from alpha.usage.hot import FastTally
+from alpha.usage.ingest import _tally_fast
 from alpha.usage.mapping import EventMapper, load_mapping_table
 from alpha.usage.native import NativeFile, native_module
 from alpha.usage.reader import LazyLogReader, LogFormat, ReadProblem
@@ -54,15 +55,9 @@ def module_under_test() -> ModuleType:
 
 
 def python_path(data: bytes, mapper: EventMapper) -> Outcome | None:
-    decoded = LazyLogReader().decode(data, "f.json")
-    if decoded.format is None:
-        return None
-    tally = BatchTally()
-    for problem in decoded.problems:
-        tally.events += 1
-        tally.skip(problem.reason)
-    FastTally(mapper).add_all(decoded.events, tally)
-    return tally.finish(), decoded.problems
+    """What a worker counts without the native module (the ingest's Python fast path)."""
+    found = _tally_fast(LazyLogReader(), FastTally(mapper), "f.json", data)
+    return None if found.usage is None else (found.usage, found.problems)
 
 
 def assert_same(native: Outcome, python: Outcome | None) -> None:
@@ -286,6 +281,33 @@ def test_request_answers_are_reused_only_for_the_same_inputs(
     assert len({r for r in resources if ":secret:" in r}) == 3
 
 
+@pytest.mark.parametrize("value", [b"1e400", b"-1e999", b'"\xff"'])
+def test_requests_that_do_not_decode_are_skipped_records_both_ways(
+    native: NativeFile, mapper: EventMapper, value: bytes
+) -> None:
+    """A request the lazy reader kept raw but cannot decode is a skipped record (as the eager
+    reader says of the whole record), never a crash; on every path."""
+    good = json.dumps(
+        record(
+            "GetSecretValue", "secretsmanager.amazonaws.com", requestParameters={"secretId": "s"}
+        )
+    ).encode()
+    bad = good.replace(b'"secretId"', b'"n": ' + value + b', "secretId"')
+    data = b'{"Records": [' + good + b"," + bad + b"," + good + b"]}"
+    found = native.tally(data, "f.json")
+    python = python_path(data, mapper)
+    assert python is not None
+    usage, problems = python
+    assert [(p.reason, p.record) for p in problems] in (
+        [("record field of the wrong type", 1)],
+        [("truncated JSON", 1)],
+        [("not JSON", 1)],
+    )
+    assert usage.events == 3
+    if found is not None:
+        assert_same(found, python)
+
+
 def test_duplicate_fields_are_left_to_python(native: NativeFile, mapper: EventMapper) -> None:
     one = json.dumps(record(resources=[S3_OBJECT]))
     twice = one[:-1] + ', "eventName": "PutObject", "userIdentity": null}'
@@ -459,6 +481,8 @@ def test_damaged_documents_never_crash_and_never_differ(
         except (msgspec.DecodeError, UnicodeDecodeError):
             assert native.tally(damaged, "f.json") is None  # invalid JSON: never taken
             continue
+        except msgspec.ValidationError:
+            pass  # valid JSON with a number out of range: both paths must still agree
         check(native, mapper, damaged)
 
 

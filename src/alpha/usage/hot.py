@@ -11,12 +11,26 @@ path (a request-dependent mapping or resource, an odd time, a missing field) goe
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+import msgspec
 
 from alpha.usage.aggregate import BatchTally
 from alpha.usage.denials import ErrorKind, classify_error
 from alpha.usage.events import LazyEvent
 from alpha.usage.interpret import ActionUse, interpret, parse_event_time
 from alpha.usage.mapping import EventMapper, Mapped, NotAnAction, VersionedMapping
+from alpha.usage.reader import request_problem
+
+
+@dataclass(frozen=True, slots=True)
+class BadRequest:
+    """An event (by its position among those tallied) skipped for its `requestParameters`."""
+
+    position: int
+    reason: str
+    detail: str
+
 
 _SECONDS = {f"{n:02d}": n for n in range(60)}
 _MAX_HOURS = 100_000
@@ -33,10 +47,24 @@ class FastTally:
         self._mapper = mapper
         self._hours: dict[str, int | None] = {}
 
-    def add_all(self, events: Iterable[LazyEvent], tally: BatchTally) -> None:
-        for event in events:
-            if not self._add(event, tally):
-                tally.add(interpret(event.full(), self._mapper))
+    def add_all(self, events: Iterable[LazyEvent], tally: BatchTally) -> list[BadRequest]:
+        """Tally `events`; the ones whose raw `requestParameters` turn out undecodable (a
+        number out of range, invalid UTF-8: what the lazy reader could not see) are counted
+        as skipped, and returned so the caller can report them."""
+        bad: list[BadRequest] = []
+        for position, event in enumerate(events):
+            if self._add(event, tally):
+                continue
+            try:
+                full = event.full()
+            except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
+                reason = request_problem(exc)
+                tally.events += 1
+                tally.skip(reason)
+                bad.append(BadRequest(position, reason, f"{exc} (in `requestParameters`)"))
+                continue
+            tally.add(interpret(full, self._mapper))
+        return bad
 
     def _add(self, event: LazyEvent, tally: BatchTally) -> bool:
         """Tally the event on the common path; False when it must take the full one."""

@@ -365,8 +365,12 @@ def _tally_fast(reader: LazyLogReader, fast: FastTally, key: str, data: bytes) -
     if decoded.format is None:
         return _Outcome(None, decoded.problems)
     tally = _with_problems(decoded.problems)
-    fast.add_all(decoded.events, tally)
-    return _Outcome(tally.finish(), decoded.problems)
+    bad = fast.add_all(decoded.events, tally)
+    if not bad:
+        return _Outcome(tally.finish(), decoded.problems)
+    indexes = decoded.event_indexes()
+    found = (ReadProblem(key, b.reason, b.detail, indexes[b.position]) for b in bad)
+    return _Outcome(tally.finish(), (*decoded.problems, *found))
 
 
 def _tally_each(worker: _Worker, strict: bool, key: str, data: bytes) -> _Outcome:

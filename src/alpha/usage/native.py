@@ -175,7 +175,8 @@ class _Fallback:
             tally.events += 1
             tally.skip(found.reason)
         else:
-            self._fast.add_all((found,), cast("BatchTally", tally))  # the same interface
+            bad = self._fast.add_all((found,), cast("BatchTally", tally))  # the same interface
+            self.problems.extend(ReadProblem(self._file, b.reason, b.detail, index) for b in bad)
 
 
 @cache

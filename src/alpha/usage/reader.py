@@ -86,6 +86,11 @@ class DecodedLog(Generic[E]):
         """Every record the file held, good or bad."""
         return len(self.events) + sum(1 for p in self.problems if p.record is not None)
 
+    def event_indexes(self) -> list[int]:
+        """Each event's record index in the file (the skipped records' indexes left out)."""
+        skipped = {p.record for p in self.problems if p.record is not None}
+        return [i for i in range(self.records) if i not in skipped]
+
 
 @dataclass(frozen=True, slots=True)
 class _Decoders(Generic[E]):
@@ -306,6 +311,14 @@ def _record_problem(file: str, index: int, exc: msgspec.ValidationError) -> Read
     if message.startswith("Expected `object`") and " - at " not in message:
         return ReadProblem(file, SkipReason.NOT_A_RECORD, message, index)
     return ReadProblem(file, SkipReason.WRONG_TYPE, message, index)
+
+
+def request_problem(exc: Exception) -> SkipReason:
+    """Why a record whose `requestParameters` the lazy reader kept as raw JSON is skipped when
+    decoding it fails later: as the eager reader would have said of the whole record."""
+    if isinstance(exc, msgspec.ValidationError):
+        return SkipReason.WRONG_TYPE
+    return _decode_reason(exc)
 
 
 def _decode_reason(exc: Exception) -> SkipReason:

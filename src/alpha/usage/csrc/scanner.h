@@ -184,14 +184,19 @@ static PyObject *field_text(const Field *f) {
     return PyUnicode_DecodeASCII(f->p, (Py_ssize_t)f->n, "strict");
 }
 
+/* A Python str's canonical text in a block of its own size (the encoding buffer reserves
+   room for the worst case; memos keep many of these). */
 static char *copy_text(PyObject *text, size_t *n) {
     Buffer b = {0};
-    if (encode_text(text, &b) < 0) {
-        free(b.p);
-        return NULL;
+    char *copy = NULL;
+    if (encode_text(text, &b) == 0) {
+        copy = malloc(b.n ? b.n : 1);
+        if (copy == NULL) PyErr_NoMemory();
+        else if (b.n) memcpy(copy, b.p, b.n);
+        *n = b.n;
     }
-    *n = b.n;
-    return b.p ? b.p : malloc(1);
+    free(b.p);
+    return copy;
 }
 
 static uint32_t tally_cached(Tally *t, CachedId *c, const char *p, size_t n) {
