@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from alpha.usage.events import UserIdentity
-from alpha.usage.principals import Principal, principal_of
+from alpha.usage.principals import Principal, PrincipalCache, principal_of
 
 
 def identity(**raw: Any) -> UserIdentity:
@@ -97,3 +97,26 @@ def test_principal_of(who: UserIdentity, expected: Principal) -> None:
 )
 def test_no_principal(who: UserIdentity | None) -> None:
     assert principal_of(who) is None
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (
+            identity(type="IAMUser", arn="arn:odd", accountId="111122223333", userName="alice"),
+            identity(type="IAMUser", arn="arn:odd", accountId="111122223333", userName="bob"),
+        ),
+        (
+            identity(type="Root", arn="arn:odd", accountId="111122223333"),
+            identity(type="Root", arn="arn:odd", accountId="444455556666"),
+        ),
+    ],
+)
+def test_the_cache_answers_as_principal_of_whatever_came_before(
+    first: UserIdentity, second: UserIdentity
+) -> None:
+    """An ARN of an odd shape does not decide alone: the account and user name do."""
+    cache = PrincipalCache()
+    assert cache.of(first) == principal_of(first)
+    assert cache.of(second) == principal_of(second)
+    assert principal_of(first) != principal_of(second)

@@ -37,24 +37,29 @@ class PrincipalCache:
     __slots__ = ("_known",)
 
     def __init__(self) -> None:
-        self._known: dict[tuple[str | None, str | None, str | None], Principal | None] = {}
+        self._known: dict[tuple[str | None, ...], Principal | None] = {}
 
     def of(self, identity: UserIdentity | None) -> Principal | None:
         if identity is None:
             return None
         context = identity.sessionContext
         issuer = context.sessionIssuer if context is not None else None
-        key = (identity.type, identity.arn, issuer.arn if issuer is not None else None)
+        # every field `principal_of` reads: a user or root ARN of an odd shape falls back on
+        # the account and user name, so the ARN alone does not decide
+        key = (
+            identity.type,
+            identity.arn,
+            issuer.arn if issuer is not None else None,
+            identity.accountId,
+            identity.userName,
+        )
         try:
             return self._known[key]
         except KeyError:
             pass
         if len(self._known) >= _MAX_CACHED:
             self._known.clear()
-        # the identity's other fields only matter when its arn is missing: don't memo those
-        found = principal_of(identity)
-        if identity.arn:
-            self._known[key] = found
+        found = self._known[key] = principal_of(identity)
         return found
 
 
