@@ -34,9 +34,12 @@ def mapper() -> EventMapper:
     return EventMapper(load_catalog(), load_mapping_table())
 
 
-@pytest.fixture(scope="module")
-def native(mapper: EventMapper) -> NativeFile:
-    return NativeFile(module_under_test(), mapper)
+@pytest.fixture(scope="module", params=["default", "forgetful"])
+def native(mapper: EventMapper, request: pytest.FixtureRequest) -> NativeFile:
+    """The scanner as a worker runs it, and one whose memos hold only 2 keys (so every path
+    that forgets and asks again runs all the time)."""
+    limits = (2, 2) if request.param == "forgetful" else None
+    return NativeFile(module_under_test(), mapper, memo_limits=limits)
 
 
 def module_under_test() -> ModuleType:

@@ -48,6 +48,7 @@ _ERROR_KINDS = {
     ErrorKind.UNAUTHENTICATED: 2,
     ErrorKind.OTHER: 3,
 }
+_LIMIT_NAMES = ("memo_limit", "request_memo_limit")
 # Plan answers' per-action modes (see csrc/scanner.h)
 _TAKES_NOTHING, _FROM_RESOURCES, _BY_REQUEST = 0, 1, 2
 
@@ -128,9 +129,14 @@ class NativeResolver:
 class NativeFile:
     """Tallies whole log files through the C scanner; one per worker process."""
 
-    def __init__(self, module: ModuleType, mapper: EventMapper) -> None:
+    def __init__(
+        self, module: ModuleType, mapper: EventMapper, *, memo_limits: tuple[int, int] | None = None
+    ) -> None:
+        """`memo_limits` (distinct keys per memo, then per request memo) are for tests: tiny
+        ones make the scanner forget and ask again all the time."""
         self._module = module
-        self._scanner = module.Scanner(NativeResolver(mapper))
+        limits = {} if memo_limits is None else dict(zip(_LIMIT_NAMES, memo_limits, strict=True))
+        self._scanner = module.Scanner(NativeResolver(mapper), **limits)
         self._reader = LazyLogReader()
         self._fast = FastTally(mapper)
         self._tally_type = _tally_type(module)

@@ -308,16 +308,24 @@ invalid:
 
 static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     PyObject *resolver;
-    static char *names[] = {"resolver", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:Scanner", names, &resolver)) return NULL;
+    unsigned int limit = MEMO_LIMIT, request_limit = REQUEST_MEMO_LIMIT;
+    static char *names[] = {"resolver", "memo_limit", "request_memo_limit", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$II:Scanner", names, &resolver, &limit,
+                                     &request_limit))
+        return NULL;
+    if (limit < 1 || request_limit < 1) {
+        PyErr_SetString(PyExc_ValueError, "memo limits must be at least 1");
+        return NULL;
+    }
     Scanner *s = (Scanner *)type->tp_alloc(type, 0);
     if (s == NULL) return NULL;
     s->resolver = Py_NewRef(resolver);
+    s->plans.limit = s->identities.limit = s->errors.limit = s->takes.limit = limit;
+    s->uses.limit = request_limit;
     if (memo_init(&s->plans, sizeof(Plan)) < 0 ||
         memo_init(&s->identities, sizeof(Identity)) < 0 ||
         memo_init(&s->errors, sizeof(int)) < 0 || memo_init(&s->takes, 1) < 0 ||
-        (s->uses.limit = REQUEST_MEMO_LIMIT, memo_init(&s->uses, sizeof(Uses))) < 0 ||
-        interner_init(&s->action_keys) < 0) {
+        memo_init(&s->uses, sizeof(Uses)) < 0 || interner_init(&s->action_keys) < 0) {
         Py_DECREF(s);
         return PyErr_NoMemory();
     }
