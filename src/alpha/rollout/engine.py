@@ -15,17 +15,14 @@ clock) and passes when the monitor's logs cover it with no breach. Until then th
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from alpha.rollout.approvals import ApprovalPolicy, require_approved
 from alpha.rollout.changes import Change, Op, restore_changes
-from alpha.rollout.errors import ApprovalError, ConcurrentChangeError, IamChangeError, RolloutError
+from alpha.rollout.errors import ApprovalError, IamChangeError, RolloutError
 from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
-from alpha.rollout.logs import LOGGER_NAME, step_fields
 from alpha.rollout.stages import (
     Judgement,
     StageSettings,
@@ -38,7 +35,8 @@ from alpha.rollout.stages import (
     uncanary_changes,
     waves,
 )
-from alpha.rollout.workflow import USER_STATE, Event, WorkflowState, next_state, workflow_state
+from alpha.rollout.steps import Checkpoint, Clock, RolloutSteps
+from alpha.rollout.workflow import Event, WorkflowState, next_state, workflow_state
 from alpha.store.model import (
     JournalPhase,
     ProposalState,
@@ -49,11 +47,7 @@ from alpha.store.model import (
 )
 from alpha.store.ports import Store
 
-log = logging.getLogger(f"{LOGGER_NAME}.engine")
-
-Clock = Callable[[], datetime]
 Sleeper = Callable[[float], None]
-Checkpoint = Callable[[str], None]
 
 RUN_STEP = "run"
 ROLLBACK_STEP = "rollback"
@@ -116,6 +110,7 @@ class RolloutEngine:
         self.sleeper = sleeper
         self.checkpoint = checkpoint
         self.actor = actor
+        self.steps = RolloutSteps(store, iam, clock, checkpoint, actor)
 
     # Entry points ------------------------------------------------------------------------
     def run(
@@ -186,11 +181,11 @@ class RolloutEngine:
             approval = require_approved(proposal, approvals, now, self.settings.approval)
         except ApprovalError:
             if self._expired(proposal, now):
-                self._move(proposal, WorkflowState.APPROVED, Event.EXPIRED, "approval expired")
+                self.steps.move(proposal, WorkflowState.APPROVED, Event.EXPIRED, "approval expired")
             raise
         self._record_run(proposal.id, through, targets)
         self.checkpoint("before start")
-        self._move(
+        self.steps.move(
             proposal, WorkflowState.APPROVED, Event.STARTED, f"approved by {approval.approver}"
         )
 
@@ -226,11 +221,13 @@ class RolloutEngine:
             record = self.store.stage(proposal.id, stage)
             if record is not None and record.state is StageState.PASSED:
                 if stage is Stage.PRODUCTION:
-                    self._move(proposal, WorkflowState.PRODUCTION, Event.PASSED, "production baked")
+                    self.steps.move(
+                        proposal, WorkflowState.PRODUCTION, Event.PASSED, "production baked"
+                    )
                     continue
                 if _ORDER.index(stage) >= _ORDER.index(through):
                     return self._result(proposal, state, stage, record.state, f"{stage} passed")
-                self._move(proposal, workflow_state(state), Event.PASSED, f"{stage} passed")
+                self.steps.move(proposal, workflow_state(state), Event.PASSED, f"{stage} passed")
                 continue
             judgement = self._stage(proposal, stage, targets)
             if judgement.verdict is Verdict.BAKING:
@@ -240,7 +237,7 @@ class RolloutEngine:
                 return self._result(proposal, state, stage, StageState.BAKING, judgement.detail)
             if judgement.verdict is Verdict.FAILED:
                 return self._fail(proposal, stage, judgement)
-            self._log(proposal, stage, "stage passed", "passed", metrics=judgement.metrics)
+            self.steps.log(proposal, stage, "stage passed", "passed", metrics=judgement.metrics)
 
     def _stage(self, proposal: StoredProposal, stage: Stage, targets: list[str]) -> Judgement:
         if stage is Stage.SANDBOX:
@@ -250,17 +247,17 @@ class RolloutEngine:
         return self._production(proposal, targets)
 
     def _sandbox(self, proposal: StoredProposal, targets: list[str]) -> Judgement:
-        record = self._stage_record(proposal, Stage.SANDBOX, None)
+        record = self.steps.stage_record(proposal, Stage.SANDBOX, None)
         since = record.started_at
         judgement = judge_sandbox(
             self.monitor, targets, proposal.proposed_policy, since, self.settings.stages
         )
-        self._judged(record, judgement)
+        self.steps.judged(record, judgement)
         return judgement
 
     def _canary(self, proposal: StoredProposal, targets: list[str]) -> Judgement:
         settings = self.settings.stages
-        record = self._stage_record(proposal, Stage.CANARY, targets)
+        record = self.steps.stage_record(proposal, Stage.CANARY, targets)
         previous = _previous(record)
         planned = waves(targets, settings.canary_fraction)
         wave = int(record.metrics.get("wave", 0))
@@ -269,20 +266,22 @@ class RolloutEngine:
                 changes = canary_changes(
                     target, previous[target], proposal.id, proposal.document, settings
                 )
-                self._apply_all(proposal, f"canary.{wave}", changes)
-            record = self._baking(record)
+                self.steps.apply_all(proposal, f"canary.{wave}", changes)
+            record = self.steps.baking(record)
             enforced = [t for w in planned[: wave + 1] for t in w]
             since = datetime.fromisoformat(record.metrics["bake_since"])
             judgement = judge_errors(
                 self.monitor, enforced, since, settings.bake_of("canary"), settings
             )
             if judgement.verdict is not Verdict.PASSED or wave + 1 >= len(planned):
-                self._judged(record, judgement)
+                self.steps.judged(record, judgement)
                 return judgement
             wave += 1
             metrics = {**record.metrics, "wave": wave, f"wave_{wave - 1}": judgement.metrics}
             metrics.pop("bake_since")
-            record = self._save_stage(replace(record, state=StageState.STARTED, metrics=metrics))
+            record = self.steps.save_stage(
+                replace(record, state=StageState.STARTED, metrics=metrics)
+            )
 
     def _production(self, proposal: StoredProposal, targets: list[str]) -> Judgement:
         settings = self.settings.stages
@@ -290,7 +289,7 @@ class RolloutEngine:
         if canary is None:
             raise RolloutError(f"proposal {proposal.short_id}: production needs a passed canary")
         previous = _previous(canary)
-        record = self._stage_record(proposal, Stage.PRODUCTION, targets)
+        record = self.steps.stage_record(proposal, Stage.PRODUCTION, targets)
         steps = plan_steps(proposal.plan, proposal.document)
         for target in targets:
             changes = production_changes(
@@ -302,84 +301,20 @@ class RolloutEngine:
                 settings=settings,
             )
             changes += uncanary_changes(target, previous[target], proposal.id, settings)
-            self._apply_all(proposal, "production", changes)
-        record = self._baking(record)
+            self.steps.apply_all(proposal, "production", changes)
+        record = self.steps.baking(record)
         since = datetime.fromisoformat(record.metrics["bake_since"])
         judgement = judge_errors(
             self.monitor, targets, since, settings.bake_of("production"), settings
         )
-        self._judged(record, judgement)
+        self.steps.judged(record, judgement)
         return judgement
-
-    # Stage records -----------------------------------------------------------------------
-    def _stage_record(
-        self, proposal: StoredProposal, stage: Stage, capture: list[str] | None
-    ) -> StageRecord:
-        found = self.store.stage(proposal.id, stage)
-        if found is not None:
-            return found
-        now = self.clock()
-        previous = None
-        if capture is not None:
-            # Captured before this stage changes anything; write-once in the store.
-            previous = {"targets": {t: self.iam.principal_state(t) for t in capture}}
-        record = StageRecord(proposal.id, stage, StageState.STARTED, now, now, previous, {})
-        self.checkpoint(f"before {stage} record")
-        self._log(proposal, stage, "stage started", "started")
-        return self._save_stage(record)
-
-    def _baking(self, record: StageRecord) -> StageRecord:
-        if "bake_since" in record.metrics:
-            return record
-        now = self.clock()
-        metrics = {**record.metrics, "bake_since": now.isoformat()}
-        return self._save_stage(replace(record, state=StageState.BAKING, metrics=metrics))
-
-    def _judged(self, record: StageRecord, judgement: Judgement) -> None:
-        states = {
-            Verdict.PASSED: StageState.PASSED,
-            Verdict.FAILED: StageState.FAILED,
-            Verdict.BAKING: StageState.BAKING,
-        }
-        metrics = {**record.metrics, "last": judgement.metrics, "detail": judgement.detail}
-        if "bake_since" not in metrics:
-            metrics["bake_since"] = record.started_at.isoformat()
-        self._save_stage(replace(record, state=states[judgement.verdict], metrics=metrics))
-
-    def _save_stage(self, record: StageRecord) -> StageRecord:
-        record = replace(record, updated_at=self.clock())
-        self.store.save_stage(record)
-        saved = self.store.stage(record.proposal_id, record.stage)
-        assert saved is not None
-        return saved
-
-    # Changes -----------------------------------------------------------------------------
-    def _apply_all(self, proposal: StoredProposal, label: str, changes: list[Change]) -> None:
-        for change in changes:
-            self._apply(proposal, label, change)
-
-    def _apply(self, proposal: StoredProposal, label: str, change: Change) -> None:
-        key = f"{label}:{change.key}"
-        entries = [e for e in self.store.journal(proposal.id) if e.step == key]
-        if any(e.phase is JournalPhase.DONE for e in entries):
-            return
-        payload: JsonDict = {"op": change.op.value, "target": change.target, "name": change.name}
-        if not entries:
-            self.store.append_journal(proposal.id, key, JournalPhase.INTENT, payload, self.clock())
-        self.checkpoint(f"before {key}")
-        applied = not change.in_effect(self.iam)
-        if applied:
-            change.apply(self.iam)
-        self.checkpoint(f"after {key}")
-        self.store.append_journal(proposal.id, key, JournalPhase.DONE, payload, self.clock())
-        outcome = "applied" if applied else "already in effect"
-        self._log(proposal, None, f"{change.describe()}: {outcome}", outcome, step=key)
 
     # Failing and rolling back ------------------------------------------------------------
     def _fail(self, proposal: StoredProposal, stage: Stage, judgement: Judgement) -> RunResult:
-        self._log(proposal, stage, f"stage failed: {judgement.detail}", "failed")
+        self.steps.log(proposal, stage, f"stage failed: {judgement.detail}", "failed")
         if stage is Stage.SANDBOX:
-            self._move(proposal, WorkflowState.SANDBOX, Event.FAILED, judgement.detail)
+            self.steps.move(proposal, WorkflowState.SANDBOX, Event.FAILED, judgement.detail)
             return self._result(
                 proposal, ProposalState.FAILED, stage, StageState.FAILED, judgement.detail
             )
@@ -399,18 +334,18 @@ class RolloutEngine:
         state = self.store.proposal_state(proposal.id)
         reason, event = self._rollback_intent(proposal.id)
         if state in (ProposalState.CANARY, ProposalState.PRODUCTION, ProposalState.SUCCEEDED):
-            self._move(proposal, workflow_state(state), event, reason)
+            self.steps.move(proposal, workflow_state(state), event, reason)
         try:
             self._restore(proposal)
         except IamChangeError as exc:
-            self._log(proposal, None, f"rollback failed: {exc}", "failed", error=str(exc))
-            self._audit(proposal, "rollback_failed", str(exc))
+            self.steps.log(proposal, None, f"rollback failed: {exc}", "failed", error=str(exc))
+            self.steps.audit(proposal, "rollback_failed", str(exc))
             return self._result(
                 proposal, ProposalState.FAILED, None, None, f"rollback failed: {exc}"
             )
         self.checkpoint("before rolled back state")
         if self.store.proposal_state(proposal.id) is ProposalState.FAILED:
-            self._move(proposal, WorkflowState.ROLLBACK, Event.RESTORED, reason)
+            self.steps.move(proposal, WorkflowState.ROLLBACK, Event.RESTORED, reason)
         self.store.append_journal(proposal.id, ROLLBACK_STEP, JournalPhase.DONE, {}, self.clock())
         self._mark_rolled_back(proposal)
         state = self.store.proposal_state(proposal.id)
@@ -422,9 +357,9 @@ class RolloutEngine:
             return  # nothing was changed before the state was captured
         for target, previous in _previous(canary).items():
             current = self.iam.principal_state(target)
-            self._apply_all(proposal, "rollback", restore_changes(target, previous, current))
+            self.steps.apply_all(proposal, "rollback", restore_changes(target, previous, current))
         for arn in self._created_policies(proposal.id):
-            self._apply(proposal, "rollback", Change(Op.DELETE_POLICY, arn))
+            self.steps.apply(proposal, "rollback", Change(Op.DELETE_POLICY, arn))
 
     def _created_policies(self, proposal_id: str) -> list[str]:
         created = {
@@ -438,7 +373,7 @@ class RolloutEngine:
         for record in self.store.stages(proposal.id):
             # A failed stage stays `failed` (the metrics count it); the others are undone.
             if record.stage is not Stage.SANDBOX and record.state not in _KEPT_ON_ROLLBACK:
-                self._save_stage(replace(record, state=StageState.ROLLED_BACK))
+                self.steps.save_stage(replace(record, state=StageState.ROLLED_BACK))
 
     def _rollback_pending(self, proposal_id: str) -> bool:
         pending = False
@@ -456,52 +391,6 @@ class RolloutEngine:
         if not intents:
             return "rollback", Event.FAILED
         return str(intents[-1].get("reason", "")), Event(intents[-1].get("event", "failed"))
-
-    # State moves, logs, audit ------------------------------------------------------------
-    def _move(
-        self, proposal: StoredProposal, source: WorkflowState, event: Event, reason: str
-    ) -> None:
-        target = next_state(source, event)
-        old, new = USER_STATE[source], USER_STATE[target]
-        if old is None or new is None:
-            raise AssertionError(f"{source} -> {target} is not a stored state")
-        if old is not new:
-            self.checkpoint(f"before state {new.value}")
-            if not self.store.set_state(proposal.id, new, old):
-                found = self.store.proposal_state(proposal.id)
-                raise ConcurrentChangeError(
-                    f"proposal {proposal.short_id} is {found.value}, not {old.value}: "
-                    "another process changed it first"
-                )
-        self._audit(proposal, f"{source.value}->{target.value}", reason, event=event.value)
-        self._log(proposal, None, f"{source.value} -> {target.value} on {event.value}", event.value)
-
-    def _audit(self, proposal: StoredProposal, action: str, reason: str, **details: str) -> None:
-        self.store.append_audit(
-            at=self.clock(),
-            proposal_id=proposal.id,
-            actor=self.actor,
-            action=action,
-            reason=reason,
-            details=dict(details),
-        )
-
-    def _log(
-        self,
-        proposal: StoredProposal,
-        stage: Stage | None,
-        message: str,
-        outcome: str,
-        **more: Any,
-    ) -> None:
-        fields = step_fields(
-            proposal.id,
-            proposal.principal,
-            None if stage is None else stage.value,
-            outcome=outcome,
-            **more,
-        )
-        log.info("%s: %s", proposal.short_id, message, extra=fields)
 
     def _proposal(self, proposal_id: str) -> StoredProposal:
         found = self.store.proposal(proposal_id)

@@ -17,10 +17,11 @@ from alpha.rollout.approvals import (
     check_can_decide,
     decide,
 )
-from alpha.rollout.engine import Clock, RolloutEngine, RolloutSettings, RunResult, Sleeper
+from alpha.rollout.engine import RolloutEngine, RolloutSettings, RunResult, Sleeper
 from alpha.rollout.errors import ConcurrentChangeError
 from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
 from alpha.rollout.metrics import Metrics, metrics
+from alpha.rollout.steps import Clock
 from alpha.rollout.workflow import USER_STATE, Event, next_state, workflow_state
 from alpha.store.model import Approval, ProposalState, Stage, StageRecord, StoredProposal
 from alpha.store.ports import Store

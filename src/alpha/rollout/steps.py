@@ -1,0 +1,148 @@
+"""What every step of a rollout does the same way, for `RolloutEngine`: IAM changes journalled
+`intent` then `done` and applied only when not in effect (so each reaches IAM exactly once, even
+across a crash), stage records saved and read back, compare-and-set state moves along the
+workflow's transition table, and the audit trail and JSON logs of each."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from alpha.rollout.changes import Change
+from alpha.rollout.errors import ConcurrentChangeError
+from alpha.rollout.iam_ports import IamChanger, JsonDict
+from alpha.rollout.logs import LOGGER_NAME, step_fields
+from alpha.rollout.stages import Judgement, Verdict
+from alpha.rollout.workflow import USER_STATE, Event, WorkflowState, next_state
+from alpha.store.model import JournalPhase, Stage, StageRecord, StageState, StoredProposal
+from alpha.store.ports import Store
+
+# The engine's logger: step records keep the name they always had.
+log = logging.getLogger(f"{LOGGER_NAME}.engine")
+
+Clock = Callable[[], datetime]
+Checkpoint = Callable[[str], None]
+
+
+class RolloutSteps:
+    """The journalled, audited steps of one engine's rollouts."""
+
+    def __init__(
+        self, store: Store, iam: IamChanger, clock: Clock, checkpoint: Checkpoint, actor: str
+    ) -> None:
+        self.store, self.iam, self.clock = store, iam, clock
+        self.checkpoint = checkpoint
+        self.actor = actor
+
+    # Stage records -----------------------------------------------------------------------
+    def stage_record(
+        self, proposal: StoredProposal, stage: Stage, capture: list[str] | None
+    ) -> StageRecord:
+        found = self.store.stage(proposal.id, stage)
+        if found is not None:
+            return found
+        now = self.clock()
+        previous = None
+        if capture is not None:
+            # Captured before this stage changes anything; write-once in the store.
+            previous = {"targets": {t: self.iam.principal_state(t) for t in capture}}
+        record = StageRecord(proposal.id, stage, StageState.STARTED, now, now, previous, {})
+        self.checkpoint(f"before {stage} record")
+        self.log(proposal, stage, "stage started", "started")
+        return self.save_stage(record)
+
+    def baking(self, record: StageRecord) -> StageRecord:
+        if "bake_since" in record.metrics:
+            return record
+        now = self.clock()
+        metrics = {**record.metrics, "bake_since": now.isoformat()}
+        return self.save_stage(replace(record, state=StageState.BAKING, metrics=metrics))
+
+    def judged(self, record: StageRecord, judgement: Judgement) -> None:
+        states = {
+            Verdict.PASSED: StageState.PASSED,
+            Verdict.FAILED: StageState.FAILED,
+            Verdict.BAKING: StageState.BAKING,
+        }
+        metrics = {**record.metrics, "last": judgement.metrics, "detail": judgement.detail}
+        if "bake_since" not in metrics:
+            metrics["bake_since"] = record.started_at.isoformat()
+        self.save_stage(replace(record, state=states[judgement.verdict], metrics=metrics))
+
+    def save_stage(self, record: StageRecord) -> StageRecord:
+        record = replace(record, updated_at=self.clock())
+        self.store.save_stage(record)
+        saved = self.store.stage(record.proposal_id, record.stage)
+        assert saved is not None
+        return saved
+
+    # Changes -----------------------------------------------------------------------------
+    def apply_all(self, proposal: StoredProposal, label: str, changes: list[Change]) -> None:
+        for change in changes:
+            self.apply(proposal, label, change)
+
+    def apply(self, proposal: StoredProposal, label: str, change: Change) -> None:
+        key = f"{label}:{change.key}"
+        entries = [e for e in self.store.journal(proposal.id) if e.step == key]
+        if any(e.phase is JournalPhase.DONE for e in entries):
+            return
+        payload: JsonDict = {"op": change.op.value, "target": change.target, "name": change.name}
+        if not entries:
+            self.store.append_journal(proposal.id, key, JournalPhase.INTENT, payload, self.clock())
+        self.checkpoint(f"before {key}")
+        applied = not change.in_effect(self.iam)
+        if applied:
+            change.apply(self.iam)
+        self.checkpoint(f"after {key}")
+        self.store.append_journal(proposal.id, key, JournalPhase.DONE, payload, self.clock())
+        outcome = "applied" if applied else "already in effect"
+        self.log(proposal, None, f"{change.describe()}: {outcome}", outcome, step=key)
+
+    # State moves, logs, audit ------------------------------------------------------------
+    def move(
+        self, proposal: StoredProposal, source: WorkflowState, event: Event, reason: str
+    ) -> None:
+        target = next_state(source, event)
+        old, new = USER_STATE[source], USER_STATE[target]
+        if old is None or new is None:
+            raise AssertionError(f"{source} -> {target} is not a stored state")
+        if old is not new:
+            self.checkpoint(f"before state {new.value}")
+            if not self.store.set_state(proposal.id, new, old):
+                found = self.store.proposal_state(proposal.id)
+                raise ConcurrentChangeError(
+                    f"proposal {proposal.short_id} is {found.value}, not {old.value}: "
+                    "another process changed it first"
+                )
+        self.audit(proposal, f"{source.value}->{target.value}", reason, event=event.value)
+        self.log(proposal, None, f"{source.value} -> {target.value} on {event.value}", event.value)
+
+    def audit(self, proposal: StoredProposal, action: str, reason: str, **details: str) -> None:
+        self.store.append_audit(
+            at=self.clock(),
+            proposal_id=proposal.id,
+            actor=self.actor,
+            action=action,
+            reason=reason,
+            details=dict(details),
+        )
+
+    def log(
+        self,
+        proposal: StoredProposal,
+        stage: Stage | None,
+        message: str,
+        outcome: str,
+        **more: Any,
+    ) -> None:
+        fields = step_fields(
+            proposal.id,
+            proposal.principal,
+            None if stage is None else stage.value,
+            outcome=outcome,
+            **more,
+        )
+        log.info("%s: %s", proposal.short_id, message, extra=fields)
