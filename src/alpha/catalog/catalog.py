@@ -164,15 +164,21 @@ def _optional_json(path: Path) -> dict[str, Any]:
 def _actions_of(data_dir: Path, service: str) -> Iterable[Action]:
     for raw in _optional_json(data_dir / "actions" / f"{service}.json").values():
         yield Action(
-            service=service,
-            name=raw["name"],
-            access_level=_access_level(raw["accessLevel"]),
-            resources=tuple(
-                ActionResource(r["name"], bool(r.get("required"))) for r in raw["resourceTypes"]
+            service,
+            raw["name"],
+            _access_level(raw["accessLevel"]),
+            tuple(
+                [_action_resource(r["name"], bool(r.get("required"))) for r in raw["resourceTypes"]]
             ),
-            condition_keys=tuple(raw.get("conditionKeys", ())),
-            dependent_actions=tuple(raw.get("dependentActions", ())),
+            tuple(raw.get("conditionKeys", ())),
+            tuple(raw.get("dependentActions", ())),
         )
+
+
+@functools.cache
+def _action_resource(name: str, required: bool) -> ActionResource:
+    """One shared value per (resource type, required): every process builds 22,000 actions."""
+    return ActionResource(name, required)
 
 
 _LEVEL_RANK = (
@@ -184,6 +190,7 @@ _LEVEL_RANK = (
 )
 
 
+@functools.cache
 def _access_level(raw: str) -> AccessLevel:
     """The most specific level named: the reference writes every tagging and permissions
     action as `Tagging, Write` or `Permissions management, Write`."""
