@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar, Literal
 
 import pytest
 
@@ -15,7 +16,7 @@ from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
 from alpha.usage.aggregate import UsageQuery, UsageRow
 from alpha.usage.errors import UsageError
 from alpha.usage.ingest import IngestReport, ingest, summarize
-from alpha.usage.ports import LogBatch, TimeWindow
+from alpha.usage.ports import LogBatch, TimeWindow, WorkerReadableSource
 from alpha.usage.reader import SkipReason
 from tests.fakes.cloudtrail_logs import (
     SAMPLE_RECORDS,
@@ -250,14 +251,28 @@ class FlakySource:
         return json.dumps({"Records": [record()]}).encode()
 
 
+class FlakyWorkerSource(FlakySource):
+    """The same, read by the worker processes themselves (as local files are)."""
+
+    reads_in_worker: ClassVar[Literal[True]] = True
+
+
 @pytest.mark.parametrize("workers", [1, 2])
-def test_an_unreadable_batch_is_skipped(store: DuckDBUsageStore, workers: int) -> None:
-    report = ingest([FlakySource()], store, TimeWindow(), workers=workers)
+@pytest.mark.parametrize("source", [FlakySource, FlakyWorkerSource])
+def test_an_unreadable_batch_is_skipped(
+    store: DuckDBUsageStore, workers: int, source: type[FlakySource]
+) -> None:
+    report = ingest([source()], store, TimeWindow(), workers=workers)
     assert [(p.file, p.reason) for p in report.problems] == [("flaky/gone", SkipReason.UNREADABLE)]
     assert report.events_read == 1
     assert store.versions(["flaky/good", "flaky/gone"]) == {"flaky/good": "v1"}
     with pytest.raises(UsageError, match="flaky/gone: unreadable file"):
-        ingest([FlakySource()], store, TimeWindow(), strict=True)
+        ingest([source()], store, TimeWindow(), strict=True, workers=workers)
+
+
+def test_local_files_are_read_by_the_workers_others_by_the_parent(tmp_path: Path) -> None:
+    assert isinstance(LocalCloudTrailFiles(tmp_path), WorkerReadableSource)
+    assert not isinstance(FlakySource(), WorkerReadableSource)
 
 
 def test_the_sample_tree_copied_twice_counts_each_file(

@@ -36,7 +36,13 @@ from alpha.usage.hot import FastTally
 from alpha.usage.interpret import Interpretation, SkippedEvent, interpret
 from alpha.usage.mapping import EventMapper
 from alpha.usage.native import NativeFile, native_module
-from alpha.usage.ports import LogBatch, TimeWindow, UsageSource, UsageStore
+from alpha.usage.ports import (
+    LogBatch,
+    TimeWindow,
+    UsageSource,
+    UsageStore,
+    WorkerReadableSource,
+)
 from alpha.usage.reader import LazyLogReader, LogReader, ReadProblem, SkipReason
 
 log = logging.getLogger(__name__)
@@ -232,6 +238,8 @@ def _outcomes(
         for item, data in _read_ahead(todo, strict):
             if isinstance(data, _Outcome):
                 yield item, data
+            elif data is None:
+                yield item, _read_and_tally(interpreter, strict, *item)
             else:
                 yield item, _tally(interpreter, strict, item[1].key, data)
         return
@@ -263,6 +271,9 @@ def _bounded(
         for item, data in _read_ahead(todo, strict):
             if isinstance(data, _Outcome):
                 in_flight.append((item, data))
+            elif data is None:  # the worker reads it
+                future = pool.submit(_read_and_tally, interpreter, strict, *item)
+                in_flight.append((item, future))
             else:
                 future = pool.submit(_tally, interpreter, strict, item[1].key, data)
                 in_flight.append((item, future))
@@ -285,13 +296,15 @@ def _resolved(
 
 def _read_ahead(
     todo: Iterable[tuple[UsageSource, LogBatch]], strict: bool, depth: int = 4
-) -> Iterator[tuple[tuple[UsageSource, LogBatch], bytes | _Outcome]]:
+) -> Iterator[tuple[tuple[UsageSource, LogBatch], bytes | _Outcome | None]]:
     """Each batch's bytes (or the unreadable outcome), read by a few threads ahead of use:
-    a remote source's reads overlap instead of queueing behind each other."""
+    a remote source's reads overlap instead of queueing behind each other. None for a batch
+    of a `WorkerReadableSource`: the worker reads it (no bytes through the pipe)."""
     with ThreadPoolExecutor(depth) as readers:
-        queue: deque[tuple[tuple[UsageSource, LogBatch], Future[bytes]]] = deque()
+        queue: deque[tuple[tuple[UsageSource, LogBatch], Future[bytes] | None]] = deque()
         for item in todo:
-            queue.append((item, readers.submit(item[0].read, item[1])))
+            worker_reads = isinstance(item[0], WorkerReadableSource)
+            queue.append((item, None if worker_reads else readers.submit(item[0].read, item[1])))
             if len(queue) > depth:
                 yield _read_result(*queue.popleft(), strict)
         while queue:
@@ -299,16 +312,33 @@ def _read_ahead(
 
 
 def _read_result(
-    item: tuple[UsageSource, LogBatch], future: Future[bytes], strict: bool
-) -> tuple[tuple[UsageSource, LogBatch], bytes | _Outcome]:
+    item: tuple[UsageSource, LogBatch], future: Future[bytes] | None, strict: bool
+) -> tuple[tuple[UsageSource, LogBatch], bytes | _Outcome | None]:
+    if future is None:
+        return item, None
     try:
         return item, future.result()
     except (OSError, UsageError) as exc:
-        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        problem = ReadProblem(item[1].key, SkipReason.UNREADABLE, detail)
-        if strict:
-            raise UsageError(problem.describe()) from exc
-        return item, _Outcome(None, (problem,))
+        return item, _unreadable(item[1], exc, strict)
+
+
+def _unreadable(batch: LogBatch, exc: OSError | UsageError, strict: bool) -> _Outcome:
+    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    problem = ReadProblem(batch.key, SkipReason.UNREADABLE, detail)
+    if strict:
+        raise UsageError(problem.describe()) from exc
+    return _Outcome(None, (problem,))
+
+
+def _read_and_tally(
+    interpreter: InterpreterFactory, strict: bool, source: UsageSource, batch: LogBatch
+) -> _Outcome:
+    """Read one batch and tally it. Runs in a worker process."""
+    try:
+        data = source.read(batch)
+    except (OSError, UsageError) as exc:
+        return _unreadable(batch, exc, strict)
+    return _tally(interpreter, strict, batch.key, data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from alpha.usage.aggregate import StoredBatch, StoredSummary, UsageQuery, UsageRow
@@ -56,6 +56,15 @@ class UsageSource(Protocol):
         """The batch's raw bytes: JSON, gzipped JSON, `{"Records": [...]}`, an array or JSON
         lines. The reader detects the format."""
         ...
+
+
+@runtime_checkable
+class WorkerReadableSource(UsageSource, Protocol):
+    """A source whose `read` works as well in a worker process, given a copy of the source
+    (local files: a path, no client, no shared pacing). The ingest then has each worker read
+    its own batches instead of sending their bytes over a pipe."""
+
+    reads_in_worker: Literal[True]
 
 
 class UsageStore(Protocol):

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import ClassVar, Literal
 
 from alpha.usage.errors import UsageError
 from alpha.usage.ports import LogBatch, TimeWindow
@@ -32,9 +33,11 @@ _TWO_DIGITS = re.compile(r"^\d{2}$")
 
 @dataclass(frozen=True, slots=True)
 class LocalCloudTrailFiles:
-    """Log files under one path (a folder or a file)."""
+    """Log files under one path (a folder or a file). Any process can read them: the ingest
+    has its workers read their own batches (`WorkerReadableSource`)."""
 
     path: Path
+    reads_in_worker: ClassVar[Literal[True]] = True
 
     @property
     def name(self) -> str:
