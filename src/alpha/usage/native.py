@@ -14,7 +14,6 @@ invalid UTF-8, ...) is left to the Python reader, which reports its problems as 
 
 from __future__ import annotations
 
-import logging
 from functools import cache
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
@@ -39,8 +38,6 @@ from alpha.usage.reader import GZIP_ERRORS, GZIP_MAGIC, LazyLogReader, ReadProbl
 
 if TYPE_CHECKING:
     from alpha.usage._native import Tally
-
-log = logging.getLogger(__name__)
 
 _ERROR_KINDS = {
     ErrorKind.NONE: 0,
@@ -134,7 +131,6 @@ class NativeFile:
     ) -> None:
         """`memo_limits` (distinct keys per memo, then per request memo) are for tests: tiny
         ones make the scanner forget and ask again all the time."""
-        self._module = module
         limits = {} if memo_limits is None else dict(zip(_LIMIT_NAMES, memo_limits, strict=True))
         self._scanner = module.Scanner(NativeResolver(mapper), **limits)
         self._reader = LazyLogReader()
