@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import msgspec
 
@@ -225,6 +225,52 @@ class UsageSummary:
 RowKey = tuple[str, str | None, str, str, int, str | None]
 
 
+class UsageCounter(Protocol):
+    """What counts one batch's interpreted events: `BatchTally`, or the ingest's native tally
+    (`alpha.usage.native`)."""
+
+    events: int
+
+    def skip(self, reason: str, count: int = 1, /) -> None: ...
+
+    def unmapped(self, event_source: str, event_name: str, /) -> None: ...
+
+    def use(  # noqa: PLR0917 - the hot loop's positional call
+        self,
+        principal: str,
+        session: str | None,
+        second: int,
+        region: str | None,
+        source_ip: str | None,
+        denied: bool,
+        uses: Sequence[ActionUse],
+        /,
+    ) -> None: ...
+
+    def add(self, outcome: EventUsage | IgnoredEvent | UnmappedEvent | SkippedEvent, /) -> None: ...
+
+
+def count_outcome(
+    counter: UsageCounter, outcome: EventUsage | IgnoredEvent | UnmappedEvent | SkippedEvent
+) -> None:
+    """Count one interpreted event into `counter`."""
+    counter.events += 1
+    if isinstance(outcome, EventUsage):
+        counter.use(
+            outcome.principal,
+            outcome.session,
+            int(outcome.time.timestamp()),
+            outcome.region,
+            outcome.source_ip,
+            outcome.denied,
+            outcome.uses,
+        )
+    elif isinstance(outcome, UnmappedEvent):
+        counter.unmapped(outcome.event_source, outcome.event_name)
+    else:
+        counter.skip(outcome.reason)
+
+
 @dataclass(slots=True)
 class BatchTally:
     """Accumulates one batch's interpreted events. Mutable on purpose: it is the hot loop."""
@@ -237,13 +283,7 @@ class BatchTally:
     _ips: dict[tuple[str, str], dict[str | None, int]] = field(default_factory=dict)
 
     def add(self, outcome: EventUsage | IgnoredEvent | UnmappedEvent | SkippedEvent) -> None:
-        self.events += 1
-        if isinstance(outcome, EventUsage):
-            self._add_usage(outcome)
-        elif isinstance(outcome, UnmappedEvent):
-            self.unmapped(outcome.event_source, outcome.event_name)
-        else:
-            self.skip(outcome.reason)
+        count_outcome(self, outcome)
 
     def skip(self, reason: str, count: int = 1) -> None:
         reason = str(reason)  # a StrEnum member becomes its plain text
@@ -252,17 +292,6 @@ class BatchTally:
     def unmapped(self, event_source: str, event_name: str) -> None:
         key = (event_source, event_name)
         self._unmapped[key] = self._unmapped.get(key, 0) + 1
-
-    def _add_usage(self, usage: EventUsage) -> None:
-        self.use(
-            usage.principal,
-            usage.session,
-            int(usage.time.timestamp()),
-            usage.region,
-            usage.source_ip,
-            usage.denied,
-            usage.uses,
-        )
 
     def use(  # noqa: PLR0917 - the hot loop: positional arguments are the cheap ones
         self,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from alpha.usage.aggregate import BatchTally
+from alpha.usage.aggregate import UsageCounter
 from alpha.usage.denials import ErrorKind, classify_error
 from alpha.usage.events import LazyEvent
 from alpha.usage.interpret import ActionUse, interpret, parse_event_time
@@ -47,7 +47,7 @@ class FastTally:
         self._mapper = mapper
         self._hours: dict[str, int | None] = {}
 
-    def add_all(self, events: Iterable[LazyEvent], tally: BatchTally) -> list[BadRequest]:
+    def add_all(self, events: Iterable[LazyEvent], tally: UsageCounter) -> list[BadRequest]:
         """Tally `events`; the ones whose raw `requestParameters` turn out undecodable (a
         number out of range, invalid UTF-8: what the lazy reader could not see) are counted
         as skipped, and returned so the caller can report them."""
@@ -66,7 +66,7 @@ class FastTally:
             tally.add(interpret(full, self._mapper))
         return bad
 
-    def _add(self, event: LazyEvent, tally: BatchTally) -> bool:
+    def _add(self, event: LazyEvent, tally: UsageCounter) -> bool:
         """Tally the event on the common path; False when it must take the full one."""
         source, name, raw_time = event.eventSource, event.eventName, event.eventTime
         if not source or not name or not raw_time:

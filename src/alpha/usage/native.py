@@ -16,20 +16,16 @@ from __future__ import annotations
 
 from functools import cache
 from types import ModuleType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import msgspec
 
-from alpha.usage.aggregate import BatchTally, BatchUsage, UnmappedCount
+from alpha.usage.aggregate import BatchUsage, UnmappedCount, count_outcome
 from alpha.usage.denials import ErrorKind, classify_error
 from alpha.usage.events import CloudTrailEvent, SessionContext, SessionIssuer, UserIdentity
 from alpha.usage.hot import FastTally
 from alpha.usage.interpret import (
-    EventUsage,
-    IgnoredEvent,
     Interpretation,
-    SkippedEvent,
-    UnmappedEvent,
     action_uses,
 )
 from alpha.usage.mapping import EventMapper, Mapped, NotAnAction, VersionedMapping
@@ -38,6 +34,12 @@ from alpha.usage.reader import GZIP_ERRORS, GZIP_MAGIC, LazyLogReader, ReadProbl
 
 if TYPE_CHECKING:
     from alpha.usage._native import Tally
+
+    class NativeCounter(Tally):
+        """What `_tally_type` makes: the C tally with `add`, a `UsageCounter`."""
+
+        def add(self, outcome: Interpretation, /) -> None: ...
+
 
 _ERROR_KINDS = {
     ErrorKind.NONE: 0,
@@ -160,7 +162,7 @@ class _Fallback:
     __slots__ = ("_data", "_fast", "_file", "_reader", "_tally", "problems")
 
     def __init__(
-        self, reader: LazyLogReader, fast: FastTally, tally: Tally, data: bytes, file: str
+        self, reader: LazyLogReader, fast: FastTally, tally: NativeCounter, data: bytes, file: str
     ) -> None:
         self._reader = reader
         self._fast = fast
@@ -177,7 +179,7 @@ class _Fallback:
             tally.events += 1
             tally.skip(found.reason)
         else:
-            bad = self._fast.add_all((found,), cast("BatchTally", tally))  # the same interface
+            bad = self._fast.add_all((found,), tally)
             self.problems.extend(ReadProblem(self._file, b.reason, b.detail, index) for b in bad)
 
 
@@ -187,7 +189,7 @@ def _event_decoder() -> msgspec.json.Decoder[CloudTrailEvent]:
 
 
 @cache
-def _tally_type(module: ModuleType) -> type[Tally]:
+def _tally_type(module: ModuleType) -> type[NativeCounter]:
     """The native tally, also taking `interpret`'s outcomes (`add`) as `BatchTally` does."""
     base: type[Tally] = module.Tally
 
@@ -195,22 +197,7 @@ def _tally_type(module: ModuleType) -> type[Tally]:
         __slots__ = ()
 
         def add(self, outcome: Interpretation) -> None:
-            self.events += 1
-            if isinstance(outcome, EventUsage):
-                second = int(outcome.time.timestamp())
-                self.use(
-                    outcome.principal,
-                    outcome.session,
-                    second,
-                    outcome.region,
-                    outcome.source_ip,
-                    outcome.denied,
-                    outcome.uses,
-                )
-            elif isinstance(outcome, UnmappedEvent):
-                self.unmapped(outcome.event_source, outcome.event_name)
-            elif isinstance(outcome, IgnoredEvent | SkippedEvent):
-                self.skip(outcome.reason)
+            count_outcome(self, outcome)
 
     return NativeTally
 

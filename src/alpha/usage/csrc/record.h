@@ -29,11 +29,6 @@ typedef struct {
     int dirty;
 } Record;
 
-typedef struct {
-    const char *name;
-    size_t n;
-} Key;
-
 static inline int key_is(const JsonString *k, const char *name, size_t n) {
     return k->n == n && memcmp(k->p, name, n) == 0;
 }

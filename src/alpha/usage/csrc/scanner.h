@@ -40,11 +40,6 @@ typedef struct {
 } CachedId;
 
 typedef struct {
-    const char *p;
-    size_t n;
-} Bytes;
-
-typedef struct {
     int kind, versioned, n;
     PyObject *reason; /* PLAN_SKIP: str */
     char *actions[MAX_PLAN_ACTIONS];
