@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from alpha.catalog import load_catalog
 from alpha.usage.aggregate import BatchUsage
 from alpha.usage.hot import FastTally
-from alpha.usage.ingest import _tally_fast
 from alpha.usage.mapping import EventMapper, load_mapping_table
 from alpha.usage.native import NativeFile, native_module
 from alpha.usage.reader import LazyLogReader, LogFormat, ReadProblem
+from alpha.usage.worker import tally_fast
 from tests.fakes.cloudtrail_logs import SAMPLE_RECORDS, SAMPLES, record
 
 Outcome = tuple[BatchUsage, tuple[ReadProblem, ...]]
@@ -60,7 +60,7 @@ def module_under_test() -> ModuleType:
 
 def python_path(data: bytes, mapper: EventMapper) -> Outcome | None:
     """What a worker counts without the native module (the ingest's Python fast path)."""
-    found = _tally_fast(LazyLogReader(), FastTally(mapper), "f.json", data)
+    found = tally_fast(LazyLogReader(), FastTally(mapper), "f.json", data)
     return None if found.usage is None else (found.usage, found.problems)
 
 

@@ -90,20 +90,33 @@ class UnmappedCount:
 
 
 @dataclass(frozen=True, slots=True)
+class RowFile:
+    """Rows as JSON lines (`BatchUsage.rows`' form) that a worker process left in a file, so
+    they never pass through the parent: a store that loads files reads this one where it is."""
+
+    path: str
+
+    def read(self) -> bytes:
+        with open(self.path, "rb") as rows:
+            return rows.read()
+
+
+@dataclass(frozen=True, slots=True)
 class BatchUsage:
     """What one log batch contributed: rows, and the records that gave no usage.
 
     `rows` holds the `HourlyUsage` rows as JSON lines, each a JSON array in field order: that is
     how they cross from a worker process (pickling a million tuples costs seconds, this bytes
     object nothing) and how the DuckDB store bulk-loads them. `hourly()` decodes them.
-    `source_ips` holds the batch's `SourceIpCount` rows the same way (`ip_counts()`)."""
+    `source_ips` holds the batch's `SourceIpCount` rows the same way (`ip_counts()`).
+    Either may instead be a `RowFile` holding those lines (see `alpha.usage.worker`)."""
 
     events: int
-    rows: bytes
+    rows: bytes | RowFile
     row_count: int
     skipped: Mapping[str, int]
     unmapped: tuple[UnmappedCount, ...]
-    source_ips: bytes = b""
+    source_ips: bytes | RowFile = b""
     source_ip_count: int = 0
 
     @classmethod
@@ -120,10 +133,16 @@ class BatchUsage:
         return cls(events, encoded, count, dict(skipped or {}), unmapped, ips, ip_count)
 
     def hourly(self) -> list[HourlyUsage]:
-        return _row_decoder().decode_lines(self.rows) if self.rows else []
+        lines = _lines(self.rows)
+        return _row_decoder().decode_lines(lines) if lines else []
 
     def ip_counts(self) -> list[SourceIpCount]:
-        return _ip_decoder().decode_lines(self.source_ips) if self.source_ips else []
+        lines = _lines(self.source_ips)
+        return _ip_decoder().decode_lines(lines) if lines else []
+
+
+def _lines(data: bytes | RowFile) -> bytes:
+    return data.read() if isinstance(data, RowFile) else data
 
 
 def encode_rows(rows: Iterable[tuple[object, ...]]) -> tuple[bytes, int]:

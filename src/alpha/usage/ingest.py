@@ -2,9 +2,10 @@
 
 The parent process lists the batches, asks the store which it already holds (same key and
 version: skipped), reads the bytes of the others and hands them to worker processes. A worker
-decodes, interprets and tallies one batch and sends back only its compact `BatchUsage`; the
-parent saves those in groups, each group in one transaction. At most a few batches are in flight
-and a group is flushed once it holds `flush_rows` rows, so memory stays flat whatever the input.
+decodes, interprets and tallies one batch and sends back only its compact `BatchUsage` (its rows
+in a spool file when the store loads files: see `alpha.usage.worker`); the parent saves those in
+groups, each group in one transaction. At most a few batches are in flight and a group is
+flushed once it holds `flush_rows` rows, so memory stays flat whatever the input.
 
 A file that cannot be read at all is reported in this run's problems and not stored, so it is
 tried again next run and whatever an earlier version of it stored stays untouched. Records
@@ -13,70 +14,71 @@ skipped inside a readable file are stored with that file's counts.
 
 from __future__ import annotations
 
-import gc
 import logging
 import multiprocessing
+import os
+import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from functools import cache
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field, replace
 
 from alpha.usage.aggregate import (
-    BatchTally,
-    BatchUsage,
+    RowFile,
     StoredBatch,
     StoredSummary,
     UsageSummary,
     merge_counts,
 )
 from alpha.usage.errors import UsageError
-from alpha.usage.events import CloudTrailEvent
-from alpha.usage.hot import FastTally
-from alpha.usage.interpret import Interpretation, SkippedEvent, interpret
-from alpha.usage.mapping import EventMapper
-from alpha.usage.native import NativeFile, native_module
 from alpha.usage.ports import (
     LogBatch,
+    RowFileStore,
     TimeWindow,
     UsageSource,
     UsageStore,
     WorkerReadableSource,
 )
-from alpha.usage.reader import LazyLogReader, LogReader, ReadProblem, SkipReason
+from alpha.usage.reader import ReadProblem, SkipReason
+from alpha.usage.worker import (
+    InterpreterFactory,
+    MapperInterpreter,
+    Outcome,
+    TallyJob,
+    default_interpreter,
+    read_and_tally,
+    tally,
+    unreadable,
+    warm,
+    worker_state,
+)
+
+__all__ = [
+    "DEFAULT_WORKERS",
+    "FLUSH_ROWS",
+    "IngestReport",
+    "InterpreterFactory",
+    "MapperInterpreter",
+    "default_interpreter",
+    "ingest",
+    "summarize",
+]
 
 log = logging.getLogger(__name__)
 
-Interpreter = Callable[[CloudTrailEvent], Interpretation]
-InterpreterFactory = Callable[[], Interpreter]
 Progress = Callable[[int, int], None]  # (bytes done, events done)
 
 DEFAULT_WORKERS = 2
-FLUSH_ROWS = 250_000
+# Big enough that each table's rows in a group fill DuckDB row groups (122,880 rows), which it
+# then writes straight into the database file: smaller groups went through its write-ahead log
+# and were written again by a checkpoint, about a CPU-second more per million events.
+FLUSH_ROWS = 400_000
 # Each batch's rows reach the store as one file; many tiny batches are saved in bounded groups.
 FLUSH_BATCHES = 2_000
 _IN_FLIGHT_PER_WORKER = 3
-
-
-class MapperInterpreter:
-    """`interpret` with one mapper. The ingest recognises it and takes its fast path
-    (`alpha.usage.hot`), which counts the same; any other interpreter sees every event."""
-
-    __slots__ = ("mapper",)
-
-    def __init__(self, mapper: EventMapper) -> None:
-        self.mapper = mapper
-
-    def __call__(self, event: CloudTrailEvent) -> Interpretation:
-        return interpret(event, self.mapper)
-
-
-def default_interpreter() -> Interpreter:
-    """ALPHA's interpretation with the bundled IAM catalog and mapping table."""
-    from alpha.catalog import load_catalog
-    from alpha.usage.mapping import load_mapping_table
-
-    return MapperInterpreter(EventMapper(load_catalog(), load_mapping_table()))
+# A generous average of a row's JSON line with its share of source-IP lines, to size the spool.
+_SPOOL_BYTES_PER_ROW = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +95,6 @@ class IngestReport:
         return tuple(p for p in self.problems if p.record is None)
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
-    """One batch's result from a worker: its usage, or None when the file was unreadable."""
-
-    usage: BatchUsage | None
-    problems: tuple[ReadProblem, ...]
-
-
 @dataclass(slots=True)
 class _Run:
     """The parent's side of a run: collects outcomes, saves them in groups.
@@ -111,7 +105,7 @@ class _Run:
     store: UsageStore
     flush_rows: int
     saver: ThreadPoolExecutor
-    saving: Future[None] | None = None
+    saving: tuple[Future[None], list[StoredBatch]] | None = None
     pending: list[StoredBatch] = field(default_factory=list)
     pending_rows: int = 0
     batches_read: int = 0
@@ -119,7 +113,7 @@ class _Run:
     problems: list[ReadProblem] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
 
-    def take(self, batch: LogBatch, outcome: _Outcome) -> None:
+    def take(self, batch: LogBatch, outcome: Outcome) -> None:
         self.batches_read += 1
         self.problems.extend(outcome.problems)
         if outcome.usage is None:
@@ -134,14 +128,17 @@ class _Run:
     def flush(self) -> None:
         self.wait()
         if self.pending:
-            self.saving = self.saver.submit(self.store.save, self.pending)
+            self.saving = (self.saver.submit(self.store.save, self.pending), self.pending)
         self.pending = []
         self.pending_rows = 0
 
     def wait(self) -> None:
         if self.saving is not None:
-            saving, self.saving = self.saving, None
-            saving.result()
+            (saving, batches), self.saving = self.saving, None
+            try:
+                saving.result()
+            finally:
+                _discard(batches)
 
 
 def ingest(
@@ -172,17 +169,22 @@ def ingest(
         if on_start is not None:
             on_start(len(todo), sum(b.size for _, b in todo))
 
-    with ThreadPoolExecutor(1, thread_name_prefix="alpha-usage-save") as saver:
+    with (
+        _spool(store, workers, flush_rows) as spool,
+        ThreadPoolExecutor(1, thread_name_prefix="alpha-usage-save") as saver,
+    ):
         run = _Run(store, flush_rows, saver, problems=problems)
         done_bytes = 0
+        found = _outcomes(todo, TallyJob(interpreter, strict, spool), workers, ready)
         try:
-            for (_, batch), outcome in _outcomes(todo, interpreter, strict, workers, ready):
+            for (_, batch), outcome in found:
                 run.take(batch, outcome)
                 done_bytes += batch.size
                 if on_progress is not None:
                     on_progress(done_bytes, run.events_read)
             run.flush()
         finally:
+            found.close()  # the worker processes are gone before their spool folder is
             run.wait()
     return IngestReport(
         keys=tuple(batch.key for _, batch in listed),
@@ -193,17 +195,41 @@ def ingest(
     )
 
 
+@contextmanager
+def _spool(store: UsageStore, workers: int, flush_rows: int) -> Iterator[str | None]:
+    """A folder for the workers' row files when the store loads such files itself and there
+    are worker processes (else None: rows travel in memory); removed with what is left in it.
+    It holds the rows of the group being saved, the group being gathered and those in flight."""
+    if workers <= 1 or not isinstance(store, RowFileStore):
+        yield None
+        return
+    base = store.spool_base(3 * flush_rows * _SPOOL_BYTES_PER_ROW)
+    with tempfile.TemporaryDirectory(
+        prefix="alpha-rows-", dir=base, ignore_cleanup_errors=True
+    ) as folder:
+        yield folder
+
+
+def _discard(batches: Iterable[StoredBatch]) -> None:
+    """Delete the row files of saved batches, so the spool holds only unsaved rows."""
+    for batch in batches:
+        for data in (batch.usage.rows, batch.usage.source_ips):
+            if isinstance(data, RowFile):
+                with suppress(FileNotFoundError):
+                    os.unlink(data.path)
+
+
 def summarize(stored: StoredSummary, report: IngestReport) -> UsageSummary:
     """The summary of a report: the stored batches' counts, plus the files this run could not
     read at all (those are never stored, so they are counted from the run)."""
-    unreadable: dict[str, int] = {}
+    failed: dict[str, int] = {}
     for problem in report.failed_files():
-        unreadable[problem.reason] = unreadable.get(problem.reason, 0) + 1
+        failed[problem.reason] = failed.get(problem.reason, 0) + 1
     return UsageSummary(
         files=len(report.keys),
         events=stored.events,
         events_read=report.events_read,
-        skipped=merge_counts([stored.skipped, unreadable]),
+        skipped=merge_counts([stored.skipped, failed]),
         unmapped=stored.unmapped,
     )
 
@@ -228,24 +254,24 @@ def _list(
 
 def _outcomes(
     todo: list[tuple[UsageSource, LogBatch]],
-    interpreter: InterpreterFactory,
-    strict: bool,
+    job: TallyJob,
     workers: int,
     ready: Callable[[], None],
-) -> Iterator[tuple[tuple[UsageSource, LogBatch], _Outcome]]:
+) -> Generator[tuple[tuple[UsageSource, LogBatch], Outcome]]:
     if workers <= 1 or len(todo) <= 1:
+        local = replace(job, spool=None)  # this process is the worker: rows stay in memory
         ready()
-        for item, data in _read_ahead(todo, strict):
-            if isinstance(data, _Outcome):
+        for item, data in _read_ahead(todo, job.strict):
+            if isinstance(data, Outcome):
                 yield item, data
             elif data is None:
-                yield item, _read_and_tally(interpreter, strict, *item)
+                yield item, read_and_tally(local, *item)
             else:
-                yield item, _tally(interpreter, strict, item[1].key, data)
+                yield item, tally(local, item[1].key, data)
         return
     # Workers are forked after the interpreter is built here, so they inherit it (and the
     # catalog) instead of each loading it again; `spawn` platforms build it in the worker.
-    _worker_state(interpreter, strict)
+    worker_state(job.interpreter, job.strict)
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
@@ -253,29 +279,29 @@ def _outcomes(
         # The first submit forks every worker: do it now, before any thread of ours exists
         # (readers, saver, a progress display), so no child inherits a lock held by one of them
         # (a child would hang flushing stderr at exit if a thread was writing to it).
-        pool.submit(_warm, interpreter, strict).result()
+        pool.submit(warm, job).result()
         ready()
-        yield from _bounded(pool, todo, interpreter, strict, workers * _IN_FLIGHT_PER_WORKER)
+        limit = workers * _IN_FLIGHT_PER_WORKER
+        yield from _bounded(pool, todo, job, limit)
 
 
 def _bounded(
     pool: Executor,
     todo: list[tuple[UsageSource, LogBatch]],
-    interpreter: InterpreterFactory,
-    strict: bool,
+    job: TallyJob,
     limit: int,
-) -> Iterator[tuple[tuple[UsageSource, LogBatch], _Outcome]]:
+) -> Iterator[tuple[tuple[UsageSource, LogBatch], Outcome]]:
     """Results in listing order, with at most `limit` batches submitted and not yet taken."""
-    in_flight: deque[tuple[tuple[UsageSource, LogBatch], Future[_Outcome] | _Outcome]] = deque()
+    in_flight: deque[tuple[tuple[UsageSource, LogBatch], Future[Outcome] | Outcome]] = deque()
     try:
-        for item, data in _read_ahead(todo, strict):
-            if isinstance(data, _Outcome):
+        for item, data in _read_ahead(todo, job.strict):
+            if isinstance(data, Outcome):
                 in_flight.append((item, data))
             elif data is None:  # the worker reads it
-                future = pool.submit(_read_and_tally, interpreter, strict, *item)
+                future = pool.submit(read_and_tally, job, *item)
                 in_flight.append((item, future))
             else:
-                future = pool.submit(_tally, interpreter, strict, item[1].key, data)
+                future = pool.submit(tally, job, item[1].key, data)
                 in_flight.append((item, future))
             if len(in_flight) >= limit:
                 yield _resolved(in_flight.popleft())
@@ -288,15 +314,15 @@ def _bounded(
 
 
 def _resolved(
-    entry: tuple[tuple[UsageSource, LogBatch], Future[_Outcome] | _Outcome],
-) -> tuple[tuple[UsageSource, LogBatch], _Outcome]:
+    entry: tuple[tuple[UsageSource, LogBatch], Future[Outcome] | Outcome],
+) -> tuple[tuple[UsageSource, LogBatch], Outcome]:
     item, pending = entry
     return item, pending.result() if isinstance(pending, Future) else pending
 
 
 def _read_ahead(
     todo: Iterable[tuple[UsageSource, LogBatch]], strict: bool, depth: int = 4
-) -> Iterator[tuple[tuple[UsageSource, LogBatch], bytes | _Outcome | None]]:
+) -> Iterator[tuple[tuple[UsageSource, LogBatch], bytes | Outcome | None]]:
     """Each batch's bytes (or the unreadable outcome), read by a few threads ahead of use:
     a remote source's reads overlap instead of queueing behind each other. None for a batch
     of a `WorkerReadableSource`: the worker reads it (no bytes through the pipe)."""
@@ -313,113 +339,10 @@ def _read_ahead(
 
 def _read_result(
     item: tuple[UsageSource, LogBatch], future: Future[bytes] | None, strict: bool
-) -> tuple[tuple[UsageSource, LogBatch], bytes | _Outcome | None]:
+) -> tuple[tuple[UsageSource, LogBatch], bytes | Outcome | None]:
     if future is None:
         return item, None
     try:
         return item, future.result()
     except (OSError, UsageError) as exc:
-        return item, _unreadable(item[1], exc, strict)
-
-
-def _unreadable(batch: LogBatch, exc: OSError | UsageError, strict: bool) -> _Outcome:
-    detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    problem = ReadProblem(batch.key, SkipReason.UNREADABLE, detail)
-    if strict:
-        raise UsageError(problem.describe()) from exc
-    return _Outcome(None, (problem,))
-
-
-def _read_and_tally(
-    interpreter: InterpreterFactory, strict: bool, source: UsageSource, batch: LogBatch
-) -> _Outcome:
-    """Read one batch and tally it. Runs in a worker process."""
-    try:
-        data = source.read(batch)
-    except (OSError, UsageError) as exc:
-        return _unreadable(batch, exc, strict)
-    return _tally(interpreter, strict, batch.key, data)
-
-
-@dataclass(frozen=True, slots=True)
-class _Worker:
-    """What a process needs to tally batches, built once: the eager reader and interpreter,
-    and the fast path when the interpreter is ALPHA's own and the run is not strict (strict
-    runs name the failing event, which the fast path's lighter records do not carry)."""
-
-    reader: LogReader
-    interpret: Interpreter
-    fast: tuple[LazyLogReader, FastTally] | None
-    native: NativeFile | None
-
-
-@cache
-def _worker_state(interpreter: InterpreterFactory, strict: bool) -> _Worker:
-    """One per process (built once, then reused for every batch)."""
-    interpret_event = interpreter()
-    fast = native = None
-    if isinstance(interpret_event, MapperInterpreter) and not strict:
-        fast = (LazyLogReader(), FastTally(interpret_event.mapper))
-        module = native_module()
-        if module is not None:
-            native = NativeFile(module, interpret_event.mapper)
-    return _Worker(LogReader(strict=strict), interpret_event, fast, native)
-
-
-def _warm(interpreter: InterpreterFactory, strict: bool) -> None:
-    _worker_state(interpreter, strict)
-
-
-def _tally(interpreter: InterpreterFactory, strict: bool, key: str, data: bytes) -> _Outcome:
-    """Decode, interpret and tally one batch. Runs in a worker process."""
-    worker = _worker_state(interpreter, strict)
-    # The decoded records hold no reference cycles; the cyclic GC would only re-scan millions
-    # of fresh objects (it doubles the decoding time), so it is paused for the batch.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        if worker.native is not None:
-            found = worker.native.tally(data, key)
-            if found is not None:
-                return _Outcome(*found)
-        if worker.fast is not None:
-            return _tally_fast(*worker.fast, key, data)
-        return _tally_each(worker, strict, key, data)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-
-
-def _tally_fast(reader: LazyLogReader, fast: FastTally, key: str, data: bytes) -> _Outcome:
-    decoded = reader.decode(data, key)
-    if decoded.format is None:
-        return _Outcome(None, decoded.problems)
-    tally = _with_problems(decoded.problems)
-    bad = fast.add_all(decoded.events, tally)
-    if not bad:
-        return _Outcome(tally.finish(), decoded.problems)
-    indexes = decoded.event_indexes()
-    found = (ReadProblem(key, b.reason, b.detail, indexes[b.position]) for b in bad)
-    return _Outcome(tally.finish(), (*decoded.problems, *found))
-
-
-def _tally_each(worker: _Worker, strict: bool, key: str, data: bytes) -> _Outcome:
-    decoded = worker.reader.decode(data, key)
-    if decoded.format is None:
-        return _Outcome(None, decoded.problems)
-    tally = _with_problems(decoded.problems)
-    for index, event in enumerate(decoded.events):
-        outcome = worker.interpret(event)
-        if strict and isinstance(outcome, SkippedEvent):
-            where = event.eventID or f"record {index}"
-            raise UsageError(f"{key}: {where}: {outcome.reason}")
-        tally.add(outcome)
-    return _Outcome(tally.finish(), decoded.problems)
-
-
-def _with_problems(problems: Iterable[ReadProblem]) -> BatchTally:
-    tally = BatchTally()
-    for problem in problems:
-        tally.events += 1
-        tally.skip(problem.reason)
-    return tally
+        return item, unreadable(item[1], exc, strict)

@@ -96,3 +96,15 @@ class UsageStore(Protocol):
     def summary(self, keys: Collection[str]) -> StoredSummary:
         """Record counts over these batches (ingested now or in an earlier run)."""
         ...
+
+
+@runtime_checkable
+class RowFileStore(UsageStore, Protocol):
+    """A store that bulk-loads rows from files, and so takes a batch's rows as a `RowFile` as
+    well as in memory. With worker processes, the ingest then has each worker leave its rows
+    in a file (a folder under `spool_base`) rather than send them through the parent."""
+
+    def spool_base(self, needed: int) -> str | None:
+        """Where to make the folder for about `needed` bytes of row files (None: the system's
+        temporary folder)."""
+        ...

@@ -35,6 +35,7 @@ import msgspec
 
 from alpha.adapters.local import duckdb_usage_sql as sql
 from alpha.usage.aggregate import (
+    RowFile,
     SourceIpCount,
     SourceIps,
     StoredBatch,
@@ -86,7 +87,7 @@ class DuckDBUsageStore:
     def save(self, batches: Sequence[StoredBatch]) -> None:
         if not batches:
             return
-        needed = sum(len(b.usage.rows) + len(b.usage.source_ips) for b in batches)
+        needed = sum(_in_memory(b.usage.rows) + _in_memory(b.usage.source_ips) for b in batches)
         spool = spool_folder(needed)
         with (
             self._errors("write"),
@@ -112,6 +113,10 @@ class DuckDBUsageStore:
             except BaseException:
                 con.rollback()
                 raise
+
+    def spool_base(self, needed: int) -> str | None:
+        """The RAM folder when it has room for twice `needed` bytes (see `spool_folder`)."""
+        return spool_folder(needed)
 
     def usage(self, query: UsageQuery) -> list[UsageRow]:
         rows: list[UsageRow] = []
@@ -322,19 +327,28 @@ def spool_folder(needed: int, folder: Path = _RAM_FOLDER) -> str | None:
 def _write_rows(
     folder: Path, batches: Sequence[StoredBatch], ids: list[int]
 ) -> tuple[list[str], list[str]]:
-    """Each batch's rows into `<folder>/rows/<batch id>.ndjson` and its source IPs into
-    `<folder>/ips/<batch id>.ndjson`; the files written, of each kind."""
+    """Each batch's rows as `<folder>/rows/<batch id>.ndjson` and its source IPs as
+    `<folder>/ips/<batch id>.ndjson`; the files, of each kind. Rows already in a `RowFile`
+    are linked there, not copied: the name carries the batch id into the rows."""
     files: list[str] = []
     ip_files: list[str] = []
     (folder / "rows").mkdir()
     (folder / "ips").mkdir()
     for batch_id, batch in zip(ids, batches, strict=True):
         if batch.usage.row_count:
-            path = folder / "rows" / f"{batch_id}.ndjson"
-            path.write_bytes(batch.usage.rows)
-            files.append(str(path))
+            files.append(_place(folder / "rows" / f"{batch_id}.ndjson", batch.usage.rows))
         if batch.usage.source_ip_count:
-            path = folder / "ips" / f"{batch_id}.ndjson"
-            path.write_bytes(batch.usage.source_ips)
-            ip_files.append(str(path))
+            ip_files.append(_place(folder / "ips" / f"{batch_id}.ndjson", batch.usage.source_ips))
     return files, ip_files
+
+
+def _place(path: Path, data: bytes | RowFile) -> str:
+    if isinstance(data, RowFile):
+        path.symlink_to(data.path)
+    else:
+        path.write_bytes(data)
+    return str(path)
+
+
+def _in_memory(data: bytes | RowFile) -> int:
+    return 0 if isinstance(data, RowFile) else len(data)
