@@ -169,3 +169,12 @@ def test_read_catalog_from_a_minimal_folder(tmp_path: Path) -> None:
     assert action is not None
     assert action.access_level is AccessLevel.TAGGING
     assert catalog.service_name("DEMO") == "Demo"
+
+
+def test_resource_types_of_a_service(catalog: Catalog) -> None:
+    found = catalog.resource_types("S3")
+    assert {"bucket", "object"} <= {r.name for r in found}
+    assert all(r.service == "s3" for r in found)
+    every = [r for s in catalog.services for r in catalog.resource_types(s)]
+    assert len(every) == len({(r.service, r.name) for r in every})
+    assert catalog.resource_types("no-such-service") == ()

@@ -53,6 +53,9 @@ class Catalog:
         for action in self._actions.values():
             self._by_service.setdefault(action.service.lower(), []).append(action)
         self._resource_types = {(r.service.lower(), r.name.lower()): r for r in resource_types}
+        self._types_by_service: dict[str, list[ResourceType]] = {}
+        for (service, _), found in self._resource_types.items():
+            self._types_by_service.setdefault(service, []).append(found)
         self._exact_keys: dict[str, ConditionKey] = {}
         self._key_patterns: list[tuple[re.Pattern[str], ConditionKey]] = []
         for key in condition_keys:
@@ -110,8 +113,7 @@ class Catalog:
         return tuple(r for r in found if r is not None)
 
     def resource_types(self, service: str) -> tuple[ResourceType, ...]:
-        lowered = service.lower()
-        return tuple(r for (svc, _), r in self._resource_types.items() if svc == lowered)
+        return tuple(self._types_by_service.get(service.lower(), ()))
 
     # Condition keys -----------------------------------------------------------------------
     def condition_key(self, name: str) -> ConditionKey | None:
