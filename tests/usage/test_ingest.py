@@ -327,3 +327,28 @@ def test_gzipped_and_json_lines_copies_store_the_same_as_the_originals(tmp_path:
             assert report.events_read == 2900
             found.append(rows(store, report))
     assert found[0] == found[1]
+
+
+def test_results_come_in_listing_order_across_task_kinds(tmp_path: Path) -> None:
+    """Local files go to workers several to a task, other sources' bytes one to a task, and
+    unreadable batches never reach a worker: the run still takes them in listing order."""
+    for name, junk in (("a", {2, 9}), ("b", {1})):
+        folder = delivery_folder(tmp_path / name, "2024-03-10")
+        for n in range(10 if name == "a" else 3):
+            path = write_log(folder / f"{n}.json", [record(role=f"{name}{n}")])
+            if n in junk:
+                path.write_bytes(b"\x00junk")
+    sources = [
+        LocalCloudTrailFiles(tmp_path / "a"),
+        FlakySource(),
+        LocalCloudTrailFiles(tmp_path / "b"),
+    ]
+    found = []
+    for workers in (1, 2):
+        with DuckDBUsageStore(tmp_path / f"{workers}.duckdb") as store:
+            report = ingest(sources, store, TimeWindow(), workers=workers)
+            found.append(
+                ([(Path(p.file).name, p.reason) for p in report.problems], rows(store, report))
+            )
+    assert found[0] == found[1]
+    assert [name for name, _ in found[1][0]] == ["2.json", "9.json", "gone", "1.json"]

@@ -17,7 +17,6 @@ from typing import Any
 import click
 import msgspec
 
-from alpha.cli.console import stdout_console
 from alpha.usage.aggregate import UsageRow, UsageSummary
 from alpha.usage.reader import ReadProblem
 
@@ -142,7 +141,10 @@ def _warn(problems: Iterable[ReadProblem]) -> None:
 
 
 def _table(summary: UsageSummary, rows: Sequence[UsageRow]) -> None:
+    # Deferred, as is rich: JSON, JSON lines and CSV output need neither.
     from rich.table import Table
+
+    from alpha.cli.console import stdout_console
 
     table = Table(show_lines=False)
     for name, justify in (

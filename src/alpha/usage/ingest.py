@@ -48,6 +48,7 @@ from alpha.usage.worker import (
     TallyJob,
     default_interpreter,
     read_and_tally,
+    read_and_tally_each,
     tally,
     unreadable,
     warm,
@@ -68,6 +69,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]  # (bytes done, events done)
+_Item = tuple[UsageSource, LogBatch]
 
 DEFAULT_WORKERS = 2
 # Big enough that each table's rows in a group fill DuckDB row groups (122,880 rows), which it
@@ -76,7 +78,8 @@ DEFAULT_WORKERS = 2
 FLUSH_ROWS = 400_000
 # Each batch's rows reach the store as one file; many tiny batches are saved in bounded groups.
 FLUSH_BATCHES = 2_000
-_IN_FLIGHT_PER_WORKER = 3
+_IN_FLIGHT_PER_WORKER = 3  # tasks
+_CHUNK = 4  # batches a worker reads itself, per task
 # A generous average of a row's JSON line with its share of source-IP lines, to size the spool.
 _SPOOL_BYTES_PER_ROW = 400
 
@@ -236,8 +239,8 @@ def summarize(stored: StoredSummary, report: IngestReport) -> UsageSummary:
 
 def _list(
     sources: Sequence[UsageSource], window: TimeWindow, strict: bool
-) -> tuple[list[tuple[UsageSource, LogBatch]], list[ReadProblem]]:
-    listed: dict[str, tuple[UsageSource, LogBatch]] = {}
+) -> tuple[list[_Item], list[ReadProblem]]:
+    listed: dict[str, _Item] = {}
     problems: list[ReadProblem] = []
     for source in sources:
         found = 0
@@ -253,11 +256,11 @@ def _list(
 
 
 def _outcomes(
-    todo: list[tuple[UsageSource, LogBatch]],
+    todo: list[_Item],
     job: TallyJob,
     workers: int,
     ready: Callable[[], None],
-) -> Generator[tuple[tuple[UsageSource, LogBatch], Outcome]]:
+) -> Generator[tuple[_Item, Outcome]]:
     if workers <= 1 or len(todo) <= 1:
         local = replace(job, spool=None)  # this process is the worker: rows stay in memory
         ready()
@@ -285,49 +288,61 @@ def _outcomes(
         yield from _bounded(pool, todo, job, limit)
 
 
+# One task's batches and what they became: outcomes, or the task computing them.
+_Task = tuple[tuple[_Item, ...], "Future[Outcome] | Future[list[Outcome]] | list[Outcome]"]
+
+
 def _bounded(
     pool: Executor,
-    todo: list[tuple[UsageSource, LogBatch]],
+    todo: list[_Item],
     job: TallyJob,
     limit: int,
-) -> Iterator[tuple[tuple[UsageSource, LogBatch], Outcome]]:
-    """Results in listing order, with at most `limit` batches submitted and not yet taken."""
-    in_flight: deque[tuple[tuple[UsageSource, LogBatch], Future[Outcome] | Outcome]] = deque()
+) -> Iterator[tuple[_Item, Outcome]]:
+    """Results in listing order, with at most `limit` tasks submitted and not yet taken.
+    Batches a worker reads itself go `_CHUNK` to a task: each task is a round trip through
+    the pool's queues and threads, which cost more than the file a task is about."""
+    tasks: deque[_Task] = deque()
+    chunk: list[_Item] = []
     try:
         for item, data in _read_ahead(todo, job.strict):
+            if data is None:  # the worker reads it
+                chunk.append(item)
+                if len(chunk) < _CHUNK:
+                    continue
+            if chunk:
+                tasks.append((tuple(chunk), pool.submit(read_and_tally_each, job, chunk)))
+                chunk = []
             if isinstance(data, Outcome):
-                in_flight.append((item, data))
-            elif data is None:  # the worker reads it
-                future = pool.submit(read_and_tally, job, *item)
-                in_flight.append((item, future))
-            else:
-                future = pool.submit(tally, job, item[1].key, data)
-                in_flight.append((item, future))
-            if len(in_flight) >= limit:
-                yield _resolved(in_flight.popleft())
-        while in_flight:
-            yield _resolved(in_flight.popleft())
+                tasks.append(((item,), [data]))
+            elif data is not None:
+                tasks.append(((item,), pool.submit(tally, job, item[1].key, data)))
+            while len(tasks) >= limit:
+                yield from _resolved(tasks.popleft())
+        if chunk:
+            tasks.append((tuple(chunk), pool.submit(read_and_tally_each, job, chunk)))
+        while tasks:
+            yield from _resolved(tasks.popleft())
     finally:
-        for _, pending in in_flight:
+        for _, pending in tasks:
             if isinstance(pending, Future):
                 pending.cancel()
 
 
-def _resolved(
-    entry: tuple[tuple[UsageSource, LogBatch], Future[Outcome] | Outcome],
-) -> tuple[tuple[UsageSource, LogBatch], Outcome]:
-    item, pending = entry
-    return item, pending.result() if isinstance(pending, Future) else pending
+def _resolved(task: _Task) -> Iterator[tuple[_Item, Outcome]]:
+    items, pending = task
+    found = pending.result() if isinstance(pending, Future) else pending
+    outcomes = found if isinstance(found, list) else [found]
+    yield from zip(items, outcomes, strict=True)
 
 
 def _read_ahead(
-    todo: Iterable[tuple[UsageSource, LogBatch]], strict: bool, depth: int = 4
-) -> Iterator[tuple[tuple[UsageSource, LogBatch], bytes | Outcome | None]]:
+    todo: Iterable[_Item], strict: bool, depth: int = 4
+) -> Iterator[tuple[_Item, bytes | Outcome | None]]:
     """Each batch's bytes (or the unreadable outcome), read by a few threads ahead of use:
     a remote source's reads overlap instead of queueing behind each other. None for a batch
     of a `WorkerReadableSource`: the worker reads it (no bytes through the pipe)."""
     with ThreadPoolExecutor(depth) as readers:
-        queue: deque[tuple[tuple[UsageSource, LogBatch], Future[bytes] | None]] = deque()
+        queue: deque[tuple[_Item, Future[bytes] | None]] = deque()
         for item in todo:
             worker_reads = isinstance(item[0], WorkerReadableSource)
             queue.append((item, None if worker_reads else readers.submit(item[0].read, item[1])))
@@ -338,8 +353,8 @@ def _read_ahead(
 
 
 def _read_result(
-    item: tuple[UsageSource, LogBatch], future: Future[bytes] | None, strict: bool
-) -> tuple[tuple[UsageSource, LogBatch], bytes | Outcome | None]:
+    item: _Item, future: Future[bytes] | None, strict: bool
+) -> tuple[_Item, bytes | Outcome | None]:
     if future is None:
         return item, None
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -84,6 +84,13 @@ def read_and_tally(job: TallyJob, source: UsageSource, batch: LogBatch) -> Outco
     except (OSError, UsageError) as exc:
         return unreadable(batch, exc, job.strict)
     return tally(job, batch.key, data)
+
+
+def read_and_tally_each(
+    job: TallyJob, items: Sequence[tuple[UsageSource, LogBatch]]
+) -> list[Outcome]:
+    """`read_and_tally` for several batches, in order. Runs in a worker process."""
+    return [read_and_tally(job, source, batch) for source, batch in items]
 
 
 @dataclass(frozen=True, slots=True)
