@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from alpha.usage.aggregate import (
     MAX_SOURCE_IPS,
     BatchTally,
+    BatchUsage,
     HourlyUsage,
     SourceIpCount,
     SourceIps,
@@ -159,3 +160,15 @@ def test_source_ips_over_batches_rank_by_calls_and_overflow_the_rest() -> None:
     assert found.overflow == 7 + 2 + 3 + 4 + 5
     assert source_ips_of(rows, "arn:nobody") == {}
     assert SourceIps((("1.1.1.1", 1),), 0).ips == ("1.1.1.1",)
+
+
+def test_a_batch_lists_the_names_and_regions_of_its_rows() -> None:
+    tally = BatchTally()
+    for session, region in (("alice", "eu-west-1"), (None, None), ("bob", "us-east-1")):
+        tally.events += 1
+        tally.add(used("2024-03-10T12:00:00+00:00", session=session, region=region))
+    usage = tally.finish()
+    assert usage.names == tuple(sorted({ROLE, "alice", "bob", "s3:GetObject", "kms:Decrypt"}))
+    assert usage.regions == ("eu-west-1", "us-east-1")
+    again = BatchUsage.of(usage.events, usage.hourly())
+    assert (again.names, again.regions) == (usage.names, usage.regions)

@@ -55,6 +55,7 @@ def same(left: BatchUsage, right: BatchUsage) -> None:
     assert left.skipped == right.skipped
     assert left.unmapped == right.unmapped
     assert sorted(left.ip_counts(), key=repr) == sorted(right.ip_counts(), key=repr)
+    assert (left.names, left.regions) == (right.names, right.regions)
 
 
 def test_every_real_sample_gives_the_same_usage_both_ways(mapper: EventMapper) -> None:

@@ -22,6 +22,7 @@ from alpha.usage.aggregate import BatchUsage
 from alpha.usage.hot import FastTally
 from alpha.usage.mapping import EventMapper, load_mapping_table
 from alpha.usage.native import NativeFile, native_module
+from alpha.usage.native import _usage as native_usage
 from alpha.usage.reader import LazyLogReader, LogFormat, ReadProblem
 from alpha.usage.worker import tally_fast
 from tests.fakes.cloudtrail_logs import SAMPLE_RECORDS, SAMPLES, record
@@ -73,6 +74,7 @@ def assert_same(native: Outcome, python: Outcome | None) -> None:
     assert dict(left.skipped) == dict(right.skipped)
     assert left.unmapped == right.unmapped
     assert left.ip_counts() == right.ip_counts()
+    assert (left.names, left.regions) == (right.names, right.regions)
     assert sorted(left_problems, key=repr) == sorted(right_problems, key=repr)
 
 
@@ -347,15 +349,12 @@ def test_python_counted_strings_come_back_whole(native: NativeFile, text: str) -
     tally = native._tally_type()
     tally.events += 1
     tally.use(text, text, 3600, text, text, False, (ActionUse("s3:GetObject", text),))
-    usage = BatchUsage(*_finished(tally))
+    usage = native_usage(tally.finish())
     (row,) = usage.hourly()
     assert (row.principal, row.session, row.resource, row.region) == (text,) * 4
     assert [(c.principal, c.source_ip) for c in usage.ip_counts()] == [(text, text)]
-
-
-def _finished(tally: Any) -> tuple[Any, ...]:
-    events, rows, count, skipped, _unmapped, ips, ip_count = tally.finish()
-    return events, rows, count, skipped, (), ips, ip_count
+    assert usage.names == tuple(sorted({text, "s3:GetObject"}))
+    assert usage.regions == (text,)
 
 
 # Records built from parts that exercise every decision, with odd types and text mixed in.

@@ -19,7 +19,9 @@ class Tally:
     ) -> None: ...
     def finish(
         self,
-    ) -> tuple[int, bytes, int, dict[str, int], dict[tuple[str, str], int], bytes, int]: ...
+    ) -> tuple[
+        int, bytes, int, dict[str, int], dict[tuple[str, str], int], bytes, int, bytes, bytes
+    ]: ...
 
 class Scanner:
     def __init__(

@@ -109,7 +109,10 @@ class BatchUsage:
     how they cross from a worker process (pickling a million tuples costs seconds, this bytes
     object nothing) and how the DuckDB store bulk-loads them. `hourly()` decodes them.
     `source_ips` holds the batch's `SourceIpCount` rows the same way (`ip_counts()`).
-    Either may instead be a `RowFile` holding those lines (see `alpha.usage.worker`)."""
+    Either may instead be a `RowFile` holding those lines (see `alpha.usage.worker`).
+    `names` lists the distinct principals, sessions and actions of the rows and `regions` their
+    regions, so a store can add those before it loads the rows (`of` and the tallies fill
+    them; the DuckDB store refuses rows that name anything missing from them)."""
 
     events: int
     rows: bytes | RowFile
@@ -118,6 +121,8 @@ class BatchUsage:
     unmapped: tuple[UnmappedCount, ...]
     source_ips: bytes | RowFile = b""
     source_ip_count: int = 0
+    names: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -128,9 +133,13 @@ class BatchUsage:
         unmapped: tuple[UnmappedCount, ...] = (),
         source_ips: Iterable[SourceIpCount] = (),
     ) -> BatchUsage:
-        encoded, count = encode_rows(rows)
+        listed = list(rows)
+        encoded, count = encode_rows(listed)
         ips, ip_count = encode_rows(source_ips)
-        return cls(events, encoded, count, dict(skipped or {}), unmapped, ips, ip_count)
+        names, regions = names_of((r.principal, r.session, r.action, r.region) for r in listed)
+        return cls(
+            events, encoded, count, dict(skipped or {}), unmapped, ips, ip_count, names, regions
+        )
 
     def hourly(self) -> list[HourlyUsage]:
         lines = _lines(self.rows)
@@ -143,6 +152,23 @@ class BatchUsage:
 
 def _lines(data: bytes | RowFile) -> bytes:
     return data.read() if isinstance(data, RowFile) else data
+
+
+def names_of(
+    keys: Iterable[tuple[str, str | None, str, str | None]],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The distinct principals, sessions and actions, and regions, of rows' (principal,
+    session, action, region), each sorted."""
+    names: set[str] = set()
+    regions: set[str | None] = set()
+    for principal, session, action, region in keys:
+        names.add(principal)
+        names.add(action)
+        if session is not None:
+            names.add(session)
+        regions.add(region)
+    regions.discard(None)
+    return tuple(sorted(names)), tuple(sorted(r for r in regions if r is not None))
 
 
 def encode_rows(rows: Iterable[tuple[object, ...]]) -> tuple[bytes, int]:
@@ -363,7 +389,18 @@ class BatchTally:
             for (principal, action), counts in self._ips.items()
             for ip, n in counts.items()
         )
-        return BatchUsage(self.events, rows, count, dict(self._skipped), unmapped, ips, ip_count)
+        names, regions = names_of((k[0], k[1], k[2], k[5]) for k in self._rows)
+        return BatchUsage(
+            self.events,
+            rows,
+            count,
+            dict(self._skipped),
+            unmapped,
+            ips,
+            ip_count,
+            names,
+            regions,
+        )
 
 
 def usage_rows(hourly: Iterable[HourlyUsage]) -> list[UsageRow]:

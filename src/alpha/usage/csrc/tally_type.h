@@ -243,28 +243,60 @@ static int write_ips(Buffer *b, const Tally *t, const IpEntry *e) {
     return 0;
 }
 
-/* finish() -> (events, rows, row_count, skipped, unmapped, source_ips, source_ip_count) */
+/* A JSON array of the strings whose ids are marked in `seen` (0 is null: never listed). */
+static int write_marked(Buffer *b, const Tally *t, const unsigned char *seen) {
+    int first = 1;
+    if (buffer_add(b, "[", 1)) return -1;
+    for (uint32_t id = 1; id <= t->strings.count; id++) {
+        if (!seen[id]) continue;
+        if ((!first && buffer_add(b, ",", 1)) || write_text(b, t, id)) return -1;
+        first = 0;
+    }
+    return buffer_add(b, "]", 1);
+}
+
+/* The distinct principals, sessions and actions of the rows, and their regions, each as a
+   JSON array (a store adds them before it loads the rows). */
+static int write_names(Buffer *names, Buffer *regions, const Tally *t) {
+    unsigned char *seen = calloc((size_t)t->strings.count + 1, 2);
+    if (seen == NULL) return -1;
+    unsigned char *region = seen + t->strings.count + 1;
+    for (size_t i = 0; i < t->row_index.count; i++) {
+        const RowEntry *e = &t->rows[i];
+        seen[e->principal] = seen[e->session] = seen[e->action] = 1;
+        region[e->region] = 1;
+    }
+    seen[0] = region[0] = 0;
+    int failed = write_marked(names, t, seen) || write_marked(regions, t, region);
+    free(seen);
+    return failed ? -1 : 0;
+}
+
+/* finish() -> (events, rows, row_count, skipped, unmapped, source_ips, source_ip_count,
+                names, regions) */
 static PyObject *Tally_finish(Tally *t, PyObject *unused) {
-    Buffer rows = {0}, ips = {0};
+    Buffer rows = {0}, ips = {0}, names = {0}, regions = {0};
     size_t ip_count = 0;
     PyObject *result = NULL;
     for (size_t i = 0; i < t->row_index.count; i++) {
-        if (write_row(&rows, t, &t->rows[i])) goto oom;
+        if (write_row(&rows, t, &t->rows[i])) goto done;
     }
     for (size_t i = 0; i < t->ip_index.count; i++) {
-        if (write_ips(&ips, t, &t->ip_rows[i])) goto oom;
+        if (write_ips(&ips, t, &t->ip_rows[i])) goto done;
         ip_count += (size_t)t->ip_rows[i].n;
     }
-    result = Py_BuildValue("ny#nOOy#n", t->events, rows.p ? rows.p : "", (Py_ssize_t)rows.n,
-                           (Py_ssize_t)t->row_index.count, t->skipped, t->unmapped,
-                           ips.p ? ips.p : "", (Py_ssize_t)ips.n, (Py_ssize_t)ip_count);
+    if (write_names(&names, &regions, t)) goto done;
+    result = Py_BuildValue("ny#nOOy#ny#y#", t->events, rows.p ? rows.p : "",
+                           (Py_ssize_t)rows.n, (Py_ssize_t)t->row_index.count, t->skipped,
+                           t->unmapped, ips.p ? ips.p : "", (Py_ssize_t)ips.n,
+                           (Py_ssize_t)ip_count, names.p, (Py_ssize_t)names.n, regions.p,
+                           (Py_ssize_t)regions.n);
+done:
     free(rows.p);
     free(ips.p);
-    return result;
-oom:
-    free(rows.p);
-    free(ips.p);
-    return PyErr_NoMemory();
+    free(names.p);
+    free(regions.p);
+    return result != NULL || PyErr_Occurred() ? result : PyErr_NoMemory();
 }
 
 static PyMethodDef Tally_methods[] = {
