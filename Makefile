@@ -34,10 +34,10 @@ asan: $(STAMP)
 	mkdir -p build/asan
 	gcc -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
 		-std=c11 -fPIC -shared -I"$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["include"])')" \
-		src/alpha/usage/csrc/native.c -o $(ASAN_SO)
+		src/alpha/usage/csrc/native.c -o $(ASAN_SO) -ldl
 	ASAN_OPTIONS=detect_leaks=0 ALPHA_TEST_NATIVE_SO=$(ASAN_SO) \
 		LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
-		$(BIN)/pytest -q -p no:cacheprovider tests/usage/test_native.py
+		$(BIN)/pytest -q -p no:cacheprovider tests/usage/test_native.py tests/usage/test_inflate.py
 
 test: lint types unit asan
 

@@ -4,6 +4,7 @@ The extension is optional: without a C compiler the package installs and runs on
 Python path (the same counts, several times slower on large inputs). The test suite checks it
 was built, so CI never silently loses it."""
 
+import sys
 from pathlib import Path
 
 from setuptools import Extension, setup
@@ -18,6 +19,8 @@ setup(
             depends=[str(path) for path in sorted(SOURCES.glob("*.h"))],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
                                 "-Wno-missing-field-initializers"],
+            # dlopen, for the system's libdeflate when it has one (csrc/inflate.h)
+            libraries=["dl"] if sys.platform.startswith("linux") else [],
             optional=True,
         )
     ]

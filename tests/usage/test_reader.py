@@ -5,10 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
-from isal import igzip
 
 from alpha.usage.errors import UsageError
-from alpha.usage.reader import GZIP_ERRORS, LogFormat, LogReader, SkipReason, gunzip
+from alpha.usage.reader import LogFormat, LogReader, SkipReason
 from tests.fakes.cloudtrail_logs import SAMPLE_RECORDS, SAMPLES, record
 
 SAMPLE_FOLDERS = {
@@ -173,36 +172,3 @@ def test_a_multi_member_gzip_is_read_whole(tmp_path: Path) -> None:
     second = gzip.compress(json.dumps(record(name="PutObject")).encode() + b"\n")
     decoded = LogReader().decode(first + second, "f.jsonl.gz")
     assert [e.eventName for e in decoded.events] == ["GetObject", "PutObject"]
-
-
-def _packed(text: bytes) -> bytes:
-    return gzip.compress(text, mtime=0)
-
-
-GZIPPED = _packed(b'{"Records": []}' * 50)
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        pytest.param(GZIPPED, id="one member"),
-        pytest.param(GZIPPED + _packed(b"second"), id="two members"),
-        pytest.param(GZIPPED + GZIPPED, id="two equal members"),
-        pytest.param(GZIPPED + b"junk after", id="data after the member"),
-        pytest.param(GZIPPED[:-6], id="cut trailer"),
-        pytest.param(GZIPPED[:20], id="cut body"),
-        pytest.param(GZIPPED[:12] + b"garbage" + GZIPPED[19:], id="damaged body"),
-        pytest.param(GZIPPED[:-8] + b"\x00" * 8, id="wrong checksum"),
-    ],
-)
-def test_gunzip_reads_or_fails_as_the_general_reader(data: bytes) -> None:
-    """The one-pass path never answers differently from isal's general reader."""
-    try:
-        expected: bytes | tuple[type[BaseException], str] = igzip.decompress(data)  # type: ignore[no-untyped-call]
-    except GZIP_ERRORS as exc:
-        expected = (type(exc), str(exc))
-    try:
-        found: bytes | tuple[type[BaseException], str] = gunzip(data)
-    except GZIP_ERRORS as exc:
-        found = (type(exc), str(exc))
-    assert found == expected

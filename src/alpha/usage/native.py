@@ -129,12 +129,19 @@ class NativeFile:
     """Tallies whole log files through the C scanner; one per worker process."""
 
     def __init__(
-        self, module: ModuleType, mapper: EventMapper, *, memo_limits: tuple[int, int] | None = None
+        self,
+        module: ModuleType,
+        mapper: EventMapper,
+        *,
+        memo_limits: tuple[int, int] | None = None,
+        library: str | None = None,
     ) -> None:
         """`memo_limits` (distinct keys per memo, then per request memo) are for tests: tiny
-        ones make the scanner forget and ask again all the time."""
+        ones make the scanner forget and ask again all the time. `library` names the
+        libdeflate to gunzip with (tests: a missing one leaves isal to do it)."""
         limits = {} if memo_limits is None else dict(zip(_LIMIT_NAMES, memo_limits, strict=True))
         self._scanner = module.Scanner(NativeResolver(mapper), **limits)
+        self._inflater = module.Inflater(**({} if library is None else {"library": library}))
         self._reader = LazyLogReader()
         self._fast = FastTally(mapper)
         self._tally_type = _tally_type(module)
@@ -142,8 +149,9 @@ class NativeFile:
     def tally(self, data: bytes, file: str) -> tuple[BatchUsage, tuple[ReadProblem, ...]] | None:
         """The file's usage and skipped records; None when the Python reader must read it."""
         if data[:2] == GZIP_MAGIC:
+            fast = self._inflater.gunzip(data)  # libdeflate, when it can say
             try:
-                data = gunzip(data)
+                data = gunzip(data) if fast is None else fast
             except GZIP_ERRORS:
                 return None  # the Python reader reports the corrupt file
         tally = self._tally_type()
