@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from alpha.usage.aggregate import BatchTally
 from alpha.usage.hot import FastTally
 from alpha.usage.ingest import MapperInterpreter, default_interpreter
 from alpha.usage.native import NativeFile, native_module
 from alpha.usage.reader import LazyLogReader, gunzip
+from alpha.usage.tally import BatchTally
 
 
 def best_of(rounds: int, work: Callable[[], None]) -> float:

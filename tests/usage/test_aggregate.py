@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 from alpha.usage.aggregate import (
     MAX_SOURCE_IPS,
-    BatchTally,
     BatchUsage,
     HourlyUsage,
     SourceIpCount,
@@ -15,6 +14,7 @@ from alpha.usage.aggregate import (
 )
 from alpha.usage.interpret import ActionUse, EventUsage, IgnoredEvent, SkippedEvent, UnmappedEvent
 from alpha.usage.ports import TimeWindow
+from alpha.usage.tally import BatchTally
 
 ROLE = "arn:aws:iam::111122223333:role/app"
 

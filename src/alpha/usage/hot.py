@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import msgspec
 
-from alpha.usage.aggregate import UsageCounter
 from alpha.usage.denials import ErrorKind, classify_error
 from alpha.usage.events import LazyEvent
 from alpha.usage.interpret import ActionUse, interpret, parse_event_time
 from alpha.usage.mapping import EventMapper, Mapped, NotAnAction, VersionedMapping
 from alpha.usage.reader import request_problem
+from alpha.usage.tally import UsageCounter
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from alpha.usage.aggregate import BatchUsage, UnmappedCount, count_outcome
+from alpha.usage.aggregate import BatchUsage, UnmappedCount
 from alpha.usage.denials import ErrorKind, classify_error
 from alpha.usage.events import CloudTrailEvent, SessionContext, SessionIssuer, UserIdentity
 from alpha.usage.hot import FastTally
@@ -31,6 +31,7 @@ from alpha.usage.interpret import (
 from alpha.usage.mapping import EventMapper, Mapped, NotAnAction, VersionedMapping
 from alpha.usage.principals import principal_of
 from alpha.usage.reader import GZIP_ERRORS, GZIP_MAGIC, LazyLogReader, ReadProblem, gunzip
+from alpha.usage.tally import count_outcome
 
 if TYPE_CHECKING:
     from alpha.usage._native import Tally

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
-from alpha.usage.aggregate import BatchTally, BatchUsage, RowFile
+from alpha.usage.aggregate import BatchUsage, RowFile
 from alpha.usage.errors import UsageError
 from alpha.usage.events import CloudTrailEvent
 from alpha.usage.hot import FastTally
@@ -25,6 +25,7 @@ from alpha.usage.mapping import EventMapper
 from alpha.usage.native import NativeFile, native_module
 from alpha.usage.ports import LogBatch, UsageSource
 from alpha.usage.reader import LazyLogReader, LogReader, ReadProblem, SkipReason
+from alpha.usage.tally import BatchTally
 
 Interpreter = Callable[[CloudTrailEvent], Interpretation]
 InterpreterFactory = Callable[[], Interpreter]

@@ -28,12 +28,13 @@ from alpha.adapters.aws.athena_usage import (
 )
 from alpha.adapters.aws.errors import AwsSourceError
 from alpha.catalog import load_catalog
-from alpha.usage.aggregate import BatchTally, BatchUsage, usage_rows
+from alpha.usage.aggregate import BatchUsage, usage_rows
 from alpha.usage.events import CloudTrailEvent
 from alpha.usage.interpret import interpret, parse_event_time
 from alpha.usage.mapping import EventMapper, load_mapping_table
 from alpha.usage.ports import TimeWindow
 from alpha.usage.reader import LogReader
+from alpha.usage.tally import BatchTally
 
 from .conftest import CallRecorder
 from .samples import sample_files

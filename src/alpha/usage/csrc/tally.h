@@ -1,4 +1,4 @@
-/* The native twin of `alpha.usage.aggregate.BatchTally`: the same rows, counts and source-IP
+/* The native twin of `alpha.usage.tally.BatchTally`: the same rows, counts and source-IP
    lists, kept as interned ids in C. Strings are held in their canonical JSON form without the
    quotes (what msgspec writes), so `finish` writes the JSON lines directly. */
 #ifndef ALPHA_NATIVE_TALLY_H
