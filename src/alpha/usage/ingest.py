@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
-import tempfile
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 
 from alpha.usage.aggregate import (
-    RowFile,
     StoredBatch,
     StoredSummary,
     UsageSummary,
@@ -34,13 +30,13 @@ from alpha.usage.aggregate import (
 from alpha.usage.errors import UsageError
 from alpha.usage.ports import (
     LogBatch,
-    RowFileStore,
     TimeWindow,
     UsageSource,
     UsageStore,
     WorkerReadableSource,
 )
 from alpha.usage.reader import ReadProblem, SkipReason
+from alpha.usage.spool import discard, spool_folder
 from alpha.usage.worker import (
     InterpreterFactory,
     MapperInterpreter,
@@ -80,8 +76,6 @@ FLUSH_ROWS = 400_000
 FLUSH_BATCHES = 2_000
 _IN_FLIGHT_PER_WORKER = 3  # tasks
 _CHUNK = 4  # batches a worker reads itself, per task
-# A generous average of a row's JSON line with its share of source-IP lines, to size the spool.
-_SPOOL_BYTES_PER_ROW = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +135,7 @@ class _Run:
             try:
                 saving.result()
             finally:
-                _discard(batches)
+                discard(batches)
 
 
 def ingest(
@@ -173,7 +167,7 @@ def ingest(
             on_start(len(todo), sum(b.size for _, b in todo))
 
     with (
-        _spool(store, workers, flush_rows) as spool,
+        spool_folder(store, workers, flush_rows) as spool,
         ThreadPoolExecutor(1, thread_name_prefix="alpha-usage-save") as saver,
     ):
         run = _Run(store, flush_rows, saver, problems=problems)
@@ -196,30 +190,6 @@ def ingest(
         problems=tuple(run.problems),
         failed=frozenset(run.failed),
     )
-
-
-@contextmanager
-def _spool(store: UsageStore, workers: int, flush_rows: int) -> Iterator[str | None]:
-    """A folder for the workers' row files when the store loads such files itself and there
-    are worker processes (else None: rows travel in memory); removed with what is left in it.
-    It holds the rows of the group being saved, the group being gathered and those in flight."""
-    if workers <= 1 or not isinstance(store, RowFileStore):
-        yield None
-        return
-    base = store.spool_base(3 * flush_rows * _SPOOL_BYTES_PER_ROW)
-    with tempfile.TemporaryDirectory(
-        prefix="alpha-rows-", dir=base, ignore_cleanup_errors=True
-    ) as folder:
-        yield folder
-
-
-def _discard(batches: Iterable[StoredBatch]) -> None:
-    """Delete the row files of saved batches, so the spool holds only unsaved rows."""
-    for batch in batches:
-        for data in (batch.usage.rows, batch.usage.source_ips):
-            if isinstance(data, RowFile):
-                with suppress(FileNotFoundError):
-                    os.unlink(data.path)
 
 
 def summarize(stored: StoredSummary, report: IngestReport) -> UsageSummary:
