@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static inline uint64_t hash_mix(uint64_t h) {
     h ^= h >> 33;
@@ -89,10 +90,19 @@ typedef struct {
     uint32_t count;  /* ids in use: 1..count */
     size_t offsets_cap;
     KeyIndex index; /* slots hold ids */
+    uint64_t seed;  /* of its hash: see interner_init */
 } Interner;
+
+/* Each table hashes with its own seed, from its address (random under ASLR) and the time:
+   keys come from the logs, and a fixed seed would let crafted records collide on purpose
+   and make every lookup walk a long chain. Ids never depend on it, so neither do results. */
+static uint64_t interner_seed(const Interner *t) {
+    return hash_mix((uint64_t)(uintptr_t)t ^ ((uint64_t)time(NULL) << 20) ^ 0x5EEDULL);
+}
 
 static int interner_init(Interner *t) {
     memset(t, 0, sizeof *t);
+    t->seed = interner_seed(t);
     if (keyindex_init(&t->index) < 0) return -1;
     t->offsets_cap = 64;
     t->offsets = malloc(t->offsets_cap * sizeof *t->offsets);
@@ -118,7 +128,7 @@ static inline const char *interner_bytes(const Interner *t, uint32_t id, size_t 
 
 /* The id of these bytes, added when new; 0 when out of memory. */
 static uint32_t interner_id(Interner *t, const char *p, size_t n) {
-    uint64_t h = hash_bytes(p, n, 0x5EED);
+    uint64_t h = hash_bytes(p, n, t->seed);
     KeyIndex *k = &t->index;
     size_t i = h & (k->cap - 1);
     while (k->slots[i]) {
