@@ -44,7 +44,7 @@ class SpoolHere(DuckDBUsageStore):
         super().__init__(path)
         self.spool = spool
 
-    def spool_base(self, needed: int) -> str | None:
+    def spool_base(self, needed: int) -> str:
         return str(self.spool)
 
 

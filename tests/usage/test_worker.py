@@ -68,7 +68,7 @@ class WatchedStore(DuckDBUsageStore):
         self.saves: list[list[StoredBatch]] = []
         self.gone_before: list[bool] = []
 
-    def spool_base(self, needed: int) -> str | None:
+    def spool_base(self, needed: int) -> str:
         return str(self.spool)
 
     def save(self, batches: Sequence[StoredBatch]) -> None:

@@ -104,7 +104,6 @@ class RowFileStore(UsageStore, Protocol):
     well as in memory. With worker processes, the ingest then has each worker leave its rows
     in a file (a folder under `spool_base`) rather than send them through the parent."""
 
-    def spool_base(self, needed: int) -> str | None:
-        """Where to make the folder for about `needed` bytes of row files (None: the system's
-        temporary folder)."""
+    def spool_base(self, needed: int) -> str:
+        """The folder to make the spool folder in, for about `needed` bytes of row files."""
         ...

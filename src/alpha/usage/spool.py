@@ -35,7 +35,7 @@ def spool_folder(store: UsageStore, workers: int, flush_rows: int) -> Iterator[s
     if workers <= 1 or not isinstance(store, RowFileStore):
         yield None
         return
-    base = Path(store.spool_base(3 * flush_rows * BYTES_PER_ROW) or tempfile.gettempdir())
+    base = Path(store.spool_base(3 * flush_rows * BYTES_PER_ROW))
     sweep(base)
     with tempfile.TemporaryDirectory(
         prefix=f"{PREFIX}{os.getpid()}-", dir=base, ignore_cleanup_errors=True

@@ -114,9 +114,10 @@ class DuckDBUsageStore:
                 con.rollback()
                 raise
 
-    def spool_base(self, needed: int) -> str | None:
-        """The RAM folder when it has room for twice `needed` bytes (see `spool_folder`)."""
-        return spool_folder(needed)
+    def spool_base(self, needed: int) -> str:
+        """The RAM folder when it has room for twice `needed` bytes (see `spool_folder`), else
+        the system's temporary folder."""
+        return spool_folder(needed) or tempfile.gettempdir()
 
     def usage(self, query: UsageQuery) -> list[UsageRow]:
         rows: list[UsageRow] = []
