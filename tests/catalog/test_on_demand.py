@@ -35,11 +35,21 @@ def whole() -> Catalog:
     return read_catalog(DATA)
 
 
-@pytest.mark.parametrize("first", [None, "action", "service resource types", "every action"])
+def each_service(catalog: Catalog) -> None:
+    for service in catalog.services:
+        catalog.resource_types(service)
+
+
+@pytest.mark.parametrize(
+    "first", [None, "action", "service resource types", "every action", "each service"]
+)
 def test_every_lookup_answers_as_the_whole_catalog(whole: Catalog, first: str | None) -> None:
+    """Whatever was read first (one service, every service one by one, or all at once)."""
     lazy = open_catalog(DATA)
-    if first is not None:
-        PROBES[first](lazy)  # a different service read first changes nothing below
+    if first == "each service":
+        each_service(lazy)
+    elif first is not None:
+        PROBES[first](lazy)
     for name, probe in PROBES.items():
         assert probe(lazy) == probe(whole), name
 

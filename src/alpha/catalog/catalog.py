@@ -71,6 +71,7 @@ class Catalog:
         self._exact_keys: dict[str, ConditionKey] | None = None
         self._key_patterns: list[tuple[re.Pattern[str], ConditionKey]] = []
         self._unread: dict[str, None] = {}  # services not read yet
+        self._complete = True  # every service read and the whole-catalog orders built
         self._service_keys: dict[str, tuple[ConditionKey, ...]] = {}
         self._order: tuple[str, ...] = ()
         self._read: Callable[[str], ServiceData] | None = None
@@ -90,6 +91,7 @@ class Catalog:
         catalog = cls(version, service_names, (), (), global_condition_keys())
         catalog._order = tuple(services)
         catalog._unread = dict.fromkeys(s.lower() for s in services)
+        catalog._complete = False
         catalog._read = read
         return catalog
 
@@ -123,10 +125,10 @@ class Catalog:
     def _need_all(self) -> None:
         """Every service read, and the whole-catalog orders rebuilt as a catalog built whole
         has them (services read on demand were added in the order they were needed)."""
-        if not self._unread:
+        if self._complete:
             return
         with self._lock:
-            if not self._unread:
+            if self._complete:
                 return
             for service in list(self._unread):
                 self._take(service)
@@ -138,6 +140,7 @@ class Catalog:
                 *(k for s in order for k in self._service_keys[s]),
             ]
             self._exact_keys = None
+            self._complete = True  # last: a reader seeing it finds the orders built
 
     def _condition_keys(self) -> dict[str, ConditionKey]:
         """The keys indexed (once every service is read): exact names, then patterns."""
