@@ -36,7 +36,7 @@ from alpha.usage.ports import (
     WorkerReadableSource,
 )
 from alpha.usage.reader import ReadProblem, SkipReason
-from alpha.usage.spool import discard, spool_folder
+from alpha.usage.spool import discard, run_spool
 from alpha.usage.worker import (
     InterpreterFactory,
     MapperInterpreter,
@@ -167,7 +167,7 @@ def ingest(
             on_start(len(todo), sum(b.size for _, b in todo))
 
     with (
-        spool_folder(store, workers, flush_rows) as spool,
+        run_spool(store, workers, flush_rows) as spool,
         ThreadPoolExecutor(1, thread_name_prefix="alpha-usage-save") as saver,
     ):
         run = _Run(store, flush_rows, saver, problems=problems)

@@ -11,9 +11,11 @@ were read now or in an earlier run, and lets a changed file replace just its own
 `usage` keeps principals, actions, sessions and regions as ids into the `names` and `regions`
 tables (see `duckdb_usage_sql.py`, which holds the SQL).
 
-Rows reach DuckDB as newline-delimited JSON in a temporary file read with `read_json`: for
-hundreds of thousands of rows that is an order of magnitude faster than parameter binding
-(`executemany`, or `unnest` over Python lists), and needs no pandas or Arrow.
+Rows reach DuckDB as newline-delimited JSON files read with `read_json`, one per batch: written
+here from memory, or already written by an ingest worker (a `RowFile`, linked in, not copied).
+For hundreds of thousands of rows that is an order of magnitude faster than parameter binding
+(`executemany`, or `unnest` over Python lists), and needs no pandas or Arrow. Each batch lists
+the names and regions its rows use, so they are added first and the rows read once.
 
 A file that is not a DuckDB database, or one made by another schema version, is an error naming
 the file; it is never silently recreated, nor changed.
