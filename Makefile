@@ -1,15 +1,16 @@
-# `make demo` and `make test` work on a fresh machine: they create .venv and install the project.
+# `make demo` and `make test` work on a fresh machine: they create .venv and install the project
+# with the exact versions in constraints.txt (the lock); `make upgrade` refreshes the lock.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint types unit asan bench clean
+.PHONY: demo test lint types unit asan bench clean upgrade
 
-$(STAMP): pyproject.toml setup.py $(wildcard src/alpha/usage/csrc/*)
+$(STAMP): pyproject.toml setup.py constraints.txt $(wildcard src/alpha/usage/csrc/*)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 # The whole loop (scan, propose, approve, staged rollout, automatic rollback) on the bundled
@@ -40,6 +41,19 @@ asan: $(STAMP)
 		$(BIN)/pytest -q -p no:cacheprovider tests/usage/test_native.py tests/usage/test_inflate.py
 
 test: lint types unit asan
+
+# Re-solve every dependency at its newest release into constraints.txt, then run the suite on
+# it: a lock that fails the suite is for you to fix or pin back before committing.
+upgrade:
+	rm -rf build/upgrade-venv
+	$(PY) -m venv build/upgrade-venv
+	build/upgrade-venv/bin/pip install --quiet --upgrade pip
+	build/upgrade-venv/bin/pip install --quiet -c holds.txt -e '.[dev]'
+	(echo '# The lock: exact versions `make` installs (pip -c). Refresh with `make upgrade`.'; \
+	  build/upgrade-venv/bin/pip freeze --exclude-editable | grep -v '^pip==') > constraints.txt
+	rm -rf build/upgrade-venv
+	rm -f $(STAMP)
+	$(MAKE) test
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_evaluate.py
