@@ -54,8 +54,11 @@ def documents(catalog: Catalog) -> tuple[dict[str, Any], dict[str, Any], dict[st
             proposed.append(statement)
     existing.append({"Effect": "Deny", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"})
     widened = [*proposed[:-1], {**proposed[-1], "Resource": "*"}]
-    wrap = lambda s: {"Version": "2012-10-17", "Statement": s}  # noqa: E731
-    return wrap(existing), wrap(proposed), wrap(widened)
+    return _document(existing), _document(proposed), _document(widened)
+
+
+def _document(statements: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 def per_call(fn: Callable[[], object], repeat: int) -> float:

@@ -98,8 +98,8 @@ def timed(argv: list[str], stdout: Path | None = None) -> Measure:
     elapsed = time.perf_counter() - start
     done.set()
     sampler.join()
-    if stdout:
-        out.close()  # type: ignore[union-attr]
+    if not isinstance(out, int):
+        out.close()
     if process.returncode != 0:
         raise SystemExit(f"{argv[0]} failed ({process.returncode}): {err.decode()[-2000:]}")
     return Measure(elapsed, peak / 1024, children_cpu() - cpu_before)

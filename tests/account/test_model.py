@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from alpha.account import (
@@ -34,7 +36,7 @@ def attached(name: str) -> AttachedPolicy:
     return AttachedPolicy(arn("policy", name), name)
 
 
-def role(name: str, path: str = "/", **fields: object) -> Role:
+def role(name: str, path: str = "/", **fields: Any) -> Role:
     return Role(
         arn=f"arn:aws:iam::{ACCOUNT}:role{path}{name}",
         name=name,
@@ -42,16 +44,16 @@ def role(name: str, path: str = "/", **fields: object) -> Role:
         role_id=f"AROA{name.upper()}",
         create_date=None,
         trust_policy=allow("sts:AssumeRole"),
-        **fields,  # type: ignore[arg-type]
+        **fields,
     )
 
 
-def user(name: str, **fields: object) -> User:
-    return User(arn("user", name), name, "/", f"AIDA{name}", None, **fields)  # type: ignore[arg-type]
+def user(name: str, **fields: Any) -> User:
+    return User(arn("user", name), name, "/", f"AIDA{name}", None, **fields)
 
 
-def group(name: str, **fields: object) -> Group:
-    return Group(arn("group", name), name, "/", f"AGPA{name}", None, **fields)  # type: ignore[arg-type]
+def group(name: str, **fields: Any) -> Group:
+    return Group(arn("group", name), name, "/", f"AGPA{name}", None, **fields)
 
 
 def managed(name: str, action: str, count: int = 1, full_arn: str | None = None) -> ManagedPolicy:
@@ -280,7 +282,7 @@ def test_snapshots_are_values(snapshot: AccountSnapshot) -> None:
     assert same == snapshot
     assert hash(same) == hash(snapshot)
     with pytest.raises(AttributeError):
-        snapshot.account_id = "x"  # type: ignore[misc]
+        snapshot.account_id = "x"  # type: ignore[misc]  # misc: writing a frozen field is the test
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ def ids(world_paths: SamplePaths) -> dict[str, str]:
 
 
 def state_of(proposal_id: str) -> str:
-    listed = alpha("proposals", "list", "--format", "json").json()
+    listed: list[dict[str, str]] = alpha("proposals", "list", "--format", "json").json()
     return next(row["state"] for row in listed if row["id"] == proposal_id)
 
 

@@ -19,7 +19,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +30,7 @@ TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
 CONTENT_TYPE = "application/x-amz-json-1.1"
 ERROR_NAMESPACE = "com.amazonaws.cloudtrail.v20131101#"
 _REGION_IN_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/cloudtrail/aws4_request")
-_ATTRIBUTES = {
+_ATTRIBUTES: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
     "EventId": lambda r: [r.get("eventID")],
     "EventName": lambda r: [r.get("eventName")],
     "EventSource": lambda r: [r.get("eventSource")],

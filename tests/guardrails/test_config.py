@@ -159,4 +159,4 @@ def test_unreadable_file_is_an_error_naming_it(tmp_path: Path) -> None:
 def test_config_is_immutable() -> None:
     config = GuardrailConfig()
     with pytest.raises(ValueError, match="frozen"):
-        config.blocked_actions = ("a:B",)  # type: ignore[misc]
+        config.blocked_actions = ("a:B",)

@@ -3,12 +3,13 @@ must not, including wildcard forms and Deny statements that take a grant away.""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from alpha.catalog import Catalog, load_catalog
 from alpha.guardrails import GUARDRAIL_RULES, RULES, GuardrailConfig, check
+from alpha.guardrails.config import RuleSetting
 from alpha.guardrails.rules import is_full_wildcard
 from alpha.policy.findings import Severity
 from alpha.policy.model import Policy
@@ -77,9 +78,9 @@ def test_wildcard_action_full(
     ],
 )
 def test_wildcard_inside_a_name_uses_its_own_severity(
-    setting: str, expected: Severity | None, catalog: Catalog
+    setting: Literal["off", "info", "warning", "error"], expected: Severity | None, catalog: Catalog
 ) -> None:
-    config = GuardrailConfig(partial_action_wildcards=setting)  # type: ignore[arg-type]
+    config = GuardrailConfig(partial_action_wildcards=setting)
     found = list(RULES["WILDCARD_ACTION"](policy(allow("s3:Get*")), catalog, config))
     assert [v.severity for v in found] == ([] if expected is None else [expected])
     if found:
@@ -377,13 +378,13 @@ def test_check_orders_by_severity_and_skips_disabled_rules(catalog: Catalog) -> 
     found = check(subject, catalog, GuardrailConfig())
     assert [v.severity for v in found] == sorted((v.severity for v in found), key=lambda s: s.rank)
     assert {v.code for v in found} >= {"PASSROLE_UNSCOPED", "WILDCARD_ACTION"}
-    quiet = GuardrailConfig(rules={"PASSROLE_UNSCOPED": {"enabled": False}})  # type: ignore[dict-item]
+    quiet = GuardrailConfig(rules={"PASSROLE_UNSCOPED": RuleSetting(enabled=False)})
     assert "PASSROLE_UNSCOPED" not in {v.code for v in check(subject, catalog, quiet)}
 
 
 def test_severity_override_decides_blocking(catalog: Catalog) -> None:
     subject = policy(allow("iam:PassRole", ROLE))
-    relaxed = GuardrailConfig(rules={"PASSROLE_UNSCOPED": {"severity": "warning"}})  # type: ignore[dict-item]
+    relaxed = GuardrailConfig(rules={"PASSROLE_UNSCOPED": RuleSetting(severity=Severity.WARNING)})
     found = [v for v in check(subject, catalog, relaxed) if v.code == "PASSROLE_UNSCOPED"]
     assert [(v.severity, v.blocks) for v in found] == [(Severity.WARNING, False)]
 

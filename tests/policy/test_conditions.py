@@ -326,7 +326,7 @@ def test_variables_in_condition_values(
 
 
 def test_version_2008_compares_variables_literally() -> None:
-    literal = {OWNER: "${aws:username}", "aws:username": "al"}
+    literal: Ctx = {OWNER: "${aws:username}", "aws:username": "al"}
     assert holds("StringEquals", OWNER, "${aws:username}", literal, variables=False)
     assert not holds("StringEquals", OWNER, "${aws:username}", literal, variables=True)
 

@@ -91,7 +91,9 @@ def test_grants_are_actions_times_resource_types(catalog: Catalog) -> None:
     result = diff_policies(
         doc(allow("s3:GetObject")), doc(allow("s3:GetObject", f"{S3}b/*")), catalog
     )
-    types = len(catalog.resource_types_of(catalog.action("s3:GetObject")))  # type: ignore[arg-type]
+    action = catalog.action("s3:GetObject")
+    assert action is not None
+    types = len(catalog.resource_types_of(action))
     assert (result.existing_grants, result.proposed_grants) == (types, 1)
     assert result.removed_grants == types - 1
     assert result.privilege_reduction == pytest.approx((types - 1) / types)

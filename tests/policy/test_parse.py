@@ -28,7 +28,7 @@ def allow(action: Any = "s3:GetObject", **elements: Any) -> dict[str, Any]:
     return {"Effect": "Allow", "Action": action, "Resource": "*", **elements}
 
 
-def doc(*statements: dict[str, Any], **top: Any) -> dict[str, Any]:
+def doc(*statements: object, **top: Any) -> dict[str, Any]:
     return {"Version": V, "Statement": list(statements), **top}
 
 

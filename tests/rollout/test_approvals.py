@@ -3,6 +3,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,8 @@ def service(policy: ApprovalPolicy | None = None, clock: Clock | None = None) ->
     return RolloutService(store, iam, ScriptedMonitor(), clock or Clock(), settings)
 
 
-def stored(svc: RolloutService, **kwargs: object) -> str:
-    made = proposal(**kwargs)  # type: ignore[arg-type]
+def stored(svc: RolloutService, **kwargs: Any) -> str:
+    made = proposal(**kwargs)
     svc.store.save_proposal(made)
     return made.id
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -33,17 +34,21 @@ HOUR = timedelta(hours=1)
 GET = ("s3:GetObject", "arn:aws:s3:::data/a.txt")
 
 
-def engine(boundary: bool = False, accounts: tuple[str, ...] = (ACCOUNT,), **stage: object):
+def engine(
+    boundary: bool = False, accounts: tuple[str, ...] = (ACCOUNT,), **stage: Any
+) -> tuple[RolloutEngine, str, ScriptedMonitor, Clock]:
     store, iam = setup(boundary=boundary, accounts=accounts)
     monitor, clock = ScriptedMonitor(), Clock()
-    settings = RolloutSettings(stages=StageSettings(bake=HOUR, **stage))  # type: ignore[arg-type]
+    settings = RolloutSettings(stages=StageSettings(bake=HOUR, **stage))
     made = proposal()
     store.save_proposal(made)
     approve(store, made)
     return RolloutEngine(store, iam, monitor, clock, settings), made.id, monitor, clock
 
 
-def good_traffic(monitor: ScriptedMonitor, start, principals=(APP,)) -> None:  # type: ignore[no-untyped-def]
+def good_traffic(
+    monitor: ScriptedMonitor, start: datetime, principals: tuple[str, ...] = (APP,)
+) -> None:
     for p in principals:
         monitor.add(Call(p, start + timedelta(minutes=5), *GET))
     monitor.covered = start + HOUR
@@ -103,12 +108,16 @@ def test_canary_as_boundary_then_production_replaces_and_detaches() -> None:
     # The shared managed policy is detached, never edited; its other user keeps it.
     other = APP.replace("role/app", "role/other")
     assert SHARED in eng.iam.principal_state(other)["attached"]
-    assert eng.iam.managed_policy(SHARED)["Statement"][0]["Action"] == "*"  # type: ignore[index]
+    shared = eng.iam.managed_policy(SHARED)
+    assert shared is not None
+    assert shared["Statement"][0]["Action"] == "*"
     # The working copy is still a valid authorization-details file.
     snapshot = parse_authorization_details(
         export_account_copy(eng.store, f"account-{ACCOUNT}"), "x"
     )
-    assert snapshot.managed_policy(SHARED).attachment_count == 1  # type: ignore[union-attr]
+    kept = snapshot.managed_policy(SHARED)
+    assert kept is not None
+    assert kept.attachment_count == 1
     summary = metrics(eng.store)
     assert summary.rollout_failure_rate == 0.0
     assert summary.privilege_reduction_applied == 0.9

@@ -254,6 +254,9 @@ class FakeUsageStore:
             and (until is None or row.first_seen < until)
         ]
 
+    def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
+        raise AssertionError("not used")
+
     def usage_documents(self, query: UsageQuery) -> Iterator[list[str]]:
         raise AssertionError("not used")
 

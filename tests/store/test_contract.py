@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,8 +157,8 @@ def test_approval_of_an_unknown_proposal(store: Store) -> None:
         store.record_approval(Approval("a" * 64, at(1), True, "bob"))
 
 
-def _stage(proposal_id: str, stage: Stage, state: StageState, **fields: object) -> StageRecord:
-    return StageRecord(proposal_id, stage, state, at(0), at(1), **fields)  # type: ignore[arg-type]
+def _stage(proposal_id: str, stage: Stage, state: StageState, **fields: Any) -> StageRecord:
+    return StageRecord(proposal_id, stage, state, at(0), at(1), **fields)
 
 
 def test_stages_round_trip_in_stage_order(store: Store) -> None:

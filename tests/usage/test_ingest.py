@@ -4,10 +4,10 @@ import gzip
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import pytest
 
@@ -16,7 +16,7 @@ from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
 from alpha.usage.aggregate import UsageQuery, UsageRow
 from alpha.usage.errors import UsageError
 from alpha.usage.ingest import IngestReport, ingest, summarize
-from alpha.usage.ports import LogBatch, TimeWindow, WorkerReadableSource
+from alpha.usage.ports import LogBatch, TimeWindow, UsageSource, WorkerReadableSource
 from alpha.usage.reader import SkipReason
 from tests.fakes.cloudtrail_logs import (
     SAMPLE_RECORDS,
@@ -35,8 +35,8 @@ def run(
     return ingest(sources, store, TimeWindow(), strict=strict, workers=workers)
 
 
-def rows(store: DuckDBUsageStore, report: IngestReport, **query: object) -> list[UsageRow]:
-    return store.usage(UsageQuery(report.keys, **query))  # type: ignore[arg-type]
+def rows(store: DuckDBUsageStore, report: IngestReport, **query: Any) -> list[UsageRow]:
+    return store.usage(UsageQuery(report.keys, **query))
 
 
 @pytest.fixture
@@ -173,12 +173,12 @@ BREAKAGES = {
 
 @pytest.mark.parametrize(("breakage", "reason"), BREAKAGES.values(), ids=BREAKAGES.keys())
 def test_a_bad_file_is_skipped_the_run_goes_on_and_the_store_is_untouched(
-    store: DuckDBUsageStore, logs: Path, breakage: object, reason: SkipReason
+    store: DuckDBUsageStore, logs: Path, breakage: Callable[[Path], object], reason: SkipReason
 ) -> None:
     first = run(store, logs)
     before = rows(store, first)
     broken = next(logs.rglob("a.json.gz"))
-    breakage(broken)  # type: ignore[operator]
+    breakage(broken)
     write_log(broken.parent / "new.json", [record("ListBuckets", role="new")])
     report = run(store, logs)
     assert [(p.file, p.reason) for p in report.problems] == [(str(broken.resolve()), reason)]
@@ -198,7 +198,8 @@ def test_bad_records_are_counted_and_stored_with_their_file(
     folder = delivery_folder(tmp_path / "t", "2024-03-10")
     no_time = record()
     del no_time["eventTime"]
-    write_log(folder / "x.json", [record(), record(eventName=7), no_time, "junk"])  # type: ignore[list-item]
+    junk: Any = "junk"  # not a record at all, as a damaged log may hold
+    write_log(folder / "x.json", [record(), record(eventName=7), no_time, junk])
     report = run(store, tmp_path / "t")
     again = run(store, tmp_path / "t")
     summary = summarize(store.summary(again.keys), again)
@@ -338,7 +339,7 @@ def test_results_come_in_listing_order_across_task_kinds(tmp_path: Path) -> None
             path = write_log(folder / f"{n}.json", [record(role=f"{name}{n}")])
             if n in junk:
                 path.write_bytes(b"\x00junk")
-    sources = [
+    sources: list[UsageSource] = [
         LocalCloudTrailFiles(tmp_path / "a"),
         FlakySource(),
         LocalCloudTrailFiles(tmp_path / "b"),

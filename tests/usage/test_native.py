@@ -243,7 +243,7 @@ def test_request_answers_are_reused_only_for_the_same_inputs(
 ) -> None:
     """Records whose resources come from the request share a cached answer only when every
     input of it is the same: a region, account or calling user apart gives another ARN."""
-    secret = {"requestParameters": {"secretId": "db-password"}}
+    secret: dict[str, Any] = {"requestParameters": {"secretId": "db-password"}}
     records = [
         record("GetSecretValue", "secretsmanager.amazonaws.com", **secret),
         record("GetSecretValue", "secretsmanager.amazonaws.com", **secret),

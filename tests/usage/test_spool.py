@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from alpha.adapters.local.cloudtrail_files import LocalCloudTrailFiles
 from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
+from alpha.usage.aggregate import StoredBatch
 from alpha.usage.ingest import ingest
 from alpha.usage.ports import TimeWindow
 from alpha.usage.spool import PREFIX, sweep
@@ -57,7 +59,7 @@ def test_a_parallel_run_sweeps_before_it_spools_and_names_its_folder(tmp_path: P
     seen: list[str] = []
 
     class Watching(SpoolHere):
-        def save(self, batches):  # type: ignore[no-untyped-def]
+        def save(self, batches: Sequence[StoredBatch]) -> None:
             seen.extend(p.name for p in spool.iterdir())
             super().save(batches)
 

@@ -352,7 +352,7 @@ RESULT_COLUMNS = (
 
 
 def test_the_result_columns_are_the_query_columns(duck: duckdb.DuckDBPyConnection) -> None:
-    cursor = duck.execute(*[usage_query(TABLE, TimeWindow()).sql, []])
+    cursor = duck.execute(usage_query(TABLE, TimeWindow()).sql, [])
     names = [column[0] for column in cursor.description]
 
     assert names == [

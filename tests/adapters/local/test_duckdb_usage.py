@@ -169,7 +169,8 @@ def test_rows_naming_what_their_batch_did_not_list_are_refused(tmp_path: Path, l
         store.save([batch("k1", "1", hourly())])
         usage = batch("k2", "1", hourly(session="bob", region="eu-west-1")).usage
         kept = tuple(n for n in getattr(usage, listed) if n not in {"bob", "eu-west-1"})
-        partial = StoredBatch("k2", "1", 1, replace(usage, **{listed: kept}))
+        cut = replace(usage, names=kept) if listed == "names" else replace(usage, regions=kept)
+        partial = StoredBatch("k2", "1", 1, cut)
         with pytest.raises(
             UsageError, match=r"1 of 1 rows name .* did not list; nothing was saved"
         ):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from alpha.account.errors import AccountError
@@ -27,7 +29,7 @@ def test_state_of_a_principal() -> None:
 
 def test_every_change_is_idempotent_and_a_noop_saves_nothing() -> None:
     store, iam = setup()
-    changes = [
+    changes: list[Callable[[], object]] = [
         lambda: iam.put_inline_policy(APP, "p", PROPOSED),
         lambda: iam.create_managed_policy(NEW, PROPOSED),
         lambda: iam.attach_managed_policy(APP, NEW),
@@ -61,7 +63,9 @@ def test_the_copy_exports_as_a_valid_file_with_counts_in_step() -> None:
     new = snapshot.managed_policy(NEW)
     assert new is not None
     assert (new.attachment_count, new.boundary_usage_count) == (1, 1)
-    assert snapshot.managed_policy(SHARED).attachment_count == 1  # type: ignore[union-attr]
+    shared = snapshot.managed_policy(SHARED)
+    assert shared is not None
+    assert shared.attachment_count == 1
     assert snapshot.principal(APP).boundary_arn == NEW
     with pytest.raises(IamChangeError, match="still in use"):
         iam.delete_managed_policy(NEW)

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import duckdb
 import msgspec
@@ -64,7 +65,7 @@ class DuckDBUsageStore:
         self._con = _open(path)
         self._ensure_schema()
 
-    def __enter__(self) -> DuckDBUsageStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
