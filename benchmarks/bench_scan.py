@@ -22,8 +22,8 @@ from typing import Any
 
 from alpha.adapters.local.authorization_details import read_authorization_details
 from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
+from alpha.app.backends import usage_source_for
 from alpha.catalog import load_catalog
-from alpha.cli.usage import source_for
 from alpha.policy.diff import _Grants
 from alpha.policy.model import Policy
 from alpha.scan import scan
@@ -53,7 +53,7 @@ def main() -> None:
 
     def rows() -> Any:
         with DuckDBUsageStore(args.store) as store:
-            report = ingest([source_for(str(args.data / "AWSLogs"))], store, TimeWindow())
+            report = ingest([usage_source_for(str(args.data / "AWSLogs"))], store, TimeWindow())
             return store.usage(UsageQuery(report.keys))
 
     rows_s, usage = best(args.repeat, rows)

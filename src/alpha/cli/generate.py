@@ -7,14 +7,13 @@ written); 2 for bad input (unknown principal, unreadable files, no usage).
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
-from alpha.cli.usage import source_for, time_window
+from alpha.cli.usage import time_window
 
 FORMATS = ("table", "json")
 
@@ -69,33 +68,20 @@ def generate(
     """Propose a least-privilege policy from what the principal really did: never wider than
     today (proven), still allowing every call seen (replayed), explained, risk-scored and
     checked against the guardrails. Exit 1 when a proposal has blocking violations."""
-    from alpha.adapters.local.authorization_details import read_authorization_details
-    from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
-    from alpha.catalog import load_catalog
+    from alpha.app import GenerateRequest
     from alpha.cli.generate_render import render_json, render_terminal
+    from alpha.cli.workflow_options import report_application
     from alpha.generate.errors import GenerateError
-    from alpha.generate.run import generate_proposals
-    from alpha.guardrails import load_config
 
     if every == (principal is not None):
         raise click.UsageError("give either --principal ARN or --all")
-    window = time_window(since, until)
-    snapshot = read_authorization_details(account)
-    if principal is not None:
-        snapshot.principal(principal)  # unknown principal: fail before reading any log
-    config = load_config(guardrails_file, os.environ)
-    resolved = [source_for(text) for text in sources]
-    with DuckDBUsageStore(store) as usage_store:
-        proposals = generate_proposals(
-            snapshot,
-            load_catalog(),
-            config,
-            sources=resolved,
-            store=usage_store,
-            window=window,
-            principal=principal,
-            on_progress=_progress,
-        )
+    request = GenerateRequest(str(account), sources, principal, time_window(since, until))
+    app = report_application(store, guardrails_file)
+    run = app.generate(request, on_progress=_progress).run
+    if run.failures:
+        first = run.failures[0]
+        raise GenerateError(first.reason)
+    proposals = list(run.proposals)
     if principal is not None and not proposals:
         raise GenerateError(f"{principal}: no usage in {', '.join(sources)}")
     if output == "json":

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from alpha.cli.workflow_options import note, settings_of, spinner, workflow_options
+from alpha.cli.workflow_options import application_of, note, spinner, workflow_options
 from alpha.store.model import ProposalState
 
 STATES = [s.value for s in ProposalState]
@@ -54,49 +54,33 @@ def propose(
     now: str | None,
 ) -> None:
     """Generate least-privilege proposals from usage and store them for approval."""
+    from alpha.app import GenerateRequest
     from alpha.cli.workflow_render import console, emit_json, findings, percent, state_text
-    from alpha.cli.workspace import (
-        ProposeResult,
-        clock_for,
-        generate_documents,
-        import_account_once,
-        open_store,
-        persist,
-        record_failures,
-    )
 
     if every == (principal is not None):
         raise click.UsageError("give either --principal ARN or --all")
-    settings = settings_of(store=store, config=config, now=now, user=by)
+    app = application_of(store=store, config=config, now=now, user=by)
+    request = GenerateRequest(str(account_file), sources, principal)
     with spinner("reading logs and generating proposals"):
-        account, documents, failures = generate_documents(
-            account_file, sources, settings, principal=principal, on_progress=note
-        )
-    when = clock_for(settings)()
-    with open_store(settings) as opened:
-        copy, imported = import_account_once(opened, account_file, account)
-        proposed = persist(opened, documents, settings.user, when)
-        record_failures(opened, failures, settings.user, when)
-        states = {p.proposal.id: opened.proposal_state(p.proposal.id) for p in proposed}
-    result = ProposeResult(tuple(proposed), tuple(failures), copy, imported)
+        result = app.propose(request, on_progress=note)
     if output == "json":
         emit_json(result.to_dict())
     else:
         out = console()
-        if imported:
-            out.print(f"imported {account_file} as the working copy {copy!r}")
-        for item in proposed:
+        if result.account_imported:
+            out.print(f"imported {account_file} as the working copy {result.account_copy!r}")
+        for item in result.proposed:
             verb = "stored" if item.created else "already stored (identical content), unchanged"
             reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")
             out.print(
                 f"[bold]{item.proposal.short_id}[/bold] {item.proposal.principal}: {verb}; "
-                f"{state_text(states[item.proposal.id].value)}; "
+                f"{state_text(item.state.value)}; "
                 f"privilege reduction {percent(reduction)}"
             )
             findings(item.proposal, out)
-        for failure in failures:
+        for failure in result.failures:
             out.print(f"[red]no proposal[/red] for {failure.principal}: {failure.reason}")
-    if any(p.blocked for p in proposed):
+    if result.blocked:
         sys.exit(1)
 
 
@@ -112,14 +96,10 @@ def list_proposals(
     *, state: str | None, output: str, store: str | None, config: str | None, now: str | None
 ) -> None:
     """Every stored proposal with its state (JSON: a list of {id, principal, state, ...})."""
-    from alpha.cli.workflow_render import console, emit_json, list_row, render_list
-    from alpha.cli.workspace import open_store, rollout_service
+    from alpha.cli.workflow_render import console, emit_json, render_list
 
-    settings = settings_of(store=store, config=config, now=now)
-    with open_store(settings) as opened, rollout_service(opened, settings) as service:
-        rows = [list_row(p) for p in service.status().proposals]
-    if state is not None:
-        rows = [r for r in rows if r["state"] == state]
+    app = application_of(store=store, config=config, now=now)
+    rows = app.list_proposals(None if state is None else ProposalState(state))
     if output == "json":
         emit_json(rows)
     else:
@@ -133,14 +113,9 @@ def show(
     *, proposal_id: str, output: str, store: str | None, config: str | None, now: str | None
 ) -> None:
     """The proposal, its risk and guardrail findings, approvals, stages and audit trail."""
-    from alpha.cli.workflow_render import console, emit_json, render_show, show_document
-    from alpha.cli.workspace import open_store, rollout_service
+    from alpha.cli.workflow_render import console, emit_json, render_show
 
-    settings = settings_of(store=store, config=config, now=now)
-    with open_store(settings) as opened, rollout_service(opened, settings) as service:
-        status = service.proposal_status(proposal_id)
-        found = status.proposal
-        document = show_document(status, opened.approvals(found.id), opened.audit(found.id))
+    found, document = application_of(store=store, config=config, now=now).show(proposal_id)
     if output == "json":
         emit_json(document)
     else:
@@ -154,14 +129,11 @@ def diff(
     *, proposal_id: str, output: str, store: str | None, config: str | None, now: str | None
 ) -> None:
     """Today's policies and the proposal side by side."""
-    from alpha.cli.workflow_render import console, diff_of, emit_json, render_diff
-    from alpha.cli.workspace import open_store
+    from alpha.cli.workflow_render import console, emit_json, render_diff
 
-    settings = settings_of(store=store, config=config, now=now)
-    with open_store(settings) as opened:
-        found = opened.proposal(proposal_id) or opened.find_proposal(proposal_id)
+    found, document = application_of(store=store, config=config, now=now).diff(proposal_id)
     if output == "json":
-        emit_json(diff_of(found))
+        emit_json(document)
     else:
         render_diff(found, console())
 
@@ -181,24 +153,14 @@ def export_account(
 ) -> None:
     """The store's working copy of the account (as rollouts left it), in the
     get-account-authorization-details format."""
-    from alpha.adapters.local.working_copy_iam import export_account_copy
-    from alpha.cli.settings import SettingsError
-    from alpha.cli.workspace import account_copy_name, open_store, working_copies
-
-    settings = settings_of(store=store, config=config, now=now)
-    with open_store(settings) as opened:
-        names = [account_copy_name(account_id)] if account_id else working_copies(opened)
-        if len(names) != 1:
-            found = ", ".join(n.removeprefix("account-") for n in names) or "none"
-            raise SettingsError(f"give --account-id: the store has accounts {found}")
-        document = export_account_copy(opened, names[0])
-    text = json.dumps(document, indent=2)
+    exported = application_of(store=store, config=config, now=now).export_account(account_id)
+    text = json.dumps(exported.document, indent=2)
     if out is not None:
         out.write_text(text + "\n", encoding="utf-8")
         if output == "json":
-            click.echo(json.dumps({"account_copy": names[0], "written": str(out)}))
+            click.echo(json.dumps({"account_copy": exported.name, "written": str(out)}))
         else:
-            click.echo(f"wrote {names[0]} to {out}")
+            click.echo(f"wrote {exported.name} to {out}")
     else:
         click.echo(text)
 
@@ -213,29 +175,17 @@ def _decide(
     approve: bool,
 ) -> None:
     from alpha.cli.workflow_render import console, emit_json, state_text
-    from alpha.cli.workspace import open_store, rollout_service
 
     store, config, now = common
-    settings = settings_of(store=store, config=config, now=now)
-    with open_store(settings) as opened, rollout_service(opened, settings) as service:
-        decision = (service.approve if approve else service.reject)(proposal_id, by, comment)
-        state = opened.proposal_state(decision.proposal_id)
+    app = application_of(store=store, config=config, now=now)
+    decision = (app.approve if approve else app.reject)(proposal_id, by, comment)
     if output == "json":
-        emit_json(
-            {
-                "id": decision.proposal_id,
-                "approved": decision.approved,
-                "by": decision.approver,
-                "at": decision.timestamp.isoformat(),
-                "comments": decision.comments,
-                "state": state.value,
-            }
-        )
+        emit_json(decision.to_dict())
     else:
         verb = "approved" if approve else "rejected"
         console().print(
-            f"{decision.proposal_id[:12]} {verb} by {decision.approver}: now "
-            f"{state_text(state.value)}"
+            f"{decision.proposal_id[:12]} {verb} by {decision.by}: now "
+            f"{state_text(decision.state.value)}"
         )
 
 

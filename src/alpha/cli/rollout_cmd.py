@@ -14,7 +14,7 @@ import time
 
 import click
 
-from alpha.cli.workflow_options import settings_of, spinner, workflow_options
+from alpha.cli.workflow_options import application_of, spinner, workflow_options
 from alpha.store.model import ProposalState, Stage
 
 STAGE_CHOICES = [*[s.value for s in Stage], "all"]
@@ -54,19 +54,16 @@ def rollout(
     boundary), production (the change plan), each watched for its bake time. `alpha rollout
     resume` continues every rollout left in the middle (after a crash, or still baking)."""
     from alpha.cli.workflow_render import console, emit_json, render_run
-    from alpha.cli.workspace import open_store, rollout_service
 
-    settings = settings_of(store=store, config=config, now=now, logs=logs, bake=bake)
+    app = application_of(
+        store=store, config=config, now=now, logs=logs, bake=bake, sleeper=time.sleep
+    )
     through = Stage.PRODUCTION if stage == "all" else Stage(stage)
-    with (
-        open_store(settings) as opened,
-        rollout_service(opened, settings, sleeper=time.sleep, watch=True) as service,
-        spinner("rolling out (baking over the logs)"),
-    ):
+    with spinner("rolling out (baking over the logs)"):
         if proposal_id == "resume":
-            results = service.resume(wait=wait)
+            results = app.resume(wait=wait)
         else:
-            results = [service.run(proposal_id, through, wait=wait)]
+            results = [app.roll_out(proposal_id, through, wait=wait)]
     if output == "json":
         emit_json([r.to_dict() for r in results])
     else:
@@ -92,11 +89,8 @@ def rollback(
 ) -> None:
     """Restore the principal's exact IAM state from before the rollout."""
     from alpha.cli.workflow_render import console, emit_json, render_run
-    from alpha.cli.workspace import open_store, rollout_service
 
-    settings = settings_of(store=store, config=config, now=now)
-    with open_store(settings) as opened, rollout_service(opened, settings) as service:
-        result = service.rollback(proposal_id, by, reason)
+    result = application_of(store=store, config=config, now=now).roll_back(proposal_id, by, reason)
     if output == "json":
         emit_json(result.to_dict())
     else:
@@ -109,11 +103,8 @@ def status(*, output: str, store: str | None, config: str | None, now: str | Non
     """A dashboard: proposals by state, their stages, and the metrics (generation success
     rate, approval time, rollout failure rate, privilege reduction)."""
     from alpha.cli.workflow_render import console, emit_json, render_status
-    from alpha.cli.workspace import open_store, rollout_service
 
-    settings = settings_of(store=store, config=config, now=now)
-    with open_store(settings) as opened, rollout_service(opened, settings) as service:
-        found = service.status()
+    found = application_of(store=store, config=config, now=now).status()
     if output == "json":
         emit_json(found.to_dict())
     else:

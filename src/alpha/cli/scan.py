@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from alpha.cli.usage import read_progress, source_for, time_window
+from alpha.cli.usage import read_progress, time_window
 from alpha.scan.model import FLAG_CODES, ScanReport
 
 FORMATS = ("table", "json")
@@ -83,25 +83,15 @@ def scan(
     weighted by access level (Permissions management 5, Write 3, Read 1, Tagging 1, List
     0.5). Flags principals that are admin-equivalent, can escalate privileges, or made no
     allowed call in the window."""
-    from alpha.adapters.local.authorization_details import read_authorization_details
-    from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
-    from alpha.catalog import load_catalog
+    from alpha.app import ScanRequest
     from alpha.cli.scan_render import render_json, render_table, warn_problems
-    from alpha.scan import scan as scan_account
-    from alpha.usage.aggregate import UsageQuery
-    from alpha.usage.ingest import ingest
+    from alpha.cli.workflow_options import report_application
 
-    window = time_window(since, until)
-    snapshot = read_authorization_details(account_file)
-    resolved = [source_for(text) for text in sources]
-    with DuckDBUsageStore(store) as usage_store:
-        with read_progress() as (on_start, on_progress):
-            report = ingest(
-                resolved, usage_store, window, on_start=on_start, on_progress=on_progress
-            )
-        rows = usage_store.usage(UsageQuery(report.keys, None, window))
-    warn_problems(report.problems)
-    result = scan_account(snapshot, rows, load_catalog(), window)
+    request = ScanRequest(str(account_file), sources, time_window(since, until))
+    with read_progress() as (on_start, on_progress):
+        outcome = report_application(store).scan(request, on_start, on_progress)
+    warn_problems(outcome.problems)
+    result = outcome.report
     if output == "json":
         render_json(result, top)
     else:

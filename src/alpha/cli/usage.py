@@ -14,41 +14,11 @@ from pathlib import Path
 
 import click
 
-from alpha.usage.errors import UsageError
-from alpha.usage.ports import TimeWindow, UsageSource
+from alpha.usage.ports import TimeWindow
 
 FORMATS = ("table", "json", "jsonl", "csv")
 # Below this much to read, a progress bar would only flicker.
 _PROGRESS_MIN_BYTES = 20 << 20
-
-
-def source_for(text: str) -> UsageSource:
-    """The usage source a SOURCE argument names: `s3://bucket/prefix`,
-    `lookup://[PROFILE@]REGION` (the LookupEvents API), or a local path."""
-    if text.startswith("s3://"):
-        try:
-            from alpha.adapters.aws.s3_cloudtrail import (
-                S3CloudTrailSource,
-                S3Location,
-                make_s3_client,
-            )
-        except ImportError as exc:
-            hint = "reading S3 needs boto3 (pip install 'alpha-iam[aws]')"
-            raise UsageError(f"{text}: {hint}") from exc
-        return S3CloudTrailSource(make_s3_client(), S3Location.parse(text))
-    if text.startswith("lookup://"):
-        try:
-            from alpha.adapters.aws.lookup_events import lookup_source_for
-        except ImportError as exc:
-            hint = "LookupEvents needs boto3 (pip install 'alpha-iam[aws]')"
-            raise UsageError(f"{text}: {hint}") from exc
-        return lookup_source_for(text)
-    from alpha.adapters.local.cloudtrail_files import LocalCloudTrailFiles
-
-    path = Path(text)
-    if not path.exists():
-        raise UsageError(f"{text}: no such file or folder")
-    return LocalCloudTrailFiles(path)
 
 
 def _moment(text: str, *, end_of_day: bool) -> datetime:
@@ -100,14 +70,15 @@ def usage(
 
     Usage is kept in the store, so a second run reads only new log files. Time filters select
     whole hours."""
-    from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
     from alpha.cli.usage_render import render_documents, render_rows
+    from alpha.cli.workflow_options import report_application
     from alpha.usage.aggregate import UsageQuery
     from alpha.usage.ingest import ingest, summarize
 
     window = time_window(since, until)
-    resolved = [source_for(text) for text in sources]
-    with DuckDBUsageStore(store) as usage_store:
+    backends = report_application(store).backends
+    resolved = [backends.usage_source(text) for text in sources]
+    with backends.open_usage_store() as usage_store:
         with read_progress() as (on_start, on_progress):
             report = ingest(
                 resolved,

@@ -1,5 +1,5 @@
 """The options every workflow command takes (`--store`, `--config`, `--now`, `--format`) and
-turning them, the environment and alpha.toml into `Settings`."""
+turning them, the environment and alpha.toml into the application (`alpha.app`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from alpha.cli.settings import Flags, Settings, load_settings
+if TYPE_CHECKING:
+    from alpha.app import Application
 
 FORMATS = ("table", "json")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,7 +44,7 @@ def workflow_options(command: F) -> F:
     return command
 
 
-def settings_of(
+def application_of(
     *,
     store: str | None,
     config: str | None,
@@ -51,9 +52,14 @@ def settings_of(
     logs: tuple[str, ...] = (),
     bake: str | None = None,
     user: str | None = None,
-) -> Settings:
+    sleeper: Callable[[float], None] | None = None,
+) -> Application:
+    """The application over the settings these flags, the environment and alpha.toml give."""
+    from alpha.app import Flags, application_for, load_settings
+
     flags = Flags(config=config, store=store, logs=logs, bake=bake, now=now, user=user)
-    return load_settings(flags, os.environ, Path.cwd())
+    settings = load_settings(flags, os.environ, Path.cwd())
+    return application_for(settings, os.environ, sleeper=sleeper)
 
 
 @contextmanager
@@ -72,3 +78,19 @@ def note(message: str) -> None:
     """A progress line on stderr, only on a terminal (scripts get nothing but the output)."""
     if sys.stderr.isatty():
         click.echo(message, err=True)
+
+
+def report_application(usage_store: Path, guardrails: Path | None = None) -> Application:
+    """The application for the report commands (`scan`, `generate`): they keep usage in the
+    DuckDB file `--store` names and read guardrails only from `--guardrails`; no workflow
+    store, no alpha.toml of their own."""
+    from alpha.app import Settings, application_for
+    from alpha.app.settings import DEFAULT_STORE
+
+    settings = Settings(
+        store=Path.cwd() / DEFAULT_STORE,
+        usage_store=usage_store,
+        user=os.environ.get("ALPHA_USER", ""),
+        config_file=guardrails,
+    )
+    return application_for(settings, os.environ)

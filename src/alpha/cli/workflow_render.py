@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
+from alpha.app.views import diff_view, list_row
 from alpha.cli.console import stdout_console
 from alpha.rollout.engine import RunResult
-from alpha.rollout.service import ProposalStatus, Status
-from alpha.store.model import Approval, AuditEvent, StoredProposal
+from alpha.rollout.service import Status
+from alpha.store.model import StoredProposal
 
 STATE_COLOURS = {
     "proposed": "cyan",
@@ -63,22 +64,6 @@ def percent(value: object) -> str:
     return f"{value:.0%}" if isinstance(value, int | float) else "-"
 
 
-def list_row(status: ProposalStatus) -> dict[str, Any]:
-    document = status.proposal.document
-    return {
-        "id": status.proposal.id,
-        "short_id": status.proposal.short_id,
-        "principal": status.proposal.principal,
-        "state": status.state.value,
-        "created_at": status.proposal.created_at.isoformat(),
-        "created_by": status.proposal.created_by,
-        "approval": status.approval.status.value,
-        "blocked": bool(document.get("blocked")),
-        "privilege_reduction": (document.get("diff") or {}).get("privilege_reduction"),
-        "stages": {r.stage.value: r.state.value for r in status.stages},
-    }
-
-
 def render_list(rows: Sequence[dict[str, Any]], out: Console) -> None:
     table = Table(title=f"{len(rows)} proposal{'' if len(rows) == 1 else 's'}")
     table.add_column("id", no_wrap=True)
@@ -99,22 +84,8 @@ def render_list(rows: Sequence[dict[str, Any]], out: Console) -> None:
     out.print(table)
 
 
-def diff_of(proposal: StoredProposal) -> dict[str, Any]:
-    diff = proposal.document.get("diff") or {}
-    return {
-        "id": proposal.id,
-        "principal": proposal.principal,
-        "existing_policy": diff.get("existing_policy"),
-        "proposed_policy": proposal.proposed_policy,
-        "added_actions": diff.get("added_actions", []),
-        "removed_actions": diff.get("removed_actions", []),
-        "change_summary": diff.get("change_summary"),
-        "privilege_reduction": diff.get("privilege_reduction"),
-    }
-
-
 def render_diff(proposal: StoredProposal, out: Console) -> None:
-    diff = diff_of(proposal)
+    diff = diff_view(proposal)
     summary = f" ({diff['change_summary']})" if diff["change_summary"] else ""
     out.print(
         f"[bold]{proposal.principal}[/bold]  {proposal.short_id}  privilege reduction "
@@ -168,37 +139,6 @@ def findings(proposal: StoredProposal, out: Console) -> None:
     for step in document.get("plan") or []:
         target = step.get("arn") or step.get("name")
         out.print(f"  plan: {step.get('action')} {step.get('kind')} {target}")
-
-
-def show_document(
-    status: ProposalStatus, approvals: Sequence[Approval], audit: Sequence[AuditEvent]
-) -> dict[str, Any]:
-    return {
-        **status.to_dict(),
-        "proposal": status.proposal.document,
-        "approvals": [
-            {
-                "approved": a.approved,
-                "by": a.approver,
-                "at": a.timestamp.isoformat(),
-                "comments": a.comments,
-                "binds": a.binds(status.proposal),
-            }
-            for a in approvals
-        ],
-        "audit": [audit_row(e) for e in audit],
-    }
-
-
-def audit_row(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "seq": event.seq,
-        "at": event.at.isoformat(),
-        "actor": event.actor,
-        "action": event.action,
-        "reason": event.reason,
-        "details": event.details,
-    }
 
 
 def render_show(document: dict[str, Any], proposal: StoredProposal, out: Console) -> None:

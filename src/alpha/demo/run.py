@@ -22,20 +22,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from alpha.cli.settings import Flags, Settings, load_settings
-from alpha.cli.workspace import (
-    generate_documents,
-    import_account_once,
-    open_store,
-    persist,
-    record_failures,
-    rollout_service,
-)
+from alpha.app import Application, Flags, GenerateRequest, ScanRequest, load_settings
+from alpha.app.application import application_for
 from alpha.demo.sample import BAKE, ROLLOUT_AT, WINDOW_START, SamplePaths, write_sample
 from alpha.errors import AlphaError
 from alpha.rollout.engine import RunResult
 from alpha.rollout.errors import ApprovalError
-from alpha.rollout.service import RolloutService, Status
+from alpha.rollout.service import Status
 from alpha.scan import ScanReport
 from alpha.store.model import ProposalState, Stage, StoredProposal
 
@@ -191,18 +184,17 @@ def run_demo(folder: Path, on_step: Callable[[Step], None]) -> DemoResult:
     on_step(Said(_sample_text(paths)))
     on_step(Said(_timeline_text()))
     settings = load_settings(Flags(user=PROPOSER), {}, folder)
-    on_step(Section("2. Scan: who holds more than they use"))
-    report = _scan(paths, settings)
-    on_step(Scanned(report))
     clock = TimelineClock(PROPOSED_AT)
-    with open_store(settings) as store:
-        proposals = _propose(store, paths, settings, clock, on_step)
-        with rollout_service(store, settings, clock=clock, watch=True) as service:
-            decisions = _decide(service, proposals, clock, on_step)
-            stages = _roll_out(service, proposals, clock, on_step)
-            clock.at = ROLLOUT_AT + 3 * BAKE
-            on_step(Section("6. Status"))
-            status = service.status()
+    app = application_for(settings, {}, clock=clock)
+    on_step(Section("2. Scan: who holds more than they use"))
+    report = app.scan(ScanRequest(str(paths.account), (str(paths.observed),))).report
+    on_step(Scanned(report))
+    proposals = _propose(app, paths, clock, on_step)
+    decisions = _decide(app, proposals, clock, on_step)
+    stages = _roll_out(app, proposals, clock, on_step)
+    clock.at = ROLLOUT_AT + 3 * BAKE
+    on_step(Section("6. Status"))
+    status = app.status()
     final = {_name(p.proposal.principal): p.state.value for p in status.proposals}
     return DemoResult(
         folder, report, tuple(proposals), tuple(decisions), tuple(stages), status, final
@@ -227,38 +219,15 @@ def _timeline_text() -> str:
     )
 
 
-def _scan(paths: SamplePaths, settings: Settings) -> ScanReport:
-    from alpha.adapters.local.authorization_details import read_authorization_details
-    from alpha.adapters.local.cloudtrail_files import LocalCloudTrailFiles
-    from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
-    from alpha.catalog import load_catalog
-    from alpha.scan import scan
-    from alpha.usage.aggregate import UsageQuery
-    from alpha.usage.ingest import ingest
-    from alpha.usage.ports import TimeWindow
-
-    settings.usage_store.parent.mkdir(parents=True, exist_ok=True)
-    with DuckDBUsageStore(settings.usage_store) as usage:
-        found = ingest([LocalCloudTrailFiles(paths.observed)], usage, TimeWindow())
-        rows = usage.usage(UsageQuery(found.keys))
-    snapshot = read_authorization_details(paths.account)
-    return scan(snapshot, rows, load_catalog(), TimeWindow())
-
-
 def _propose(
-    store: Any,
+    app: Application,
     paths: SamplePaths,
-    settings: Settings,
     clock: TimelineClock,
     on_step: Callable[[Step], None],
 ) -> list[StoredProposal]:
     on_step(Section(f"3. Proposals (by {PROPOSER}, at {clock():%Y-%m-%d %H:%M}Z)"))
-    account, documents, failures = generate_documents(
-        paths.account, [str(paths.observed)], settings, principal=None
-    )
-    import_account_once(store, paths.account, account)
-    stored = [p.proposal for p in persist(store, documents, PROPOSER, clock())]
-    record_failures(store, failures, PROPOSER, clock())
+    request = GenerateRequest(str(paths.account), (str(paths.observed),))
+    stored = [p.proposal for p in app.propose(request, by=PROPOSER).proposed]
     for proposal in stored:
         on_step(Proposed(proposal))
     on_step(Said("legacy-batch made no call in 30 days: nothing to propose (the scan flags it)"))
@@ -266,7 +235,7 @@ def _propose(
 
 
 def _decide(
-    service: RolloutService,
+    app: Application,
     proposals: list[StoredProposal],
     clock: TimelineClock,
     on_step: Callable[[Step], None],
@@ -282,7 +251,7 @@ def _decide(
         if proposal is None:
             continue
         try:
-            service.approve(proposal.id, who, "reviewed the diff and the risk")
+            app.approve(proposal.id, who, "reviewed the diff and the risk")
             decision = Decided(proposal, who, True, clock())
         except ApprovalError as exc:
             decision = Decided(proposal, who, True, clock(), refused=str(exc))
@@ -292,7 +261,7 @@ def _decide(
 
 
 def _roll_out(
-    service: RolloutService,
+    app: Application,
     proposals: list[StoredProposal],
     clock: TimelineClock,
     on_step: Callable[[Step], None],
@@ -306,7 +275,7 @@ def _roll_out(
         on_step(Section(f"5{letter}. Staged rollout of {name}"))
         for index, stage in enumerate(Stage):
             clock.at = ROLLOUT_AT + index * BAKE
-            result = service.run(proposal.id, through=stage)
+            result = app.roll_out(proposal.id, stage)
             step = StageRan(proposal, stage, clock(), result)
             ran.append(step)
             on_step(step)

@@ -20,6 +20,17 @@ from alpha.reasoning import Reasoning
 
 
 @dataclass(frozen=True, slots=True)
+class GenerationFailure:
+    """A principal the generator could not propose for, and why; the run goes on without it."""
+
+    principal: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"principal": self.principal, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
 class ObservedCall:
     """Calls of one action on one resource (`*` when the logs do not say which)."""
 

@@ -1,4 +1,6 @@
 """From usage sources to proposals: ingest what is new, query once, propose per principal.
+A principal the generator cannot propose for is a `GenerationFailure` beside the others'
+proposals, never the end of the run (and never a second ingest).
 
 The store is the `UsageStore` port (the CLI passes DuckDB). Rows are queried once for the
 window and grouped by principal, resolved through the snapshot (CloudTrail writes role ARNs
@@ -12,12 +14,14 @@ import logging
 import multiprocessing
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from alpha.account import AccountSnapshot, PrincipalNotFoundError
 from alpha.catalog import Catalog
+from alpha.generate.errors import GenerateError
 from alpha.generate.generator import ProposalGenerator, UsageContext
-from alpha.generate.model import GenerationSettings, PolicyProposal
+from alpha.generate.model import GenerationFailure, GenerationSettings, PolicyProposal
 from alpha.guardrails import GuardrailConfig
 from alpha.reasoning import Reasoner
 from alpha.reasoning.data_plane import is_data_plane
@@ -31,17 +35,28 @@ DEFAULT_WORKERS = 2
 _PER_WORKER_MIN = 8  # below this many principals per worker, forking costs more than it saves
 Job = tuple[str, list[UsageRow], dict[str, int]]
 """A principal, its report rows, and its distinct active days per action."""
+Outcome = PolicyProposal | GenerationFailure
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRun:
+    """What one run gave: proposals, and the principals it could not propose for (both in
+    principal order)."""
+
+    proposals: tuple[PolicyProposal, ...]
+    failures: tuple[GenerationFailure, ...]
 
 
 def propose_all(
     generator: ProposalGenerator, todo: Sequence[Job], context: UsageContext, workers: int
-) -> list[PolicyProposal]:
-    """Proposals in `todo` order; over `workers` forked processes when there are enough.
+) -> list[Outcome]:
+    """A proposal or a failure per job, in `todo` order; over `workers` forked processes
+    when there are enough.
 
     Each principal is independent, so the work splits cleanly; the generator (catalog,
     snapshot, compiled caches) is inherited by the forked workers instead of being sent."""
     if workers <= 1 or len(todo) < workers * _PER_WORKER_MIN or not _can_fork():
-        return [generator.propose(arn, rows, context, days) for arn, rows, days in todo]
+        return [_attempt(generator, job, context) for job in todo]
     _shared.clear()
     _shared.append((generator, context))
     chunks = [list(todo[i::workers]) for i in range(workers)]
@@ -51,8 +66,16 @@ def propose_all(
             parts = list(pool.map(_propose_chunk, chunks))
     finally:
         _shared.clear()
-    by_arn = {p.principal: p for part in parts for p in part}
+    by_arn = {o.principal: o for part in parts for o in part}
     return [by_arn[generator.snapshot.principal(arn).arn] for arn, _, _ in todo]
+
+
+def _attempt(generator: ProposalGenerator, job: Job, context: UsageContext) -> Outcome:
+    arn, rows, days = job
+    try:
+        return generator.propose(arn, rows, context, days)
+    except GenerateError as exc:  # this principal only; a bug (GenerationBugError) is not
+        return GenerationFailure(generator.snapshot.principal(arn).arn, str(exc))
 
 
 # Set just before forking and read by the workers (fork copies it): the one module-level state,
@@ -60,9 +83,9 @@ def propose_all(
 _shared: list[tuple[ProposalGenerator, UsageContext]] = []
 
 
-def _propose_chunk(chunk: list[Job]) -> list[PolicyProposal]:
+def _propose_chunk(chunk: list[Job]) -> list[Outcome]:
     generator, context = _shared[0]
-    return [generator.propose(arn, rows, context, days) for arn, rows, days in chunk]
+    return [_attempt(generator, job, context) for job in chunk]
 
 
 def _can_fork() -> bool:
@@ -82,8 +105,9 @@ def generate_proposals(
     reasoner: Reasoner | None = None,
     on_progress: Callable[[str], None] | None = None,
     workers: int = DEFAULT_WORKERS,
-) -> list[PolicyProposal]:
-    """One proposal for `principal`, or for every principal of the snapshot with usage."""
+) -> GenerationRun:
+    """A proposal for `principal`, or for every principal of the snapshot with usage, from
+    one ingest; the principals it could not propose for are failures beside them."""
     report = ingest(sources, store, window)
     if on_progress is not None:
         on_progress(f"read {report.events_read:,} new events from {report.batches_read} files")
@@ -107,10 +131,15 @@ def generate_proposals(
         for arn in sorted(grouped)
         if (wanted is None or arn == wanted) and any(r.count > 0 for r in grouped[arn])
     ]
-    proposals = propose_all(generator, todo, context, workers)
+    outcomes = propose_all(generator, todo, context, workers)
+    run = GenerationRun(
+        tuple(o for o in outcomes if isinstance(o, PolicyProposal)),
+        tuple(o for o in outcomes if isinstance(o, GenerationFailure)),
+    )
     if on_progress is not None:
-        on_progress(f"{len(proposals)} proposals")
-    return proposals
+        failed = f", {len(run.failures)} failed" if run.failures else ""
+        on_progress(f"{len(run.proposals)} proposals{failed}")
+    return run
 
 
 def group_by_principal(

@@ -15,8 +15,8 @@ import pytest
 from alpha.adapters.aws.errors import AwsSourceError
 from alpha.adapters.aws.lookup_events import LookupEventsSource, LookupTarget
 from alpha.adapters.aws.s3_cloudtrail import make_s3_client
+from alpha.app.backends import usage_source_for
 from alpha.cli.main import main
-from alpha.cli.usage import source_for
 from tests.fakes.cloudtrail_lookup import FakeCloudTrail, running_fake
 
 from .samples import invictus_files
@@ -79,7 +79,7 @@ def test_an_s3_bucket_reads_like_the_same_files_on_disk(
 
 
 def test_lookup_sources_are_labelled_with_the_callers_account(endpoints: FakeCloudTrail) -> None:
-    source = source_for("lookup://eu-west-1")
+    source = usage_source_for("lookup://eu-west-1")
 
     assert isinstance(source, LookupEventsSource)
     assert source.name == "lookup:123456789012:eu-west-1"  # moto's account, from STS

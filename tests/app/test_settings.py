@@ -5,13 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from alpha.cli.settings import (
-    DEFAULT_BAKE,
-    Flags,
-    SettingsError,
-    load_settings,
-    parse_duration,
-)
+from alpha.app.errors import SettingsError
+from alpha.app.settings import Flags, load_settings
+from alpha.app.values import parse_duration
+from alpha.rollout.stages import StageSettings
+
+DEFAULT_BAKE = StageSettings().bake
 
 TOML = """\
 [store]

@@ -1,0 +1,124 @@
+"""The workflow's tables of `alpha.toml`, read as untrusted input: pydantic checks every field,
+and an error names the file, the line and the field.
+
+    [store]
+    path = ".alpha/alpha.db"          # relative paths are relative to alpha.toml's folder
+
+    [rollout]
+    logs = ["cloudtrail"]             # CloudTrail the rollout watches while a stage bakes
+    usage_store = ".alpha/usage.duckdb"
+    bake = "1h"                       # every stage; durations like 30m, 6h, 2d, 1h30m
+    bakes = { canary = "6h" }         # per stage
+    canary_fraction = 0.5
+    max_new_denials = 0
+    max_would_be_denials = 0
+    poll_interval = "30s"
+    max_wait = "2h"
+
+    [approvals]
+    approvers = ["sam", "lee"]        # empty: anyone
+    expiry = "7d"
+    separation_of_duties = true
+
+Other tables (`[guardrails]`) belong to their own readers and are ignored here.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from alpha.app.errors import SettingsError
+from alpha.app.values import parse_duration
+
+__all__ = ["FileSettings", "read_file_settings"]
+
+
+def _duration_field(value: object) -> object:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+Duration = Annotated[timedelta, BeforeValidator(_duration_field)]
+StageName = Literal["sandbox", "canary", "production"]
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StoreTable(_Table):
+    path: str | None = None
+
+
+class RolloutTable(_Table):
+    logs: list[str] | None = None
+    usage_store: str | None = None
+    bake: Duration | None = None
+    bakes: dict[StageName, Duration] = Field(default_factory=dict)
+    canary_fraction: float | None = Field(default=None, gt=0, le=1)
+    max_new_denials: int | None = Field(default=None, ge=0)
+    max_would_be_denials: int | None = Field(default=None, ge=0)
+    poll_interval: Duration | None = None
+    max_wait: Duration | None = None
+
+
+class ApprovalsTable(_Table):
+    approvers: list[str] | None = None
+    expiry: Duration | None = None
+    separation_of_duties: bool | None = None
+
+
+class FileSettings(BaseModel):
+    """The workflow's tables of alpha.toml; other tables ([guardrails]) are read elsewhere."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    store: StoreTable = Field(default_factory=StoreTable)
+    rollout: RolloutTable = Field(default_factory=RolloutTable)
+    approvals: ApprovalsTable = Field(default_factory=ApprovalsTable)
+
+
+def read_file_settings(path: Path) -> FileSettings:
+    """The workflow tables of one alpha.toml; `SettingsError` naming file, line and field."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read: {exc}") from exc
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:  # its message ends "(at line L, column C)"
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return FileSettings.model_validate(document)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, text, path)) from exc
+
+
+def _describe(exc: ValidationError, text: str, path: Path) -> str:
+    error = exc.errors()[0]
+    location = tuple(str(part) for part in error["loc"])
+    message = str(error["msg"]).removeprefix("Value error, ")
+    more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+    line = _line_of(text, location)
+    where = f"{path}: line {line}" if line else str(path)
+    return f"{where}: {'.'.join(location)}: {message}{more}"
+
+
+def _line_of(text: str, location: tuple[str, ...]) -> int | None:
+    """Best effort: the line of the field's key, searched from its table's header."""
+    lines = text.splitlines()
+    if not location:
+        return None
+    header = re.compile(rf"^\s*\[\s*{re.escape(location[0])}\s*\]")
+    start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+    if start is None:
+        return None
+    if len(location) == 1:
+        return start + 1
+    key = re.compile(rf"""^\s*["']?{re.escape(location[1])}["']?\s*=""")
+    hit = next((i for i in range(start + 1, len(lines)) if key.match(lines[i])), None)
+    return (hit if hit is not None else start) + 1

@@ -1,0 +1,195 @@
+"""Use cases from usage to proposals: `generate` (proposals to look at, nothing stored) and
+`propose` (the same, stored for approval, content-hashed and immutable).
+
+Both ingest the sources once; a principal the generator cannot propose for is a failure
+beside the others' proposals. The first `propose` imports the account as the store's working
+copy, which rollouts change (never the user's file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from alpha.app.backends import Backends, account_copy_name
+from alpha.generate.model import GenerationFailure
+from alpha.generate.run import GenerationRun
+from alpha.rollout.metrics import GENERATION_FAILED
+from alpha.store.model import ProposalState, StoredProposal
+from alpha.store.ports import Store
+from alpha.usage.ports import TimeWindow
+
+__all__ = [
+    "PROPOSAL_CREATED",
+    "GenerateRequest",
+    "Generated",
+    "ProposeResult",
+    "Proposed",
+    "generate",
+    "propose",
+]
+
+PROPOSAL_CREATED = "proposal.created"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class GenerateRequest:
+    """What to generate from: the account (as the user named it), CloudTrail sources, the
+    window, and one principal or (None) every principal with usage."""
+
+    account: str
+    sources: tuple[str, ...]
+    principal: str | None = None
+    window: TimeWindow = field(default_factory=TimeWindow)
+
+
+@dataclass(frozen=True, slots=True)
+class Generated:
+    account_id: str
+    run: GenerationRun
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """One proposal of a `propose` run: stored now (`created`) or already stored."""
+
+    proposal: StoredProposal
+    created: bool
+    blocked: bool
+    state: ProposalState
+
+    def to_dict(self) -> dict[str, Any]:
+        document = self.proposal.document
+        return {
+            "id": self.proposal.id,
+            "short_id": self.proposal.short_id,
+            "principal": self.proposal.principal,
+            "created": self.created,
+            "blocked": self.blocked,
+            "privilege_reduction": (document.get("diff") or {}).get("privilege_reduction"),
+            "risk_of_break": (document.get("risk_signal") or {}).get("probability_of_break"),
+            "guardrail_violations": document.get("guardrail_violations") or [],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProposeResult:
+    proposed: tuple[Proposed, ...]
+    failures: tuple[GenerationFailure, ...]
+    account_copy: str
+    account_imported: bool
+
+    @property
+    def blocked(self) -> bool:
+        """A stored proposal has guardrail violations that block its approval."""
+        return any(p.blocked for p in self.proposed)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "proposals": [p.to_dict() for p in self.proposed],
+            "failures": [f.to_dict() for f in self.failures],
+            "account_copy": {"name": self.account_copy, "imported": self.account_imported},
+        }
+
+
+def generate(
+    backends: Backends, request: GenerateRequest, on_progress: Progress | None = None
+) -> Generated:
+    """The generator's proposals for the request, from one ingest of its sources."""
+    from alpha.generate.run import generate_proposals
+
+    snapshot = backends.read_account(request.account)
+    principal = request.principal
+    if principal is not None:
+        principal = snapshot.principal(principal).arn  # unknown: fail before reading logs
+    guardrails = backends.guardrails()
+    sources = [backends.usage_source(text) for text in request.sources]
+    with backends.open_usage_store() as usage:
+        run = generate_proposals(
+            snapshot,
+            backends.catalog(),
+            guardrails,
+            sources=sources,
+            store=usage,
+            window=request.window,
+            principal=principal,
+            reasoner=backends.reasoner(),
+            on_progress=on_progress,
+        )
+    account = snapshot.account_id or (principal or "::::").split(":")[4]
+    return Generated(account, run)
+
+
+def propose(
+    backends: Backends, request: GenerateRequest, by: str, on_progress: Progress | None = None
+) -> ProposeResult:
+    """Generate, then store each proposal (auditing the new ones) and each failure."""
+    generated = generate(backends, request, on_progress)
+    documents = [p.to_dict() for p in generated.run.proposals]
+    when = backends.clock()()
+    with backends.open_store() as store:
+        copy, imported = _import_account_once(backends, store, request.account, generated)
+        proposed = persist(store, documents, by, when)
+        record_failures(store, generated.run.failures, by, when)
+    return ProposeResult(tuple(proposed), generated.run.failures, copy, imported)
+
+
+def _import_account_once(
+    backends: Backends, store: Store, account: str, generated: Generated
+) -> tuple[str, bool]:
+    """The account's working copy name; imported when the store has none (a copy the
+    rollout has changed is never overwritten by the file)."""
+    from alpha.adapters.local.working_copy_iam import import_account_copy
+
+    name = account_copy_name(generated.account_id)
+    if store.account_copy(name) is not None:
+        return name, False
+    import_account_copy(store, name, backends.account_document(account))
+    return name, True
+
+
+def persist(
+    store: Store, documents: Sequence[dict[str, Any]], by: str, now: datetime
+) -> list[Proposed]:
+    """Store each generated proposal (immutable, by content hash), auditing the new ones."""
+    found: list[Proposed] = []
+    for document in documents:
+        proposal = StoredProposal.create(
+            principal=str(document["principal"]),
+            document=document,
+            plan={"steps": document.get("plan") or []},
+            created_by=by,
+            created_at=now,
+        )
+        with store.transaction():
+            created = store.save_proposal(proposal)
+            if created:
+                store.append_audit(
+                    at=now,
+                    proposal_id=proposal.id,
+                    actor=by,
+                    action=PROPOSAL_CREATED,
+                    reason="generated from observed usage",
+                    details={"principal": proposal.principal},
+                )
+        stored = proposal if created else store.proposal(proposal.id) or proposal
+        state = store.proposal_state(stored.id)
+        found.append(Proposed(stored, created, bool(document.get("blocked")), state))
+    return found
+
+
+def record_failures(
+    store: Store, failures: Sequence[GenerationFailure], by: str, now: datetime
+) -> None:
+    for failure in failures:
+        store.append_audit(
+            at=now,
+            proposal_id=None,
+            actor=by,
+            action=GENERATION_FAILED,
+            reason=failure.reason,
+            details={"principal": failure.principal},
+        )

@@ -1,0 +1,224 @@
+"""Every setting of the application, resolved in one order: a flag, then an `ALPHA_*` variable,
+then `alpha.toml` (see `alpha.app.config_file`), then the default. The defaults are the core's
+own (`StageSettings`, `ApprovalPolicy`, `RolloutSettings`), never written a second time here.
+
+Variables: ALPHA_CONFIG (the file), ALPHA_STORE, ALPHA_USAGE_STORE, ALPHA_LOGS (comma-separated),
+ALPHA_BAKE, ALPHA_APPROVERS (comma-separated), ALPHA_APPROVAL_EXPIRY,
+ALPHA_SEPARATION_OF_DUTIES (true/false), ALPHA_USER (who is acting), ALPHA_NOW (act as of this
+UTC time, to replay past logs). An empty variable counts as unset.
+
+The environment is passed in (a mapping), never read here, so every interface (a command line,
+a web server, a Lambda handler) decides what it trusts.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from alpha.app.config_file import FileSettings, read_file_settings
+from alpha.app.errors import SettingsError
+from alpha.app.values import parse_boolean, parse_duration, parse_names, parse_time
+from alpha.rollout.approvals import ApprovalPolicy
+from alpha.rollout.engine import RolloutSettings
+from alpha.rollout.stages import StageSettings
+
+__all__ = [
+    "CONFIG_NAME",
+    "DEFAULT_STORE",
+    "DEFAULT_USAGE_STORE",
+    "Flags",
+    "Settings",
+    "first_given",
+    "load_settings",
+]
+
+CONFIG_NAME = "alpha.toml"
+DEFAULT_STORE = Path(".alpha") / "alpha.db"
+DEFAULT_USAGE_STORE = Path(".alpha") / "usage.duckdb"
+
+_STAGES = StageSettings()
+_APPROVAL = ApprovalPolicy()
+_ROLLOUT = RolloutSettings()
+# The core lets a caller switch the new-denials check off (None); settings always check.
+_MAX_NEW_DENIALS = 0 if _STAGES.max_new_denials is None else _STAGES.max_new_denials
+
+T = TypeVar("T")
+
+
+def first_given(*candidates: T | None, default: T) -> T:
+    """The precedence rule: the first candidate that says something (not None) wins."""
+    return next((c for c in candidates if c is not None), default)
+
+
+@dataclass(frozen=True, slots=True)
+class Flags:
+    """What an interface was told directly (raw text; None or empty when not given)."""
+
+    config: str | None = None
+    store: str | None = None
+    usage_store: str | None = None
+    logs: tuple[str, ...] = ()
+    bake: str | None = None
+    now: str | None = None
+    user: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    store: Path
+    usage_store: Path
+    user: str
+    logs: tuple[str, ...] = ()
+    bake: timedelta = _STAGES.bake
+    bakes: dict[str, timedelta] = field(default_factory=dict)
+    approvers: frozenset[str] = _APPROVAL.approvers
+    approval_expiry: timedelta = _APPROVAL.expiry
+    separation_of_duties: bool = _APPROVAL.separation_of_duties
+    now: datetime | None = None
+    config_file: Path | None = None
+    canary_fraction: float = _STAGES.canary_fraction
+    max_new_denials: int = _MAX_NEW_DENIALS
+    max_would_be_denials: int = _STAGES.max_would_be_denials
+    poll_interval: timedelta = _ROLLOUT.poll_interval
+    max_wait: timedelta = _ROLLOUT.max_wait
+
+    @property
+    def guardrails_file(self) -> Path | None:
+        """The guardrails live in the same alpha.toml, in their own table."""
+        return self.config_file
+
+    def rollout_settings(self) -> RolloutSettings:
+        """The core's settings of a rollout, from these."""
+        return RolloutSettings(
+            stages=StageSettings(
+                bake=self.bake,
+                bakes=dict(self.bakes),
+                canary_fraction=self.canary_fraction,
+                max_new_denials=self.max_new_denials,
+                max_would_be_denials=self.max_would_be_denials,
+            ),
+            approval=ApprovalPolicy(
+                expiry=self.approval_expiry,
+                approvers=self.approvers,
+                separation_of_duties=self.separation_of_duties,
+            ),
+            poll_interval=self.poll_interval,
+            max_wait=self.max_wait,
+        )
+
+
+def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
+    """Resolve every setting: flag, then variable, then alpha.toml, then default."""
+    config_file = _config_file(flags, env, cwd)
+    table = read_file_settings(config_file) if config_file is not None else FileSettings()
+    base = config_file.parent if config_file is not None else cwd
+    rollout, approvals = table.rollout, table.approvals
+    bake_flag = _flag(flags.bake, "--bake", parse_duration)
+    bake_variable = _env(env, "ALPHA_BAKE", parse_duration)
+    return Settings(
+        store=_path(flags.store, env.get("ALPHA_STORE"), table.store.path, base, cwd)
+        or cwd / DEFAULT_STORE,
+        usage_store=_path(
+            flags.usage_store, env.get("ALPHA_USAGE_STORE"), rollout.usage_store, base, cwd
+        )
+        or cwd / DEFAULT_USAGE_STORE,
+        logs=_logs(flags.logs, env.get("ALPHA_LOGS"), rollout.logs, base, cwd),
+        bake=first_given(bake_flag, bake_variable, rollout.bake, default=_STAGES.bake),
+        # A bake given on the command line or in the environment is meant for every stage.
+        bakes={} if bake_flag or bake_variable else {str(k): v for k, v in rollout.bakes.items()},
+        approvers=frozenset(
+            first_given(_env(env, "ALPHA_APPROVERS", parse_names), approvals.approvers, default=[])
+        ),
+        approval_expiry=first_given(
+            _env(env, "ALPHA_APPROVAL_EXPIRY", parse_duration),
+            approvals.expiry,
+            default=_APPROVAL.expiry,
+        ),
+        separation_of_duties=first_given(
+            _env(env, "ALPHA_SEPARATION_OF_DUTIES", parse_boolean),
+            approvals.separation_of_duties,
+            default=_APPROVAL.separation_of_duties,
+        ),
+        user=(flags.user or env.get("ALPHA_USER") or _login()).strip(),
+        now=first_given(
+            _flag(flags.now, "--now", parse_time), _env(env, "ALPHA_NOW", parse_time), default=None
+        ),
+        config_file=config_file,
+        canary_fraction=first_given(rollout.canary_fraction, default=_STAGES.canary_fraction),
+        max_new_denials=first_given(rollout.max_new_denials, default=_MAX_NEW_DENIALS),
+        max_would_be_denials=first_given(
+            rollout.max_would_be_denials, default=_STAGES.max_would_be_denials
+        ),
+        poll_interval=first_given(rollout.poll_interval, default=_ROLLOUT.poll_interval),
+        max_wait=first_given(rollout.max_wait, default=_ROLLOUT.max_wait),
+    )
+
+
+def _config_file(flags: Flags, env: Mapping[str, str], cwd: Path) -> Path | None:
+    named = flags.config or env.get("ALPHA_CONFIG")
+    if named:
+        path = cwd / named
+        if not path.is_file():
+            raise SettingsError(f"{named}: no such settings file")
+        return path
+    default = cwd / CONFIG_NAME
+    return default if default.is_file() else None
+
+
+def _flag(value: str | None, name: str, parse: Callable[[str], T]) -> T | None:
+    if value is None:
+        return None
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from exc
+
+
+def _env(env: Mapping[str, str], name: str, parse: Callable[[str], T]) -> T | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None  # an empty variable counts as unset
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from exc
+
+
+def _path(
+    flag: str | None, variable: str | None, from_file: str | None, base: Path, cwd: Path
+) -> Path | None:
+    """Flags and variables are relative to where the command runs; the file's paths to it."""
+    if flag:
+        return cwd / flag
+    if variable:
+        return cwd / variable
+    if from_file:
+        return base / from_file
+    return None
+
+
+def _logs(
+    flags: tuple[str, ...], variable: str | None, from_file: list[str] | None, base: Path, cwd: Path
+) -> tuple[str, ...]:
+    if flags:
+        return tuple(_source(s, cwd) for s in flags)
+    if variable and variable.strip():
+        return tuple(_source(s, cwd) for s in parse_names(variable))
+    return tuple(_source(s, base) for s in from_file or [])
+
+
+def _source(text: str, base: Path) -> str:
+    """A local log folder relative to `base`; s3:// and lookup:// sources as they are."""
+    return text if "://" in text else str(base / text)
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
