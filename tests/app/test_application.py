@@ -1,0 +1,196 @@
+"""The use cases over `MemoryBackends`: what every interface gets from `Application`."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alpha.app import AppError, Application, GenerateRequest, Settings
+from alpha.demo.sample import ROLLOUT_AT, write_sample
+from alpha.generate import GenerateError
+from alpha.reasoning import Reasoning
+from alpha.reasoning.evidence import Evidence
+from alpha.rollout.errors import ApprovalError, RolloutError
+from alpha.rollout.metrics import GENERATION_FAILED
+from alpha.store.model import ProposalState, Stage
+from alpha.usage.aggregate import UsageQuery, UsageRow
+from alpha.usage.ports import LogBatch
+from tests.fakes.memory_backends import MemoryBackends
+from tests.fakes.memory_usage_source import MemoryUsageSource
+from tests.fakes.memory_usage_store import MemoryUsageStore
+
+ACCOUNT, LOGS = "account.json", "cloudtrail"
+PROPOSER, APPROVER = "dana", "sam"
+
+
+class CountingSource(MemoryUsageSource):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.reads: Counter[str] = Counter()
+
+    def read(self, batch: LogBatch) -> bytes:
+        self.reads[batch.key] += 1
+        return super().read(batch)
+
+
+class FailingReasoner:
+    """The local reasoner, failing for one principal as a model-backed one may."""
+
+    def __init__(self, failing: str) -> None:
+        from alpha.catalog import load_catalog
+        from alpha.reasoning import LocalReasoner
+
+        self.failing = failing
+        self.local = LocalReasoner(load_catalog())
+
+    def reason(self, evidence: Evidence) -> Reasoning:
+        if evidence.principal.endswith(f"/{self.failing}"):
+            raise GenerateError(f"{evidence.principal}: the reasoner gave no answer")
+        return self.local.reason(evidence)
+
+
+class CountingUsageStore(MemoryUsageStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries = 0
+
+    def usage(self, query: UsageQuery) -> list[UsageRow]:
+        self.queries += 1
+        return super().usage(query)
+
+
+def _records(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    return {
+        str(path.relative_to(folder)): json.loads(gzip.decompress(path.read_bytes()))["Records"]
+        for path in sorted(folder.rglob("*.json.gz"))
+    }
+
+
+def _denied_only(records: list[dict[str, Any]], role: str) -> list[dict[str, Any]]:
+    """The orders-api calls again, as `role` would make them, each refused."""
+    text = json.dumps([r for r in records if "orders-api" in json.dumps(r["userIdentity"])][:5])
+    return [
+        {**r, "errorCode": "AccessDenied", "errorMessage": "denied"}
+        for r in json.loads(text.replace("orders-api", role))
+    ]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
+    paths = write_sample(tmp_path_factory.mktemp("sample"))
+    return json.loads(paths.account.read_text()), _records(paths.observed)
+
+
+@pytest.fixture
+def backends(sample: tuple[dict[str, Any], dict[str, Any]]) -> MemoryBackends:
+    account, logs = sample
+    made = MemoryBackends(ROLLOUT_AT, reasoner=FailingReasoner("report-builder"))
+    made.add_account(ACCOUNT, account)
+    source = made.sources[LOGS] = CountingSource(LOGS)
+    for key, records in logs.items():
+        source.put(key, records)
+    first = next(iter(logs.values()))
+    source.put("denied.json", _denied_only(first, "legacy-batch"))
+    return made
+
+
+@pytest.fixture
+def app(backends: MemoryBackends, tmp_path: Path) -> Application:
+    settings = Settings(store=tmp_path / "unused.db", usage_store=tmp_path / "u", user=PROPOSER)
+    return Application(settings, backends)
+
+
+def _name(arn: str) -> str:
+    return arn.rpartition("/")[2]
+
+
+def test_generate_gives_proposals_and_failures_from_one_ingest(
+    app: Application, backends: MemoryBackends
+) -> None:
+    backends.usage = counting = CountingUsageStore()
+    generated = app.generate(GenerateRequest(ACCOUNT, (LOGS,)))
+    names = [_name(p.principal) for p in generated.run.proposals]
+    assert names == ["ci-deployer", "orders-api"]  # legacy-batch was only ever refused
+    assert [_name(f.principal) for f in generated.run.failures] == ["report-builder"]
+    assert "the reasoner gave no answer" in generated.run.failures[0].reason
+    source = backends.sources[LOGS]
+    assert isinstance(source, CountingSource)
+    assert set(source.reads.values()) == {1}  # every log read once, failure or not
+    assert counting.queries == 1  # one report for every principal, not one per principal
+
+
+def test_propose_stores_once_and_audits_the_failures(
+    app: Application, backends: MemoryBackends
+) -> None:
+    first = app.propose(GenerateRequest(ACCOUNT, (LOGS,)))
+    assert first.account_imported
+    assert all(p.created and p.state is ProposalState.PROPOSED for p in first.proposed)
+    assert first.blocked  # ci-deployer's admin grant blocks it
+    failed = [e for e in backends.store.audit(None) if e.action == GENERATION_FAILED]
+    assert [_name(str(e.details["principal"])) for e in failed] == ["report-builder"]
+    again = app.propose(GenerateRequest(ACCOUNT, (LOGS,)))
+    assert not again.account_imported
+    assert [p.proposal.id for p in again.proposed] == [p.proposal.id for p in first.proposed]
+    assert not any(p.created for p in again.proposed)
+
+
+def test_decisions_keep_separation_of_duties(app: Application) -> None:
+    proposed = app.propose(GenerateRequest(ACCOUNT, (LOGS,)), by=PROPOSER)
+    orders = next(p.proposal for p in proposed.proposed if "orders-api" in p.proposal.principal)
+    with pytest.raises(ApprovalError, match="separation of duties"):
+        app.approve(orders.short_id, PROPOSER)
+    decision = app.approve(orders.short_id, APPROVER, "looks right")
+    assert (decision.proposal_id, decision.by, decision.state) == (
+        orders.id,
+        APPROVER,
+        ProposalState.APPROVED,
+    )
+    assert decision.to_dict()["state"] == "approved"
+    rows = app.list_proposals(ProposalState.APPROVED)
+    assert [r["id"] for r in rows] == [orders.id]
+    _, shown = app.show(orders.short_id)
+    assert [a["by"] for a in shown["approvals"]] == [APPROVER]
+
+
+def test_a_rollout_watches_and_a_rollback_does_not(
+    app: Application, backends: MemoryBackends
+) -> None:
+    proposed = app.propose(GenerateRequest(ACCOUNT, (LOGS,)), by=PROPOSER)
+    orders = next(p.proposal for p in proposed.proposed if "orders-api" in p.proposal.principal)
+    app.approve(orders.id, APPROVER)
+    assert app.roll_out(orders.id, Stage.SANDBOX).stage is Stage.SANDBOX
+    backends.monitor.covered = ROLLOUT_AT + timedelta(days=1)  # the logs reach past the bakes
+    backends.set_clock.at = ROLLOUT_AT + timedelta(hours=2)
+    assert app.roll_out(orders.id, Stage.CANARY).state is ProposalState.CANARY
+    back = app.roll_back(orders.id, APPROVER, "changed my mind")
+    assert back.state is ProposalState.ROLLED_BACK
+    assert backends.opened_monitors == [False, True, True, False]  # approve, 2 stages, back
+
+
+def test_export_without_a_working_copy_says_so(app: Application) -> None:
+    with pytest.raises(AppError, match="the store has accounts none"):
+        app.export_account()
+
+
+def test_export_gives_the_imported_copy(app: Application, sample: Any) -> None:
+    app.propose(GenerateRequest(ACCOUNT, (LOGS,)))
+    exported = app.export_account()
+    roles = {r["RoleName"] for r in exported.document["RoleDetailList"]}
+    assert roles == {r["RoleName"] for r in sample[0]["RoleDetailList"]}
+
+
+def test_an_unwatched_rollout_is_a_clear_error(tmp_path: Path) -> None:
+    from alpha.app import ConfiguredBackends
+
+    settings = Settings(store=tmp_path / "a.db", usage_store=tmp_path / "u.duckdb", user="x")
+    with (
+        ConfiguredBackends(settings, {}).open_monitor(watch=True) as monitor,
+        pytest.raises(RolloutError, match="no logs to watch"),
+    ):
+        monitor.covered_until()
