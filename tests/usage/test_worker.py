@@ -14,6 +14,7 @@ from alpha.usage.ingest import ingest
 from alpha.usage.ports import RowFileStore, TimeWindow
 from alpha.usage.worker import Outcome, TallyJob, default_interpreter, spooled, tally
 from tests.fakes.cloudtrail_logs import SAMPLES, delivery_folder, record, write_log
+from tests.fakes.memory_usage_store import MemoryUsageStore
 
 
 def sample_usage() -> BatchUsage:
@@ -118,25 +119,11 @@ def test_a_failed_parallel_run_leaves_no_spooled_rows(tmp_path: Path) -> None:
     assert list((tmp_path / "spool").iterdir()) == []
 
 
-class InMemoryOnly:
-    """A store without `spool_base`: it is given rows in memory even by worker processes."""
-
-    def __init__(self, inner: DuckDBUsageStore) -> None:
-        self.inner = inner
-        self.given: list[bytes | RowFile] = []
-        self.versions = inner.versions
-
-    def save(self, batches: Sequence[StoredBatch]) -> None:
-        self.given.extend(b.usage.rows for b in batches)
-        self.inner.save(batches)
-
-
 def test_a_store_that_loads_no_files_gets_rows_in_memory(tmp_path: Path) -> None:
-    with DuckDBUsageStore(tmp_path / "a.duckdb") as inner:
-        store = InMemoryOnly(inner)
-        assert not isinstance(store, RowFileStore)
-        source = [LocalCloudTrailFiles(logs(tmp_path / "t"))]
-        # arg-type: the point is a store with only what ingest writes through, no reader
-        ingest(source, store, TimeWindow(), workers=2)  # type: ignore[arg-type]
-    assert store.given
-    assert all(isinstance(rows, bytes) for rows in store.given)
+    store = MemoryUsageStore()
+    assert not isinstance(store, RowFileStore)
+    report = ingest([LocalCloudTrailFiles(logs(tmp_path / "t"))], store, TimeWindow(), workers=2)
+    given = [batch.usage.rows for save in store.saves for batch in save]
+    assert given
+    assert all(isinstance(rows, bytes) for rows in given)
+    assert len(store.usage(UsageQuery(report.keys))) == 7

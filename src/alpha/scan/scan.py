@@ -41,7 +41,7 @@ from alpha.scan.model import (
 )
 from alpha.scan.weights import ACCESS_WEIGHTS
 from alpha.usage.aggregate import UsageQuery, UsageRow
-from alpha.usage.ports import TimeWindow, UsageStore
+from alpha.usage.ports import TimeWindow, UsageReader
 
 
 @dataclass(slots=True)
@@ -63,7 +63,7 @@ class _Weights:
 
 
 def scan_account(
-    state: AccountState, store: UsageStore, query: UsageQuery, catalog: Catalog
+    state: AccountState, store: UsageReader, query: UsageQuery, catalog: Catalog
 ) -> ScanReport:
     """Scan the account behind `state` with the usage the query selects from `store`."""
     return scan(state.snapshot(), store.usage(query), catalog, query.window)

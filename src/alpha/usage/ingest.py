@@ -32,7 +32,7 @@ from alpha.usage.ports import (
     LogBatch,
     TimeWindow,
     UsageSource,
-    UsageStore,
+    UsageWriter,
     WorkerReadableSource,
 )
 from alpha.usage.reader import ReadProblem, SkipReason
@@ -99,7 +99,7 @@ class _Run:
     Saving runs in one background thread (DuckDB releases the GIL while it loads), so the
     parent keeps feeding the workers meanwhile; at most one group waits to be saved."""
 
-    store: UsageStore
+    store: UsageWriter
     flush_rows: int
     saver: ThreadPoolExecutor
     saving: tuple[Future[None], list[StoredBatch]] | None = None
@@ -140,7 +140,7 @@ class _Run:
 
 def ingest(
     sources: Sequence[UsageSource],
-    store: UsageStore,
+    store: UsageWriter,
     window: TimeWindow,
     *,
     interpreter: InterpreterFactory = default_interpreter,

@@ -67,17 +67,23 @@ class WorkerReadableSource(UsageSource, Protocol):
     reads_in_worker: Literal[True]
 
 
-class UsageStore(Protocol):
-    """Where usage is kept between runs, per batch, so a daily run reads only new logs and a
-    report covers exactly the batches (and filters) asked for."""
+class UsageWriter(Protocol):
+    """The half of the usage store the ingest writes through: which batches it holds, and
+    new batches to keep."""
 
     def versions(self, keys: Collection[str]) -> dict[str, str]:
         """The stored version of each of these batch keys that was ingested before."""
         ...
 
     def save(self, batches: Sequence[StoredBatch]) -> None:
-        """Store these batches in one transaction, replacing earlier versions of their keys."""
+        """Store these batches in one transaction, replacing earlier versions of their keys.
+        What is stored is the rows' content: a `RowFile` among them may be deleted once this
+        returns (the ingest deletes each group's files after its save)."""
         ...
+
+
+class UsageReader(Protocol):
+    """The half of the usage store reports read: the stored batches' rows and counts."""
 
     def usage(self, query: UsageQuery) -> list[UsageRow]:
         """Report rows over the query's batches and filters, by principal, action, resource."""
@@ -98,8 +104,14 @@ class UsageStore(Protocol):
         ...
 
 
+class UsageStore(UsageWriter, UsageReader, Protocol):
+    """Where usage is kept between runs, per batch, so a daily run reads only new logs and a
+    report covers exactly the batches (and filters) asked for: both halves, for the adapters
+    that are both and the callers that ingest and then report."""
+
+
 @runtime_checkable
-class RowFileStore(UsageStore, Protocol):
+class RowFileStore(UsageWriter, Protocol):
     """A store that bulk-loads rows from files, and so takes a batch's rows as a `RowFile` as
     well as in memory. With worker processes, the ingest then has each worker leave its rows
     in a file (a folder under `spool_base`) rather than send them through the parent."""

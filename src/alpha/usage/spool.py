@@ -18,7 +18,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from alpha.usage.aggregate import RowFile, StoredBatch
-from alpha.usage.ports import RowFileStore, UsageStore
+from alpha.usage.ports import RowFileStore, UsageWriter
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ BYTES_PER_ROW = 400
 
 
 @contextmanager
-def run_spool(store: UsageStore, workers: int, flush_rows: int) -> Iterator[str | None]:
+def run_spool(store: UsageWriter, workers: int, flush_rows: int) -> Iterator[str | None]:
     """A folder for the workers' row files when the store loads such files itself and there
     are worker processes (else None: rows travel in memory); removed with what is left in it.
     It holds the rows of the group being saved, the group being gathered and those in flight."""
