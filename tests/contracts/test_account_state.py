@@ -1,0 +1,118 @@
+"""The `AccountState` port, run against every implementation over the same account (tests/data/
+accounts/edge-cases.json, see its README): the file adapter over the AWS CLI's output and over
+the raw API's pages, and the in-memory fake."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from alpha.account import AccountState, PrincipalNotFoundError
+from alpha.adapters.local.authorization_details import (
+    AuthorizationDetailsFile,
+    read_authorization_details,
+)
+from tests.fakes.memory_account import MemoryAccount
+
+ACCOUNTS = Path(__file__).resolve().parents[1] / "data" / "accounts"
+IAM = "arn:aws:iam::111122223333"
+APP_ROLE = f"{IAM}:role/service-role/app-role"
+ALICE = f"{IAM}:user/alice"
+
+
+@dataclass(frozen=True)
+class Rig:
+    state: AccountState
+    named: str
+
+
+@pytest.fixture(params=["file", "pages", "memory"])
+def rig(request: pytest.FixtureRequest) -> Rig:
+    if request.param == "memory":
+        snapshot = read_authorization_details(ACCOUNTS / "edge-cases.json")
+        return Rig(MemoryAccount(snapshot, "main account"), "main account")
+    path = ACCOUNTS / ("edge-cases.json" if request.param == "file" else "edge-cases-pages.json")
+    return Rig(AuthorizationDetailsFile(path), str(path))
+
+
+def test_the_name_is_what_the_user_named(rig: Rig) -> None:
+    assert rig.state.name == rig.named
+
+
+def test_the_snapshot_is_loaded_once_and_handed_out_again(rig: Rig) -> None:
+    snapshot = rig.state.snapshot()
+    assert rig.state.snapshot() is snapshot
+    assert snapshot.account_id == "111122223333"
+    assert [p.name for p in snapshot.principals] == [
+        "app-role",
+        "batch-role",
+        "solo-role",
+        "orphan-boundary-role",
+        "alice",
+        "bob",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("arn", "expected"),
+    [
+        (APP_ROLE, APP_ROLE),
+        (f"{IAM}:role/app-role", APP_ROLE),
+        ("arn:aws:sts::111122223333:assumed-role/app-role/session-1", APP_ROLE),
+        (ALICE, ALICE),
+    ],
+    ids=["full ARN", "without the path", "assumed-role session", "user"],
+)
+def test_a_principal_is_found_as_cloudtrail_names_it(rig: Rig, arn: str, expected: str) -> None:
+    found = rig.state.principal(arn)
+    assert found.arn == expected
+    assert found is rig.state.snapshot().principal(expected)
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [f"{IAM}:role/nobody", f"{IAM}:user/app-role", "arn:aws:iam::444455556666:user/alice"],
+    ids=["unknown name", "a role's name as a user", "another account"],
+)
+def test_an_unknown_principal_is_an_error(rig: Rig, arn: str) -> None:
+    with pytest.raises(PrincipalNotFoundError, match=arn):
+        rig.state.principal(arn)
+    with pytest.raises(PrincipalNotFoundError, match=arn):
+        rig.state.effective_policies(arn)
+
+
+@pytest.mark.parametrize(
+    ("arn", "origins", "boundary", "unresolved"),
+    [
+        (
+            APP_ROLE,
+            ["inline policy 'app-inline'", f"managed policy {IAM}:policy/shared-s3-read"],
+            f"{IAM}:policy/dev-boundary",
+            ["managed policy arn:aws:iam::aws:policy/ReadOnlyAccess is not in the snapshot"],
+        ),
+        (
+            ALICE,
+            [
+                "inline policy 'alice-inline'",
+                "inline policy 'dev-inline' of group 'developers'",
+                f"managed policy {IAM}:policy/dev-tools via group 'developers'",
+                "managed policy arn:aws:iam::aws:policy/SecurityAudit via group 'auditors'",
+            ],
+            f"{IAM}:policy/dev-boundary",
+            [],
+        ),
+        (f"{IAM}:user/bob", [], None, ["group 'ghost-group' is not in the snapshot"]),
+    ],
+    ids=["role", "user in groups", "user of a missing group"],
+)
+def test_effective_policies_are_labelled_and_what_is_missing_is_listed(
+    rig: Rig, arn: str, origins: list[str], boundary: str | None, unresolved: list[str]
+) -> None:
+    found = rig.state.effective_policies(arn)
+    assert found.principal_arn == arn
+    assert [applied.origin.describe() for applied in found.identity] == origins
+    assert (found.boundary_arn, found.boundary is not None) == (boundary, boundary is not None)
+    assert [missing.describe() for missing in found.unresolved] == unresolved
+    assert found == rig.state.snapshot().effective_policies(arn)
