@@ -1,15 +1,15 @@
-"""Fakes and sample data for the rollout tests: an account, a proposal, a scripted monitor,
-a counting IAM wrapper, a clock."""
+"""Fakes and sample data for the rollout tests: an account, a proposal, a counting IAM wrapper,
+a clock. The monitor is the shared `tests.fakes.scripted_monitor.ScriptedMonitor`."""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alpha.adapters.local.working_copy_iam import WorkingCopyIam, import_account_copy
-from alpha.rollout.iam_ports import ErrorRate, IamChanger, ObservedCall
+from alpha.rollout.iam_ports import IamChanger
 from alpha.store.model import Approval, StoredProposal
 from tests.fakes.memory_store import MemoryStore
 
@@ -128,43 +128,6 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
-
-
-@dataclass(frozen=True)
-class Call:
-    principal: str
-    at: datetime
-    action: str
-    resource: str
-    denied: bool = False
-
-
-@dataclass
-class ScriptedMonitor:
-    """A `Monitor` over a list of calls; `covered` is how far the logs reach."""
-
-    calls_made: list[Call] = field(default_factory=list)
-    covered: datetime | None = None
-
-    def add(self, *calls: Call) -> None:
-        self.calls_made.extend(calls)
-        latest = max(c.at for c in calls)
-        self.covered = latest if self.covered is None else max(self.covered, latest)
-
-    def error_rate(self, principal: str, since: datetime, until: datetime) -> ErrorRate:
-        mine = [c for c in self.calls_made if c.principal == principal and since <= c.at < until]
-        return ErrorRate(len(mine), sum(c.denied for c in mine), self.covered)
-
-    def calls(self, principal: str, since: datetime, until: datetime) -> list[ObservedCall]:
-        found = Counter(
-            (c.action, c.resource)
-            for c in self.calls_made
-            if c.principal == principal and since <= c.at < until and not c.denied
-        )
-        return [ObservedCall(a, r, None, n) for (a, r), n in sorted(found.items())]
-
-    def covered_until(self) -> datetime | None:
-        return self.covered
 
 
 class SimulatedCrash(Exception):  # noqa: N818 - the name the fault-injection tests use

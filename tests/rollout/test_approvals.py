@@ -12,7 +12,8 @@ from alpha.rollout.engine import RolloutSettings
 from alpha.rollout.errors import ApprovalError, IllegalTransitionError, RolloutError
 from alpha.rollout.service import RolloutService
 from alpha.store.model import Approval, ProposalState
-from tests.rollout.factories import PROPOSED, T0, Clock, ScriptedMonitor, proposal, setup
+from tests.fakes.scripted_monitor import ScriptedMonitor
+from tests.rollout.factories import PROPOSED, T0, Clock, proposal, setup
 
 
 def service(policy: ApprovalPolicy | None = None, clock: Clock | None = None) -> RolloutService:

@@ -13,15 +13,14 @@ from alpha.adapters.local.working_copy_iam import export_account_copy
 from alpha.rollout.engine import RolloutEngine, RolloutSettings
 from alpha.rollout.stages import StageSettings
 from alpha.store.model import ProposalState
+from tests.fakes.scripted_monitor import Call, ScriptedMonitor
 from tests.rollout.factories import (
     ACCOUNT,
     APP,
     T0,
-    Call,
     Clock,
     CountingIam,
     CrashAt,
-    ScriptedMonitor,
     SimulatedCrash,
     approve,
     proposal,

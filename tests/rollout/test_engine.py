@@ -14,6 +14,7 @@ from alpha.rollout.logs import JsonFormatter
 from alpha.rollout.metrics import metrics
 from alpha.rollout.stages import StageSettings, canary_deny_name, canary_policy_arn
 from alpha.store.model import ProposalState, Stage, StageState
+from tests.fakes.scripted_monitor import Call, ScriptedMonitor
 from tests.rollout.factories import (
     ACCOUNT,
     APP,
@@ -22,9 +23,7 @@ from tests.rollout.factories import (
     PROPOSED,
     SHARED,
     T0,
-    Call,
     Clock,
-    ScriptedMonitor,
     approve,
     proposal,
     setup,

@@ -1,0 +1,74 @@
+"""`ScriptedMonitor`: the `Monitor` port over a list of calls, and `calls_in`, which turns
+CloudTrail records into such calls the way ALPHA interprets them (so the fake and the
+CloudTrail monitor can be given the same logs)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from alpha.rollout.iam_ports import ErrorRate, ObservedCall
+from alpha.usage.events import CloudTrailEvent
+from alpha.usage.interpret import EventUsage, interpret
+from alpha.usage.mapping import EventMapper
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call of one action on one resource; denied when IAM refused it."""
+
+    principal: str
+    at: datetime
+    action: str
+    resource: str
+    denied: bool = False
+
+
+@dataclass
+class ScriptedMonitor:
+    """A `Monitor` over a list of calls; `covered` is how far the logs reach (the latest call
+    `add` was given, unless set)."""
+
+    calls_made: list[Call] = field(default_factory=list)
+    covered: datetime | None = None
+
+    def add(self, *calls: Call) -> None:
+        """Deliver more calls, as new log files would."""
+        self.calls_made.extend(calls)
+        latest = max((c.at for c in calls), default=None)
+        if latest is not None:
+            self.covered = latest if self.covered is None else max(self.covered, latest)
+
+    def error_rate(self, principal: str, since: datetime, until: datetime) -> ErrorRate:
+        mine = [c for c in self.calls_made if c.principal == principal and since <= c.at < until]
+        return ErrorRate(len(mine), sum(c.denied for c in mine), self.covered)
+
+    def calls(self, principal: str, since: datetime, until: datetime) -> list[ObservedCall]:
+        found = Counter(
+            (c.action, c.resource)
+            for c in self.calls_made
+            if c.principal == principal and since <= c.at < until and not c.denied
+        )
+        return [ObservedCall(a, r, None, n) for (a, r), n in sorted(found.items())]
+
+    def covered_until(self) -> datetime | None:
+        return self.covered
+
+
+def calls_in(records: Iterable[dict[str, Any]], mapper: EventMapper) -> list[Call]:
+    """One call per action and resource of each record that is a principal's call, as the
+    ingest interprets it; records that are no such call (ignored, unmapped) give none."""
+    found: list[Call] = []
+    for record in records:
+        seen = interpret(msgspec.convert(record, CloudTrailEvent), mapper)
+        if isinstance(seen, EventUsage):
+            found.extend(
+                Call(seen.principal, seen.time, use.action, use.resource, seen.denied)
+                for use in seen.uses
+            )
+    return found
