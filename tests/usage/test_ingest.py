@@ -16,7 +16,7 @@ from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
 from alpha.usage.aggregate import UsageQuery, UsageRow
 from alpha.usage.errors import UsageError
 from alpha.usage.ingest import IngestReport, ingest, summarize
-from alpha.usage.ports import LogBatch, TimeWindow, UsageSource, WorkerReadableSource
+from alpha.usage.ports import TimeWindow, UsageSource, WorkerReadableSource
 from alpha.usage.reader import SkipReason
 from tests.fakes.cloudtrail_logs import (
     SAMPLE_RECORDS,
@@ -26,6 +26,7 @@ from tests.fakes.cloudtrail_logs import (
     role_arn,
     write_log,
 )
+from tests.fakes.memory_usage_source import MemoryUsageSource
 
 
 def run(
@@ -237,43 +238,38 @@ def test_an_empty_folder_is_reported(store: DuckDBUsageStore, tmp_path: Path) ->
         run(store, tmp_path / "empty", strict=True)
 
 
-class FlakySource:
-    """A source that lists two batches and cannot read the second."""
-
-    name = "flaky"
-
-    def batches(self, window: TimeWindow) -> Iterator[LogBatch]:
-        yield LogBatch("flaky/good", 1, "v1")
-        yield LogBatch("flaky/gone", 1, "v1")
-
-    def read(self, batch: LogBatch) -> bytes:
-        if batch.key.endswith("gone"):
-            raise FileNotFoundError(2, "No such file or directory")
-        return json.dumps({"Records": [record()]}).encode()
-
-
-class FlakyWorkerSource(FlakySource):
-    """The same, read by the worker processes themselves (as local files are)."""
+class WorkerMemorySource(MemoryUsageSource):
+    """Read by the worker processes themselves (as local files are)."""
 
     reads_in_worker: ClassVar[Literal[True]] = True
 
 
+def flaky(kind: type[MemoryUsageSource] = MemoryUsageSource) -> MemoryUsageSource:
+    """A source that lists two logs and cannot read the second."""
+    source = kind("flaky", unreadable={"flaky/gone"})
+    source.put("flaky/good", [record()])
+    source.put("flaky/gone", [record()])
+    return source
+
+
 @pytest.mark.parametrize("workers", [1, 2])
-@pytest.mark.parametrize("source", [FlakySource, FlakyWorkerSource])
+@pytest.mark.parametrize("kind", [MemoryUsageSource, WorkerMemorySource])
 def test_an_unreadable_batch_is_skipped(
-    store: DuckDBUsageStore, workers: int, source: type[FlakySource]
+    store: DuckDBUsageStore, workers: int, kind: type[MemoryUsageSource]
 ) -> None:
-    report = ingest([source()], store, TimeWindow(), workers=workers)
+    report = ingest([flaky(kind)], store, TimeWindow(), workers=workers)
     assert [(p.file, p.reason) for p in report.problems] == [("flaky/gone", SkipReason.UNREADABLE)]
     assert report.events_read == 1
-    assert store.versions(["flaky/good", "flaky/gone"]) == {"flaky/good": "v1"}
+    [good] = [b for b in flaky().batches(TimeWindow()) if b.key == "flaky/good"]
+    assert store.versions(["flaky/good", "flaky/gone"]) == {"flaky/good": good.version}
     with pytest.raises(UsageError, match="flaky/gone: unreadable file"):
-        ingest([source()], store, TimeWindow(), strict=True, workers=workers)
+        ingest([flaky(kind)], store, TimeWindow(), strict=True, workers=workers)
 
 
 def test_local_files_are_read_by_the_workers_others_by_the_parent(tmp_path: Path) -> None:
     assert isinstance(LocalCloudTrailFiles(tmp_path), WorkerReadableSource)
-    assert not isinstance(FlakySource(), WorkerReadableSource)
+    assert isinstance(WorkerMemorySource(), WorkerReadableSource)
+    assert not isinstance(flaky(), WorkerReadableSource)
 
 
 def test_the_sample_tree_copied_twice_counts_each_file(
@@ -341,7 +337,7 @@ def test_results_come_in_listing_order_across_task_kinds(tmp_path: Path) -> None
                 path.write_bytes(b"\x00junk")
     sources: list[UsageSource] = [
         LocalCloudTrailFiles(tmp_path / "a"),
-        FlakySource(),
+        flaky(),
         LocalCloudTrailFiles(tmp_path / "b"),
     ]
     found = []
