@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -35,6 +35,7 @@ HOUR = 475_000  # 2024-03-09T16:00Z, as an hour bucket
 DAY = 24
 STRATUS = SAMPLES / "stratus_detonation_logs"
 PASSWORD_ROLE = "arn:aws:iam::457448411975:role/stratus-red-team-ec2-get-password-data-role"
+GET, PUT = "s3:GetObject", "s3:PutObject"
 
 
 @pytest.fixture(params=["duckdb", "memory"])
@@ -117,6 +118,7 @@ def test_a_sample_log_reports_as_the_reference_fold(store: UsageStore) -> None:
 
 
 def test_report_rows_fold_hours_sessions_and_regions(store: UsageStore) -> None:
+    odd = 'arn:aws:s3:::a/é "q"'
     store.save(
         [
             stored("k1", hourly(session="bob", region="us-east-1", second=5)),
@@ -124,26 +126,27 @@ def test_report_rows_fold_hours_sessions_and_regions(store: UsageStore) -> None:
                 "k2",
                 hourly(hour=HOUR + 2, used=2, denied=1, session="alice", region="eu-west-1"),
                 hourly(hour=HOUR + 3, session="bob", second=7),
-                hourly("s3:PutObject", principal=OTHER),
-                hourly(resource='arn:aws:s3:::a/é "q"'),
+                hourly(PUT, principal=OTHER),
+                hourly(resource=odd),
             ),
         ]
     )
-    first = HOUR * 3600 + 5
+    start = at_hour(HOUR)
     assert store.usage(UsageQuery(("k1", "k2"))) == [
-        UsageRow(APP, "s3:GetObject", "*", 4, 1, _utc(first), _utc((HOUR + 3) * 3600 + 7),
-                 ("alice", "bob"), ("eu-west-1", "us-east-1")),
-        UsageRow(APP, "s3:GetObject", "arn:aws:s3:::a/é \"q\"", 1, 0, _utc(HOUR * 3600),
-                 _utc(HOUR * 3600), (), ()),
-        UsageRow(OTHER, "s3:PutObject", "*", 1, 0, _utc(HOUR * 3600), _utc(HOUR * 3600), (), ()),
-    ]  # fmt: skip
-
-
-def _utc(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-GET, PUT = "s3:GetObject", "s3:PutObject"
+        UsageRow(
+            APP,
+            GET,
+            "*",
+            count=4,
+            denied=1,
+            first_seen=start + timedelta(seconds=5),
+            last_seen=at_hour(HOUR + 3) + timedelta(seconds=7),
+            sessions=("alice", "bob"),
+            regions=("eu-west-1", "us-east-1"),
+        ),
+        UsageRow(APP, GET, odd, 1, 0, start, start, (), ()),
+        UsageRow(OTHER, PUT, "*", 1, 0, start, start, (), ()),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -159,6 +162,17 @@ GET, PUT = "s3:GetObject", "s3:PutObject"
         (("k1", "k2"), None, (at_hour(HOUR + 3), None), []),
         # A window inside an hour selects the whole hour.
         (("k1", "k2"), None, (at_hour(HOUR + 1, 30), at_hour(HOUR + 1, 40)), [(APP, PUT)]),
+    ],
+    ids=[
+        "everything",
+        "one batch",
+        "repeated and unknown keys",
+        "one principal",
+        "since",
+        "until",
+        "principal and window",
+        "after the rows",
+        "inside an hour",
     ],
 )
 def test_a_query_selects_batches_a_principal_and_whole_hours(
