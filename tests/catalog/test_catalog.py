@@ -8,11 +8,6 @@ import pytest
 from alpha.catalog import AccessLevel, Catalog, CatalogError, load_catalog, read_catalog
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
 def test_load_catalog_is_cached() -> None:
     assert load_catalog() is load_catalog()
 

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from tests.cli.helpers import run_cli
+from tests.sample_accounts import EDGE_CASES_ACCOUNT
 
-DATA = Path(__file__).parents[1] / "data" / "accounts"
-EDGE = str(DATA / "edge-cases.json")
+EDGE = str(EDGE_CASES_ACCOUNT)
 A = "111122223333"
 
 

@@ -9,9 +9,8 @@ import pytest
 
 from tests.cli.helpers import run_cli
 from tests.fakes.cloudtrail_logs import delivery_folder, record, role_arn, write_log
+from tests.sample_accounts import GENERATED_ACCOUNT
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-GENERATED_ACCOUNT = DATA / "accounts" / "account-455383650158.json"
 GENERATED_LOGS = (
     Path(__file__).resolve().parent.parent / "scan" / "data" / "cloudtrail-455383650158"
 )

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-import logging
-from collections.abc import Iterator
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,43 +13,35 @@ from alpha.cli.main import main
 from tests.fakes.cloudtrail_logs import SAMPLES
 
 boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": "/nonexistent/aws-config",
-        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)  # how the CLI's own client finds the server
-    yield url
-    server.stop()
+def endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)  # how the CLI's own client finds it
+    return moto_endpoint
 
 
 def test_usage_over_an_s3_trail_is_incremental(
     endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     s3 = boto3.client("s3", endpoint_url=endpoint)
-    s3.create_bucket(Bucket="trail")
+    bucket = f"trail-{uuid.uuid4().hex[:12]}"  # the moto server lives for the whole session
+    s3.create_bucket(Bucket=bucket)
     folder = "AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10"
     files = sorted((SAMPLES / "invictus_aws_dataset").glob("*.json"))[:6]
     expected = 0
     for path in files:
         expected += len(json.loads(path.read_bytes())["Records"])
         body = gzip.compress(path.read_bytes())
-        s3.put_object(Bucket="trail", Key=f"logs/{folder}/{path.name}.gz", Body=body)
-    argv = ["usage", "s3://trail/logs", "--store", str(tmp_path / "s.duckdb"), "--format", "json"]
+        s3.put_object(Bucket=bucket, Key=f"logs/{folder}/{path.name}.gz", Body=body)
+    argv = [
+        "usage",
+        f"s3://{bucket}/logs",
+        "--store",
+        str(tmp_path / "s.duckdb"),
+        "--format",
+        "json",
+    ]
     counts = []
     for _ in range(2):
         main(argv)  # returns on success; an error would exit 2

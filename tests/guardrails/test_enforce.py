@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alpha.catalog import Catalog, load_catalog
+from alpha.catalog import Catalog
 from alpha.guardrails import GuardrailConfig, enforce
 from alpha.policy.compare import NoNewAccess, no_new_access
 from alpha.policy.evaluate import PolicySet, Request, compile_policy_set
@@ -28,11 +28,6 @@ CONFIG = GuardrailConfig(
     passrole_services=("lambda.amazonaws.com",),
     partial_action_wildcards="off",
 )
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:

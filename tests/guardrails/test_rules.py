@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import pytest
 
-from alpha.catalog import Catalog, load_catalog
+from alpha.catalog import Catalog
 from alpha.guardrails import GUARDRAIL_RULES, RULES, GuardrailConfig, check
 from alpha.guardrails.config import RuleSetting
 from alpha.guardrails.rules import is_full_wildcard
@@ -19,11 +19,6 @@ REGION = {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}
 LAMBDA = {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
 ROLE = "arn:aws:iam::123456789012:role/app"
 BUCKET = "arn:aws:s3:::data"
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 def allow(action: Any, resource: Any = "*", **extra: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from alpha.catalog import Catalog, load_catalog
+from alpha.catalog import Catalog
 from alpha.guardrails import (
     GUARDRAIL_RULES,
     GuardrailConfig,
@@ -41,11 +41,6 @@ POLICY = """{
   ]
 }
 """
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 def sarif_for(catalog: Catalog, text: str = POLICY) -> dict[str, Any]:

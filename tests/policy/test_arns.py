@@ -8,11 +8,6 @@ from alpha.catalog import Catalog, ResourceType, load_catalog
 from alpha.policy.arns import arn_problem, could_be_of_type
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
 @pytest.mark.parametrize(
     "pattern",
     [

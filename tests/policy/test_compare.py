@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from alpha.catalog import Catalog, load_catalog
+from alpha.catalog import Catalog
 from alpha.policy.compare import (
     AccessCheck,
     NewAccess,
@@ -24,11 +24,6 @@ S3 = "arn:aws:s3:::"
 TLS = {"Bool": {"aws:SecureTransport": "true"}}
 NO_MFA = {"Bool": {"aws:MultiFactorAuthPresent": "false"}}
 ALICE = {"StringEquals": {"aws:username": "alice"}}
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 def doc(*statements: dict[str, Any], version: str | None = "2012-10-17") -> Policy:

@@ -7,17 +7,12 @@ from typing import Any
 
 import pytest
 
-from alpha.catalog import AccessLevel, Catalog, load_catalog
+from alpha.catalog import AccessLevel, Catalog
 from alpha.policy.diff import PolicyDiff, diff_policies
 from alpha.policy.model import Policy
 from alpha.policy.parse import parse_policy
 
 S3 = "arn:aws:s3:::"
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 def doc(*statements: dict[str, Any]) -> Policy:

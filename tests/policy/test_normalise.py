@@ -16,11 +16,6 @@ from alpha.policy.serialize import to_document, to_json
 V = CURRENT_VERSION
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
 def policy(*statements: dict[str, Any], version: str | None = V) -> Policy:
     document: dict[str, Any] = {"Statement": list(statements)}
     if version is not None:

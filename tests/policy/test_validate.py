@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from alpha.catalog import Catalog, load_catalog
+from alpha.catalog import Catalog
 from alpha.policy.findings import POLICY_FINDINGS, FindingKind, Registry, Severity
 from alpha.policy.parse import parse_policy
 from alpha.policy.validate import (
@@ -23,11 +23,6 @@ V = "2012-10-17"
 BUCKET = "arn:aws:s3:::example-bucket"
 OBJECTS = f"{BUCKET}/*"
 ROLE = "arn:aws:iam::111122223333:role/app"
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 def stmt(action: Any = "s3:GetObject", resource: Any = OBJECTS, **more: Any) -> dict[str, Any]:

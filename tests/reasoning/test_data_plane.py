@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alpha.catalog import Catalog, load_catalog
+from alpha.catalog import Catalog
 from alpha.reasoning.data_plane import DATA_PLANE_NAMES, DATA_PLANE_SERVICES, is_data_plane
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alpha.catalog import AccessLevel, Catalog, load_catalog
+from alpha.catalog import AccessLevel, Catalog
 from alpha.policy.diff import diff_policies
 from alpha.policy.model import Policy
 from alpha.policy.parse import parse_policy
@@ -21,11 +21,6 @@ from alpha.usage.aggregate import HourlyUsage, UsageRow
 
 ROLE = "arn:aws:iam::123456789012:role/app"
 T0 = datetime(2026, 10, 1, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 @dataclass(frozen=True)

@@ -22,11 +22,6 @@ from tests.reasoning.factories import diff, evidence, obs, steady, with_window
 W, PM = AccessLevel.WRITE, AccessLevel.PERMISSIONS_MANAGEMENT
 
 
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
 def test_good_turing_figure_is_exact_and_stated(catalog: Catalog) -> None:
     # 3 once-seen actions among 1,234 calls: 3/1,234
     acts = [obs("s3:GetObject", 1000, days=30, span=29), obs("sqs:SendMessage", 231, days=30)]

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from alpha.account import ManagedPolicy, Role, User
-from alpha.catalog import Catalog, load_catalog
+from alpha.catalog import Catalog
 from alpha.scan import AdminEquivalent, EscalationRisk, PrincipalScore, UnusedPrincipal, scan
 from alpha.scan.flags import ALL_ACTIONS, IAM_ADMIN
 from alpha.usage.aggregate import UsageRow
@@ -24,11 +24,6 @@ from tests.scan.factories import (
     used,
     user,
 )
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 def score_of(

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from alpha.account import AccountSnapshot, EffectivePolicies, Principal
-from alpha.catalog import AccessLevel, Catalog, load_catalog
+from alpha.catalog import AccessLevel, Catalog
 from alpha.scan import (
     ACCESS_WEIGHTS,
     UNUSED,
@@ -32,11 +32,6 @@ from tests.scan.factories import (
     used,
     user,
 )
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
 
 
 def grants_of(catalog: Catalog, action: str) -> int:

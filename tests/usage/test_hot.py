@@ -8,19 +8,13 @@ from typing import Any
 
 import pytest
 
-from alpha.catalog import load_catalog
 from alpha.usage.aggregate import BatchUsage
 from alpha.usage.hot import FastTally
 from alpha.usage.interpret import interpret
-from alpha.usage.mapping import EventMapper, load_mapping_table
+from alpha.usage.mapping import EventMapper
 from alpha.usage.reader import LazyLogReader, LogReader
 from alpha.usage.tally import BatchTally
 from tests.fakes.cloudtrail_logs import SAMPLE_RECORDS, SAMPLES, record
-
-
-@pytest.fixture(scope="module")
-def mapper() -> EventMapper:
-    return EventMapper(load_catalog(), load_mapping_table())
 
 
 def sample_files() -> list[Path]:

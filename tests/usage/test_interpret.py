@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
-from alpha.catalog import Catalog, load_catalog
+from alpha.catalog import Catalog
 from alpha.usage.denials import ErrorKind, classify_error, is_denied
 from alpha.usage.events import CloudTrailEvent
 from alpha.usage.interpret import (
@@ -23,20 +22,10 @@ from alpha.usage.interpret import (
     interpret,
     parse_event_time,
 )
-from alpha.usage.mapping import EventMapper, load_mapping_table
+from alpha.usage.mapping import EventMapper
+from tests.fakes.cloudtrail_logs import SAMPLES
 
-SAMPLES = Path(__file__).parent.parent / "data" / "cloudtrail"
 ROLE = "arn:aws:iam::111122223333:role/app"
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def mapper(catalog: Catalog) -> EventMapper:
-    return EventMapper(catalog, load_mapping_table())
 
 
 def record(**changes: Any) -> CloudTrailEvent:
@@ -276,14 +265,9 @@ PASSING_CALLS = [
 
 @pytest.mark.parametrize(("source", "name", "params", "roles"), PASSING_CALLS, ids=str)
 def test_calls_that_pass_a_role_record_iam_passrole(
-    source: str, name: str, params: dict[str, object], roles: list[str]
+    source: str, name: str, params: dict[str, object], roles: list[str], mapper: EventMapper
 ) -> None:
     """CloudTrail never logs iam:PassRole; a call that hands a role over needed it."""
-    from alpha.catalog import load_catalog
-    from alpha.usage.events import CloudTrailEvent
-    from alpha.usage.interpret import EventUsage, interpret
-    from alpha.usage.mapping import EventMapper, load_mapping_table
-
     record = {
         "eventTime": "2026-10-01T10:00:00Z",
         "eventSource": source,
@@ -300,12 +284,7 @@ def test_calls_that_pass_a_role_record_iam_passrole(
         },
         "requestParameters": params,
     }
-    import msgspec
-
-    used = interpret(
-        msgspec.convert(record, CloudTrailEvent),
-        EventMapper(load_catalog(), load_mapping_table()),
-    )
+    used = interpret(msgspec.convert(record, CloudTrailEvent), mapper)
     assert isinstance(used, EventUsage)
     passed = sorted(u.resource for u in used.uses if u.action == "iam:PassRole")
     assert passed == roles

@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from alpha.catalog import Catalog, load_catalog
+from alpha.catalog import Catalog
 from alpha.usage.errors import UsageError
 from alpha.usage.events import CloudTrailEvent
 from alpha.usage.mapping import (
@@ -22,16 +22,6 @@ from alpha.usage.mapping import (
 )
 
 TABLE = load_mapping_table()
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog()
-
-
-@pytest.fixture(scope="module")
-def mapper(catalog: Catalog) -> EventMapper:
-    return EventMapper(catalog, TABLE)
 
 
 def event(

@@ -9,16 +9,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-SAMPLES = Path(__file__).resolve().parents[2] / "data" / "cloudtrail"
-
-
-def samples_dir() -> Path:
-    return SAMPLES
+from tests.fakes.cloudtrail_logs import SAMPLES
 
 
 def invictus_files() -> list[Path]:
     """The real trail (one account, us-east-1, 2023-07-10) in S3 delivery file names."""
-    return sorted((samples_dir() / "invictus_aws_dataset").glob("*.json"))
+    return sorted((SAMPLES / "invictus_aws_dataset").glob("*.json"))
 
 
 def records_of(path: Path) -> list[dict[str, Any]]:
@@ -33,4 +29,4 @@ def all_sample_records() -> list[dict[str, Any]]:
 
 
 def sample_files() -> list[Path]:
-    return sorted(samples_dir().rglob("*.json"))
+    return sorted(SAMPLES.rglob("*.json"))

@@ -27,11 +27,10 @@ from alpha.adapters.aws.athena_usage import (
     usage_query,
 )
 from alpha.adapters.aws.errors import AwsSourceError
-from alpha.catalog import load_catalog
 from alpha.usage.aggregate import BatchUsage, usage_rows
 from alpha.usage.events import CloudTrailEvent
 from alpha.usage.interpret import interpret, parse_event_time
-from alpha.usage.mapping import EventMapper, load_mapping_table
+from alpha.usage.mapping import EventMapper
 from alpha.usage.ports import TimeWindow
 from alpha.usage.reader import LogReader
 from alpha.usage.tally import BatchTally
@@ -170,11 +169,6 @@ def duck(
     con.execute(DUCKDB_SHIM)
     yield con
     con.close()
-
-
-@pytest.fixture(scope="module")
-def mapper() -> EventMapper:
-    return EventMapper(load_catalog(), load_mapping_table())
 
 
 def run_on_duckdb(con: duckdb.DuckDBPyConnection, query: AthenaQuery) -> list[dict[str, Any]]:

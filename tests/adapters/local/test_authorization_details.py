@@ -24,22 +24,19 @@ from alpha.adapters.local.authorization_details import (
     read_authorization_details,
 )
 from alpha.policy.model import ActionList, NotActionList, PrincipalMap
+from tests.sample_accounts import EDGE_CASES_ACCOUNT, EDGE_CASES_PAGES, GENERATED_ACCOUNT
 
-DATA = Path(__file__).parents[2] / "data" / "accounts"
-GENERATED = DATA / "account-455383650158.json"
-EDGE = DATA / "edge-cases.json"
-PAGES = DATA / "edge-cases-pages.json"
 A = "111122223333"
 
 
 @pytest.fixture(scope="module")
 def edge() -> AccountSnapshot:
-    return read_authorization_details(EDGE)
+    return read_authorization_details(EDGE_CASES_ACCOUNT)
 
 
 def test_generated_account_loads_every_role_and_policy() -> None:
-    raw = json.loads(GENERATED.read_text())
-    snapshot = read_authorization_details(GENERATED)
+    raw = json.loads(GENERATED_ACCOUNT.read_text())
+    snapshot = read_authorization_details(GENERATED_ACCOUNT)
     assert snapshot.account_id == "455383650158"
     assert [r.arn for r in snapshot.roles] == [r["Arn"] for r in raw["RoleDetailList"]]
     assert [p.arn for p in snapshot.policies] == [p["Arn"] for p in raw["Policies"]]
@@ -50,7 +47,7 @@ def test_generated_account_loads_every_role_and_policy() -> None:
 
 
 def test_generated_account_shares_the_power_user_policy() -> None:
-    snapshot = read_authorization_details(GENERATED)
+    snapshot = read_authorization_details(GENERATED_ACCOUNT)
     power_user = "arn:aws:iam::455383650158:policy/platform-power-user"
     holders = snapshot.principals_sharing(power_user)
     assert len(holders) == 2
@@ -136,7 +133,7 @@ def test_shared_managed_policy_is_not_editable_in_place(edge: AccountSnapshot) -
 
 
 def test_a_list_of_raw_api_pages_equals_the_cli_output(edge: AccountSnapshot) -> None:
-    assert read_authorization_details(PAGES) == edge
+    assert read_authorization_details(EDGE_CASES_PAGES) == edge
 
 
 def test_a_plain_json_string_document_keeps_its_percent_signs() -> None:
@@ -155,7 +152,7 @@ def test_a_plain_json_string_document_keeps_its_percent_signs() -> None:
 
 def test_file_state_implements_the_port_and_reads_once(tmp_path: Path) -> None:
     path = tmp_path / "account.json"
-    path.write_text(EDGE.read_text())
+    path.write_text(EDGE_CASES_ACCOUNT.read_text())
     state: AccountState = AuthorizationDetailsFile(path)
     first = state.snapshot()
     path.write_text("not json")

@@ -1,0 +1,58 @@
+"""Fixtures shared across the test packages: the IAM catalog, the event mapper and a moto server
+over real HTTP with dummy credentials."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from alpha.catalog import Catalog, load_catalog
+from alpha.usage.mapping import EventMapper, load_mapping_table
+
+DUMMY_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    # No profile, config or credentials file of the machine may leak into a test.
+    "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+}
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
+
+
+@pytest.fixture(scope="module")
+def mapper(catalog: Catalog) -> EventMapper:
+    # Module-scoped, not session: a mapper keeps per-run caches (resources, principals).
+    return EventMapper(catalog, load_mapping_table())
+
+
+@pytest.fixture(scope="session")
+def aws_env() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("AWS_PROFILE", raising=False)
+        for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_CLOUDTRAIL"):
+            patch.delenv(name, raising=False)
+        for name, value in DUMMY_AWS_ENV.items():
+            patch.setenv(name, value)
+        yield
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(aws_env: None) -> Iterator[str]:
+    # Imported here: moto takes a second to import, and most of the suite never needs it.
+    from moto.server import ThreadedMotoServer
+
+    # One line per request otherwise: the tests read the calls through client event hooks.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
