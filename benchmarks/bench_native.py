@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from alpha.usage.hot import FastTally
+from alpha.usage.fast_tally import FastTally
 from alpha.usage.ingest import MapperInterpreter, default_interpreter
 from alpha.usage.native import NativeFile, native_module
 from alpha.usage.reader import LazyLogReader, gunzip

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from alpha.catalog import load_catalog
 from alpha.usage.aggregate import BatchUsage
-from alpha.usage.hot import FastTally
+from alpha.usage.fast_tally import FastTally
 from alpha.usage.mapping import EventMapper, load_mapping_table
 from alpha.usage.native import NativeFile, native_module
 from alpha.usage.native import _usage as native_usage

@@ -23,7 +23,7 @@ import msgspec
 from alpha.usage.aggregate import BatchUsage, UnmappedCount
 from alpha.usage.denials import ErrorKind, classify_error
 from alpha.usage.events import CloudTrailEvent, SessionContext, SessionIssuer, UserIdentity
-from alpha.usage.hot import FastTally
+from alpha.usage.fast_tally import FastTally
 from alpha.usage.interpret import (
     Interpretation,
     action_uses,

@@ -19,7 +19,7 @@ from functools import cache
 from alpha.usage.aggregate import BatchUsage, RowFile
 from alpha.usage.errors import UsageError
 from alpha.usage.events import CloudTrailEvent
-from alpha.usage.hot import FastTally
+from alpha.usage.fast_tally import FastTally
 from alpha.usage.interpret import Interpretation, SkippedEvent, interpret
 from alpha.usage.mapping import EventMapper
 from alpha.usage.native import NativeFile, native_module
@@ -33,7 +33,7 @@ InterpreterFactory = Callable[[], Interpreter]
 
 class MapperInterpreter:
     """`interpret` with one mapper. The ingest recognises it and takes its fast path
-    (`alpha.usage.hot`), which counts the same; any other interpreter sees every event."""
+    (`alpha.usage.fast_tally`), which counts the same; any other interpreter sees every event."""
 
     __slots__ = ("mapper",)
 

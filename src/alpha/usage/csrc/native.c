@@ -1,7 +1,7 @@
 /* alpha.usage._native: the ingest's per-event loop in C.
 
    `Scanner.scan` walks one `{"Records": [...]}` document in place and tallies every record
-   that takes the common path of `alpha.usage.hot.FastTally` into a native `Tally`. What an
+   that takes the common path of `alpha.usage.fast_tally.FastTally` into a native `Tally`. What an
    event means is never decided here: the scanner asks its Python resolver once per distinct
    (eventType, source, name), identity, error code and (action, resource type), and keeps
    the answers. Every record off the common path is handed back to Python, in order, through

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from alpha.usage.aggregate import BatchUsage
-from alpha.usage.hot import FastTally
+from alpha.usage.fast_tally import FastTally
 from alpha.usage.interpret import interpret
 from alpha.usage.mapping import EventMapper
 from alpha.usage.reader import LazyLogReader, LogReader
