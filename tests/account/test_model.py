@@ -11,8 +11,8 @@ from alpha.account import (
     InlinePolicy,
     ManagedPolicy,
     MissingGroup,
-    PolicyKind,
     PolicyOrigin,
+    PolicyOriginKind,
     PrincipalNotFoundError,
     Role,
     UnresolvedPolicy,
@@ -130,7 +130,7 @@ def test_a_managed_policy_missing_from_the_snapshot_is_reported_not_dropped(
     snapshot: AccountSnapshot,
 ) -> None:
     effective = snapshot.effective_policies(arn("role", "service-role/app"))
-    gone = PolicyOrigin(PolicyKind.MANAGED, "gone", arn("policy", "gone"))
+    gone = PolicyOrigin(PolicyOriginKind.MANAGED, "gone", arn("policy", "gone"))
     assert effective.unresolved == (UnresolvedPolicy(gone),)
     assert not effective.complete
     assert gone not in [a.origin for a in effective.identity]
@@ -302,14 +302,17 @@ def test_is_aws_managed_arn(policy_arn: str, aws_managed: bool) -> None:
 @pytest.mark.parametrize(
     ("origin", "text"),
     [
-        (PolicyOrigin(PolicyKind.INLINE, "p"), "inline policy 'p'"),
-        (PolicyOrigin(PolicyKind.MANAGED, "m", "arn:m"), "managed policy arn:m"),
-        (PolicyOrigin(PolicyKind.GROUP_INLINE, "p", group="g"), "inline policy 'p' of group 'g'"),
+        (PolicyOrigin(PolicyOriginKind.INLINE, "p"), "inline policy 'p'"),
+        (PolicyOrigin(PolicyOriginKind.MANAGED, "m", "arn:m"), "managed policy arn:m"),
         (
-            PolicyOrigin(PolicyKind.GROUP_MANAGED, "m", "arn:m", "g"),
+            PolicyOrigin(PolicyOriginKind.GROUP_INLINE, "p", group="g"),
+            "inline policy 'p' of group 'g'",
+        ),
+        (
+            PolicyOrigin(PolicyOriginKind.GROUP_MANAGED, "m", "arn:m", "g"),
             "managed policy arn:m via group 'g'",
         ),
-        (PolicyOrigin(PolicyKind.BOUNDARY, "b", "arn:b"), "permissions boundary arn:b"),
+        (PolicyOrigin(PolicyOriginKind.BOUNDARY, "b", "arn:b"), "permissions boundary arn:b"),
     ],
 )
 def test_origins_describe_what_to_act_on(origin: PolicyOrigin, text: str) -> None:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from alpha.policy.evaluate import (
     Decision,
     Layer,
-    PolicyKind,
+    PolicyLayer,
     PolicySet,
     Request,
     compile_policy_set,
@@ -86,7 +86,7 @@ def test_carlos_explicit_deny_beats_both_allows() -> None:
         principal=CARLOS,
     )
     assert result.decision is Decision.EXPLICITLY_DENIED
-    assert [(r.kind, r.sid) for r in result.statements] == [(PolicyKind.IDENTITY, "DenyS3Logs")]
+    assert [(r.kind, r.sid) for r in result.statements] == [(PolicyLayer.IDENTITY, "DenyS3Logs")]
 
 
 def test_carlos_own_bucket_is_allowed_by_his_statement() -> None:
@@ -329,10 +329,10 @@ def test_allowed_reports_the_allowing_statements_of_each_layer() -> None:
     policy_set = PolicySet((S3_READ, doc(allow("s3:*"))), boundary=SCP_S3, scps=(SCP_ALL,))
     result = decide(policy_set, "s3:GetObject", OBJ)
     assert [(r.kind, r.policy) for r in result.statements] == [
-        (PolicyKind.IDENTITY, 0),
-        (PolicyKind.IDENTITY, 1),
-        (PolicyKind.BOUNDARY, 0),
-        (PolicyKind.SCP, 0),
+        (PolicyLayer.IDENTITY, 0),
+        (PolicyLayer.IDENTITY, 1),
+        (PolicyLayer.BOUNDARY, 0),
+        (PolicyLayer.SCP, 0),
     ]
 
 

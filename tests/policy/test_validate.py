@@ -12,7 +12,7 @@ from alpha.policy.validate import (
     INLINE_POLICY_QUOTAS,
     MANAGED_POLICY_QUOTA,
     InlineOwner,
-    PolicyKind,
+    PolicyPlacement,
     inline_size,
     inline_size_findings,
     policy_size,
@@ -52,13 +52,13 @@ def sized(size: int) -> str:
     return base.replace(f"{BUCKET}/", f"{BUCKET}/{'k' * (size - policy_size(base))}")
 
 
-I = PolicyKind.IDENTITY  # noqa: E741
-R = PolicyKind.RESOURCE
-M = PolicyKind.MANAGED
-INLINE = PolicyKind.INLINE
+I = PolicyPlacement.IDENTITY  # noqa: E741
+R = PolicyPlacement.RESOURCE
+M = PolicyPlacement.MANAGED
+INLINE = PolicyPlacement.INLINE
 
 # (kind, document, code, path): one row at least for every kind of finding.
-CASES: list[tuple[PolicyKind, str, str, str]] = [
+CASES: list[tuple[PolicyPlacement, str, str, str]] = [
     (I, '{"Statement": [', "NOT_JSON", "line 1 column 16"),
     (I, '{"Version": "2012-10-17", "Version": "2012-10-17"}', "DUPLICATE_KEY", ""),
     (I, doc(stmt(resource=5)), "INVALID_TYPE", "Statement[0].Resource"),
@@ -231,7 +231,7 @@ def codes_at(findings: tuple[Any, ...]) -> set[tuple[str, str]]:
     ("kind", "text", "code", "path"), CASES, ids=[f"{c[2]}-{i}" for i, c in enumerate(CASES)]
 )
 def test_finding_names_code_and_place(
-    catalog: Catalog, kind: PolicyKind, text: str, code: str, path: str
+    catalog: Catalog, kind: PolicyPlacement, text: str, code: str, path: str
 ) -> None:
     findings = validate(text, catalog, kind=kind)
     assert (code, path) in codes_at(findings), findings
@@ -303,7 +303,9 @@ CLEAN = [
 
 
 @pytest.mark.parametrize(("kind", "text"), CLEAN)
-def test_clean_policies_have_no_findings(catalog: Catalog, kind: PolicyKind, text: str) -> None:
+def test_clean_policies_have_no_findings(
+    catalog: Catalog, kind: PolicyPlacement, text: str
+) -> None:
     assert validate(text, catalog, kind=kind) == ()
 
 

@@ -121,7 +121,7 @@ def is_aws_managed_arn(arn: str) -> bool:
     return len(parts) == 6 and parts[4] == "aws"
 
 
-class PolicyKind(StrEnum):
+class PolicyOriginKind(StrEnum):
     """Where a policy that applies to a principal comes from."""
 
     INLINE = "inline"
@@ -135,18 +135,18 @@ class PolicyKind(StrEnum):
 class PolicyOrigin:
     """Enough to act on a policy later ("detach X", "edit inline policy Y of group Z")."""
 
-    kind: PolicyKind
+    kind: PolicyOriginKind
     name: str
     arn: str | None = None
     group: str | None = None
 
     def describe(self) -> str:
         what = {
-            PolicyKind.INLINE: f"inline policy {self.name!r}",
-            PolicyKind.MANAGED: f"managed policy {self.arn}",
-            PolicyKind.GROUP_INLINE: f"inline policy {self.name!r} of group {self.group!r}",
-            PolicyKind.GROUP_MANAGED: f"managed policy {self.arn} via group {self.group!r}",
-            PolicyKind.BOUNDARY: f"permissions boundary {self.arn}",
+            PolicyOriginKind.INLINE: f"inline policy {self.name!r}",
+            PolicyOriginKind.MANAGED: f"managed policy {self.arn}",
+            PolicyOriginKind.GROUP_INLINE: f"inline policy {self.name!r} of group {self.group!r}",
+            PolicyOriginKind.GROUP_MANAGED: f"managed policy {self.arn} via group {self.group!r}",
+            PolicyOriginKind.BOUNDARY: f"permissions boundary {self.arn}",
         }
         return what[self.kind]
 
@@ -250,10 +250,10 @@ class AccountSnapshot:
         unresolved: list[Unresolved] = []
         for inline in principal.inline_policies:
             applied.append(
-                AppliedPolicy(PolicyOrigin(PolicyKind.INLINE, inline.name), inline.document)
+                AppliedPolicy(PolicyOrigin(PolicyOriginKind.INLINE, inline.name), inline.document)
             )
         for ref in principal.attached_policies:
-            origin = PolicyOrigin(PolicyKind.MANAGED, ref.name, ref.arn)
+            origin = PolicyOrigin(PolicyOriginKind.MANAGED, ref.name, ref.arn)
             self._resolve(ref.arn, origin, applied, unresolved)
         if isinstance(principal, User):
             for name in principal.groups:
@@ -322,17 +322,17 @@ class AccountSnapshot:
             unresolved.append(MissingGroup(name))
             return
         for inline in group.inline_policies:
-            origin = PolicyOrigin(PolicyKind.GROUP_INLINE, inline.name, group=group.name)
+            origin = PolicyOrigin(PolicyOriginKind.GROUP_INLINE, inline.name, group=group.name)
             applied.append(AppliedPolicy(origin, inline.document))
         for ref in group.attached_policies:
-            origin = PolicyOrigin(PolicyKind.GROUP_MANAGED, ref.name, ref.arn, group.name)
+            origin = PolicyOrigin(PolicyOriginKind.GROUP_MANAGED, ref.name, ref.arn, group.name)
             self._resolve(ref.arn, origin, applied, unresolved)
 
     def _boundary(self, arn: str, unresolved: list[Unresolved]) -> Policy | None:
         policy = self.managed_policy(arn)
         if policy is None:
             name = arn.rpartition("/")[2]
-            unresolved.append(UnresolvedPolicy(PolicyOrigin(PolicyKind.BOUNDARY, name, arn)))
+            unresolved.append(UnresolvedPolicy(PolicyOrigin(PolicyOriginKind.BOUNDARY, name, arn)))
             return None
         return policy.document
 

@@ -19,7 +19,7 @@ from alpha.catalog import Catalog
 from alpha.guardrails import GUARDRAIL_RULES, GuardrailConfig, Violation, check_text
 from alpha.policy.errors import PolicyError
 from alpha.policy.findings import POLICY_FINDINGS, Finding, Severity
-from alpha.policy.validate import InlineOwner, PolicyKind, inline_size_findings, validate
+from alpha.policy.validate import InlineOwner, PolicyPlacement, inline_size_findings, validate
 
 _SEVERITY_COLOURS = MappingProxyType(
     {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -80,7 +80,7 @@ def read_text(path: Path) -> str:
 
 
 def lint_files(
-    texts: dict[str, str], catalog: Catalog, kind: PolicyKind, owner: InlineOwner
+    texts: dict[str, str], catalog: Catalog, kind: PolicyPlacement, owner: InlineOwner
 ) -> list[FileFinding]:
     """Findings for every file; with kind INLINE the files are one principal's inline
     policies, so their size together is checked as well.
@@ -92,7 +92,7 @@ def lint_files(
         for name, text in texts.items()
         for finding in validate(text, catalog, kind=kind, inline_owner=owner)
     ]
-    if kind is PolicyKind.INLINE and len(texts) > 1:
+    if kind is PolicyPlacement.INLINE and len(texts) > 1:
         together = inline_size_findings(texts.values(), owner)
         found.extend(FileFinding("", f) for f in together)
     return found
@@ -121,8 +121,8 @@ def render_text(found: list[FileFinding], files: int, colour: bool) -> str:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option(
     "--kind",
-    type=click.Choice([k.value for k in PolicyKind]),
-    default=PolicyKind.IDENTITY.value,
+    type=click.Choice([k.value for k in PolicyPlacement]),
+    default=PolicyPlacement.IDENTITY.value,
     show_default=True,
     help="Where the policies are used: decides required elements and the size quota.",
 )
@@ -166,7 +166,7 @@ def lint(  # noqa: PLR0917 - click passes every option positionally
 
     catalog = load_catalog()
     texts = {str(path): read_text(path) for path in files}
-    found = lint_files(texts, catalog, PolicyKind(kind), InlineOwner(inline_owner))
+    found = lint_files(texts, catalog, PolicyPlacement(kind), InlineOwner(inline_owner))
     violations: dict[str, tuple[Violation, ...]] = {}
     if with_guardrails:
         violations = guardrail_violations(texts, catalog, guardrail_config(config))

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from alpha.policy.errors import PolicyError
 from alpha.policy.evaluate import (
-    PolicyKind,
+    PolicyLayer,
     PolicySet,
     Request,
     Result,
@@ -34,11 +34,11 @@ class _Labels:
     resource_policy: str = "resource_policy"
 
     def of(self, ref: StatementRef) -> str:
-        if ref.kind is PolicyKind.IDENTITY:
+        if ref.kind is PolicyLayer.IDENTITY:
             return self.identity[ref.policy]
-        if ref.kind is PolicyKind.SCP:
+        if ref.kind is PolicyLayer.SCP:
             return self.scps[ref.policy]
-        return self.boundary if ref.kind is PolicyKind.BOUNDARY else self.resource_policy
+        return self.boundary if ref.kind is PolicyLayer.BOUNDARY else self.resource_policy
 
 
 @click.command()

@@ -27,7 +27,7 @@ from alpha.policy.globlang import (
     glob,
     is_subset,
 )
-from alpha.policy.matchers import Candidate, PolicyKind, StatementMatcher, StatementRef
+from alpha.policy.matchers import Candidate, PolicyLayer, StatementMatcher, StatementRef
 from alpha.policy.model import Condition, Effect, NotResourceList, Policy, Statement
 from alpha.policy.symbolic import resource_language
 
@@ -70,7 +70,7 @@ class ExistingGrants:
         self.evaluator = compile_policy_set(PolicySet(identity=self.policies))
         self._statements = [
             _Compiled(
-                StatementMatcher(s, StatementRef(PolicyKind.IDENTITY, p, n, s.effect, s.sid), v),
+                StatementMatcher(s, StatementRef(PolicyLayer.IDENTITY, p, n, s.effect, s.sid), v),
                 s,
                 v,
             )

@@ -11,7 +11,7 @@ are kept: nothing can claim to replace what it has not seen. The boundary is lef
 
 from __future__ import annotations
 
-from alpha.account import AccountSnapshot, EffectivePolicies, MissingGroup, PolicyKind
+from alpha.account import AccountSnapshot, EffectivePolicies, MissingGroup, PolicyOriginKind
 from alpha.generate.model import ChangePlan, PlanStep
 
 
@@ -26,9 +26,9 @@ def change_plan(
     groups: set[str] = set()
     for applied in effective.identity:
         origin = applied.origin
-        if origin.kind is PolicyKind.INLINE:
+        if origin.kind is PolicyOriginKind.INLINE:
             steps.append(PlanStep("delete", "inline", origin.name, note="replaced"))
-        elif origin.kind is PolicyKind.MANAGED and origin.arn is not None:
+        elif origin.kind is PolicyOriginKind.MANAGED and origin.arn is not None:
             steps.append(_detach(snapshot, origin.arn, origin.name, effective.principal_arn))
         elif origin.group is not None and origin.group not in groups:
             groups.add(origin.group)

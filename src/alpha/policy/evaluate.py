@@ -29,7 +29,7 @@ from functools import cache
 from alpha.policy.matchers import (
     Caller,
     Candidate,
-    PolicyKind,
+    PolicyLayer,
     PrincipalMatch,
     StatementMatcher,
     StatementRef,
@@ -43,7 +43,7 @@ __all__ = [
     "Evaluator",
     "Layer",
     "MissingAllow",
-    "PolicyKind",
+    "PolicyLayer",
     "PolicySet",
     "Request",
     "Result",
@@ -152,19 +152,19 @@ def compile_policy_set(policy_set: PolicySet) -> Evaluator:
 class Evaluator:
     def __init__(self, policy_set: PolicySet) -> None:
         self.policy_set = policy_set
-        self._identity = _compile(policy_set.identity, PolicyKind.IDENTITY)
+        self._identity = _compile(policy_set.identity, PolicyLayer.IDENTITY)
         self._boundary = (
             None
             if policy_set.boundary is None
-            else _compile((policy_set.boundary,), PolicyKind.BOUNDARY)
+            else _compile((policy_set.boundary,), PolicyLayer.BOUNDARY)
         )
         self._scps = tuple(
-            _compile((p,), PolicyKind.SCP, level) for level, p in enumerate(policy_set.scps)
+            _compile((p,), PolicyLayer.SCP, level) for level, p in enumerate(policy_set.scps)
         )
         self._resource = (
             None
             if policy_set.resource_policy is None
-            else _compile((policy_set.resource_policy,), PolicyKind.RESOURCE)
+            else _compile((policy_set.resource_policy,), PolicyLayer.RESOURCE)
         )
         self._plans: dict[str, _Plan] = {}
 
@@ -242,7 +242,7 @@ class Evaluator:
 
 
 def _compile(
-    policies: Iterable[Policy], kind: PolicyKind, level: int | None = None
+    policies: Iterable[Policy], kind: PolicyLayer, level: int | None = None
 ) -> tuple[StatementMatcher, ...]:
     return tuple(
         StatementMatcher(
@@ -267,7 +267,7 @@ def _allowing(
 
 
 def _names_caller(candidate: Candidate, caller: Caller) -> bool:
-    if candidate.matcher.ref.kind is not PolicyKind.RESOURCE:
+    if candidate.matcher.ref.kind is not PolicyLayer.RESOURCE:
         return True
     return match_principal(candidate.matcher.principal, caller) is not PrincipalMatch.NONE
 

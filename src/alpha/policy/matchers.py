@@ -30,7 +30,10 @@ ResourceTest = Callable[[str, Context], bool]
 _ACCOUNT_ID = re.compile(r"\d{12}")
 
 
-class PolicyKind(StrEnum):
+class PolicyLayer(StrEnum):
+    """The layer of a `PolicySet` a statement comes from: identity policies, the permissions
+    boundary, the SCPs or the resource policy."""
+
     IDENTITY = "identity"
     BOUNDARY = "boundary"
     SCP = "scp"
@@ -39,10 +42,10 @@ class PolicyKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class StatementRef:
-    """Where a statement lives: `policy` indexes the policies of its kind (for SCPs, the
+    """Where a statement lives: `policy` indexes the policies of its layer (for SCPs, the
     level), `statement` the statements of that policy."""
 
-    kind: PolicyKind
+    kind: PolicyLayer
     policy: int
     statement: int
     effect: Effect

@@ -27,7 +27,7 @@ from alpha.policy.serialize import to_json
 from alpha.policy.statement_checks import check_actions, check_principal, check_resources
 
 
-class PolicyKind(StrEnum):
+class PolicyPlacement(StrEnum):
     """Where a policy is used, which decides the elements it needs and its size quota.
 
     IDENTITY: attached to a principal, no size check (the attachment is not known).
@@ -55,7 +55,7 @@ def validate(
     policy: Policy | str,
     catalog: Catalog,
     *,
-    kind: PolicyKind = PolicyKind.IDENTITY,
+    kind: PolicyPlacement = PolicyPlacement.IDENTITY,
     inline_owner: InlineOwner = InlineOwner.ROLE,
 ) -> tuple[Finding, ...]:
     """Every finding for `policy` (a Policy, or the document's JSON text), most severe first,
@@ -81,7 +81,9 @@ def _ordered(findings: list[Finding]) -> tuple[Finding, ...]:
     return tuple(sorted(findings, key=lambda f: f.severity.rank))
 
 
-def _document_findings(policy: Policy, catalog: Catalog, kind: PolicyKind) -> Iterator[Finding]:
+def _document_findings(
+    policy: Policy, catalog: Catalog, kind: PolicyPlacement
+) -> Iterator[Finding]:
     if not policy.statements:
         yield POLICY_FINDINGS.finding(
             "EMPTY_STATEMENT_LIST", "the policy has no statements", "Statement"
@@ -146,9 +148,11 @@ def _sid_findings(statements: tuple[Statement, ...]) -> Iterator[Finding]:
             first[statement.sid] = index
 
 
-def _placement_findings(statement: Statement, path: str, kind: PolicyKind) -> Iterator[Finding]:
+def _placement_findings(
+    statement: Statement, path: str, kind: PolicyPlacement
+) -> Iterator[Finding]:
     """Elements that depend on where the policy is used."""
-    if kind is PolicyKind.RESOURCE:
+    if kind is PolicyPlacement.RESOURCE:
         if statement.principal is None:
             yield POLICY_FINDINGS.finding(
                 "MISSING_ELEMENT",
@@ -191,18 +195,18 @@ def inline_size_findings(
     policies: Iterable[Policy | str], owner: InlineOwner = InlineOwner.ROLE
 ) -> tuple[Finding, ...]:
     """A finding when a principal's inline policies together exceed its quota."""
-    return tuple(_size_findings(inline_size(policies), PolicyKind.INLINE, owner))
+    return tuple(_size_findings(inline_size(policies), PolicyPlacement.INLINE, owner))
 
 
-def _size_findings(size: int, kind: PolicyKind, owner: InlineOwner) -> Iterator[Finding]:
-    if kind is PolicyKind.MANAGED and size > MANAGED_POLICY_QUOTA:
+def _size_findings(size: int, kind: PolicyPlacement, owner: InlineOwner) -> Iterator[Finding]:
+    if kind is PolicyPlacement.MANAGED and size > MANAGED_POLICY_QUOTA:
         yield POLICY_FINDINGS.finding(
             "SIZE_QUOTA_MANAGED",
             f"{size:,} characters (whitespace not counted); a managed policy may have "
             f"{MANAGED_POLICY_QUOTA:,}",
         )
     quota = INLINE_POLICY_QUOTAS[owner]
-    if kind is PolicyKind.INLINE and size > quota:
+    if kind is PolicyPlacement.INLINE and size > quota:
         yield POLICY_FINDINGS.finding(
             "SIZE_QUOTA_INLINE",
             f"{size:,} characters (whitespace not counted); a {owner}'s inline policies "

@@ -14,7 +14,7 @@ from alpha.account import (
     AccountSnapshot,
     AccountState,
     LastUsed,
-    PolicyKind,
+    PolicyOriginKind,
     Role,
     Tag,
 )
@@ -103,10 +103,10 @@ def test_the_default_version_is_the_one_used(edge: AccountSnapshot) -> None:
 def test_users_get_their_groups_policies_and_boundary(edge: AccountSnapshot) -> None:
     effective = edge.effective_policies(f"arn:aws:iam::{A}:user/alice")
     assert [(a.origin.kind, a.origin.name, a.origin.group) for a in effective.identity] == [
-        (PolicyKind.INLINE, "alice-inline", None),
-        (PolicyKind.GROUP_INLINE, "dev-inline", "developers"),
-        (PolicyKind.GROUP_MANAGED, "dev-tools", "developers"),
-        (PolicyKind.GROUP_MANAGED, "SecurityAudit", "auditors"),
+        (PolicyOriginKind.INLINE, "alice-inline", None),
+        (PolicyOriginKind.GROUP_INLINE, "dev-inline", "developers"),
+        (PolicyOriginKind.GROUP_MANAGED, "dev-tools", "developers"),
+        (PolicyOriginKind.GROUP_MANAGED, "SecurityAudit", "auditors"),
     ]
     assert effective.boundary is not None
     assert effective.complete
