@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from alpha.account import AccountSnapshot
 from alpha.app.backends import (
     Backends,
     Clock,
@@ -73,6 +74,11 @@ class Application:
         self.settings = settings
         self.backends = backends
         self._sleeper = sleeper
+
+    # Reading the outside world -------------------------------------------------------------
+    def read_account(self, text: str) -> AccountSnapshot:
+        """The IAM state of the account the user named."""
+        return self.backends.read_account(text)
 
     # From usage --------------------------------------------------------------------------
     def scan(

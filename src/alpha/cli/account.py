@@ -10,7 +10,6 @@ import click
 from rich.table import Table
 
 from alpha.account import AccountSnapshot, EffectivePolicies, Principal, Role
-from alpha.adapters.local.authorization_details import read_authorization_details
 from alpha.cli.console import stdout_console
 from alpha.policy.serialize import to_document
 
@@ -26,7 +25,9 @@ def account() -> None:
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table")
 def show(file: Path, principal_arn: str | None, output: str) -> None:
     """Summarise FILE, or the effective policies of one principal in it."""
-    snapshot = read_authorization_details(file)
+    from alpha.cli.workflow_options import report_application
+
+    snapshot = report_application().read_account(str(file))
     if principal_arn is None:
         if output == "json":
             click.echo(json.dumps(_summary(snapshot), indent=2))

@@ -80,16 +80,18 @@ def note(message: str) -> None:
         click.echo(message, err=True)
 
 
-def report_application(usage_store: Path, guardrails: Path | None = None) -> Application:
-    """The application for the report commands (`scan`, `generate`): they keep usage in the
-    DuckDB file `--store` names and read guardrails only from `--guardrails`; no workflow
-    store, no alpha.toml of their own."""
+def report_application(
+    usage_store: Path | None = None, guardrails: Path | None = None
+) -> Application:
+    """The application for the report commands (`account`, `usage`, `scan`, `generate`): they
+    keep usage in the DuckDB file `--store` names and read guardrails only from `--guardrails`;
+    no workflow store, no alpha.toml of their own."""
     from alpha.app import Settings, application_for
-    from alpha.app.settings import DEFAULT_STORE
+    from alpha.app.settings import DEFAULT_STORE, DEFAULT_USAGE_STORE
 
     settings = Settings(
         store=Path.cwd() / DEFAULT_STORE,
-        usage_store=usage_store,
+        usage_store=usage_store or Path.cwd() / DEFAULT_USAGE_STORE,
         user=os.environ.get("ALPHA_USER", ""),
         config_file=guardrails,
     )
