@@ -17,9 +17,9 @@ from itertools import product
 from alpha.catalog import Catalog
 from alpha.generate.build import build_statements, with_denies
 from alpha.generate.existing import (
+    AllowingStatement,
     ConditionKey,
     ExistingGrants,
-    Grant,
     condition_key,
     sample_of,
 )
@@ -142,7 +142,7 @@ class Drafter:
 
     def _grant_one(
         self, action: str, resource: str, known: dict[str, tuple[str, ...]], takes: bool
-    ) -> tuple[Grant, str, tuple[str, ...] | None] | None:
+    ) -> tuple[AllowingStatement, str, tuple[str, ...] | None] | None:
         if not takes:
             grant = self.existing.grant_for(action, "*", known)
             return None if grant is None else (grant, "*", ("*",))
@@ -159,8 +159,8 @@ class Drafter:
         return grant, sample, patterns
 
     def _in_account(
-        self, action: str, grant: Grant, known: dict[str, tuple[str, ...]]
-    ) -> tuple[Grant, str, tuple[str, ...] | None]:
+        self, action: str, grant: AllowingStatement, known: dict[str, tuple[str, ...]]
+    ) -> tuple[AllowingStatement, str, tuple[str, ...] | None]:
         """An unknown resource granted today on `*`: narrowed to the ARN formats of the
         action's resource types in this account (any region), when those are covered and
         the narrowed grant holds; `*` only for actions that take no resource."""

@@ -42,7 +42,7 @@ def condition_key(conditions: Iterable[Condition]) -> ConditionKey:
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
+class AllowingStatement:
     """How today's policies allow one call: the allowing statement, its conditions, and a
     context in which the whole existing set allows the call."""
 
@@ -116,7 +116,7 @@ class ExistingGrants:
     # Which statement allows a call ----------------------------------------------------------
     def grant_for(
         self, action: str, resource: str, known: Mapping[str, tuple[str, ...]]
-    ) -> Grant | None:
+    ) -> AllowingStatement | None:
         """The existing grant of (action, resource) under the known context (lower-cased
         keys); None when no identity policy allows it (a resource policy may have)."""
         key = action.lower()
@@ -132,10 +132,10 @@ class ExistingGrants:
                 continue
             if not self._has_denies(key.partition(":")[0]):
                 # No Deny can apply, so the matching Allow decides: no evaluation needed.
-                return Grant(compiled.statement, compiled.variables, context)
+                return AllowingStatement(compiled.statement, compiled.variables, context)
             final = self._avoid_denies(action, resource, context)
             if final is not None and candidate.applies(key, resource, final):
-                return Grant(compiled.statement, compiled.variables, final)
+                return AllowingStatement(compiled.statement, compiled.variables, final)
         return None
 
     def _avoid_denies(self, action: str, resource: str, context: Context) -> Context | None:
@@ -170,7 +170,7 @@ class ExistingGrants:
 
     def grant_unknown(
         self, action: str, known: Mapping[str, tuple[str, ...]]
-    ) -> tuple[Grant, str, tuple[str, ...]] | None:
+    ) -> tuple[AllowingStatement, str, tuple[str, ...]] | None:
         """For a call whose resource the logs do not name: a grant on some resource the
         existing Allows name, a sample resource of it, and the grant's resource patterns (the
         proposal then allows exactly what that statement allows, never more)."""

@@ -33,7 +33,7 @@ ALL_RESOURCES = "*"
 
 
 @dataclass(frozen=True, slots=True)
-class Grant:
+class PatternGrant:
     """The catalog actions one Allow pattern grants (those a simple Deny removes left out).
 
     `path` is `Statement[i].Action[j]` (`number` is j), or `Statement[i].NotAction` for an
@@ -79,7 +79,7 @@ def restricts(condition: Condition, key: str) -> bool:
 
 
 @functools.lru_cache(maxsize=32)
-def allow_grants(policy: Policy, catalog: Catalog) -> tuple[Grant, ...]:
+def allow_grants(policy: Policy, catalog: Catalog) -> tuple[PatternGrant, ...]:
     """Every Allow pattern's grant, in document order (cached: every rule asks)."""
     denies = tuple(_simple_denies(policy))
     return tuple(
@@ -90,9 +90,9 @@ def allow_grants(policy: Policy, catalog: Catalog) -> tuple[Grant, ...]:
     )
 
 
-def granted_actions(policy: Policy, catalog: Catalog) -> dict[str, Grant]:
+def granted_actions(policy: Policy, catalog: Catalog) -> dict[str, PatternGrant]:
     """Lower-cased action key -> the first grant of it."""
-    found: dict[str, Grant] = {}
+    found: dict[str, PatternGrant] = {}
     for grant in allow_grants(policy, catalog):
         for action in grant.actions:
             found.setdefault(action.key.lower(), grant)
@@ -135,14 +135,14 @@ def _simple_denies(policy: Policy) -> Iterator[_SimpleDeny]:
 
 def _statement_grants(
     index: int, statement: Statement, catalog: Catalog, denies: tuple[_SimpleDeny, ...]
-) -> Iterator[Grant]:
+) -> Iterator[PatternGrant]:
     resources = resources_of(statement)
     path = f"Statement[{index}]"
 
-    def grant(number: int | None, pattern: str | None, actions: tuple[Action, ...]) -> Grant:
+    def grant(number: int | None, pattern: str | None, actions: tuple[Action, ...]) -> PatternGrant:
         kept = tuple(a for a in actions if not any(d.removes(a, resources) for d in denies))
         where = f"{path}.NotAction" if number is None else f"{path}.Action[{number}]"
-        return Grant(index, number, where, pattern, kept, resources, statement.conditions)
+        return PatternGrant(index, number, where, pattern, kept, resources, statement.conditions)
 
     if isinstance(statement.action, ActionList):
         for number, pattern in enumerate(statement.action.patterns):

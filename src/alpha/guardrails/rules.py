@@ -19,7 +19,7 @@ from alpha.catalog import AccessLevel, Action, Catalog
 from alpha.guardrails.config import GuardrailConfig
 from alpha.guardrails.escalation import ESCALATION_METHODS, EscalationMethod
 from alpha.guardrails.grants import (
-    Grant,
+    PatternGrant,
     allow_grants,
     is_all_resources,
     restricts,
@@ -162,7 +162,7 @@ def passrole_unscoped(
             yield _violation(config, "PASSROLE_UNSCOPED", message, grant.path)
 
 
-def _written(grant: Grant) -> str:
+def _written(grant: PatternGrant) -> str:
     return repr(grant.pattern) if grant.pattern is not None else "NotAction"
 
 
@@ -190,7 +190,7 @@ def forbidden_matcher(config: GuardrailConfig) -> Forbidding:
     return forbidding
 
 
-def forbidden_hits(grant: Grant, catalog: Catalog, matches: Forbidding) -> dict[str, str]:
+def forbidden_hits(grant: PatternGrant, catalog: Catalog, matches: Forbidding) -> dict[str, str]:
     """The forbidden actions a grant gives: key -> configured entry. A pattern naming no
     catalog action (new or misspelt) is judged by its text."""
     pattern = grant.pattern
@@ -202,7 +202,7 @@ def forbidden_hits(grant: Grant, catalog: Catalog, matches: Forbidding) -> dict[
 
 def _forbidden_violations(
     policy: Policy, catalog: Catalog, config: GuardrailConfig, code: str
-) -> Iterator[tuple[Grant, dict[str, str]]]:
+) -> Iterator[tuple[PatternGrant, dict[str, str]]]:
     """Grants with actions forbidden by `code`'s own list (so disabling one rule never hides
     the other's findings)."""
     other = "disallowed_services" if code == "BLOCKED_ACTION" else "blocked_actions"
@@ -257,7 +257,7 @@ def missing_required_condition(
 def privilege_escalation(
     policy: Policy, catalog: Catalog, config: GuardrailConfig
 ) -> Iterator[Violation]:
-    by_action: dict[str, list[Grant]] = {}
+    by_action: dict[str, list[PatternGrant]] = {}
     for grant in allow_grants(policy, catalog):
         for action in grant.actions:
             by_action.setdefault(action.key.lower(), []).append(grant)
@@ -271,7 +271,7 @@ def privilege_escalation(
         yield _violation(config, "PRIVILEGE_ESCALATION", message, path)
 
 
-def _possible(method: EscalationMethod, by_action: Mapping[str, list[Grant]]) -> bool:
+def _possible(method: EscalationMethod, by_action: Mapping[str, list[PatternGrant]]) -> bool:
     return all(
         any(r.scope.satisfied_by(g.resources) for g in by_action.get(r.action.lower(), ()))
         for r in method.requires

@@ -32,8 +32,8 @@ from alpha.policy.serialize import to_document
 from alpha.policy.symbolic import resource_language
 
 ANY_TYPE = "*"
-Grant = tuple[str, str]
-"""(action as the catalog spells it, resource type name or `*`)."""
+ActionTypePair = tuple[str, str]
+"""(action as the catalog spells it, resource type name or `*`): the unit grants are counted in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +121,7 @@ class HeldGrants:
 
     actions: dict[str, str]
     sorted_actions: tuple[str, ...]
-    grants: frozenset[Grant]
+    grants: frozenset[ActionTypePair]
     by_level: Counter[AccessLevel]
 
 
@@ -140,7 +140,7 @@ def _sorted_missing(mine: HeldGrants, theirs: HeldGrants) -> tuple[str, ...]:
     return tuple(name for name in mine.sorted_actions if name.lower() not in theirs.actions)
 
 
-def _count_levels(catalog: Catalog, grants: Iterable[Grant]) -> Counter[AccessLevel]:
+def _count_levels(catalog: Catalog, grants: Iterable[ActionTypePair]) -> Counter[AccessLevel]:
     counts: Counter[AccessLevel] = Counter()
     for action_key in (key for key, _ in grants):
         action = catalog.action(action_key)
@@ -189,8 +189,8 @@ class _Grants:
                 denied |= {k.lower() for k in self._actions_of(deny)}
         return {k: v for k, v in found.items() if k not in denied}
 
-    def grants(self) -> set[Grant]:
-        held: set[Grant] = set()
+    def grants(self) -> set[ActionTypePair]:
+        held: set[ActionTypePair] = set()
         denies = [(self._actions_of(d), _Denies(d, self.variables)) for d in self.blanket_denies]
         for statement in self.allows:
             could = _CouldMatch(statement, self.variables)

@@ -33,7 +33,7 @@ from alpha.account import AppliedPolicy, EffectivePolicies
 from alpha.catalog import AccessLevel, Catalog
 from alpha.guardrails.escalation import ESCALATION_METHODS, Scope
 from alpha.guardrails.grants import allow_grants
-from alpha.policy.diff import Grant, policy_grants
+from alpha.policy.diff import ActionTypePair, policy_grants
 from alpha.policy.model import (
     CURRENT_VERSION,
     LEGACY_VERSION,
@@ -95,7 +95,7 @@ class Reach:
 class Entitlement:
     """A principal's grants and reach, after its boundary."""
 
-    grants: frozenset[Grant]
+    grants: frozenset[ActionTypePair]
     reach: Reach
 
 
@@ -134,10 +134,10 @@ class EntitlementCache:
             reach = reach.limited_to(self.reach(effective.boundary))
         return Entitlement(grants, reach)
 
-    def grants(self, documents: tuple[Policy, ...]) -> frozenset[Grant]:
+    def grants(self, documents: tuple[Policy, ...]) -> frozenset[ActionTypePair]:
         if any(_has_deny(d) for d in documents):
             return policy_grants(_merged(documents), self.catalog).grants
-        found: set[Grant] = set()
+        found: set[ActionTypePair] = set()
         for document in documents:
             for _, piece in _pieces(document):
                 found |= self._piece(piece).grants
@@ -195,7 +195,7 @@ class EntitlementCache:
 
 @dataclass(frozen=True, slots=True)
 class _Piece:
-    grants: frozenset[Grant]
+    grants: frozenset[ActionTypePair]
     reach: Reach
 
 

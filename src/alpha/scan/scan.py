@@ -30,7 +30,7 @@ from alpha.account import (
     Unresolved,
 )
 from alpha.catalog import AccessLevel, Catalog
-from alpha.policy.diff import Grant
+from alpha.policy.diff import ActionTypePair
 from alpha.scan.entitlement import Entitlement, EntitlementCache
 from alpha.scan.flags import admin_equivalent, escalation_risk, unused_principal
 from alpha.scan.model import (
@@ -80,7 +80,7 @@ def scan(
     calls, unknown = _calls_by_principal(snapshot, rows)
     covered = _covered(window or TimeWindow(), rows)
     cache = EntitlementCache(catalog)
-    weights: dict[frozenset[Grant], _Weights] = {}
+    weights: dict[frozenset[ActionTypePair], _Weights] = {}
     scores = []
     for principal in snapshot.principals:
         effective = snapshot.effective_policies(principal.arn)
