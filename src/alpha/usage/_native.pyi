@@ -1,6 +1,34 @@
 # Type stub of the C extension built from csrc/ (see alpha/usage/native.py).
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, final
+
+from _typeshed import structseq
+
+@final
+class Finished(
+    structseq[Any],
+    tuple[int, bytes, int, dict[str, int], dict[tuple[str, str], int], bytes, int, bytes, bytes],
+):
+    """`Tally.finish`'s answer, its fields named as `BatchUsage`'s (names and regions: JSON)."""
+
+    @property
+    def events(self) -> int: ...
+    @property
+    def rows(self) -> bytes: ...
+    @property
+    def row_count(self) -> int: ...
+    @property
+    def skipped(self) -> dict[str, int]: ...
+    @property
+    def unmapped(self) -> dict[tuple[str, str], int]: ...
+    @property
+    def source_ips(self) -> bytes: ...
+    @property
+    def source_ip_count(self) -> int: ...
+    @property
+    def names(self) -> bytes: ...
+    @property
+    def regions(self) -> bytes: ...
 
 class Tally:
     events: int
@@ -17,11 +45,7 @@ class Tally:
         uses: Sequence[Any],
         /,
     ) -> None: ...
-    def finish(
-        self,
-    ) -> tuple[
-        int, bytes, int, dict[str, int], dict[tuple[str, str], int], bytes, int, bytes, bytes
-    ]: ...
+    def finish(self) -> Finished: ...
 
 class Scanner:
     def __init__(

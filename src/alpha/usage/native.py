@@ -34,7 +34,7 @@ from alpha.usage.reader import GZIP_ERRORS, GZIP_MAGIC, LazyLogReader, ReadProbl
 from alpha.usage.tally import count_outcome
 
 if TYPE_CHECKING:
-    from alpha.usage._native import Tally
+    from alpha.usage._native import Finished, Tally
 
     class NativeCounter(Tally):
         """What `_tally_type` makes: the C tally with `add`, a `UsageCounter`."""
@@ -211,25 +211,19 @@ def _tally_type(module: ModuleType) -> type[NativeCounter]:
     return NativeTally
 
 
-Finished = tuple[
-    int, bytes, int, dict[str, int], dict[tuple[str, str], int], bytes, int, bytes, bytes
-]
-
-
 def _usage(finished: Finished) -> BatchUsage:
-    events, rows, row_count, skipped, unmapped, ips, ip_count, names, regions = finished
-    counts = tuple(UnmappedCount(s, n, c) for (s, n), c in sorted(unmapped.items()))
+    unmapped = sorted(finished.unmapped.items())
     decode = _names_decoder().decode  # sorted, as the Python tally lists them
     return BatchUsage(
-        events,
-        rows,
-        row_count,
-        skipped,
-        counts,
-        ips,
-        ip_count,
-        tuple(sorted(decode(names))),
-        tuple(sorted(decode(regions))),
+        events=finished.events,
+        rows=finished.rows,
+        row_count=finished.row_count,
+        skipped=finished.skipped,
+        unmapped=tuple(UnmappedCount(source, name, count) for (source, name), count in unmapped),
+        source_ips=finished.source_ips,
+        source_ip_count=finished.source_ip_count,
+        names=tuple(sorted(decode(finished.names))),
+        regions=tuple(sorted(decode(finished.regions))),
     )
 
 

@@ -13,6 +13,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <dlfcn.h>
+#include <stddef.h>
 
 /* libdeflate's documented interface (libdeflate.h), declared here to need no header. */
 typedef void *(*AllocDecompressor)(void);

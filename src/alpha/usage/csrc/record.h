@@ -5,6 +5,9 @@
 #ifndef ALPHA_NATIVE_RECORD_H
 #define ALPHA_NATIVE_RECORD_H
 
+#include <stddef.h>
+#include <string.h>
+
 #include "json.h"
 
 #define MAX_RESOURCES 16

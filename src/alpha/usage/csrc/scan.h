@@ -2,6 +2,18 @@
 #ifndef ALPHA_NATIVE_SCAN_H
 #define ALPHA_NATIVE_SCAN_H
 
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "json.h"
+#include "record.h"
+#include "scanner.h"
+#include "table.h"
+#include "tally.h"
+#include "tally_type.h"
+
 enum { DONE, FALL_BACK, FAILED };
 
 static const int cumulative_days[12] = {0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
@@ -322,10 +334,12 @@ static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     s->resolver = Py_NewRef(resolver);
     s->plans.limit = s->identities.limit = s->errors.limit = s->takes.limit = limit;
     s->uses.limit = request_limit;
-    if (memo_init(&s->plans, sizeof(Plan)) < 0 ||
-        memo_init(&s->identities, sizeof(Identity)) < 0 ||
-        memo_init(&s->errors, sizeof(int)) < 0 || memo_init(&s->takes, 1) < 0 ||
-        memo_init(&s->uses, sizeof(Uses)) < 0 || interner_init(&s->action_keys) < 0) {
+    s->plans.size = sizeof(Plan);
+    s->identities.size = sizeof(Identity);
+    s->errors.size = sizeof(int);
+    s->takes.size = 1;
+    s->uses.size = sizeof(Uses);
+    if (interner_init(&s->action_keys) < 0) { /* the memos are made on first use */
         Py_DECREF(s);
         return PyErr_NoMemory();
     }
@@ -333,11 +347,11 @@ static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 }
 
 static void Scanner_dealloc(Scanner *s) {
-    memo_free(&s->plans, plan_clear_any);
-    memo_free(&s->identities, identity_clear_any);
-    memo_free(&s->errors, NULL);
-    memo_free(&s->takes, NULL);
-    memo_free(&s->uses, uses_clear_any);
+    memo_reset(&s->plans, plan_clear_any);
+    memo_reset(&s->identities, identity_clear_any);
+    memo_reset(&s->errors, NULL);
+    memo_reset(&s->takes, NULL);
+    memo_reset(&s->uses, uses_clear_any);
     interner_free(&s->action_keys);
     Py_XDECREF(s->resolver);
     Py_TYPE(s)->tp_free((PyObject *)s);

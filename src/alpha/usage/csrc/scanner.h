@@ -13,16 +13,25 @@
      uses(record) -> ((action, resource), ...) | None, for a mapped record whose resources
          the request decides: cached by everything they can depend on (the event name,
          region, accounts, the calling user, resources[] and requestParameters as raw text)
-   `error` is cached by code alone when the message cannot change the answer. */
+   `error` is cached by code alone when the message cannot change the answer.
+
+   A memo's tables are made on its first use and dropped whole when it is reset, so a reset
+   (past MEMO_LIMIT, or after the resolver failed) never allocates and cannot fail; a memo
+   whose tables could not be made answers MemoryError and tries again on its next use. */
 #ifndef ALPHA_NATIVE_SCANNER_H
 #define ALPHA_NATIVE_SCANNER_H
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "alloc.h"
 #include "record.h"
 #include "table.h"
 #include "tally.h"
+#include "tally_type.h"
 
 #define MEMO_LIMIT 100000
 #define REQUEST_MEMO_LIMIT 20000 /* its keys hold whole requests: fewer of them */
@@ -70,7 +79,7 @@ typedef struct {
 /* A memo: byte-string keys -> values by id (`size` bytes each, zeroed when new). */
 typedef struct {
     Interner keys;
-    char *values;
+    char *values; /* NULL until first used, and after a reset */
     size_t size, cap;
     uint32_t limit;
 } Memo;
@@ -81,14 +90,6 @@ typedef struct {
     Memo plans, identities, errors, takes, uses;
     Interner action_keys;
 } Scanner;
-
-static int memo_init(Memo *m, size_t size) {
-    if (m->limit == 0) m->limit = MEMO_LIMIT;
-    m->size = size;
-    m->cap = 64;
-    m->values = calloc(m->cap, size);
-    return (m->values && interner_init(&m->keys) == 0) ? 0 : -1;
-}
 
 static void plan_clear(Plan *p) {
     Py_CLEAR(p->reason);
@@ -102,13 +103,43 @@ static void identity_clear(Identity *i) {
     i->principal = i->session = NULL;
 }
 
-static void memo_free(Memo *m, void (*clear)(void *)) {
+/* Forget every answer (past the limit, or after the resolver failed, so no half-made one is
+   kept); the memo's tables are made again on its next use. */
+static void memo_reset(Memo *m, void (*clear)(void *)) {
     if (clear && m->values) {
         for (uint32_t id = 1; id <= m->keys.count; id++) clear(m->values + id * m->size);
     }
     free(m->values);
     interner_free(&m->keys);
     m->values = NULL;
+    m->cap = 0;
+}
+
+/* 0 when the memo's tables are there (made now if need be), -1 when out of memory. */
+static int memo_ready(Memo *m) {
+    if (m->values) return 0;
+    char *values = native_calloc(64, m->size);
+    if (values == NULL || interner_init(&m->keys) < 0) {
+        free(values);
+        return -1;
+    }
+    m->values = values;
+    m->cap = 64;
+    return 0;
+}
+
+/* Room for the value of one more key, made before the key is added: a key is never without
+   its value's slot. */
+static int memo_room(Memo *m) {
+    size_t needed = (size_t)m->keys.count + 2; /* ids start at 1 */
+    if (needed <= m->cap) return 0;
+    size_t cap = m->cap * 2;
+    char *values = native_realloc(m->values, cap * m->size);
+    if (values == NULL) return -1;
+    memset(values + m->cap * m->size, 0, (cap - m->cap) * m->size);
+    m->values = values;
+    m->cap = cap;
+    return 0;
 }
 
 static void uses_clear(Uses *u) {
@@ -126,33 +157,15 @@ static void uses_clear_any(void *u) { uses_clear(u); }
 static void plan_clear_any(void *p) { plan_clear(p); }
 static void identity_clear_any(void *p) { identity_clear(p); }
 
-/* Forget every answer (after the resolver failed, so no half-made one is kept). */
-static void memo_reset(Memo *m, void (*clear)(void *)) {
-    size_t size = m->size;
-    memo_free(m, clear);
-    if (memo_init(m, size) < 0) PyErr_NoMemory();
-}
-
-/* The value slot of `key`, and whether it is new (to be filled); NULL when out of memory. */
+/* The value slot of `key`, and whether it is new (to be filled); NULL when out of memory
+   (no error set), the memo unchanged. */
 static void *memo_slot(Memo *m, const char *key, size_t n, int *fresh,
                        void (*clear)(void *)) {
-    if (m->keys.count >= m->limit) {
-        size_t size = m->size;
-        memo_free(m, clear);
-        if (memo_init(m, size) < 0) return NULL;
-    }
+    if (m->keys.count >= m->limit) memo_reset(m, clear);
+    if (memo_ready(m) < 0 || memo_room(m) < 0) return NULL;
     uint32_t before = m->keys.count;
     uint32_t id = interner_id(&m->keys, key, n);
     if (id == 0) return NULL;
-    if ((size_t)id >= m->cap) {
-        size_t cap = m->cap * 2;
-        while ((size_t)id >= cap) cap *= 2;
-        char *values = realloc(m->values, cap * m->size);
-        if (values == NULL) return NULL;
-        memset(values + m->cap * m->size, 0, (cap - m->cap) * m->size);
-        m->values = values;
-        m->cap = cap;
-    }
     *fresh = id > before;
     return m->values + (size_t)id * m->size;
 }
@@ -165,7 +178,7 @@ static int compose(char *key, size_t *n, const Field *const *fields, int count) 
         size_t len = f->state ? f->n : 0;
         if (at + len + 5 > KEY_BYTES) return -1;
         key[at++] = (char)f->state;
-        memcpy(key + at, &len, 4);
+        store_le32(key + at, (uint32_t)len);
         at += 4;
         if (len) memcpy(key + at, f->p, len);
         at += len;
@@ -185,7 +198,7 @@ static char *copy_text(PyObject *text, size_t *n) {
     Buffer b = {0};
     char *copy = NULL;
     if (encode_text(text, &b) == 0) {
-        copy = malloc(b.n ? b.n : 1);
+        copy = native_malloc(b.n ? b.n : 1);
         if (copy == NULL) PyErr_NoMemory();
         else if (b.n) memcpy(copy, b.p, b.n);
         *n = b.n;
@@ -223,6 +236,7 @@ static int fill_plan(Scanner *s, Plan *plan, PyObject *answer) {
         return 0; /* more actions than the fast path keeps: fall back */
     }
     plan->versioned = PyObject_IsTrue(PyTuple_GET_ITEM(answer, 1));
+    if (plan->versioned < 0) return -1;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(actions); i++) {
         PyObject *pair = PyTuple_GET_ITEM(actions, i);
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) goto bad;
@@ -231,12 +245,16 @@ static int fill_plan(Scanner *s, Plan *plan, PyObject *answer) {
         size_t n;
         char *text = copy_text(PyTuple_GET_ITEM(pair, 0), &n);
         if (text == NULL) return -1;
-        plan->actions[plan->n] = text;
+        plan->actions[plan->n] = text; /* held by the plan from here: cleared with it */
         plan->action_n[plan->n] = n;
         plan->mode[plan->n] = (int)mode;
-        plan->action_key[plan->n] = interner_id(&s->action_keys, text, n);
         plan->tally_action[plan->n].generation = 0;
-        plan->n++;
+        /* takes() keys its answers by this id: none (out of memory) must fail, not share 0 */
+        plan->action_key[plan->n] = interner_id(&s->action_keys, text, n);
+        if (plan->action_key[plan->n++] == 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
     }
     plan->kind = PLAN_MAPPED;
     return 0;
@@ -251,8 +269,8 @@ static int fill_uses(Uses *u, PyObject *answer) {
     PyObject *pairs = PySequence_Fast(answer, "resolver.uses: expected a sequence");
     if (pairs == NULL) return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(pairs);
-    u->actions = calloc((size_t)n + 1, sizeof(Text));
-    u->resources = calloc((size_t)n + 1, sizeof(Text));
+    u->actions = native_calloc((size_t)n + 1, sizeof(Text));
+    u->resources = native_calloc((size_t)n + 1, sizeof(Text));
     int failed = u->actions == NULL || u->resources == NULL;
     for (Py_ssize_t i = 0; i < n && !failed; i++) {
         PyObject *action, *resource;
@@ -332,6 +350,25 @@ static Identity *identity_of(Scanner *s, const Record *r) {
     return found;
 }
 
+/* The resolver's error kind of the record's code, with its message or without; -1 with an
+   error set when the resolver failed. */
+static long ask_error(Scanner *s, const Record *r, int with_message) {
+    PyObject *code = field_text(&r->code);
+    PyObject *message = with_message ? field_text(&r->message) : Py_NewRef(Py_None);
+    PyObject *answer = (code && message)
+        ? PyObject_CallMethod(s->resolver, "error", "OO", code, message) : NULL;
+    Py_XDECREF(code);
+    Py_XDECREF(message);
+    long value = answer ? PyLong_AsLong(answer) : -1;
+    Py_XDECREF(answer);
+    if (PyErr_Occurred()) return -1;
+    if (value < ERR_NONE || value > ERR_OTHER) {
+        PyErr_SetString(PyExc_ValueError, "resolver.error: malformed answer");
+        return -1;
+    }
+    return value;
+}
+
 static int error_kind(Scanner *s, const Record *r) {
     if (r->code.state == 0 || r->code.n == 0) return ERR_NONE;
     int fresh;
@@ -340,24 +377,15 @@ static int error_kind(Scanner *s, const Record *r) {
         PyErr_NoMemory();
         return -1;
     }
-    int has_message = r->message.state == 1 && r->message.n > 0;
-    if (!fresh && !(*kind == ERR_OTHER && has_message)) return *kind;
-    PyObject *code = field_text(&r->code);
-    PyObject *message = fresh || !has_message ? Py_NewRef(Py_None) : field_text(&r->message);
-    PyObject *answer = (code && message)
-        ? PyObject_CallMethod(s->resolver, "error", "OO", code, message) : NULL;
-    Py_XDECREF(code);
-    Py_XDECREF(message);
-    long value = answer ? PyLong_AsLong(answer) : -1;
-    Py_XDECREF(answer);
-    if (value == -1 && PyErr_Occurred()) {
-        memo_reset(&s->errors, NULL);
-        return -1;
-    }
+    long value = *kind;
     if (fresh) {
-        *kind = (int)value; /* the answer without a message, cached by code */
-        if (value == ERR_OTHER && has_message) return error_kind(s, r);
+        value = ask_error(s, r, 0); /* the answer without a message, cached by code */
+        if (value >= 0) *kind = (int)value;
     }
+    /* a message can still name a denial: asked each time, never cached */
+    if (value == ERR_OTHER && r->message.state == 1 && r->message.n > 0)
+        value = ask_error(s, r, 1);
+    if (value < 0) memo_reset(&s->errors, NULL); /* no half-made answer is kept */
     return (int)value;
 }
 
@@ -365,9 +393,8 @@ static int error_kind(Scanner *s, const Record *r) {
 static int takes(Scanner *s, const Plan *plan, int i, const Field *type) {
     char key[KEY_BYTES];
     size_t n = 0;
-    uint32_t action = plan->action_key[i];
     if (type->n + 9 > KEY_BYTES) return 2;
-    memcpy(key, &action, 4);
+    store_le32(key, plan->action_key[i]);
     key[4] = (char)type->state;
     n = 5;
     if (type->state) {
@@ -424,7 +451,5 @@ static Uses *uses_of(Scanner *s, const Record *r, const char *record, size_t rec
     Py_DECREF(answer);
     return found->none ? NULL : found;
 }
-
-#include "scan.h"
 
 #endif

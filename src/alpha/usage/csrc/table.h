@@ -2,7 +2,8 @@
 
    An `Interner` gives each distinct byte string a dense id (1, 2, ...; 0 means "none") and
    keeps the bytes in one growing arena, addressed by offset so growth never invalidates ids.
-   Open addressing with linear probing, kept at most half full. */
+   Open addressing with linear probing, kept at most half full. Every table makes room before
+   it adds, so one that runs out of memory is left exactly as it was, and usable. */
 #ifndef ALPHA_NATIVE_TABLE_H
 #define ALPHA_NATIVE_TABLE_H
 
@@ -10,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "alloc.h"
 
 static inline uint64_t hash_mix(uint64_t h) {
     h ^= h >> 33;
@@ -20,21 +23,29 @@ static inline uint64_t hash_mix(uint64_t h) {
     return h;
 }
 
+/* Bytes read as a number and numbers written as bytes are little-endian whatever the
+   machine, so a key, and the hash of a given seed, is the same on every machine (a
+   compiler makes each of these one load or store on a little-endian one). */
+static inline uint64_t load_le(const char *p, size_t n) {
+    const unsigned char *u = (const unsigned char *)p;
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++) w |= (uint64_t)u[i] << (8 * i);
+    return w;
+}
+
+static inline void store_le32(char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (char)(v >> (8 * i));
+}
+
 static inline uint64_t hash_bytes(const char *p, size_t n, uint64_t seed) {
     uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ULL);
     while (n >= 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+        h = (h ^ load_le(p, 8)) * 0x9E3779B97F4A7C15ULL;
         h ^= h >> 29;
         p += 8;
         n -= 8;
     }
-    if (n) {
-        uint64_t w = 0;
-        memcpy(&w, p, n);
-        h = (h ^ w ^ ((uint64_t)n << 56)) * 0x9E3779B97F4A7C15ULL;
-    }
+    if (n) h = (h ^ load_le(p, n) ^ ((uint64_t)n << 56)) * 0x9E3779B97F4A7C15ULL;
     return hash_mix(h);
 }
 
@@ -45,24 +56,27 @@ typedef struct {
     size_t cap, count;
 } KeyIndex;
 
-static int keyindex_init(KeyIndex *k) {
-    k->cap = 256;
-    k->count = 0;
-    k->slots = calloc(k->cap, sizeof *k->slots);
-    k->hashes = calloc(k->cap, sizeof *k->hashes);
-    return (k->slots && k->hashes) ? 0 : -1;
-}
-
 static void keyindex_free(KeyIndex *k) {
     free(k->slots);
     free(k->hashes);
     memset(k, 0, sizeof *k);
 }
 
+/* 0, or -1 with nothing held (out of memory). */
+static int keyindex_init(KeyIndex *k) {
+    k->cap = 256;
+    k->count = 0;
+    k->slots = native_calloc(k->cap, sizeof *k->slots);
+    k->hashes = native_calloc(k->cap, sizeof *k->hashes);
+    if (k->slots && k->hashes) return 0;
+    keyindex_free(k);
+    return -1;
+}
+
 static int keyindex_grow(KeyIndex *k) {
     size_t cap = k->cap * 2;
-    uint32_t *slots = calloc(cap, sizeof *slots);
-    uint64_t *hashes = calloc(cap, sizeof *hashes);
+    uint32_t *slots = native_calloc(cap, sizeof *slots);
+    uint64_t *hashes = native_calloc(cap, sizeof *hashes);
     if (!slots || !hashes) {
         free(slots);
         free(hashes);
@@ -83,6 +97,18 @@ static int keyindex_grow(KeyIndex *k) {
     return 0;
 }
 
+/* Room for one more key of hash `h`, whose free slot a probe found at *slot: when it would
+   leave the table over half full, the table grows first and *slot moves to the key's free
+   slot in it; -1, with the table unchanged, when out of memory. */
+static int keyindex_room(KeyIndex *k, uint64_t h, size_t *slot) {
+    if ((k->count + 1) * 2 <= k->cap) return 0;
+    if (keyindex_grow(k) < 0) return -1;
+    size_t i = h & (k->cap - 1);
+    while (k->slots[i]) i = (i + 1) & (k->cap - 1);
+    *slot = i;
+    return 0;
+}
+
 typedef struct {
     char *arena;
     size_t arena_len, arena_cap;
@@ -100,25 +126,28 @@ static uint64_t interner_seed(const Interner *t) {
     return hash_mix((uint64_t)(uintptr_t)t ^ ((uint64_t)time(NULL) << 20) ^ 0x5EEDULL);
 }
 
-static int interner_init(Interner *t) {
-    memset(t, 0, sizeof *t);
-    t->seed = interner_seed(t);
-    if (keyindex_init(&t->index) < 0) return -1;
-    t->offsets_cap = 64;
-    t->offsets = malloc(t->offsets_cap * sizeof *t->offsets);
-    t->arena_cap = 4096;
-    t->arena = malloc(t->arena_cap);
-    if (!t->offsets || !t->arena) return -1;
-    t->offsets[0] = 0;
-    t->offsets[1] = 0;
-    return 0;
-}
-
 static void interner_free(Interner *t) {
     free(t->arena);
     free(t->offsets);
     keyindex_free(&t->index);
     memset(t, 0, sizeof *t);
+}
+
+/* 0, or -1 with nothing held (out of memory). */
+static int interner_init(Interner *t) {
+    memset(t, 0, sizeof *t);
+    t->seed = interner_seed(t);
+    t->offsets_cap = 64;
+    t->offsets = native_malloc(t->offsets_cap * sizeof *t->offsets);
+    t->arena_cap = 4096;
+    t->arena = native_malloc(t->arena_cap);
+    if (keyindex_init(&t->index) < 0 || !t->offsets || !t->arena) {
+        interner_free(t);
+        return -1;
+    }
+    t->offsets[0] = 0;
+    t->offsets[1] = 0;
+    return 0;
 }
 
 static inline const char *interner_bytes(const Interner *t, uint32_t id, size_t *n) {
@@ -144,18 +173,19 @@ static uint32_t interner_id(Interner *t, const char *p, size_t n) {
     if (t->arena_len + n > t->arena_cap) {
         size_t cap = t->arena_cap;
         while (t->arena_len + n > cap) cap *= 2;
-        char *arena = realloc(t->arena, cap);
+        char *arena = native_realloc(t->arena, cap);
         if (!arena) return 0;
         t->arena = arena;
         t->arena_cap = cap;
     }
     if ((size_t)t->count + 3 > t->offsets_cap) {
         size_t cap = t->offsets_cap * 2;
-        size_t *offsets = realloc(t->offsets, cap * sizeof *offsets);
+        size_t *offsets = native_realloc(t->offsets, cap * sizeof *offsets);
         if (!offsets) return 0;
         t->offsets = offsets;
         t->offsets_cap = cap;
     }
+    if (keyindex_room(k, h, &i) < 0) return 0;
     if (n) memcpy(t->arena + t->arena_len, p, n);
     t->arena_len += n;
     uint32_t id = ++t->count;
@@ -163,7 +193,6 @@ static uint32_t interner_id(Interner *t, const char *p, size_t n) {
     k->slots[i] = id;
     k->hashes[i] = h;
     k->count = t->count;
-    if (k->count * 2 > k->cap && keyindex_grow(k) < 0) return 0;
     return id;
 }
 

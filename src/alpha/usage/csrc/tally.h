@@ -6,7 +6,10 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
 
+#include "alloc.h"
 #include "table.h"
 
 #define MAX_SOURCE_IPS 16
@@ -69,11 +72,12 @@ static int tally_row(Tally *t, uint32_t p, uint32_t s, uint32_t a, uint32_t r, i
     }
     if (k->count + 1 > t->rows_cap) {
         size_t cap = t->rows_cap ? t->rows_cap * 2 : 1024;
-        RowEntry *rows = realloc(t->rows, cap * sizeof *rows);
+        RowEntry *rows = native_realloc(t->rows, cap * sizeof *rows);
         if (!rows) return -1;
         t->rows = rows;
         t->rows_cap = cap;
     }
+    if (keyindex_room(k, h, &i) < 0) return -1;
     RowEntry *e = &t->rows[k->count];
     e->principal = p; e->session = s; e->action = a; e->resource = r; e->region = g;
     e->hour = hour;
@@ -83,7 +87,6 @@ static int tally_row(Tally *t, uint32_t p, uint32_t s, uint32_t a, uint32_t r, i
     k->count++;
     k->slots[i] = (uint32_t)k->count;
     k->hashes[i] = h;
-    if (k->count * 2 > k->cap) return keyindex_grow(k);
     return 0;
 }
 
@@ -103,11 +106,12 @@ static int tally_ip(Tally *t, uint32_t p, uint32_t a, uint32_t ip) {
     if (e == NULL) {
         if (k->count + 1 > t->ip_cap) {
             size_t cap = t->ip_cap ? t->ip_cap * 2 : 256;
-            IpEntry *rows = realloc(t->ip_rows, cap * sizeof *rows);
+            IpEntry *rows = native_realloc(t->ip_rows, cap * sizeof *rows);
             if (!rows) return -1;
             t->ip_rows = rows;
             t->ip_cap = cap;
         }
+        if (keyindex_room(k, h, &i) < 0) return -1;
         e = &t->ip_rows[k->count];
         e->principal = p;
         e->action = a;
@@ -115,7 +119,6 @@ static int tally_ip(Tally *t, uint32_t p, uint32_t a, uint32_t ip) {
         k->count++;
         k->slots[i] = (uint32_t)k->count;
         k->hashes[i] = h;
-        if (k->count * 2 > k->cap && keyindex_grow(k) < 0) return -1;
     }
     /* BatchTally._count_ip: a new IP past MAX_SOURCE_IPS listed ones counts as overflow */
     int listed = 0;

@@ -5,7 +5,12 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "alloc.h"
+#include "table.h"
 #include "tally.h"
 
 typedef struct {
@@ -17,7 +22,7 @@ static int buffer_reserve(Buffer *b, size_t more) {
     if (b->n + more <= b->cap) return 0;
     size_t cap = b->cap ? b->cap : 4096;
     while (b->n + more > cap) cap *= 2;
-    char *p = realloc(b->p, cap);
+    char *p = native_realloc(b->p, cap);
     if (p == NULL) return -1;
     b->p = p;
     b->cap = cap;
@@ -38,7 +43,10 @@ static int encode_text(PyObject *text, Buffer *out) {
     const char *p = PyUnicode_AsUTF8AndSize(text, &n);
     if (p == NULL) return -1;
     out->n = 0;
-    if (buffer_reserve(out, (size_t)n * 6 + 1) < 0) return -1;
+    if (buffer_reserve(out, (size_t)n * 6 + 1) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)p[i];
         char *w = out->p + out->n;
@@ -163,7 +171,7 @@ static PyObject *Tally_use(Tally *t, PyObject *args) {
     PyObject *seq = PySequence_Fast(uses, "uses must be a sequence");
     if (seq == NULL) return NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    uint32_t *actions = PyMem_Malloc(sizeof(uint32_t) * (size_t)(n ? n : 1) * 2);
+    uint32_t *actions = native_malloc(sizeof(uint32_t) * (size_t)(n ? n : 1) * 2);
     Buffer scratch = {0};
     uint32_t p, s, g, i4;
     PyObject *result = NULL;
@@ -172,7 +180,8 @@ static PyObject *Tally_use(Tally *t, PyObject *args) {
         goto done;
     }
     uint32_t *resources = actions + (n ? n : 1);
-    if (tally_text_id(t, principal, &scratch, &p) < 0 || tally_text_id(t, session, &scratch, &s) ||
+    if (tally_text_id(t, principal, &scratch, &p) < 0 ||
+        tally_text_id(t, session, &scratch, &s) < 0 ||
         tally_text_id(t, region, &scratch, &g) < 0 || tally_text_id(t, ip, &scratch, &i4) < 0)
         goto done;
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -192,7 +201,7 @@ static PyObject *Tally_use(Tally *t, PyObject *args) {
     result = Py_NewRef(Py_None);
 done:
     free(scratch.p);
-    PyMem_Free(actions);
+    free(actions);
     Py_DECREF(seq);
     return result;
 }
@@ -258,7 +267,7 @@ static int write_marked(Buffer *b, const Tally *t, const unsigned char *seen) {
 /* The distinct principals, sessions and actions of the rows, and their regions, each as a
    JSON array (a store adds them before it loads the rows). */
 static int write_names(Buffer *names, Buffer *regions, const Tally *t) {
-    unsigned char *seen = calloc((size_t)t->strings.count + 1, 2);
+    unsigned char *seen = native_calloc((size_t)t->strings.count + 1, 2);
     if (seen == NULL) return -1;
     unsigned char *region = seen + t->strings.count + 1;
     for (size_t i = 0; i < t->row_index.count; i++) {
@@ -272,12 +281,41 @@ static int write_names(Buffer *names, Buffer *regions, const Tally *t) {
     return failed ? -1 : 0;
 }
 
-/* finish() -> (events, rows, row_count, skipped, unmapped, source_ips, source_ip_count,
-                names, regions) */
+/* What `finish` returns: a named tuple (a struct sequence) named as BatchUsage's fields. */
+static PyStructSequence_Field finished_fields[] = {
+    {"events", "Records counted."},
+    {"rows", "The hourly rows, one JSON array a line."},
+    {"row_count", "How many hourly rows."},
+    {"skipped", "Records that gave no usage, by reason."},
+    {"unmapped", "Unmapped calls by (source, name)."},
+    {"source_ips", "The source-IP counts, one JSON array a line."},
+    {"source_ip_count", "How many source-IP counts."},
+    {"names", "The principals, sessions and actions the rows name, as a JSON array."},
+    {"regions", "The regions the rows name, as a JSON array."},
+    {NULL},
+};
+
+static PyStructSequence_Desc finished_desc = {
+    "alpha.usage._native.Finished", "One batch's rows and counts (Tally.finish).",
+    finished_fields, 9,
+};
+
+static PyTypeObject *FinishedType; /* made by the module's init (native.c) */
+
+static PyObject *finished_of(PyObject *items) {
+    PyObject *finished = PyStructSequence_New(FinishedType);
+    if (finished == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(items); i++)
+        PyStructSequence_SetItem(finished, i, Py_NewRef(PyTuple_GET_ITEM(items, i)));
+    return finished;
+}
+
+/* finish() -> Finished(events, rows, row_count, skipped, unmapped, source_ips,
+                        source_ip_count, names, regions) */
 static PyObject *Tally_finish(Tally *t, PyObject *unused) {
     Buffer rows = {0}, ips = {0}, names = {0}, regions = {0};
     size_t ip_count = 0;
-    PyObject *result = NULL;
+    PyObject *items = NULL, *result = NULL;
     for (size_t i = 0; i < t->row_index.count; i++) {
         if (write_row(&rows, t, &t->rows[i])) goto done;
     }
@@ -286,12 +324,13 @@ static PyObject *Tally_finish(Tally *t, PyObject *unused) {
         ip_count += (size_t)t->ip_rows[i].n;
     }
     if (write_names(&names, &regions, t)) goto done;
-    result = Py_BuildValue("ny#nOOy#ny#y#", t->events, rows.p ? rows.p : "",
-                           (Py_ssize_t)rows.n, (Py_ssize_t)t->row_index.count, t->skipped,
-                           t->unmapped, ips.p ? ips.p : "", (Py_ssize_t)ips.n,
-                           (Py_ssize_t)ip_count, names.p, (Py_ssize_t)names.n, regions.p,
-                           (Py_ssize_t)regions.n);
+    items = Py_BuildValue("ny#nOOy#ny#y#", t->events, rows.p ? rows.p : "", (Py_ssize_t)rows.n,
+                          (Py_ssize_t)t->row_index.count, t->skipped, t->unmapped,
+                          ips.p ? ips.p : "", (Py_ssize_t)ips.n, (Py_ssize_t)ip_count, names.p,
+                          (Py_ssize_t)names.n, regions.p, (Py_ssize_t)regions.n);
+    result = items ? finished_of(items) : NULL;
 done:
+    Py_XDECREF(items);
     free(rows.p);
     free(ips.p);
     free(names.p);
