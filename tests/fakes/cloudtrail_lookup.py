@@ -72,8 +72,14 @@ class FakeCloudTrail:
     _newest_first: list[tuple[float, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        timed = [(_epoch(r["eventTime"]), r, _api_event(r)) for r in self.records]
-        self._newest_first = sorted(timed, key=lambda entry: entry[0], reverse=True)
+        self._newest_first = _newest_first(self.records)
+
+    def add(self, *records: dict[str, Any]) -> None:
+        """Events that reach the API later (CloudTrail's delivery delay): served from the next
+        request on."""
+        with self._lock:
+            self.records.extend(records)
+            self._newest_first = _newest_first(self.records)
 
     def handle(self, target: str, region: str | None, body: dict[str, Any], signed: bool) -> Any:
         """The response body for one request, or raises `ServiceError`."""
@@ -127,6 +133,13 @@ class FakeCloudTrail:
     @property
     def served(self) -> list[SeenRequest]:
         return [request for request in self.requests if not request.throttled]
+
+
+def _newest_first(
+    records: list[dict[str, Any]],
+) -> list[tuple[float, dict[str, Any], dict[str, Any]]]:
+    timed = [(_epoch(r["eventTime"]), r, _api_event(r)) for r in records]
+    return sorted(timed, key=lambda entry: entry[0], reverse=True)
 
 
 def _is_management(record: dict[str, Any]) -> bool:
