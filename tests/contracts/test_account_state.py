@@ -5,7 +5,6 @@ the raw API's pages, and the in-memory fake."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,8 @@ from alpha.adapters.local.authorization_details import (
     read_authorization_details,
 )
 from tests.fakes.memory_account import MemoryAccount
+from tests.sample_accounts import EDGE_CASES_ACCOUNT, EDGE_CASES_PAGES
 
-ACCOUNTS = Path(__file__).resolve().parents[1] / "data" / "accounts"
 IAM = "arn:aws:iam::111122223333"
 APP_ROLE = f"{IAM}:role/service-role/app-role"
 ALICE = f"{IAM}:user/alice"
@@ -31,9 +30,9 @@ class Rig:
 @pytest.fixture(params=["file", "pages", "memory"])
 def rig(request: pytest.FixtureRequest) -> Rig:
     if request.param == "memory":
-        snapshot = read_authorization_details(ACCOUNTS / "edge-cases.json")
+        snapshot = read_authorization_details(EDGE_CASES_ACCOUNT)
         return Rig(MemoryAccount(snapshot, "main account"), "main account")
-    path = ACCOUNTS / ("edge-cases.json" if request.param == "file" else "edge-cases-pages.json")
+    path = EDGE_CASES_ACCOUNT if request.param == "file" else EDGE_CASES_PAGES
     return Rig(AuthorizationDetailsFile(path), str(path))
 
 

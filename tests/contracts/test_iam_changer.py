@@ -19,8 +19,8 @@ from alpha.rollout.changes import restore_changes
 from alpha.rollout.errors import IamChangeError
 from alpha.rollout.iam_ports import IamChanger, JsonDict
 from tests.fakes.memory_iam import MemoryIam
+from tests.sample_accounts import EDGE_CASES_ACCOUNT
 
-ACCOUNT_FILE = Path(__file__).resolve().parents[1] / "data" / "accounts" / "edge-cases.json"
 IAM = "arn:aws:iam::111122223333"
 APP, ALICE, NOBODY = f"{IAM}:role/service-role/app-role", f"{IAM}:user/alice", f"{IAM}:role/nobody"
 SHARED, BOUNDARY = f"{IAM}:policy/shared-s3-read", f"{IAM}:policy/dev-boundary"
@@ -33,7 +33,7 @@ DOCUMENT: JsonDict = {
 
 
 def account() -> JsonDict:
-    found: JsonDict = json.loads(ACCOUNT_FILE.read_text())
+    found: JsonDict = json.loads(EDGE_CASES_ACCOUNT.read_text())
     return found
 
 

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from alpha.account import AccountSnapshot, EffectivePolicies, Principal
+from alpha.account import AccountSnapshot
 from alpha.catalog import AccessLevel, Catalog
 from alpha.scan import (
     ACCESS_WEIGHTS,
@@ -17,8 +16,10 @@ from alpha.scan import (
     scan,
     scan_account,
 )
-from alpha.usage.aggregate import StoredBatch, StoredSummary, UsageQuery, UsageRow
+from alpha.usage.aggregate import BatchUsage, HourlyUsage, StoredBatch, UsageQuery, UsageRow
 from alpha.usage.ports import TimeWindow
+from tests.fakes.memory_account import MemoryAccount
+from tests.fakes.memory_usage_store import MemoryUsageStore
 from tests.scan.factories import (
     END,
     START,
@@ -204,75 +205,27 @@ def test_shared_policies_give_equal_scores(catalog: Catalog) -> None:
     assert len({(s.granted, s.score) for s in scores.values()}) == 1
 
 
-class FakeAccount:
-    """An `AccountState` over a snapshot held in memory."""
-
-    def __init__(self, snapshot: AccountSnapshot) -> None:
-        self._snapshot = snapshot
-
-    @property
-    def name(self) -> str:
-        return "memory"
-
-    def snapshot(self) -> AccountSnapshot:
-        return self._snapshot
-
-    def principal(self, arn: str) -> Principal:
-        return self._snapshot.principal(arn)
-
-    def effective_policies(self, arn: str) -> EffectivePolicies:
-        return self._snapshot.effective_policies(arn)
-
-
-class FakeUsageStore:
-    """A `UsageStore` holding report rows per batch key; filters as the real one does."""
-
-    def __init__(self, batches: dict[str, list[UsageRow]]) -> None:
-        self.batches = batches
-        self.queries: list[UsageQuery] = []
-
-    def versions(self, keys: Collection[str]) -> dict[str, str]:
-        return {k: "1" for k in keys if k in self.batches}
-
-    def save(self, batches: Sequence[StoredBatch]) -> None:
-        raise AssertionError("a scan never writes")
-
-    def usage(self, query: UsageQuery) -> list[UsageRow]:
-        self.queries.append(query)
-        since, until = query.window.since, query.window.until
-        return [
-            row
-            for key in query.keys
-            for row in self.batches.get(key, [])
-            if (query.principal is None or row.principal == query.principal)
-            and (since is None or row.last_seen >= since)
-            and (until is None or row.first_seen < until)
-        ]
-
-    def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
-        raise AssertionError("not used")
-
-    def usage_documents(self, query: UsageQuery) -> Iterator[list[str]]:
-        raise AssertionError("not used")
-
-    def summary(self, keys: Collection[str]) -> StoredSummary:
-        return StoredSummary(len(keys), 0, {}, ())
+def stored_call(key: str, principal: str, action: str, at: datetime) -> StoredBatch:
+    """A batch holding one allowed call."""
+    second = int(at.timestamp())
+    row = HourlyUsage(principal, None, action, "*", second // 3600, 1, 0, second, second)
+    return StoredBatch(key, "1", 1, BatchUsage.of(1, [row]))
 
 
 def test_scan_account_reads_the_ports_with_the_query(catalog: Catalog) -> None:
     account = snapshot(role("early", allow("s3:GetObject")), role("late", allow("s3:GetObject")))
-    store = FakeUsageStore(
-        {
-            "day1": used(role_arn("early"), ["s3:GetObject"], at=START - timedelta(days=2)),
-            "day9": used(role_arn("late"), ["s3:GetObject"], at=START + timedelta(days=9)),
-            "other": used(role_arn("early"), ["s3:GetObject"], at=START + timedelta(days=3)),
-        }
+    store = MemoryUsageStore()
+    store.save(
+        [
+            stored_call("day1", role_arn("early"), "s3:GetObject", START - timedelta(days=2)),
+            stored_call("day9", role_arn("late"), "s3:GetObject", START + timedelta(days=9)),
+            stored_call("other", role_arn("early"), "s3:GetObject", START + timedelta(days=3)),
+        ]
     )
     query = UsageQuery(("day1", "day9"), None, TimeWindow(START, END))
-    report = scan_account(FakeAccount(account), store, query, catalog)
-    assert store.queries == [query]
+    report = scan_account(MemoryAccount(account), store, query, catalog)
     scores = by_name(report)
-    assert scores["early"].flag_codes == (UNUSED,)
+    assert scores["early"].flag_codes == (UNUSED,)  # its calls: before the window, or not asked
     assert scores["late"].flag_codes == ()
     assert report.window == TimeWindow(START, END)
 
