@@ -35,7 +35,13 @@ from alpha.policy.counterexample import Counterexample, Judges, confirm
 from alpha.policy.evaluate import PolicySet, compile_policy_set
 from alpha.policy.globlang import AutomatonLimitError
 from alpha.policy.model import Effect, Policy
-from alpha.policy.symbolic import Finding, IndexedStatement, Side, findings, index_statements
+from alpha.policy.symbolic import (
+    IndexedStatement,
+    NewAccessFinding,
+    Side,
+    index_statements,
+    new_access_findings,
+)
 
 __all__ = [
     "AccessCheck",
@@ -117,10 +123,10 @@ def _search(
     catalog: Catalog,
 ) -> AccessCheck:
     judges: Judges | None = None
-    first: Finding | None = None
+    first: NewAccessFinding | None = None
     attempts = 0
     for signature, action_name in signatures.items():
-        for finding in findings(statements, signature):
+        for finding in new_access_findings(statements, signature):
             first = first or finding
             judges = judges or Judges(
                 compile_policy_set(PolicySet(identity=tuple(existing))),
@@ -143,7 +149,7 @@ def _search(
     return NoNewAccess() if first is None else _unconfirmed(first)
 
 
-def _unconfirmed(finding: Finding) -> PossibleNewAccess:
+def _unconfirmed(finding: NewAccessFinding) -> PossibleNewAccess:
     against = f" against {finding.deny}" if finding.deny is not None else ""
     return PossibleNewAccess(
         _located(finding.grant),

@@ -1,6 +1,6 @@
 """Concrete requests that the proposed policies allow and the existing ones do not.
 
-A symbolic `Finding` says where new access may be; this module turns it into a request: an
+A `NewAccessFinding` says where new access may be; this module turns it into a request: an
 action (a catalog action with the same signature when there is one, else the automaton's name),
 a request context that makes the finding's condition atoms true (`satisfying_context`), and a
 resource found by solving the resource constraints again, now exactly, with every statement's
@@ -27,7 +27,7 @@ from alpha.policy.evaluate import Evaluator, Request, StatementRef
 from alpha.policy.globlang import AutomatonLimitError, Glob, find_string, glob
 from alpha.policy.model import Condition, Effect, NotResourceList
 from alpha.policy.patterns import Context, GlobSet, Variable, parse_template
-from alpha.policy.symbolic import Finding, IndexedStatement, Side
+from alpha.policy.symbolic import IndexedStatement, NewAccessFinding, Side
 
 _PLACEHOLDERS = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
 _ARN_VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -55,7 +55,7 @@ class Judges:
 
 
 def confirm(
-    finding: Finding,
+    finding: NewAccessFinding,
     signature: frozenset[int],
     action_name: str,
     *,
@@ -112,7 +112,9 @@ def _template_parts(text: str) -> tuple[object, ...]:
     return template.parts if template else ()
 
 
-def _to_switch_off(finding: Finding, members: Sequence[IndexedStatement]) -> list[IndexedStatement]:
+def _to_switch_off(
+    finding: NewAccessFinding, members: Sequence[IndexedStatement]
+) -> list[IndexedStatement]:
     """Statements the finding assumed not to apply: proposed Denys outside its atoms and, when
     no existing Deny is relied on, existing Allows outside them."""
     return [
@@ -126,7 +128,7 @@ def _to_switch_off(finding: Finding, members: Sequence[IndexedStatement]) -> lis
     ]
 
 
-def _conditions_of(finding: Finding) -> list[Condition]:
+def _conditions_of(finding: NewAccessFinding) -> list[Condition]:
     """The finding's atoms as conditions (keys lower-cased, values in a stable order)."""
     return [
         Condition(operator, key, tuple(sorted(values)))
@@ -134,7 +136,7 @@ def _conditions_of(finding: Finding) -> list[Condition]:
     ]
 
 
-def _fill_variables(context: dict[str, tuple[str, ...]], finding: Finding) -> None:
+def _fill_variables(context: dict[str, tuple[str, ...]], finding: NewAccessFinding) -> None:
     """Give every variable of the grant's (and deny's) resources a value, so they resolve."""
     involved = [finding.grant] + ([finding.deny] if finding.deny is not None else [])
     for statement in involved:

@@ -147,7 +147,7 @@ def _widened(text: str) -> Glob | None:
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class NewAccessFinding:
     """A place where new access could not be ruled out: proposed Allow `grant` may apply where
     the existing set does not allow (`deny` None) or where existing Deny `deny` applies."""
 
@@ -194,9 +194,9 @@ def _pattern_globs(language: ResourceLanguage, over: bool) -> tuple[Glob, ...]:
     return language.over if widest else language.under
 
 
-def findings(
+def new_access_findings(
     statements: Sequence[IndexedStatement], signature: frozenset[int]
-) -> Iterator[Finding]:
+) -> Iterator[NewAccessFinding]:
     """Every way (lazily) the proposed statements of `signature` may add access."""
     members = [statements[i] for i in sorted(signature)]
     grants = _pick(members, Side.PROPOSED, Effect.ALLOW)
@@ -267,7 +267,7 @@ def _uncovered(
     covering: list[IndexedStatement],
     narrowing: list[IndexedStatement],
     atoms: frozenset[Atom],
-) -> Iterator[Finding]:
+) -> Iterator[NewAccessFinding]:
     """Case 1: the grant applies and no existing Allow does."""
     if any(e.resources.key == grant.resources.key for e in covering):
         return
@@ -279,7 +279,7 @@ def _uncovered(
     for problem in _split(grant.resources, base, [*covering, *narrowing]):
         feasible, witness = problem.solve()
         if feasible:
-            yield Finding(grant, None, atoms, witness)
+            yield NewAccessFinding(grant, None, atoms, witness)
             return
 
 
@@ -288,7 +288,7 @@ def _denied_before(
     deny: IndexedStatement,
     answering: list[IndexedStatement],
     atoms: frozenset[Atom],
-) -> Iterator[Finding]:
+) -> Iterator[NewAccessFinding]:
     """Case 2: the grant and an existing Deny apply together and no proposed Deny answers."""
     if any(d.resources.key == deny.resources.key for d in answering):
         return
@@ -299,7 +299,7 @@ def _denied_before(
         for problem in _split(deny.resources, with_grant, answering):
             feasible, witness = problem.solve()
             if feasible:
-                yield Finding(grant, deny, atoms, witness)
+                yield NewAccessFinding(grant, deny, atoms, witness)
                 return
 
 
