@@ -3,6 +3,12 @@
 A source hands out log batches: a delivered log file (local folder, S3) or a closed slice of
 time (the LookupEvents API). A batch's `key` and `version` let the store skip what it already
 ingested, so a daily run reads only what is new.
+
+Where usage is kept is split as its callers use it: the ingest writes through a `UsageWriter`
+(which batches are stored, store new ones), reports read through a `UsageReader`; `UsageStore`
+is both, for the adapters that are both (DuckDB) and the callers that ingest and then report.
+The test doubles are in tests/fakes, and tests/contracts runs them and every adapter through
+the same cases.
 """
 
 from __future__ import annotations
