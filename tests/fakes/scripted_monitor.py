@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from alpha.rollout.iam_ports import ErrorRate, ObservedCall
+from alpha.rollout.iam_ports import ErrorRate, MonitoredCall
 from alpha.usage.events import CloudTrailEvent
 from alpha.usage.interpret import EventUsage, interpret
 from alpha.usage.mapping import EventMapper
@@ -48,13 +48,13 @@ class ScriptedMonitor:
         mine = [c for c in self.calls_made if c.principal == principal and since <= c.at < until]
         return ErrorRate(len(mine), sum(c.denied for c in mine), self.covered)
 
-    def calls(self, principal: str, since: datetime, until: datetime) -> list[ObservedCall]:
+    def calls(self, principal: str, since: datetime, until: datetime) -> list[MonitoredCall]:
         found = Counter(
             (c.action, c.resource)
             for c in self.calls_made
             if c.principal == principal and since <= c.at < until and not c.denied
         )
-        return [ObservedCall(a, r, None, n) for (a, r), n in sorted(found.items())]
+        return [MonitoredCall(a, r, None, n) for (a, r), n in sorted(found.items())]
 
     def covered_until(self) -> datetime | None:
         return self.covered

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from alpha.app.settings import Settings
 from alpha.rollout.errors import RolloutError
-from alpha.rollout.iam_ports import ErrorRate, IamChanger, Monitor, ObservedCall
+from alpha.rollout.iam_ports import ErrorRate, IamChanger, Monitor, MonitoredCall
 from alpha.store.ports import Store
 from alpha.usage.errors import UsageError
 
@@ -149,7 +149,7 @@ class UnwatchedMonitor:
     def error_rate(self, principal: str, since: datetime, until: datetime) -> ErrorRate:
         raise self._refuse()
 
-    def calls(self, principal: str, since: datetime, until: datetime) -> list[ObservedCall]:
+    def calls(self, principal: str, since: datetime, until: datetime) -> list[MonitoredCall]:
         raise self._refuse()
 
     def covered_until(self) -> datetime | None:

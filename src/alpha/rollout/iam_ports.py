@@ -79,8 +79,9 @@ class ErrorRate:
 
 
 @dataclass(frozen=True, slots=True)
-class ObservedCall:
-    """Allowed calls of one action on one resource (`*` when unknown), for sandbox replay."""
+class MonitoredCall:
+    """Allowed calls of one action on one resource (`*` when unknown) that the monitor saw, for
+    sandbox replay; generation reads its own `alpha.generate.ObservedCall` from the usage store."""
 
     action: str
     resource: str
@@ -95,7 +96,7 @@ class Monitor(Protocol):
         """Calls and AccessDenied calls of the principal in [since, until)."""
         ...
 
-    def calls(self, principal: str, since: datetime, until: datetime) -> list[ObservedCall]:
+    def calls(self, principal: str, since: datetime, until: datetime) -> list[MonitoredCall]:
         """The principal's allowed calls in [since, until), for replay."""
         ...
 

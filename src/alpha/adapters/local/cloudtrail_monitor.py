@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from alpha.rollout.iam_ports import ErrorRate, ObservedCall
+from alpha.rollout.iam_ports import ErrorRate, MonitoredCall
 from alpha.usage.aggregate import UsageQuery, UsageRow
 from alpha.usage.ingest import InterpreterFactory, default_interpreter, ingest
 from alpha.usage.ports import TimeWindow, UsageSource, UsageStore
@@ -45,11 +45,11 @@ class CloudTrailMonitor:
         denied = sum(r.denied for r in rows)
         return ErrorRate(calls=calls, denied=denied, covered_until=self._latest(keys))
 
-    def calls(self, principal: str, since: datetime, until: datetime) -> list[ObservedCall]:
+    def calls(self, principal: str, since: datetime, until: datetime) -> list[MonitoredCall]:
         keys = self._refresh()
         rows = self._rows(keys, principal, since, until)
         # The usage store does not keep regions: replay runs without aws:RequestedRegion.
-        return [ObservedCall(r.action, r.resource, None, r.count) for r in rows if r.count]
+        return [MonitoredCall(r.action, r.resource, None, r.count) for r in rows if r.count]
 
     def covered_until(self) -> datetime | None:
         return self._latest(self._refresh())
