@@ -28,6 +28,7 @@ from alpha.app.scanning import ReadProgress, ScanOutcome, ScanRequest, scan
 from alpha.app.settings import Settings
 from alpha.app.views import diff_view, list_row, show_view
 from alpha.rollout.engine import RunResult
+from alpha.rollout.identity import check_name
 from alpha.rollout.service import RolloutService, Status
 from alpha.store.model import ProposalState, Stage, StoredProposal
 from alpha.store.ports import Store
@@ -136,8 +137,9 @@ class Application:
             return service.resume(wait=wait)
 
     def roll_back(self, proposal_id: str, by: str, reason: str = "by hand") -> RunResult:
+        who = check_name(by, "name of who rolls back")
         with self._service() as (_, service):
-            return service.rollback(proposal_id, by, reason)
+            return service.rollback(proposal_id, who, reason)
 
     # Reading -----------------------------------------------------------------------------
     def status(self) -> Status:

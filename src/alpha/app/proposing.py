@@ -16,6 +16,7 @@ from typing import Any
 from alpha.app.backends import Backends, account_copy_name
 from alpha.generate.model import GenerationFailure
 from alpha.generate.run import GenerationRun
+from alpha.rollout.identity import check_name
 from alpha.rollout.metrics import GENERATION_FAILED
 from alpha.store.model import ProposalState, StoredProposal
 from alpha.store.ports import Store
@@ -127,6 +128,7 @@ def propose(
     backends: Backends, request: GenerateRequest, by: str, on_progress: Progress | None = None
 ) -> ProposeResult:
     """Generate, then store each proposal (auditing the new ones) and each failure."""
+    by = check_name(by, "proposer's name")  # before any work: it is what approvals compare
     generated = generate(backends, request, on_progress)
     documents = [p.to_dict() for p in generated.run.proposals]
     when = backends.clock()()

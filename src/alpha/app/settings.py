@@ -25,6 +25,7 @@ from alpha.app.errors import SettingsError
 from alpha.app.values import parse_boolean, parse_duration, parse_names, parse_time
 from alpha.rollout.approvals import ApprovalPolicy
 from alpha.rollout.engine import RolloutSettings
+from alpha.rollout.identity import IdentityError, check_name
 from alpha.rollout.stages import StageSettings
 
 __all__ = [
@@ -131,9 +132,7 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         bake=first_given(bake_flag, bake_variable, rollout.bake, default=_STAGES.bake),
         # A bake given on the command line or in the environment is meant for every stage.
         bakes={} if bake_flag or bake_variable else {str(k): v for k, v in rollout.bakes.items()},
-        approvers=frozenset(
-            first_given(_env(env, "ALPHA_APPROVERS", parse_names), approvals.approvers, default=[])
-        ),
+        approvers=_approvers(env, approvals.approvers, config_file),
         approval_expiry=first_given(
             _env(env, "ALPHA_APPROVAL_EXPIRY", parse_duration),
             approvals.expiry,
@@ -144,7 +143,7 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
             approvals.separation_of_duties,
             default=_APPROVAL.separation_of_duties,
         ),
-        user=(flags.user or env.get("ALPHA_USER") or _login()).strip(),
+        user=_user(flags, env),
         now=first_given(
             _flag(flags.now, "--now", parse_time), _env(env, "ALPHA_NOW", parse_time), default=None
         ),
@@ -157,6 +156,32 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         poll_interval=first_given(rollout.poll_interval, default=_ROLLOUT.poll_interval),
         max_wait=first_given(rollout.max_wait, default=_ROLLOUT.max_wait),
     )
+
+
+def _user(flags: Flags, env: Mapping[str, str]) -> str:
+    """Who is acting, checked to stand for one person (see `alpha.rollout.identity`)."""
+    if flags.user:
+        return _person(flags.user, "--by")
+    if env.get("ALPHA_USER", "").strip():
+        return _person(env["ALPHA_USER"], "ALPHA_USER")
+    return _person(_login(), "the login name")
+
+
+def _approvers(
+    env: Mapping[str, str], from_file: list[str] | None, config_file: Path | None
+) -> frozenset[str]:
+    variable = _env(env, "ALPHA_APPROVERS", parse_names)
+    if variable is not None:
+        return frozenset(_person(name, "ALPHA_APPROVERS") for name in variable)
+    where = f"{config_file}: approvals.approvers"
+    return frozenset(_person(name, where) for name in from_file or [])
+
+
+def _person(name: str, where: str) -> str:
+    try:
+        return check_name(name)
+    except IdentityError as exc:
+        raise SettingsError(f"{where}: {exc}") from exc
 
 
 def _config_file(flags: Flags, env: Mapping[str, str], cwd: Path) -> Path | None:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from alpha.rollout.errors import ApprovalError
+from alpha.rollout.identity import IdentityError, check_name, person_key, same_person
 from alpha.store.model import Approval, ProposalState, StoredProposal
 
 DEFAULT_EXPIRY = timedelta(days=7)
@@ -62,21 +63,25 @@ def blocking_violations(proposal: StoredProposal) -> list[str]:
 
 def check_decider(
     proposal: StoredProposal, decider: str, approve: bool, policy: ApprovalPolicy
-) -> None:
-    """Refuse a decider who is not on the allowlist, or who approves their own proposal."""
-    who = decider.strip()
-    if not who:
-        raise ApprovalError(f"proposal {proposal.short_id}: the approver's name is empty")
-    if policy.approvers and who not in policy.approvers:
+) -> str:
+    """The decider's name as recorded; refused when it cannot stand for one person, is not on
+    the allowlist, or is the proposer approving their own proposal. Names compare as people
+    (`alpha.rollout.identity`): `DANA`, `Ｄａｎａ` and `Dána` are all `dana`."""
+    try:
+        who = check_name(decider, "approver's name")
+    except IdentityError as exc:
+        raise ApprovalError(f"proposal {proposal.short_id}: {exc}") from exc
+    if policy.approvers and person_key(who) not in {person_key(a) for a in policy.approvers}:
         raise ApprovalError(
             f"proposal {proposal.short_id}: {who!r} is not an allowed approver "
             f"(allowed: {', '.join(sorted(policy.approvers))})"
         )
-    if approve and policy.separation_of_duties and who == proposal.created_by:
+    if approve and policy.separation_of_duties and same_person(who, proposal.created_by):
         raise ApprovalError(
-            f"proposal {proposal.short_id}: {who!r} proposed it and cannot approve it "
-            "(separation of duties)"
+            f"proposal {proposal.short_id}: {who!r} proposed it (as {proposal.created_by!r}) "
+            "and cannot approve it (separation of duties)"
         )
+    return who
 
 
 def check_can_decide(
@@ -88,8 +93,9 @@ def check_can_decide(
     now: datetime,
     policy: ApprovalPolicy,
     latest: Approval | None,
-) -> None:
-    """Every check before recording an approval (`approve`) or a rejection."""
+) -> str:
+    """Every check before recording an approval (`approve`) or a rejection; the decider's
+    name as it is to be recorded."""
     if state not in _DECIDABLE:
         raise ApprovalError(
             f"proposal {proposal.short_id} is {state.value}: only a proposal waiting for "
@@ -100,7 +106,7 @@ def check_can_decide(
             f"proposal {proposal.short_id} expired at {_iso(expires_at(proposal, latest, policy))}"
             "; propose it again"
         )
-    check_decider(proposal, decider, approve, policy)
+    who = check_decider(proposal, decider, approve, policy)
     if approve:
         blocks = blocking_violations(proposal)
         if blocks:
@@ -108,6 +114,7 @@ def check_can_decide(
                 f"proposal {proposal.short_id} cannot be approved: blocking guardrail "
                 f"violations {', '.join(blocks)}"
             )
+    return who
 
 
 def binding(proposal: StoredProposal, approvals: list[Approval]) -> Approval | None:

@@ -108,7 +108,7 @@ class RolloutService:
             latest = decide(
                 proposal, self.store.approvals(proposal.id), now, self.settings.approval
             )
-            check_can_decide(
+            who = check_can_decide(
                 proposal,
                 state,
                 decider=by,
@@ -124,12 +124,12 @@ class RolloutService:
                 raise ConcurrentChangeError(
                     f"proposal {proposal.short_id} changed while deciding; try again"
                 )
-            approval = Approval(proposal.id, now, approve, by.strip(), comment, proposal.id)
+            approval = Approval(proposal.id, now, approve, who, comment, proposal.id)
             self.store.record_approval(approval)
             self.store.append_audit(
                 at=now,
                 proposal_id=proposal.id,
-                actor=by.strip(),
+                actor=who,
                 action="approve" if approve else "reject",
                 reason=comment or ("approved" if approve else "rejected"),
                 details={"from": state.value, "to": target.value},
