@@ -26,7 +26,7 @@ from alpha.adapters.local.cloudtrail_files import LocalCloudTrailFiles
 from alpha.usage.ports import LogBatch, TimeWindow, UsageSource
 from alpha.usage.reader import LogReader
 from tests.adapters.aws.samples import invictus_files, records_of
-from tests.fakes.cloudtrail_lookup import running_fake
+from tests.fakes.cloudtrail_lookup import FakeCloudTrail, running_fake
 from tests.fakes.memory_usage_source import MemoryUsageSource
 
 ACCOUNT = "218007301253"
@@ -125,7 +125,7 @@ def open_rig(request: pytest.FixtureRequest, folder: Path) -> Iterator[Rig]:
             yield lookup_rig(service)
 
 
-def lookup_rig(service: Any) -> Rig:
+def lookup_rig(service: FakeCloudTrail) -> Rig:
     client = make_cloudtrail_client(region="us-east-1", endpoint_url=service.endpoint_url)
     now = [NOW]
 
