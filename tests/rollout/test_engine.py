@@ -38,7 +38,7 @@ def engine(
 ) -> tuple[RolloutEngine, str, ScriptedMonitor, Clock]:
     store, iam = setup(boundary=boundary, accounts=accounts)
     monitor, clock = ScriptedMonitor(), Clock()
-    settings = RolloutSettings(stages=StageSettings(bake=HOUR, **stage))
+    settings = RolloutSettings(stages=StageSettings(**{"bake": HOUR, **stage}))
     made = proposal()
     store.save_proposal(made)
     approve(store, made)
@@ -249,3 +249,29 @@ def test_every_step_is_logged_as_json(caplog: pytest.LogCaptureFixture) -> None:
     assert all(line["proposal_id"] == pid and line["principal"] == APP for line in lines)
     assert any(line.get("stage") == "canary" and line["outcome"] == "started" for line in lines)
     assert any(line.get("step", "").startswith("canary.0:put_boundary") for line in lines)
+
+
+def test_a_rollout_keeps_the_bake_it_started_with_when_resumed_under_other_settings() -> None:
+    eng, pid, monitor, clock = engine(bake=6 * HOUR)
+    monitor.add(Call(APP, T0 - timedelta(days=1), *GET))
+    assert eng.run(pid, Stage.SANDBOX).stage_state is StageState.BAKING
+    good_traffic(monitor, T0)  # the logs reach one hour past the start
+    clock.now = T0 + 2 * HOUR
+    # `alpha rollout resume` run later with the default bake of one hour
+    later = RolloutEngine(eng.store, eng.iam, monitor, clock, RolloutSettings())
+    assert [r.stage_state for r in later.resume()] == [StageState.BAKING]
+    assert later.run(pid, Stage.SANDBOX).stage_state is StageState.BAKING
+    monitor.covered = T0 + 6 * HOUR
+    assert later.run(pid, Stage.SANDBOX).stage_state is StageState.PASSED
+
+
+def test_a_store_whose_runs_kept_no_settings_uses_the_settings_in_force() -> None:
+    from alpha.store.model import JournalPhase
+
+    eng, pid, monitor, _ = engine()
+    eng.store.append_journal(
+        pid, "run", JournalPhase.DONE, {"through": "sandbox", "targets": [APP]}, T0
+    )
+    monitor.add(Call(APP, T0 - timedelta(days=1), *GET))
+    good_traffic(monitor, T0)
+    assert eng.resume()[0].stage_state is StageState.PASSED

@@ -23,6 +23,7 @@ from alpha.rollout.approvals import ApprovalPolicy, require_approved
 from alpha.rollout.changes import Change, Op, restore_changes
 from alpha.rollout.errors import ApprovalError, IamChangeError, RolloutError
 from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
+from alpha.rollout.runs import RunRecord, append_run, latest_run, was_started
 from alpha.rollout.stages import (
     Judgement,
     StageSettings,
@@ -49,7 +50,6 @@ from alpha.store.ports import Store
 
 Sleeper = Callable[[float], None]
 
-RUN_STEP = "run"
 ROLLBACK_STEP = "rollback"
 _STAGE_OF = {
     ProposalState.SANDBOX: Stage.SANDBOX,
@@ -129,7 +129,10 @@ class RolloutEngine:
         if state is ProposalState.APPROVED:
             self._start(proposal, through, targets or [proposal.principal])
         elif state in _STAGE_OF:
-            self._record_run(proposal.id, through, targets or self._targets(proposal))
+            # A rollout keeps the stage settings (bakes, thresholds) it started with.
+            self._record_run(
+                proposal.id, through, targets or self._targets(proposal), self._stages(proposal)
+            )
         else:
             raise RolloutError(
                 f"proposal {proposal.short_id} is {state.value}: only an approved proposal, "
@@ -151,13 +154,14 @@ class RolloutEngine:
         return results
 
     def _was_started(self, proposal_id: str) -> bool:
-        return any(e.step == RUN_STEP for e in self.store.journal(proposal_id))
+        return was_started(self.store, proposal_id)
 
     def _restart(self, proposal: StoredProposal, wait: bool) -> RunResult:
         """A run that crashed before its first state move: start it again."""
-        through, targets = self._run_settings(proposal)
+        run = self._latest_run(proposal)
+        through, targets = run.through, list(run.targets)
         try:
-            self._start(proposal, through, targets)
+            self._start(proposal, through, targets, run.stages)
         except ApprovalError as exc:
             state = self.store.proposal_state(proposal.id)
             return self._result(proposal, state, None, None, str(exc))
@@ -174,7 +178,13 @@ class RolloutEngine:
         return self._finish_rollback(proposal)
 
     # Starting ----------------------------------------------------------------------------
-    def _start(self, proposal: StoredProposal, through: Stage, targets: list[str]) -> None:
+    def _start(
+        self,
+        proposal: StoredProposal,
+        through: Stage,
+        targets: list[str],
+        stages: StageSettings | None = None,
+    ) -> None:
         now = self.clock()
         approvals = self.store.approvals(proposal.id)
         try:
@@ -183,7 +193,7 @@ class RolloutEngine:
             if self._expired(proposal, now):
                 self.steps.move(proposal, WorkflowState.APPROVED, Event.EXPIRED, "approval expired")
             raise
-        self._record_run(proposal.id, through, targets)
+        self._record_run(proposal.id, through, targets, stages or self.settings.stages)
         self.checkpoint("before start")
         self.steps.move(
             proposal, WorkflowState.APPROVED, Event.STARTED, f"approved by {approval.approver}"
@@ -195,23 +205,26 @@ class RolloutEngine:
         decision = decide(proposal, self.store.approvals(proposal.id), now, self.settings.approval)
         return decision.status is ApprovalStatus.EXPIRED
 
-    def _record_run(self, proposal_id: str, through: Stage, targets: list[str]) -> None:
-        payload = {"through": through.value, "targets": list(targets)}
-        self.store.append_journal(proposal_id, RUN_STEP, JournalPhase.DONE, payload, self.clock())
+    def _record_run(
+        self, proposal_id: str, through: Stage, targets: list[str], stages: StageSettings
+    ) -> None:
+        append_run(
+            self.store, proposal_id, RunRecord(through, tuple(targets), stages), self.clock()
+        )
 
-    def _run_settings(self, proposal: StoredProposal) -> tuple[Stage, list[str]]:
-        runs = [e for e in self.store.journal(proposal.id) if e.step == RUN_STEP]
-        if not runs:
-            return Stage.PRODUCTION, [proposal.principal]
-        payload = runs[-1].payload
-        return Stage(payload["through"]), list(payload["targets"])
+    def _latest_run(self, proposal: StoredProposal) -> RunRecord:
+        return latest_run(self.store, proposal.id, proposal.principal, self.settings.stages)
+
+    def _stages(self, proposal: StoredProposal) -> StageSettings:
+        return self._latest_run(proposal).stages
 
     def _targets(self, proposal: StoredProposal) -> list[str]:
-        return self._run_settings(proposal)[1]
+        return list(self._latest_run(proposal).targets)
 
     # Advancing ---------------------------------------------------------------------------
     def _advance(self, proposal: StoredProposal, wait: bool) -> RunResult:
-        through, targets = self._run_settings(proposal)
+        run = self._latest_run(proposal)
+        through, targets = run.through, list(run.targets)
         deadline = self.clock() + self.settings.max_wait
         while True:
             state = self.store.proposal_state(proposal.id)
@@ -250,13 +263,13 @@ class RolloutEngine:
         record = self.steps.stage_record(proposal, Stage.SANDBOX, None)
         since = record.started_at
         judgement = judge_sandbox(
-            self.monitor, targets, proposal.proposed_policy, since, self.settings.stages
+            self.monitor, targets, proposal.proposed_policy, since, self._stages(proposal)
         )
         self.steps.judged(record, judgement)
         return judgement
 
     def _canary(self, proposal: StoredProposal, targets: list[str]) -> Judgement:
-        settings = self.settings.stages
+        settings = self._stages(proposal)
         record = self.steps.stage_record(proposal, Stage.CANARY, targets)
         previous = _previous(record)
         planned = waves(targets, settings.canary_fraction)
@@ -284,7 +297,7 @@ class RolloutEngine:
             )
 
     def _production(self, proposal: StoredProposal, targets: list[str]) -> Judgement:
-        settings = self.settings.stages
+        settings = self._stages(proposal)
         canary = self.store.stage(proposal.id, Stage.CANARY)
         if canary is None:
             raise RolloutError(f"proposal {proposal.short_id}: production needs a passed canary")
