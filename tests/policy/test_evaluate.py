@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from alpha.policy.evaluate import (
     Decision,
-    Layer,
     PolicyLayer,
     PolicySet,
     Request,
@@ -112,19 +111,24 @@ OBJ = "arn:aws:s3:::bucket/key"
     [
         # identity policy alone
         (PolicySet((S3_READ,)), {}, Decision.ALLOWED, None),
-        (PolicySet(()), {}, Decision.IMPLICITLY_DENIED, Layer.IDENTITY),
+        (PolicySet(()), {}, Decision.IMPLICITLY_DENIED, PolicyLayer.IDENTITY),
         # [boundary] the effective permissions are the intersection with the boundary
         (
             PolicySet((S3_READ,), boundary=BOUNDARY_EC2),
             {},
             Decision.IMPLICITLY_DENIED,
-            Layer.BOUNDARY,
+            PolicyLayer.BOUNDARY,
         ),
         (PolicySet((S3_READ,), boundary=SCP_S3), {}, Decision.ALLOWED, None),
-        (PolicySet((), boundary=SCP_S3), {}, Decision.IMPLICITLY_DENIED, Layer.IDENTITY),
+        (PolicySet((), boundary=SCP_S3), {}, Decision.IMPLICITLY_DENIED, PolicyLayer.IDENTITY),
         # SCPs: every level must allow
         (PolicySet((S3_READ,), scps=(SCP_ALL, SCP_S3)), {}, Decision.ALLOWED, None),
-        (PolicySet((S3_READ,), scps=(SCP_ALL, SCP_EC2)), {}, Decision.IMPLICITLY_DENIED, Layer.SCP),
+        (
+            PolicySet((S3_READ,), scps=(SCP_ALL, SCP_EC2)),
+            {},
+            Decision.IMPLICITLY_DENIED,
+            PolicyLayer.SCP,
+        ),
         # same-account resource policy naming the user: enough without identity allow, and
         # not limited by the boundary
         (
@@ -146,7 +150,7 @@ OBJ = "arn:aws:s3:::bucket/key"
             ),
             {"principal": CARLOS},
             Decision.IMPLICITLY_DENIED,
-            Layer.SCP,
+            PolicyLayer.SCP,
         ),
         # naming the role: the boundary limits it; naming the role session: it does not
         (
@@ -157,7 +161,7 @@ OBJ = "arn:aws:s3:::bucket/key"
             ),
             {"principal": SESSION},
             Decision.IMPLICITLY_DENIED,
-            Layer.BOUNDARY,
+            PolicyLayer.BOUNDARY,
         ),
         (
             PolicySet((), resource_policy=doc(allow("s3:GetObject", Principal={"AWS": ROLE}))),
@@ -180,14 +184,14 @@ OBJ = "arn:aws:s3:::bucket/key"
             PolicySet((), resource_policy=doc(allow("s3:GetObject", Principal={"AWS": ACCOUNT}))),
             {"principal": CARLOS},
             Decision.IMPLICITLY_DENIED,
-            Layer.IDENTITY,
+            PolicyLayer.IDENTITY,
         ),
         # a resource policy naming someone else grants nothing
         (
             PolicySet((), resource_policy=doc(allow("s3:GetObject", Principal={"AWS": ROLE}))),
             {"principal": CARLOS},
             Decision.IMPLICITLY_DENIED,
-            Layer.IDENTITY,
+            PolicyLayer.IDENTITY,
         ),
         # cross-account: both sides must allow
         (
@@ -197,7 +201,7 @@ OBJ = "arn:aws:s3:::bucket/key"
             ),
             {"principal": CARLOS, "resource_account": "444455556666"},
             Decision.IMPLICITLY_DENIED,
-            Layer.RESOURCE,
+            PolicyLayer.RESOURCE,
         ),
         (
             PolicySet(
@@ -211,7 +215,7 @@ OBJ = "arn:aws:s3:::bucket/key"
             PolicySet((), resource_policy=doc(allow("s3:GetObject", Principal={"AWS": CARLOS}))),
             {"principal": CARLOS, "resource_account": "444455556666"},
             Decision.IMPLICITLY_DENIED,
-            Layer.IDENTITY,
+            PolicyLayer.IDENTITY,
         ),
         # a Deny in the resource policy applies to the principals it names
         (
@@ -248,7 +252,10 @@ OBJ = "arn:aws:s3:::bucket/key"
     ],
 )
 def test_layers(
-    policy_set: PolicySet, request_args: dict[str, Any], decision: Decision, missing: Layer | None
+    policy_set: PolicySet,
+    request_args: dict[str, Any],
+    decision: Decision,
+    missing: PolicyLayer | None,
 ) -> None:
     result = decide(policy_set, "s3:GetObject", OBJ, **request_args)
     assert result.decision is decision
@@ -258,7 +265,7 @@ def test_layers(
 def test_scp_level_is_named() -> None:
     result = decide(PolicySet((S3_READ,), scps=(SCP_ALL, SCP_S3, SCP_EC2)), "s3:GetObject", OBJ)
     assert result.missing is not None
-    assert (result.missing.layer, result.missing.level) == (Layer.SCP, 2)
+    assert (result.missing.layer, result.missing.level) == (PolicyLayer.SCP, 2)
     assert "SCP level 2" in str(result.missing)
 
 
@@ -280,14 +287,14 @@ KMS_USE = doc(allow(["kms:Decrypt", "kms:Encrypt"]))
             (),
             doc(allow("kms:*", Principal={"AWS": f"arn:aws:iam::{ACCOUNT}:root"})),
             Decision.IMPLICITLY_DENIED,
-            Layer.IDENTITY,
+            PolicyLayer.IDENTITY,
         ),
         # a key policy that does not enable IAM policies: the identity grant does not count
         (
             (KMS_USE,),
             doc(allow("kms:*", Principal={"AWS": ROLE})),
             Decision.IMPLICITLY_DENIED,
-            Layer.KMS_KEY_POLICY,
+            PolicyLayer.KMS_KEY_POLICY,
         ),
         # a key policy naming the caller allows on its own
         ((), doc(allow("kms:Decrypt", Principal={"AWS": CARLOS})), Decision.ALLOWED, None),
@@ -295,12 +302,15 @@ KMS_USE = doc(allow(["kms:Decrypt", "kms:Encrypt"]))
             (KMS_USE,),
             doc(allow("kms:Encrypt", Principal={"AWS": CARLOS})),
             Decision.IMPLICITLY_DENIED,
-            Layer.KMS_KEY_POLICY,
+            PolicyLayer.KMS_KEY_POLICY,
         ),
     ],
 )
 def test_kms_key_policy_must_allow(
-    identity: tuple[Policy, ...], key_policy: Policy, decision: Decision, missing: Layer | None
+    identity: tuple[Policy, ...],
+    key_policy: Policy,
+    decision: Decision,
+    missing: PolicyLayer | None,
 ) -> None:
     result = decide(
         PolicySet(identity, resource_policy=key_policy), "kms:Decrypt", KEY, principal=CARLOS

@@ -41,7 +41,6 @@ from alpha.policy.model import Effect, Policy
 __all__ = [
     "Decision",
     "Evaluator",
-    "Layer",
     "MissingAllow",
     "PolicyLayer",
     "PolicySet",
@@ -61,28 +60,22 @@ class Decision(StrEnum):
     EXPLICITLY_DENIED = "ExplicitlyDenied"
 
 
-class Layer(StrEnum):
-    """A layer of the decision that can lack an Allow."""
-
-    IDENTITY = "identity"
-    BOUNDARY = "boundary"
-    SCP = "scp"
-    RESOURCE = "resource"
-    KMS_KEY_POLICY = "kms-key-policy"
-
-
 @dataclass(frozen=True, slots=True)
 class MissingAllow:
-    layer: Layer
+    layer: PolicyLayer
     level: int | None = None  # the SCP level
 
     def __str__(self) -> str:
         return {
-            Layer.IDENTITY: "no identity-based policy allows the action",
-            Layer.BOUNDARY: "the permissions boundary does not allow the action",
-            Layer.SCP: f"no statement of SCP level {self.level} allows the action",
-            Layer.RESOURCE: "the resource-based policy does not allow this cross-account call",
-            Layer.KMS_KEY_POLICY: "the KMS key policy allows neither the caller nor its account",
+            PolicyLayer.IDENTITY: "no identity-based policy allows the action",
+            PolicyLayer.BOUNDARY: "the permissions boundary does not allow the action",
+            PolicyLayer.SCP: f"no statement of SCP level {self.level} allows the action",
+            PolicyLayer.RESOURCE: (
+                "the resource-based policy does not allow this cross-account call"
+            ),
+            PolicyLayer.KMS_KEY_POLICY: (
+                "the KMS key policy allows neither the caller nor its account"
+            ),
         }[self.layer]
 
 
@@ -187,7 +180,7 @@ class Evaluator:
         for level, candidates in enumerate(plan.scps):
             found = _allowing(candidates, action, resource, context)
             if not found:
-                return _missing(Layer.SCP, level)
+                return _missing(PolicyLayer.SCP, level)
             scp_allows += found
         result = self._grant(plan, request, caller)
         if result.allowed:
@@ -205,18 +198,18 @@ class Evaluator:
         granted, how = _resource_grant(plan.resource, request, caller)
         if request.service == "kms":
             if how is PrincipalMatch.NONE:
-                return _missing(Layer.KMS_KEY_POLICY)
+                return _missing(PolicyLayer.KMS_KEY_POLICY)
             if how is PrincipalMatch.ACCOUNT:
                 return _with(_identity_grant(identity, boundary), granted)
         elif _cross_account(request, caller):
             if how is PrincipalMatch.NONE:
-                return _missing(Layer.RESOURCE)
+                return _missing(PolicyLayer.RESOURCE)
             return _with(_identity_grant(identity, boundary), granted)
         if how is PrincipalMatch.DIRECT:
             return Result(Decision.ALLOWED, granted)
         if how is PrincipalMatch.ROLE:
             if boundary is not None and not boundary:
-                return _missing(Layer.BOUNDARY)
+                return _missing(PolicyLayer.BOUNDARY)
             return Result(Decision.ALLOWED, granted + tuple(boundary or ()))
         return _identity_grant(identity, boundary)
 
@@ -293,9 +286,9 @@ def _identity_grant(
     identity: tuple[StatementRef, ...], boundary: tuple[StatementRef, ...] | None
 ) -> Result:
     if not identity:
-        return _missing(Layer.IDENTITY)
+        return _missing(PolicyLayer.IDENTITY)
     if boundary is not None and not boundary:
-        return _missing(Layer.BOUNDARY)
+        return _missing(PolicyLayer.BOUNDARY)
     return Result(Decision.ALLOWED, identity + (boundary or ()))
 
 
@@ -306,7 +299,7 @@ def _with(result: Result, granted: tuple[StatementRef, ...]) -> Result:
 
 
 @cache
-def _missing(layer: Layer, level: int | None = None) -> Result:
+def _missing(layer: PolicyLayer, level: int | None = None) -> Result:
     """Implicit denies carry no statements, so one immutable Result per layer serves all."""
     return Result(Decision.IMPLICITLY_DENIED, missing=MissingAllow(layer, level))
 

@@ -31,13 +31,16 @@ _ACCOUNT_ID = re.compile(r"\d{12}")
 
 
 class PolicyLayer(StrEnum):
-    """The layer of a `PolicySet` a statement comes from: identity policies, the permissions
-    boundary, the SCPs or the resource policy."""
+    """A layer of the decision: the part of a `PolicySet` a statement comes from, and the
+    layer that lacked an Allow when a request is implicitly denied. A KMS key policy is the
+    resource policy of a KMS request, named apart when it is the one lacking (it must allow
+    the caller or its account, where other resource policies need not)."""
 
     IDENTITY = "identity"
     BOUNDARY = "boundary"
     SCP = "scp"
     RESOURCE = "resource"
+    KMS_KEY_POLICY = "kms-key-policy"
 
 
 @dataclass(frozen=True, slots=True)
