@@ -19,7 +19,7 @@ setup(
             depends=[str(path) for path in sorted(SOURCES.glob("*.h"))],
             extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
                                 "-Wno-missing-field-initializers"],
-            # dlopen, for the system's libdeflate when it has one (csrc/inflate.h)
+            # dlopen, for libdeflate in the `deflate` wheel's module (csrc/inflate.h)
             libraries=["dl"] if sys.platform.startswith("linux") else [],
             optional=True,
         )

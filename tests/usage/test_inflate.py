@@ -1,4 +1,5 @@
-"""The native gunzip (the system's libdeflate) reads exactly what isal reads, or leaves it."""
+"""The native gunzip (libdeflate, from the `deflate` wheel) reads exactly what isal reads, or
+leaves it to isal."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from isal import igzip
 
 from alpha.catalog import load_catalog
 from alpha.usage.mapping import EventMapper, load_mapping_table
-from alpha.usage.native import NativeFile
+from alpha.usage.native import NativeFile, libdeflate
 from tests.fakes.cloudtrail_logs import SAMPLES
 from tests.usage.test_native import module_under_test
 
@@ -40,10 +41,18 @@ CASES = {
 
 @pytest.fixture(scope="module")
 def inflater() -> object:
-    found = module_under_test().Inflater()
-    if not found.available:  # .ci/run installs it; a machine without it gunzips with isal
-        pytest.skip("libdeflate.so.0 not found (Debian: apt-get install libdeflate0)")
+    found = module_under_test().Inflater(libdeflate())
+    assert found.available, "the deflate wheel's module no longer exports libdeflate's functions"
     return found
+
+
+def test_the_ingest_gunzips_with_the_wheels_libdeflate() -> None:
+    """The lock installs `deflate`, so every machine has libdeflate without a system package."""
+    library = libdeflate()
+    assert library is not None
+    assert "site-packages" in library or "dist-packages" in library
+    mapper = EventMapper(load_catalog(), load_mapping_table())
+    assert NativeFile(module_under_test(), mapper)._inflater.available
 
 
 @pytest.mark.parametrize("data", list(CASES.values()), ids=list(CASES))
@@ -66,9 +75,9 @@ def test_every_gzipped_sample_reads_as_isal_reads_it(inflater: object) -> None:
 
 def test_without_libdeflate_the_scanner_gunzips_with_isal() -> None:
     module = module_under_test()
-    missing = module.Inflater(library="libdeflate-that-is-not-there.so.0")
-    assert not missing.available
-    assert missing.gunzip(ONE) is None
+    for missing in (module.Inflater("libdeflate-that-is-not-there.so.0"), module.Inflater(None)):
+        assert not missing.available
+        assert missing.gunzip(ONE) is None
     mapper = EventMapper(load_catalog(), load_mapping_table())
     path = next(iter(sorted((SAMPLES / "invictus_aws_dataset").glob("*.json"))))
     data = packed(path.read_bytes())

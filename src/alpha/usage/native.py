@@ -64,6 +64,17 @@ def native_module() -> ModuleType | None:
     return _native
 
 
+def libdeflate() -> str | None:
+    """The shared object that gives libdeflate to the C `Inflater`: the `deflate` wheel's
+    extension module, which links libdeflate in and exports its functions (so no system
+    library is needed); None without that package (isal then gunzips everything)."""
+    try:
+        from deflate import _deflate
+    except ImportError:
+        return None
+    return _deflate.__file__
+
+
 class NativeResolver:
     """Answers the C scanner's questions with `mapper`, as `FastTally` would decide."""
 
@@ -138,11 +149,12 @@ class NativeFile:
         library: str | None = None,
     ) -> None:
         """`memo_limits` (distinct keys per memo, then per request memo) are for tests: tiny
-        ones make the scanner forget and ask again all the time. `library` names the
-        libdeflate to gunzip with (tests: a missing one leaves isal to do it)."""
+        ones make the scanner forget and ask again all the time. `library` names the shared
+        object that gives libdeflate, `libdeflate()`'s by default (tests: a missing one leaves
+        isal to gunzip)."""
         limits = {} if memo_limits is None else dict(zip(_LIMIT_NAMES, memo_limits, strict=True))
         self._scanner = module.Scanner(NativeResolver(mapper), **limits)
-        self._inflater = module.Inflater(**({} if library is None else {"library": library}))
+        self._inflater = module.Inflater(libdeflate() if library is None else library)
         self._reader = LazyLogReader()
         self._fast = FastTally(mapper)
         self._tally_type = _tally_type(module)

@@ -1,12 +1,14 @@
-/* The Python type `Inflater`: gunzip with the system's libdeflate, when it has one.
+/* The Python type `Inflater`: gunzip with libdeflate, from the `deflate` wheel.
 
-   libdeflate decompresses a whole gzip member into a buffer of known size about twice as
-   fast as isal's streaming inflate, and a delivered CloudTrail log is one member whose size
-   its trailer gives. It is found at run time (dlopen of `libdeflate.so.0`, its stable ABI, no
-   build dependency); without it `gunzip` answers None and the caller uses isal. It answers
-   None as well for anything but exactly one whole member whose output has the size its
-   trailer says (several members, data after the member, damage): isal then reads the file
-   as it always does, or names its problem. So a file never reads differently here. */
+   libdeflate decompresses a whole gzip member into a buffer of known size faster than isal
+   (benchmarks/README.md has the figures), and a delivered CloudTrail log is one member whose
+   size its trailer gives. The `deflate` package's wheel links libdeflate into its extension
+   module and exports its documented functions, so that module is opened here at run time
+   (alpha/usage/native.py names the file: no build dependency, no system library);
+   without it `gunzip` answers None and the caller uses isal. It answers None as well for
+   anything but exactly one whole member whose output has the size its trailer says (several
+   members, data after the member, damage): isal then reads the file as it always does, or
+   names its problem. So a file never reads differently here. */
 #ifndef ALPHA_NATIVE_INFLATE_H
 #define ALPHA_NATIVE_INFLATE_H
 
@@ -33,12 +35,14 @@ typedef struct {
     GzipDecompressEx decompress;
 } Inflater;
 
+/* Inflater(library): `library` is a shared object exporting libdeflate's functions, or None
+   (then `gunzip` always answers None). */
 static PyObject *Inflater_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     static char *names[] = {"library", NULL};
-    const char *library = "libdeflate.so.0";
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|s:Inflater", names, &library)) return NULL;
+    const char *library;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "z:Inflater", names, &library)) return NULL;
     Inflater *self = (Inflater *)type->tp_alloc(type, 0);
-    if (self == NULL) return NULL;
+    if (self == NULL || library == NULL) return (PyObject *)self;
     self->library = dlopen(library, RTLD_NOW | RTLD_LOCAL);
     if (self->library == NULL) return (PyObject *)self; /* no libdeflate: gunzip says None */
     AllocDecompressor alloc;
@@ -105,7 +109,7 @@ static PyTypeObject InflaterType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "alpha.usage._native.Inflater",
     .tp_basicsize = sizeof(Inflater),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "gunzip with the system's libdeflate (one decompressor: one thread at a time).",
+    .tp_doc = "gunzip with libdeflate (one decompressor: one thread at a time).",
     .tp_new = Inflater_new,
     .tp_dealloc = (destructor)Inflater_dealloc,
     .tp_methods = Inflater_methods,
