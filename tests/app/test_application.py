@@ -14,11 +14,12 @@ import pytest
 from alpha.app import AppError, Application, GenerateRequest, Settings
 from alpha.demo.sample import ROLLOUT_AT, write_sample
 from alpha.generate import GenerateError
+from alpha.guardrails import load_config
 from alpha.reasoning import Reasoning
 from alpha.reasoning.evidence import Evidence
 from alpha.rollout.errors import ApprovalError, RolloutError
 from alpha.rollout.metrics import GENERATION_FAILED
-from alpha.store.model import ProposalState, Stage
+from alpha.store.model import ProposalState, Stage, StageState
 from alpha.usage.aggregate import UsageQuery, UsageRow
 from alpha.usage.ports import LogBatch
 from tests.fakes.memory_backends import MemoryBackends
@@ -194,3 +195,51 @@ def test_an_unwatched_rollout_is_a_clear_error(tmp_path: Path) -> None:
         pytest.raises(RolloutError, match="no logs to watch"),
     ):
         monitor.covered_until()
+
+
+STRICT = {"ALPHA_DISALLOWED_SERVICES": "dynamodb"}  # orders-api reads and writes its table
+
+
+def _orders(app: Application) -> str:
+    proposed = app.propose(GenerateRequest(ACCOUNT, (LOGS,)), by=PROPOSER).proposed
+    return next(p.proposal.id for p in proposed if "orders-api" in p.proposal.principal)
+
+
+def test_approval_holds_a_proposal_to_the_guardrails_in_force(
+    app: Application, backends: MemoryBackends
+) -> None:
+    orders = _orders(app)  # stored under the default guardrails: nothing blocks it
+    backends.guardrail_config = load_config(None, STRICT)
+    with pytest.raises(ApprovalError, match="DISALLOWED_SERVICE"):
+        app.approve(orders, APPROVER)
+    assert orders in [r["id"] for r in app.list_proposals(ProposalState.PROPOSED)]
+
+
+def test_a_rollout_holds_an_approved_proposal_to_the_guardrails_in_force(
+    app: Application, backends: MemoryBackends
+) -> None:
+    orders = _orders(app)
+    app.approve(orders, APPROVER)
+    backends.guardrail_config = load_config(None, STRICT)
+    with pytest.raises(ApprovalError, match="DISALLOWED_SERVICE"):
+        app.roll_out(orders, Stage.SANDBOX)
+    backends.guardrail_config = load_config(None, {})
+    assert app.roll_out(orders, Stage.SANDBOX).stage is Stage.SANDBOX
+
+
+def test_no_next_stage_starts_under_stricter_guardrails(
+    app: Application, backends: MemoryBackends
+) -> None:
+    orders = _orders(app)
+    app.approve(orders, APPROVER)
+    backends.monitor.covered = ROLLOUT_AT + timedelta(days=1)
+    assert app.roll_out(orders, Stage.SANDBOX).stage_state is StageState.PASSED
+    backends.guardrail_config = load_config(None, STRICT)
+    with pytest.raises(ApprovalError, match="canary not started: blocking"):
+        app.roll_out(orders, Stage.CANARY)
+    assert backends.iam is not None
+    assert "canary" not in json.dumps(backends.iam.principal_state(_orders_arn(app)))
+
+
+def _orders_arn(app: Application) -> str:
+    return next(str(r["principal"]) for r in app.list_proposals() if "orders-api" in r["principal"])

@@ -50,6 +50,7 @@ class MemoryBackends:
         self.iam: MemoryIam | None = None
         self._reasoner = reasoner
         self.opened_monitors: list[bool] = []
+        self.guardrail_config = load_config(None, {})
 
     def add_account(self, name: str, document: dict[str, Any]) -> None:
         self.accounts[name] = document
@@ -96,7 +97,8 @@ class MemoryBackends:
         return self._reasoner
 
     def guardrails(self) -> GuardrailConfig:
-        return load_config(None, {})
+        """The configuration in force now (a test may make it stricter between calls)."""
+        return self.guardrail_config
 
     def catalog(self) -> Catalog:
         return load_catalog()

@@ -27,6 +27,7 @@ from alpha.app.proposing import Generated, GenerateRequest, ProposeResult, gener
 from alpha.app.scanning import ReadProgress, ScanOutcome, ScanRequest, scan
 from alpha.app.settings import Settings
 from alpha.app.views import diff_view, list_row, show_view
+from alpha.rollout.approvals import BlockingCheck
 from alpha.rollout.engine import RunResult
 from alpha.rollout.identity import check_name
 from alpha.rollout.service import RolloutService, Status
@@ -194,8 +195,17 @@ class Application:
                     self.settings.rollout_settings(),
                     sleeper=self._sleeper,
                     actor="alpha",
+                    blocking=self._guardrails_in_force(),
                 ),
             )
+
+    def _guardrails_in_force(self) -> BlockingCheck:
+        """What blocks a proposal, derived again from its policy under the guardrails configured
+        now: a proposal stored under laxer guardrails is held to the current ones."""
+        from alpha.guardrails.check import blocking_codes
+
+        catalog, config = self.backends.catalog(), self.backends.guardrails()
+        return lambda proposal: blocking_codes(proposal.proposed_policy, catalog, config)
 
 
 def application_for(

@@ -22,3 +22,19 @@ def check_text(text: str, catalog: Catalog, config: GuardrailConfig) -> tuple[Vi
     except PolicyParseError:
         return ()
     return check(policy, catalog, config)
+
+
+UNREADABLE_POLICY = "UNREADABLE_POLICY"
+
+
+def blocking_codes(document: object, catalog: Catalog, config: GuardrailConfig) -> list[str]:
+    """The codes of the violations that block approval of a policy document (decoded JSON),
+    under `config`; a document that does not parse blocks on `UNREADABLE_POLICY`, since
+    nothing can be said of what it grants."""
+    from alpha.policy.parse import parse_policy
+
+    try:
+        policy = parse_policy(document)
+    except PolicyParseError:
+        return [UNREADABLE_POLICY]
+    return sorted({v.code for v in check(policy, catalog, config) if v.blocks})

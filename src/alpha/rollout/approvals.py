@@ -11,6 +11,7 @@ Every refusal raises an `ApprovalError` whose message names the proposal and the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -50,8 +51,14 @@ class ApprovalDecision:
     expires_at: datetime
 
 
+BlockingCheck = Callable[[StoredProposal], list[str]]
+"""The codes of what blocks a proposal's approval and rollout. The application passes one that
+checks the proposed policy again under the guardrails in force; `blocking_violations` (what
+generation found, as stored) is for callers with no configuration at hand."""
+
+
 def blocking_violations(proposal: StoredProposal) -> list[str]:
-    """The codes of the proposal's guardrail violations that block approval."""
+    """The codes of the proposal's guardrail violations that block approval, as stored."""
     found = proposal.document.get("guardrail_violations") or []
     codes = [
         str(v.get("code", "?")) for v in found if isinstance(v, dict) and v.get("blocks") is True
@@ -93,6 +100,7 @@ def check_can_decide(
     now: datetime,
     policy: ApprovalPolicy,
     latest: Approval | None,
+    blocking: BlockingCheck = blocking_violations,
 ) -> str:
     """Every check before recording an approval (`approve`) or a rejection; the decider's
     name as it is to be recorded."""
@@ -108,7 +116,7 @@ def check_can_decide(
         )
     who = check_decider(proposal, decider, approve, policy)
     if approve:
-        blocks = blocking_violations(proposal)
+        blocks = blocking(proposal)
         if blocks:
             raise ApprovalError(
                 f"proposal {proposal.short_id} cannot be approved: blocking guardrail "
@@ -152,14 +160,18 @@ def decide(
 
 
 def require_approved(
-    proposal: StoredProposal, approvals: list[Approval], now: datetime, policy: ApprovalPolicy
+    proposal: StoredProposal,
+    approvals: list[Approval],
+    now: datetime,
+    policy: ApprovalPolicy,
+    blocking: BlockingCheck = blocking_violations,
 ) -> Approval:
     """The approval a rollout may start on; `ApprovalError` naming why there is none."""
     decision = decide(proposal, approvals, now, policy)
     if decision.status is ApprovalStatus.APPROVED and decision.approval is not None:
         # Re-checked: the allowlist or the guardrails may have changed since it was recorded.
         check_decider(proposal, decision.approval.approver, True, policy)
-        blocks = blocking_violations(proposal)
+        blocks = blocking(proposal)
         if blocks:
             raise ApprovalError(
                 f"proposal {proposal.short_id}: blocking guardrail violations {', '.join(blocks)}"

@@ -19,7 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from alpha.rollout.approvals import ApprovalPolicy, require_approved
+from alpha.rollout.approvals import (
+    ApprovalPolicy,
+    BlockingCheck,
+    blocking_violations,
+    require_approved,
+)
 from alpha.rollout.changes import Change, Op, restore_changes
 from alpha.rollout.errors import ApprovalError, IamChangeError, RolloutError
 from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
@@ -104,12 +109,14 @@ class RolloutEngine:
         sleeper: Sleeper | None = None,
         checkpoint: Checkpoint = _no_checkpoint,
         actor: str = "alpha",
+        blocking: BlockingCheck = blocking_violations,
     ) -> None:
         self.store, self.iam, self.monitor, self.clock = store, iam, monitor, clock
         self.settings = settings or RolloutSettings()
         self.sleeper = sleeper
         self.checkpoint = checkpoint
         self.actor = actor
+        self.blocking = blocking
         self.steps = RolloutSteps(store, iam, clock, checkpoint, actor)
 
     # Entry points ------------------------------------------------------------------------
@@ -188,7 +195,9 @@ class RolloutEngine:
         now = self.clock()
         approvals = self.store.approvals(proposal.id)
         try:
-            approval = require_approved(proposal, approvals, now, self.settings.approval)
+            approval = require_approved(
+                proposal, approvals, now, self.settings.approval, self.blocking
+            )
         except ApprovalError:
             if self._expired(proposal, now):
                 self.steps.move(proposal, WorkflowState.APPROVED, Event.EXPIRED, "approval expired")
@@ -242,6 +251,8 @@ class RolloutEngine:
                     return self._result(proposal, state, stage, record.state, f"{stage} passed")
                 self.steps.move(proposal, workflow_state(state), Event.PASSED, f"{stage} passed")
                 continue
+            if record is None:
+                self._check_guardrails(proposal, stage)
             judgement = self._stage(proposal, stage, targets)
             if judgement.verdict is Verdict.BAKING:
                 if wait and self.sleeper is not None and self.clock() < deadline:
@@ -251,6 +262,15 @@ class RolloutEngine:
             if judgement.verdict is Verdict.FAILED:
                 return self._fail(proposal, stage, judgement)
             self.steps.log(proposal, stage, "stage passed", "passed", metrics=judgement.metrics)
+
+    def _check_guardrails(self, proposal: StoredProposal, stage: Stage) -> None:
+        """Before a stage begins: the guardrails in force may be stricter than at approval."""
+        blocks = self.blocking(proposal)
+        if blocks:
+            raise ApprovalError(
+                f"proposal {proposal.short_id}: {stage.value} not started: blocking guardrail "
+                f"violations {', '.join(blocks)} (roll back, or propose again)"
+            )
 
     def _stage(self, proposal: StoredProposal, stage: Stage, targets: list[str]) -> Judgement:
         if stage is Stage.SANDBOX:

@@ -14,6 +14,8 @@ from datetime import datetime
 from alpha.rollout.approvals import (
     ApprovalDecision,
     ApprovalStatus,
+    BlockingCheck,
+    blocking_violations,
     check_can_decide,
     decide,
 )
@@ -85,12 +87,21 @@ class RolloutService:
         *,
         sleeper: Sleeper | None = None,
         actor: str = "alpha",
+        blocking: BlockingCheck = blocking_violations,
     ) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings or RolloutSettings()
+        self.blocking = blocking
         self.engine = RolloutEngine(
-            store, iam, monitor, clock, self.settings, sleeper=sleeper, actor=actor
+            store,
+            iam,
+            monitor,
+            clock,
+            self.settings,
+            sleeper=sleeper,
+            actor=actor,
+            blocking=blocking,
         )
 
     # Approvals ---------------------------------------------------------------------------
@@ -116,6 +127,7 @@ class RolloutService:
                 now=now,
                 policy=self.settings.approval,
                 latest=latest.approval,
+                blocking=self.blocking,
             )
             event = Event.APPROVED if approve else Event.REJECTED
             target = USER_STATE[next_state(workflow_state(state), event)]
