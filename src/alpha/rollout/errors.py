@@ -24,3 +24,8 @@ class ConcurrentChangeError(RolloutError):
 
 class IamChangeError(RolloutError):
     """A change to a principal's IAM state cannot be applied (unknown principal, bad input)."""
+
+
+class UnreadableLogsError(RolloutError):
+    """Some logs of the window a stage is judged on could not be read: a stage never passes
+    on logs it could not read (the unread part may hold the AccessDenied that matters)."""

@@ -90,7 +90,8 @@ class MonitoredCall:
 
 
 class Monitor(Protocol):
-    """What a principal's calls did, from the logs delivered so far."""
+    """What a principal's calls did, from the logs delivered so far. A monitor that could not
+    read all of a window's logs raises `UnreadableLogsError` rather than answer from part."""
 
     def error_rate(self, principal: str, since: datetime, until: datetime) -> ErrorRate:
         """Calls and AccessDenied calls of the principal in [since, until)."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,3 +37,43 @@ def test_error_rate_over_new_logs(tmp_path: Path) -> None:
         assert after.covers(at(12))
         calls = monitor.calls(role_arn(), at(10), at(12))
         assert {(c.action, c.count) for c in calls} == {("s3:GetObject", 2)}
+
+
+def test_a_truncated_log_in_the_window_fails_closed(tmp_path: Path) -> None:
+    import gzip
+
+    import pytest
+
+    from alpha.rollout.errors import UnreadableLogsError
+
+    day = delivery_folder(tmp_path / "logs", "2024-03-10")
+    write_log(day / "a.json", [record(time="2024-03-10T11:05:00Z")])
+    denied = [record("PutObject", time="2024-03-10T11:06:00Z", error="AccessDenied")]
+    whole = gzip.compress(json.dumps({"Records": denied}).encode())
+    (day / "b.json.gz").write_bytes(whole[: len(whole) // 2])  # delivery cut short
+    other_day = delivery_folder(tmp_path / "logs", "2024-03-01")
+    with DuckDBUsageStore(tmp_path / "usage.duckdb") as usage:
+        monitor = CloudTrailMonitor([LocalCloudTrailFiles(tmp_path / "logs")], usage)
+        with pytest.raises(UnreadableLogsError, match=r"1 file\(s\) unreadable .*b\.json\.gz"):
+            monitor.error_rate(role_arn(), at(11), at(12))
+        with pytest.raises(UnreadableLogsError):
+            monitor.calls(role_arn(), at(11), at(12))
+        (day / "b.json.gz").write_bytes(whole)  # delivered again, whole
+        after = monitor.error_rate(role_arn(), at(11), at(12))
+        assert (after.calls, after.denied) == (2, 1)
+        (other_day / "old.json").write_text("{not json")  # another day: not this window's
+        assert monitor.error_rate(role_arn(), at(11), at(12)).denied == 1
+
+
+def test_records_skipped_when_stored_keep_failing_the_window(tmp_path: Path) -> None:
+    import pytest
+
+    from alpha.rollout.errors import UnreadableLogsError
+
+    day = delivery_folder(tmp_path / "logs", "2024-03-10")
+    write_log(day / "a.json", [record(time="2024-03-10T11:05:00Z"), record(time=12345)])
+    with DuckDBUsageStore(tmp_path / "usage.duckdb") as usage:
+        monitor = CloudTrailMonitor([LocalCloudTrailFiles(tmp_path / "logs")], usage)
+        for _ in range(2):  # the second time, the file is not read again: still refused
+            with pytest.raises(UnreadableLogsError, match="records skipped"):
+                monitor.error_rate(role_arn(), at(11), at(12))
