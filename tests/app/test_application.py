@@ -235,10 +235,24 @@ def test_no_next_stage_starts_under_stricter_guardrails(
     backends.monitor.covered = ROLLOUT_AT + timedelta(days=1)
     assert app.roll_out(orders, Stage.SANDBOX).stage_state is StageState.PASSED
     backends.guardrail_config = load_config(None, STRICT)
-    with pytest.raises(ApprovalError, match="canary not started: blocking"):
-        app.roll_out(orders, Stage.CANARY)
+    result = app.roll_out(orders, Stage.CANARY)
+    assert result.state is ProposalState.ROLLED_BACK
+    assert "canary not started: blocking guardrail violations DISALLOWED_SERVICE" in result.detail
     assert backends.iam is not None
     assert "canary" not in json.dumps(backends.iam.principal_state(_orders_arn(app)))
+
+
+def test_no_stage_starts_once_the_approval_expired(
+    app: Application, backends: MemoryBackends
+) -> None:
+    orders = _orders(app)
+    app.approve(orders, APPROVER)
+    backends.monitor.covered = ROLLOUT_AT + timedelta(days=30)
+    assert app.roll_out(orders, Stage.SANDBOX).stage_state is StageState.PASSED
+    backends.set_clock.at = ROLLOUT_AT + timedelta(days=8)  # the default expiry is 7 days
+    result = app.roll_out(orders, Stage.CANARY)
+    assert (result.state, result.stage) == (ProposalState.ROLLED_BACK, None)
+    assert "canary not started: the approval expired" in result.detail
 
 
 def _orders_arn(app: Application) -> str:

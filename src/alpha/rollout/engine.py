@@ -251,8 +251,9 @@ class RolloutEngine:
                     return self._result(proposal, state, stage, record.state, f"{stage} passed")
                 self.steps.move(proposal, workflow_state(state), Event.PASSED, f"{stage} passed")
                 continue
-            if record is None:
-                self._check_guardrails(proposal, stage)
+            refused = self._refusal(proposal, stage) if record is None else None
+            if refused is not None:
+                return self._fail(proposal, stage, Judgement(Verdict.FAILED, refused, {}))
             judgement = self._stage(proposal, stage, targets)
             if judgement.verdict is Verdict.BAKING:
                 if wait and self.sleeper is not None and self.clock() < deadline:
@@ -263,14 +264,22 @@ class RolloutEngine:
                 return self._fail(proposal, stage, judgement)
             self.steps.log(proposal, stage, "stage passed", "passed", metrics=judgement.metrics)
 
-    def _check_guardrails(self, proposal: StoredProposal, stage: Stage) -> None:
-        """Before a stage begins: the guardrails in force may be stricter than at approval."""
+    def _refusal(self, proposal: StoredProposal, stage: Stage) -> str | None:
+        """Why the stage may not begin now: the approval expired, or the guardrails in force
+        (stricter, maybe, than at approval) block the proposal. None: it may."""
+        from alpha.rollout.approvals import ApprovalStatus, decide
+
+        now = self.clock()
+        decision = decide(proposal, self.store.approvals(proposal.id), now, self.settings.approval)
+        if decision.status is ApprovalStatus.EXPIRED:
+            return f"{stage.value} not started: the approval expired at {decision.expires_at.isoformat()}"
         blocks = self.blocking(proposal)
         if blocks:
-            raise ApprovalError(
-                f"proposal {proposal.short_id}: {stage.value} not started: blocking guardrail "
-                f"violations {', '.join(blocks)} (roll back, or propose again)"
+            return (
+                f"{stage.value} not started: blocking guardrail violations {', '.join(blocks)} "
+                "under the guardrails in force"
             )
+        return None
 
     def _stage(self, proposal: StoredProposal, stage: Stage, targets: list[str]) -> Judgement:
         if stage is Stage.SANDBOX:
