@@ -1,38 +1,27 @@
 """Generate: least-privilege policies from observed usage, never wider than today's grants."""
 
-from alpha.generate.errors import GenerateError, GenerationBugError
-from alpha.generate.generator import (
-    ProposalGenerator,
-    UsageContext,
-    observed_calls,
-)
-from alpha.generate.model import (
-    ChangePlan,
-    DroppedCall,
-    EvidenceSummary,
-    GenerationFailure,
-    GenerationSettings,
-    InferredGrant,
-    ObservedCall,
-    PlanStep,
-    PolicyProposal,
-    Replay,
+from typing import TYPE_CHECKING
+
+from alpha.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from alpha.generate.errors import GenerateError
+    from alpha.generate.generator import ProposalGenerator, UsageContext
+    from alpha.generate.model import GenerationSettings, ObservedCall
+
+lazy_exports(
+    __name__,
+    {
+        "alpha.generate.errors": ("GenerateError",),
+        "alpha.generate.generator": ("ProposalGenerator", "UsageContext"),
+        "alpha.generate.model": ("GenerationSettings", "ObservedCall"),
+    },
 )
 
 __all__ = [
-    "ChangePlan",
-    "DroppedCall",
-    "EvidenceSummary",
     "GenerateError",
-    "GenerationBugError",
-    "GenerationFailure",
     "GenerationSettings",
-    "InferredGrant",
     "ObservedCall",
-    "PlanStep",
-    "PolicyProposal",
     "ProposalGenerator",
-    "Replay",
     "UsageContext",
-    "observed_calls",
 ]

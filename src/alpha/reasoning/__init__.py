@@ -1,36 +1,39 @@
 """Reasoning: explain a proposal and estimate its risk of breakage from the evidence."""
 
-from alpha.reasoning.evidence import (
-    ActionObservation,
-    DiffView,
-    Evidence,
-    GuardrailSummary,
-    InferredPermission,
-    LevelGrants,
-    RemovedAction,
-    ReplayCoverage,
-    build_evidence,
-    days_seen_from_hourly,
+from typing import TYPE_CHECKING
+
+from alpha.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from alpha.reasoning.evidence import (
+        Evidence,
+        GuardrailSummary,
+        InferredPermission,
+        build_evidence,
+    )
+    from alpha.reasoning.local import LocalReasoner
+    from alpha.reasoning.ports import Reasoner, Reasoning
+
+lazy_exports(
+    __name__,
+    {
+        "alpha.reasoning.evidence": (
+            "Evidence",
+            "GuardrailSummary",
+            "InferredPermission",
+            "build_evidence",
+        ),
+        "alpha.reasoning.local": ("LocalReasoner",),
+        "alpha.reasoning.ports": ("Reasoner", "Reasoning"),
+    },
 )
-from alpha.reasoning.local import LocalReasoner
-from alpha.reasoning.ports import Reasoner, Reasoning
-from alpha.reasoning.risk import RiskFactor, RiskSignal, estimate_risk
 
 __all__ = [
-    "ActionObservation",
-    "DiffView",
     "Evidence",
     "GuardrailSummary",
     "InferredPermission",
-    "LevelGrants",
     "LocalReasoner",
     "Reasoner",
     "Reasoning",
-    "RemovedAction",
-    "ReplayCoverage",
-    "RiskFactor",
-    "RiskSignal",
     "build_evidence",
-    "days_seen_from_hourly",
-    "estimate_risk",
 ]

@@ -2,35 +2,44 @@
 access level), with flags for principals unused in the window, able to escalate privileges,
 or admin-equivalent."""
 
-from alpha.scan.model import (
-    ADMIN,
-    ESCALATION,
-    FLAG_CODES,
-    UNUSED,
-    AdminEquivalent,
-    EscalationMethodHeld,
-    EscalationRisk,
-    LevelExcess,
-    PrincipalScore,
-    ScanFinding,
-    ScanReport,
-    UnusedPrincipal,
+from typing import TYPE_CHECKING
+
+from alpha.lazy_exports import lazy_exports
+
+if TYPE_CHECKING:
+    from alpha.scan.model import (
+        UNUSED,
+        AdminEquivalent,
+        EscalationRisk,
+        PrincipalScore,
+        ScanReport,
+        UnusedPrincipal,
+    )
+    from alpha.scan.scan import scan, scan_account
+    from alpha.scan.weights import ACCESS_WEIGHTS
+
+lazy_exports(
+    __name__,
+    {
+        "alpha.scan.model": (
+            "AdminEquivalent",
+            "EscalationRisk",
+            "PrincipalScore",
+            "ScanReport",
+            "UNUSED",
+            "UnusedPrincipal",
+        ),
+        "alpha.scan.scan": ("scan", "scan_account"),
+        "alpha.scan.weights": ("ACCESS_WEIGHTS",),
+    },
 )
-from alpha.scan.scan import scan, scan_account
-from alpha.scan.weights import ACCESS_WEIGHTS
 
 __all__ = [
     "ACCESS_WEIGHTS",
-    "ADMIN",
-    "ESCALATION",
-    "FLAG_CODES",
     "UNUSED",
     "AdminEquivalent",
-    "EscalationMethodHeld",
     "EscalationRisk",
-    "LevelExcess",
     "PrincipalScore",
-    "ScanFinding",
     "ScanReport",
     "UnusedPrincipal",
     "scan",
