@@ -16,9 +16,10 @@ from tests.cli.workflow_helpers import Ran, alpha
 STATES = {s.value for s in ProposalState}
 
 
-def at(hours: int) -> str:
-    """A moment of the sample's timeline, for --now."""
-    return (ROLLOUT_AT + timedelta(hours=hours)).isoformat()
+def at(hours: int, minutes: int = 0) -> str:
+    """A moment of the sample's timeline, for --now (each command later than the last: time
+    never runs backwards in a store)."""
+    return (ROLLOUT_AT + timedelta(hours=hours, minutes=minutes)).isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +31,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SamplePath
         for name in ("ALPHA_STORE", "ALPHA_CONFIG", "ALPHA_LOGS", "ALPHA_USER"):
             patch.delenv(name, raising=False)
         patch.setenv("ALPHA_NOW", at(-2))
+        patch.setenv("ALPHA_STORE_REPLAY", "true")  # a store made to replay the sample's past
         patch.setenv("ALPHA_BAKE", "6h")
         patch.setenv("ALPHA_LOGS", "cloudtrail,cloudtrail-bake")
         proposed = alpha(
@@ -73,7 +75,7 @@ def test_the_whole_loop(world: tuple[SamplePaths, Ran]) -> None:
     again = alpha(
         "propose", "--principal", "arn:aws:iam::111122223333:role/orders-api",
         "--usage", "cloudtrail", "--account", paths.account.name, "--by", "dana",
-        "--format", "json",
+        "--now", at(-2, 5), "--format", "json",
     )  # fmt: skip
     assert again.code == 0, again.err
     assert again.json()["proposals"][0]["created"] is False
@@ -103,7 +105,7 @@ def test_the_whole_loop(world: tuple[SamplePaths, Ran]) -> None:
 
     # report-builder: stage by stage, as time passes; the canary meets AccessDenied.
     original = json.loads(paths.account.read_text())
-    sandbox = alpha("rollout", found["report-builder"], "--stage", "sandbox", "--now", at(0))
+    sandbox = alpha("rollout", found["report-builder"], "--stage", "sandbox", "--now", at(0, 5))
     assert sandbox.code == 0, sandbox.err
     assert state_of(found["report-builder"]) == "sandbox"
     canary = alpha(
@@ -131,8 +133,9 @@ def test_the_whole_loop(world: tuple[SamplePaths, Ran]) -> None:
 
     # Rolling back the succeeded one by hand restores the original role too.
     back = alpha(
-        "rollback", found["orders-api"], "--by", "sam", "--reason", "test", "--format", "json"
-    )
+        "rollback", found["orders-api"], "--by", "sam", "--reason", "test", "--now", at(7),
+        "--format", "json",
+    )  # fmt: skip
     assert back.json()["state"] == "rolled_back"
     roles = {
         r["RoleName"]: r for r in alpha("proposals", "export-account").json()["RoleDetailList"]
@@ -146,8 +149,8 @@ def test_the_whole_loop(world: tuple[SamplePaths, Ran]) -> None:
         ["proposals", "show", some],
         ["proposals", "diff", some],
         ["status"],
-        ["rollout", "resume"],
-        ["reject", found["ci-deployer"], "--by", "sam", "--now", at(1)],
+        ["rollout", "resume", "--now", at(8)],
+        ["reject", found["ci-deployer"], "--by", "sam", "--now", at(8)],
     ):
         ran = alpha(*argv, "--format", "json")
         assert ran.code == 0, (argv, ran.err)
@@ -157,6 +160,11 @@ def test_the_whole_loop(world: tuple[SamplePaths, Ran]) -> None:
     assert [s["stage"] for s in shown["stages"]] == ["sandbox", "canary"]
     assert {"proposal.created", "approve"} <= {e["action"] for e in shown["audit"]}
     assert shown["proposal"]["risk_signal"]["probability_of_break"] > 0
+
+    # Time never runs backwards in a store: an action dated before its last event is refused.
+    late = alpha("reject", found["ci-deployer"], "--by", "lee", "--now", at(1))
+    assert late.code == 2
+    assert "time never runs backwards" in late.err
 
 
 @pytest.mark.parametrize(
@@ -169,8 +177,9 @@ def test_the_whole_loop(world: tuple[SamplePaths, Ran]) -> None:
     ],
 )
 def test_errors_are_one_line_and_exit_2(
-    world: tuple[SamplePaths, Ran], argv: list[str], expected: str
+    world: tuple[SamplePaths, Ran], argv: list[str], expected: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ALPHA_NOW", at(24))
     ran = alpha(*argv)
     assert ran.code == 2
     assert ran.err.startswith("alpha: error: ")

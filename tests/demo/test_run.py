@@ -31,19 +31,19 @@ def test_the_demo_runs_the_whole_loop(demo_dir: Path, monkeypatch: pytest.Monkey
     assert "blocking guardrail violations" in refusals[("sam", "ci-deployer")]
     assert refusals[("sam", "orders-api")] is None
     stages = [(s["principal"].rpartition("/")[2], s["stage"], s["state"]) for s in result["stages"]]
-    assert stages == [
+    assert stages == [  # side by side: time only runs forwards in a store
         ("orders-api", "sandbox", "sandbox"),
-        ("orders-api", "canary", "canary"),
-        ("orders-api", "production", "succeeded"),
         ("report-builder", "sandbox", "sandbox"),
+        ("orders-api", "canary", "canary"),
         ("report-builder", "canary", "rolled_back"),
+        ("orders-api", "production", "succeeded"),
     ]
     assert [s["at"][11:16] for s in result["stages"]] == [
         "00:00",
-        "06:00",
-        "12:00",
         "00:00",
         "06:00",
+        "06:00",
+        "12:00",
     ]
     flags = {s["principal"].rpartition("/")[2]: s["flags"] for s in result["scan"]}
     assert {f["code"] for f in flags["legacy-batch"]} == {"unused"}

@@ -26,6 +26,7 @@ from alpha.app.errors import AppError
 from alpha.app.proposing import Generated, GenerateRequest, ProposeResult, generate, propose
 from alpha.app.scanning import ReadProgress, ScanOutcome, ScanRequest, scan
 from alpha.app.settings import Settings
+from alpha.app.timeline import check_time
 from alpha.app.views import diff_view, list_row, show_view
 from alpha.rollout.approvals import BlockingCheck
 from alpha.rollout.engine import RunResult
@@ -102,7 +103,13 @@ class Application:
         by: str | None = None,
         on_progress: Callable[[str], None] | None = None,
     ) -> ProposeResult:
-        return propose(self.backends, request, by or self.settings.user, on_progress)
+        return propose(
+            self.backends,
+            request,
+            by or self.settings.user,
+            on_progress,
+            check_time=self._check_time,
+        )
 
     # Decisions ---------------------------------------------------------------------------
     def approve(self, proposal_id: str, by: str, comment: str = "") -> Decision:
@@ -112,7 +119,7 @@ class Application:
         return self._decide(proposal_id, by, comment, approve=False)
 
     def _decide(self, proposal_id: str, by: str, comment: str, *, approve: bool) -> Decision:
-        with self._service() as (store, service):
+        with self._service(writes=True) as (store, service):
             decide = service.approve if approve else service.reject
             approval = decide(proposal_id, by, comment)
             state = store.proposal_state(approval.proposal_id)
@@ -129,17 +136,17 @@ class Application:
     def roll_out(
         self, proposal_id: str, through: Stage = Stage.PRODUCTION, *, wait: bool = False
     ) -> RunResult:
-        with self._service(watch=True) as (_, service):
+        with self._service(watch=True, writes=True) as (_, service):
             return service.run(proposal_id, through, wait=wait)
 
     def resume(self, *, wait: bool = False) -> list[RunResult]:
         """Every rollout left in the middle (after a crash, or still baking), continued."""
-        with self._service(watch=True) as (_, service):
+        with self._service(watch=True, writes=True) as (_, service):
             return service.resume(wait=wait)
 
     def roll_back(self, proposal_id: str, by: str, reason: str = "by hand") -> RunResult:
         who = check_name(by, "name of who rolls back")
-        with self._service() as (_, service):
+        with self._service(writes=True) as (_, service):
             return service.rollback(proposal_id, who, reason)
 
     # Reading -----------------------------------------------------------------------------
@@ -180,11 +187,15 @@ class Application:
 
     # Wiring ------------------------------------------------------------------------------
     @contextmanager
-    def _service(self, *, watch: bool = False) -> Iterator[tuple[Store, RolloutService]]:
+    def _service(
+        self, *, watch: bool = False, writes: bool = False
+    ) -> Iterator[tuple[Store, RolloutService]]:
         with (
             self.backends.open_store() as store,
             self.backends.open_monitor(watch=watch) as monitor,
         ):
+            if writes:
+                self._check_time(store, self.backends.clock()())
             yield (
                 store,
                 RolloutService(
@@ -198,6 +209,9 @@ class Application:
                     blocking=self._guardrails_in_force(),
                 ),
             )
+
+    def _check_time(self, store: Store, now: datetime) -> None:
+        check_time(store, now, self.settings)
 
     def _guardrails_in_force(self) -> BlockingCheck:
         """What blocks a proposal, derived again from its policy under the guardrails configured

@@ -3,6 +3,7 @@ and an error names the file, the line and the field.
 
     [store]
     path = ".alpha/alpha.db"          # relative paths are relative to alpha.toml's folder
+    replay = false                    # a new store made to replay old logs (--now allowed)
 
     [rollout]
     logs = ["cloudtrail"]             # CloudTrail the rollout watches while a stage bakes
@@ -53,6 +54,7 @@ class _Table(BaseModel):
 
 class StoreTable(_Table):
     path: str | None = None
+    replay: bool | None = None
 
 
 class RolloutTable(_Table):

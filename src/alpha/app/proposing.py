@@ -125,14 +125,22 @@ def generate(
 
 
 def propose(
-    backends: Backends, request: GenerateRequest, by: str, on_progress: Progress | None = None
+    backends: Backends,
+    request: GenerateRequest,
+    by: str,
+    on_progress: Progress | None = None,
+    *,
+    check_time: Callable[[Store, datetime], None] | None = None,
 ) -> ProposeResult:
-    """Generate, then store each proposal (auditing the new ones) and each failure."""
+    """Generate, then store each proposal (auditing the new ones) and each failure;
+    `check_time` may refuse the store's clock before anything is written."""
     by = check_name(by, "proposer's name")  # before any work: it is what approvals compare
     generated = generate(backends, request, on_progress)
     documents = [p.to_dict() for p in generated.run.proposals]
     when = backends.clock()()
     with backends.open_store() as store:
+        if check_time is not None:
+            check_time(store, when)
         copy, imported = _import_account_once(backends, store, request.account, generated)
         proposed = persist(store, documents, by, when)
         record_failures(store, generated.run.failures, by, when)

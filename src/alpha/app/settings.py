@@ -5,7 +5,8 @@ own (`StageSettings`, `ApprovalPolicy`, `RolloutSettings`), never written a seco
 Variables: ALPHA_CONFIG (the file), ALPHA_STORE, ALPHA_USAGE_STORE, ALPHA_LOGS (comma-separated),
 ALPHA_BAKE, ALPHA_APPROVERS (comma-separated), ALPHA_APPROVAL_EXPIRY,
 ALPHA_SEPARATION_OF_DUTIES (true/false), ALPHA_USER (who is acting), ALPHA_NOW (act as of this
-UTC time, to replay past logs). An empty variable counts as unset.
+UTC time, to replay past logs, in a store made for it), ALPHA_STORE_REPLAY (true/false: a new
+store is made to replay old logs). An empty variable counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.
@@ -87,6 +88,7 @@ class Settings:
     max_would_be_denials: int = _STAGES.max_would_be_denials
     poll_interval: timedelta = _ROLLOUT.poll_interval
     max_wait: timedelta = _ROLLOUT.max_wait
+    replay: bool = False
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -155,6 +157,9 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         ),
         poll_interval=first_given(rollout.poll_interval, default=_ROLLOUT.poll_interval),
         max_wait=first_given(rollout.max_wait, default=_ROLLOUT.max_wait),
+        replay=first_given(
+            _env(env, "ALPHA_STORE_REPLAY", parse_boolean), table.store.replay, default=False
+        ),
     )
 
 

@@ -99,8 +99,9 @@ def _render(step: object, out: Console) -> None:
             out.print(f"[red]refused[/red] {step.by} approving {name}: {step.refused}")
     elif isinstance(step, StageRan):
         result = step.result
+        name = step.proposal.principal.rpartition("/")[2]
         out.print(
-            f"{step.at:%Y-%m-%d %H:%M}Z {step.stage.value:<10} -> "
+            f"{step.at:%Y-%m-%d %H:%M}Z {name:<15} {step.stage.value:<10} -> "
             f"{state_text(result.state.value)}: {result.detail}"
         )
 

@@ -3,11 +3,11 @@
 In a fresh folder: write the sample and an alpha.toml; scan the account; propose for every
 role with usage (as `dana`); decide (dana may not approve her own proposals: separation of
 duties; `sam` approves; ci-deployer's proposal is refused, its guardrail violations block);
-roll orders-api and report-builder out stage by stage. The clock follows the sample's
-timeline: proposals two hours before `ROLLOUT_AT`, approvals one hour before, and each stage
-starts `BAKE` after the previous one, baking over the sample's bake logs. report-builder's
-monthly clean-up runs while its canary is enforced, meets AccessDenied, and the canary is
-rolled back automatically. The store stays in `<folder>/.alpha/` to explore.
+roll orders-api and report-builder out side by side, stage by stage. The store is made to
+replay the sample's past timeline, and its clock follows it: proposals two hours before
+`ROLLOUT_AT`, approvals one hour before, and each stage starts `BAKE` after the previous one,
+baking over the sample's bake logs. report-builder's monthly clean-up runs while its canary is
+enforced, meets AccessDenied, and the canary is rolled back automatically. The store stays in `<folder>/.alpha/` to explore.
 
 Steps are reported through `on_step` as they happen (the CLI renders them); the result holds
 everything for `--format json` and the tests.
@@ -32,6 +32,18 @@ from alpha.rollout.service import Status
 from alpha.scan import ScanReport
 from alpha.store.model import ProposalState, Stage, StoredProposal
 
+__all__ = [
+    "Decided",
+    "DemoResult",
+    "Proposed",
+    "Said",
+    "Scanned",
+    "Section",
+    "StageRan",
+    "run_demo",
+]
+
+
 MARKER = ".alpha-demo"
 PROPOSER = "dana"
 APPROVER = "sam"
@@ -44,6 +56,7 @@ SETTINGS_FILE = """\
 # Written by `alpha demo`. The workflow commands read it when run from this folder.
 [store]
 path = ".alpha/alpha.db"
+replay = true   # made to replay the sample's past timeline; time still only runs forwards
 
 [rollout]
 logs = ["cloudtrail", "cloudtrail-bake"]   # the observed month, then the rollout day
@@ -266,21 +279,20 @@ def _roll_out(
     clock: TimelineClock,
     on_step: Callable[[Step], None],
 ) -> list[StageRan]:
+    """Both rollouts side by side, stage by stage: time only runs forwards in a store."""
     ran: list[StageRan] = []
     by_name = {_name(p.principal): p for p in proposals}
-    for letter, name in zip("ab", ROLLED_OUT, strict=True):
-        proposal = by_name.get(name)
-        if proposal is None:
-            continue
-        on_step(Section(f"5{letter}. Staged rollout of {name}"))
-        for index, stage in enumerate(Stage):
-            clock.at = ROLLOUT_AT + index * BAKE
+    going = [by_name[name] for name in ROLLED_OUT if name in by_name]
+    for index, stage in enumerate(Stage):
+        clock.at = ROLLOUT_AT + index * BAKE
+        on_step(Section(f"5{'abc'[index]}. {stage.value.title()} (at {clock():%H:%M}Z)"))
+        for proposal in list(going):
             result = app.roll_out(proposal.id, stage)
             step = StageRan(proposal, stage, clock(), result)
             ran.append(step)
             on_step(step)
             if result.state not in _IN_PROGRESS:
-                break
+                going.remove(proposal)
     return ran
 
 
