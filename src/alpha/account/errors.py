@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alpha.errors import AlphaError
 
+__all__ = ["AccountError"]
+
 
 class AccountError(AlphaError):
     """An account snapshot that cannot be read, or a principal it does not hold."""

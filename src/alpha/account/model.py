@@ -14,6 +14,21 @@ from enum import StrEnum
 from alpha.account.errors import PrincipalNotFoundError
 from alpha.policy.model import Policy
 
+__all__ = [
+    "AccountSnapshot",
+    "AttachedPolicy",
+    "EffectivePolicies",
+    "Group",
+    "InlinePolicy",
+    "LastUsed",
+    "ManagedPolicy",
+    "Principal",
+    "Role",
+    "Tag",
+    "User",
+    "is_aws_managed_arn",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class InlinePolicy:

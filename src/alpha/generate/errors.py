@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alpha.errors import AlphaError
 
+__all__ = ["GenerateError"]
+
 
 class GenerateError(AlphaError):
     """A proposal cannot be made from this input (unknown principal, nothing observed...)."""

@@ -18,6 +18,8 @@ from alpha.policy.model import Policy
 from alpha.policy.serialize import to_document
 from alpha.reasoning import Reasoning
 
+__all__ = ["GenerationFailure", "PolicyProposal"]
+
 
 @dataclass(frozen=True, slots=True)
 class GenerationFailure:

@@ -29,6 +29,9 @@ from alpha.usage.aggregate import UsageQuery, UsageRow
 from alpha.usage.ingest import ingest
 from alpha.usage.ports import TimeWindow, UsageSource, UsageStore
 
+__all__ = ["GenerationRun", "generate_proposals"]
+
+
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 2

@@ -10,6 +10,8 @@ from alpha.guardrails.rules import check
 from alpha.policy.errors import PolicyParseError
 from alpha.policy.parse import parse_policy_text
 
+__all__ = ["blocking_codes"]
+
 
 def check_text(text: str, catalog: Catalog, config: GuardrailConfig) -> tuple[Violation, ...]:
     """The guardrail violations of a policy document's JSON text, most severe first.

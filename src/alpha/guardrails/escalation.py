@@ -21,6 +21,8 @@ from enum import StrEnum
 
 from alpha.policy.patterns import has_wildcard
 
+__all__ = ["ESCALATION_METHODS", "EscalationMethod", "Scope"]
+
 
 class Scope(StrEnum):
     ANY = "any"

@@ -29,6 +29,9 @@ from alpha.policy.model import (
 from alpha.policy.operators import split_operator
 from alpha.policy.patterns import GlobSet, has_wildcard
 
+__all__ = ["allow_grants"]
+
+
 ALL_RESOURCES = "*"
 
 

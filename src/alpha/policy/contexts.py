@@ -18,6 +18,9 @@ from alpha.policy.conditions import parse_date, parse_number
 from alpha.policy.model import Condition
 from alpha.policy.operators import split_operator
 
+__all__ = ["falsify", "satisfying_context"]
+
+
 FRESH_VALUE = "alpha-example"
 _UNLISTED = "alpha-unlisted-value"
 

@@ -31,6 +31,9 @@ from alpha.policy.patterns import has_wildcard
 from alpha.policy.serialize import to_document
 from alpha.policy.symbolic import resource_language
 
+__all__ = ["ActionTypePair", "PolicyDiff", "diff_policies", "policy_grants"]
+
+
 ANY_TYPE = "*"
 ActionTypePair = tuple[str, str]
 """(action as the catalog spells it, resource type name or `*`): the unit grants are counted in."""

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from alpha.errors import AlphaError
 
+__all__ = ["PolicyError", "PolicyParseError"]
+
 
 class PolicyError(AlphaError):
     """Base error of the policy package."""

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
+__all__ = ["POLICY_FINDINGS", "Finding", "FindingKind", "Registry", "Severity"]
+
 
 class Severity(StrEnum):
     ERROR = "error"

@@ -19,6 +19,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+__all__ = ["AutomatonLimitError", "Glob", "contains", "find_string", "glob", "is_subset"]
+
+
 STAR = 0
 ONE = 1
 Token = str | int

@@ -24,6 +24,9 @@ from alpha.policy.model import (
 )
 from alpha.policy.patterns import Context, GlobSet, PatternSet, has_wildcard
 
+__all__ = ["Candidate", "PolicyLayer", "StatementMatcher", "StatementRef"]
+
+
 ActionTest = Callable[[str], bool]
 ResourceTest = Callable[[str, Context], bool]
 

@@ -10,6 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+__all__ = [
+    "CURRENT_VERSION",
+    "LEGACY_VERSION",
+    "ActionList",
+    "Condition",
+    "Effect",
+    "NotActionList",
+    "NotResourceList",
+    "Policy",
+    "ResourceList",
+    "Statement",
+]
+
+
 CURRENT_VERSION = "2012-10-17"
 LEGACY_VERSION = "2008-10-17"
 

@@ -29,6 +29,8 @@ from alpha.policy.model import (
 )
 from alpha.policy.validate import uses_variables
 
+__all__ = ["canonical_action", "normalise"]
+
 
 def normalise(policy: Policy, catalog: Catalog | None = None) -> Policy:
     """The canonical form of `policy`; without a catalog, action names keep their casing."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = ["split_operator"]
+
+
 BASE_OPERATORS: frozenset[str] = frozenset(
     {
         "StringEquals",

@@ -29,6 +29,9 @@ from alpha.policy.model import (
 )
 from alpha.policy.operators import split_operator
 
+__all__ = ["json_kind", "parse_policy", "parse_policy_text", "read_policy_file"]
+
+
 T = TypeVar("T")
 U = TypeVar("U")
 

@@ -19,6 +19,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+__all__ = ["GlobSet", "compile_glob", "has_wildcard"]
+
+
 Context = Mapping[str, tuple[str, ...]]
 """Request context: lower-cased key -> its values (a key is absent rather than empty)."""
 

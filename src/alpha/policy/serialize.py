@@ -15,6 +15,8 @@ from alpha.policy.model import (
     Statement,
 )
 
+__all__ = ["to_document", "to_json"]
+
 
 def to_document(policy: Policy) -> dict[str, Any]:
     """The policy as a JSON-ready dict; one-element lists are written as plain strings."""

@@ -33,6 +33,9 @@ from alpha.policy.globlang import STAR, AutomatonLimitError, Glob, Token, find_s
 from alpha.policy.model import ActionList, Condition, Effect, NotResourceList, Policy, Statement
 from alpha.policy.patterns import Escaped, Literal, Variable, parse_template
 
+__all__ = ["resource_language"]
+
+
 Atom = tuple[str, str, frozenset[str], bool]
 """A condition as an opaque proposition: operator, lower-cased key, values, variables on."""
 

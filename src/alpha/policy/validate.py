@@ -26,6 +26,16 @@ from alpha.policy.parse import parse_policy_text
 from alpha.policy.serialize import to_json
 from alpha.policy.statement_checks import check_actions, check_principal, check_resources
 
+__all__ = [
+    "INLINE_POLICY_QUOTAS",
+    "MANAGED_POLICY_QUOTA",
+    "InlineOwner",
+    "PolicyPlacement",
+    "inline_size_findings",
+    "policy_size",
+    "validate",
+]
+
 
 class PolicyPlacement(StrEnum):
     """Where a policy is used, which decides the elements it needs and its size quota.

@@ -27,6 +27,9 @@ from types import MappingProxyType
 
 from alpha.catalog import Catalog
 
+__all__ = ["is_data_plane"]
+
+
 _S3_OBJECT_TYPE = "object"
 
 DATA_PLANE_NAMES: MappingProxyType[str, frozenset[str]] = MappingProxyType(

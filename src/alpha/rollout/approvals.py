@@ -20,6 +20,9 @@ from alpha.rollout.errors import ApprovalError
 from alpha.rollout.identity import IdentityError, check_name, person_key, same_person
 from alpha.store.model import Approval, ProposalState, StoredProposal
 
+__all__ = ["ApprovalPolicy", "BlockingCheck"]
+
+
 DEFAULT_EXPIRY = timedelta(days=7)
 
 _DECIDABLE = frozenset({ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.REJECTED})

@@ -53,6 +53,9 @@ from alpha.store.model import (
 )
 from alpha.store.ports import Store
 
+__all__ = ["RolloutSettings", "RunResult"]
+
+
 Sleeper = Callable[[float], None]
 
 ROLLBACK_STEP = "rollback"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alpha.errors import AlphaError
 
+__all__ = ["ApprovalError", "IamChangeError", "RolloutError", "UnreadableLogsError"]
+
 
 class RolloutError(AlphaError):
     """The workflow refuses a step (illegal transition, approval refused, stage not ready) or a

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+__all__ = ["ErrorRate", "IamChanger", "JsonDict", "Monitor", "MonitoredCall"]
+
+
 JsonDict = dict[str, Any]
 
 

@@ -13,6 +13,9 @@ import logging
 from datetime import UTC, datetime
 from typing import IO, Any
 
+__all__ = ["LOGGER_NAME", "install_json_logs"]
+
+
 FIELDS = (
     "proposal_id",
     "principal",

@@ -19,6 +19,9 @@ from alpha.rollout.approvals import approval_time
 from alpha.store.model import ProposalState, StageState
 from alpha.store.ports import Store
 
+__all__ = ["GENERATION_FAILED"]
+
+
 GENERATION_FAILED = "generation_failed"
 _FINISHED = (ProposalState.SUCCEEDED, ProposalState.ROLLED_BACK, ProposalState.FAILED)
 _STAGE_DONE = (StageState.PASSED, StageState.FAILED, StageState.ROLLED_BACK)

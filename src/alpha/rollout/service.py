@@ -28,6 +28,8 @@ from alpha.rollout.workflow import USER_STATE, Event, next_state, workflow_state
 from alpha.store.model import Approval, ProposalState, Stage, StageRecord, StoredProposal
 from alpha.store.ports import Store
 
+__all__ = ["ProposalStatus", "RolloutService", "Status"]
+
 
 @dataclass(frozen=True, slots=True)
 class ProposalStatus:

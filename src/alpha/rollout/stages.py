@@ -38,6 +38,9 @@ from alpha.rollout.changes import Change, Op
 from alpha.rollout.errors import RolloutError
 from alpha.rollout.iam_ports import ErrorRate, IamChanger, JsonDict, Monitor, policy_arn_for
 
+__all__ = ["StageSettings"]
+
+
 # IAM's quota on the total size of a principal's inline policies (whitespace not counted).
 INLINE_QUOTA = {"role": 10_240, "user": 2_048}
 CANARY_DENY_SID = "AlphaCanaryDenyRemovedActions"

@@ -15,6 +15,19 @@ from typing import Any
 from alpha.catalog import AccessLevel
 from alpha.usage.ports import TimeWindow
 
+__all__ = [
+    "ADMIN",
+    "ESCALATION",
+    "FLAG_CODES",
+    "UNUSED",
+    "AdminEquivalent",
+    "EscalationRisk",
+    "ScanFinding",
+    "ScanReport",
+    "UnusedPrincipal",
+]
+
+
 UNUSED = "unused"
 ESCALATION = "escalation"
 ADMIN = "admin"

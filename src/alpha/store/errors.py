@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alpha.errors import AlphaError
 
+__all__ = ["ProposalNotFoundError", "StoreError"]
+
 
 class StoreError(AlphaError):
     """The store cannot be opened or read, or a lookup or write it was asked for is invalid."""

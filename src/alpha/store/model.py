@@ -16,6 +16,24 @@ from typing import Any
 
 from alpha.store.errors import AmbiguousProposalError, ProposalNotFoundError, StoreError
 
+__all__ = [
+    "Approval",
+    "AuditEvent",
+    "JournalEntry",
+    "JournalPhase",
+    "JsonDict",
+    "ProposalState",
+    "Stage",
+    "StageRecord",
+    "StageState",
+    "StoredProposal",
+    "canonical_json",
+    "normalise_prefix",
+    "require_utc",
+    "single_match",
+]
+
+
 JsonDict = dict[str, Any]
 
 SHORT_ID_LENGTH = 12

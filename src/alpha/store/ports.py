@@ -24,6 +24,8 @@ from alpha.store.model import (
     StoredProposal,
 )
 
+__all__ = ["Store"]
+
 
 class Store(Protocol):
     """Proposals, approvals, rollout stages, the step journal, proposal states, the audit log

@@ -1,1 +1,5 @@
 """Usage: from CloudTrail events to what each principal really did."""
+
+# Nothing is exported from the package itself: other packages import from its modules,
+# each of which lists its public names in its own __all__.
+__all__: list[str] = []

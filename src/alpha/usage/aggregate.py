@@ -25,6 +25,22 @@ import msgspec
 
 from alpha.usage.ports import TimeWindow
 
+__all__ = [
+    "BatchUsage",
+    "HourlyUsage",
+    "RowFile",
+    "SourceIpCount",
+    "SourceIps",
+    "StoredBatch",
+    "StoredSummary",
+    "UnmappedCount",
+    "UsageQuery",
+    "UsageRow",
+    "UsageSummary",
+    "source_ips_of",
+]
+
+
 SECONDS_PER_HOUR = 3600
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from alpha.errors import AlphaError
 
+__all__ = ["UsageError"]
+
 
 class UsageError(AlphaError):
     """Bad CloudTrail input (in `--strict` mode), an unreadable usage store or source."""

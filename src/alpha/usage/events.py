@@ -19,6 +19,8 @@ from typing import Any
 
 import msgspec
 
+__all__ = ["CloudTrailEvent", "EventResource", "SessionContext", "SessionIssuer", "UserIdentity"]
+
 
 class SessionIssuer(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     type: str | None = None

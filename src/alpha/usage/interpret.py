@@ -21,6 +21,9 @@ from alpha.usage.events import CloudTrailEvent
 from alpha.usage.mapping import EventMapper, Mapped, NotAnAction
 from alpha.usage.resources import ResourceResolver
 
+__all__ = ["EventUsage", "UnmappedEvent", "interpret", "parse_event_time"]
+
+
 _SERVICE_SUFFIX = ".amazonaws.com"
 
 

@@ -26,6 +26,9 @@ from alpha.usage.events import CloudTrailEvent
 from alpha.usage.principals import PrincipalCache
 from alpha.usage.resources import ResourceResolver
 
+__all__ = ["EventMapper"]
+
+
 _AWS_SUFFIX = ".amazonaws.com"
 # CloudTrail names some Lambda (and a few other) calls after the API version they used:
 # `CreateFunction20150331`, `GetFunction20150331v2`. Only a trailing, date-shaped suffix is cut,

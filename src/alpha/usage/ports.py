@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from alpha.usage.aggregate import StoredBatch, StoredSummary, UsageQuery, UsageRow
 
 
+__all__ = ["LogBatch", "TimeWindow", "UsageReader", "UsageSource", "UsageStore"]
+
+
 @dataclass(frozen=True, slots=True)
 class TimeWindow:
     """Half-open [since, until); either end may be open. Times are timezone-aware UTC."""

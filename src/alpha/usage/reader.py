@@ -23,6 +23,9 @@ from isal import igzip, isal_zlib
 from alpha.usage.errors import UsageError
 from alpha.usage.events import CloudTrailEvent, LazyEvent
 
+__all__ = ["ReadProblem", "SkipReason"]
+
+
 E = TypeVar("E", CloudTrailEvent, LazyEvent)
 
 GZIP_MAGIC = b"\x1f\x8b"

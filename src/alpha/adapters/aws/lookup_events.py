@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudtrail import CloudTrailClient
     from mypy_boto3_cloudtrail.type_defs import LookupEventsResponseTypeDef
 
+__all__ = ["lookup_source_for"]
+
+
 log = logging.getLogger(__name__)
 
 MAX_RESULTS = 50  # the API's ceiling per call

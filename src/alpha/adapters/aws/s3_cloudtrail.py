@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_s3.type_defs import ListObjectsV2OutputTypeDef, ObjectTypeDef
 
+__all__ = ["S3CloudTrailSource", "S3Location", "make_s3_client"]
+
+
 log = logging.getLogger(__name__)
 
 LOGS_FOLDER = "AWSLogs"

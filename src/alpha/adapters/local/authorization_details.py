@@ -44,6 +44,9 @@ from alpha.policy.errors import PolicyParseError
 from alpha.policy.model import Policy
 from alpha.policy.parse import parse_policy
 
+__all__ = ["read_authorization_details"]
+
+
 LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 _Entity = TypeVar("_Entity", Role, User, Group, ManagedPolicy)
 _IAM_ARN = re.compile(r"^arn:[a-z-]+:iam::(\d{12}|aws):([a-z-]+)/(.+)$")

@@ -21,6 +21,9 @@ from typing import ClassVar, Literal
 from alpha.usage.errors import UsageError
 from alpha.usage.ports import LogBatch, TimeWindow
 
+__all__ = ["LocalCloudTrailFiles"]
+
+
 LOG_SUFFIXES = (".json", ".json.gz", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 # Not usage: integrity digests and Insights events live beside the CloudTrail folder.
 _SKIPPED_FOLDERS = frozenset({"CloudTrail-Digest", "CloudTrail-Insight"})

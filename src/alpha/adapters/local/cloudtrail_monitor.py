@@ -27,6 +27,8 @@ from alpha.usage.ingest import InterpreterFactory, default_interpreter, ingest
 from alpha.usage.ports import TimeWindow, UsageSource, UsageStore
 from alpha.usage.reader import ReadProblem, SkipReason
 
+__all__ = ["CloudTrailMonitor"]
+
 
 class CloudTrailMonitor:
     """`Monitor` reading `sources` into `store`. `workers` as for `ingest` (1: in-process)."""

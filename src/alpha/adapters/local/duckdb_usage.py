@@ -50,6 +50,9 @@ from alpha.usage.aggregate import (
 )
 from alpha.usage.errors import UsageError
 
+__all__ = ["DuckDBUsageStore"]
+
+
 DEFAULT_STORE = Path(".alpha") / "usage.duckdb"
 _DECODE_SLICE = 50_000
 # Memory stays flat: DuckDB spills large aggregations to disk rather than grow past this, and

@@ -56,6 +56,9 @@ from alpha.store.model import (
     single_match,
 )
 
+__all__ = ["SQLiteStore"]
+
+
 DEFAULT_PATH = Path(".alpha") / "alpha.db"
 """Where the CLI keeps the store, relative to the current folder, unless configured."""
 

@@ -25,6 +25,9 @@ from alpha.rollout.errors import IamChangeError
 from alpha.rollout.iam_ports import JsonDict
 from alpha.store.ports import Store
 
+__all__ = ["WorkingCopyIam", "export_account_copy", "import_account_copy"]
+
+
 _DEFAULT_VERSION = "v1"
 _EPOCH = "1970-01-01T00:00:00Z"
 
