@@ -24,28 +24,35 @@ static inline uint64_t hash_mix(uint64_t h) {
 }
 
 /* Bytes read as a number and numbers written as bytes are little-endian whatever the
-   machine, so a key, and the hash of a given seed, is the same on every machine (a
-   compiler makes each of these one load or store on a little-endian one). */
-static inline uint64_t load_le(const char *p, size_t n) {
+   machine, so a key, and the hash of a given seed, is the same on every machine (gcc and
+   clang make each of these one load or store on a little-endian machine). */
+static inline uint64_t load_le64(const char *p) {
     const unsigned char *u = (const unsigned char *)p;
-    uint64_t w = 0;
-    for (size_t i = 0; i < n; i++) w |= (uint64_t)u[i] << (8 * i);
-    return w;
+    return (uint64_t)u[0] | (uint64_t)u[1] << 8 | (uint64_t)u[2] << 16 | (uint64_t)u[3] << 24 |
+           (uint64_t)u[4] << 32 | (uint64_t)u[5] << 40 | (uint64_t)u[6] << 48 |
+           (uint64_t)u[7] << 56;
 }
 
 static inline void store_le32(char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (char)(v >> (8 * i));
+    p[0] = (char)v;
+    p[1] = (char)(v >> 8);
+    p[2] = (char)(v >> 16);
+    p[3] = (char)(v >> 24);
 }
 
 static inline uint64_t hash_bytes(const char *p, size_t n, uint64_t seed) {
     uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ULL);
     while (n >= 8) {
-        h = (h ^ load_le(p, 8)) * 0x9E3779B97F4A7C15ULL;
+        h = (h ^ load_le64(p)) * 0x9E3779B97F4A7C15ULL;
         h ^= h >> 29;
         p += 8;
         n -= 8;
     }
-    if (n) h = (h ^ load_le(p, n) ^ ((uint64_t)n << 56)) * 0x9E3779B97F4A7C15ULL;
+    if (n) {
+        char tail[8] = {0};
+        memcpy(tail, p, n);
+        h = (h ^ load_le64(tail) ^ ((uint64_t)n << 56)) * 0x9E3779B97F4A7C15ULL;
+    }
     return hash_mix(h);
 }
 
