@@ -275,3 +275,43 @@ def test_a_store_whose_runs_kept_no_settings_uses_the_settings_in_force() -> Non
     monitor.add(Call(APP, T0 - timedelta(days=1), *GET))
     good_traffic(monitor, T0)
     assert eng.resume()[0].stage_state is StageState.PASSED
+
+
+def _second_proposal(eng: RolloutEngine) -> str:
+    newer = proposal(policy={**PROPOSED, "Id": "second"}, at=T0 + timedelta(minutes=1))
+    eng.store.save_proposal(newer)
+    approve(eng.store, newer)
+    return newer.id
+
+
+def test_rollbacks_of_one_principal_go_newest_first() -> None:
+    from alpha.rollout.ordering import RolloutOrderError
+
+    eng, first, monitor, clock = engine()
+    copy_before = export_account_copy(eng.store, f"account-{ACCOUNT}")
+    good_traffic(monitor, T0)
+    assert eng.run(first).state is ProposalState.SUCCEEDED
+    after_first = export_account_copy(eng.store, f"account-{ACCOUNT}")
+    second = _second_proposal(eng)
+    clock.advance(HOUR)
+    good_traffic(monitor, T0 + HOUR)
+    assert eng.run(second).state is ProposalState.SUCCEEDED
+    with pytest.raises(RolloutOrderError, match="roll .* back first"):
+        eng.rollback(first, "alice")
+    assert eng.store.proposal_state(first) is ProposalState.SUCCEEDED
+    assert eng.rollback(second, "alice").state is ProposalState.ROLLED_BACK
+    assert export_account_copy(eng.store, f"account-{ACCOUNT}") == after_first
+    assert eng.rollback(first, "alice").state is ProposalState.ROLLED_BACK
+    assert export_account_copy(eng.store, f"account-{ACCOUNT}") == copy_before
+
+
+def test_a_second_rollout_of_a_principal_waits_for_the_first() -> None:
+    from alpha.rollout.ordering import RolloutOrderError
+
+    eng, first, monitor, _ = engine()
+    monitor.add(Call(APP, T0 - timedelta(days=1), *GET))
+    assert eng.run(first, Stage.SANDBOX).stage_state is StageState.BAKING
+    second = _second_proposal(eng)
+    with pytest.raises(RolloutOrderError, match="sandbox stage"):
+        eng.run(second)
+    assert eng.store.proposal_state(second) is ProposalState.APPROVED

@@ -28,6 +28,7 @@ from alpha.rollout.approvals import (
 from alpha.rollout.changes import Change, Op, restore_changes
 from alpha.rollout.errors import ApprovalError, IamChangeError, RolloutError
 from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
+from alpha.rollout.ordering import check_may_roll_back, check_may_start
 from alpha.rollout.runs import RunRecord, append_run, latest_run, was_started
 from alpha.rollout.stages import (
     Judgement,
@@ -137,6 +138,7 @@ class RolloutEngine:
             return self._finish_rollback(proposal)
         state = self.store.proposal_state(proposal.id)
         if state is ProposalState.APPROVED:
+            check_may_start(self.store, proposal)
             self._start(proposal, through, targets or [proposal.principal])
         elif state in _STAGE_OF:
             # A rollout keeps the stage settings (bakes, thresholds) it started with.
@@ -184,6 +186,7 @@ class RolloutEngine:
         if not self._rollback_pending(proposal.id):
             state = self.store.proposal_state(proposal.id)
             next_state(workflow_state(state), Event.ROLLBACK)  # refuses an illegal rollback
+            check_may_roll_back(self.store, proposal)
             self._begin_rollback(proposal, actor, reason, Event.ROLLBACK)
         return self._finish_rollback(proposal)
 
@@ -275,7 +278,8 @@ class RolloutEngine:
         now = self.clock()
         decision = decide(proposal, self.store.approvals(proposal.id), now, self.settings.approval)
         if decision.status is ApprovalStatus.EXPIRED:
-            return f"{stage.value} not started: the approval expired at {decision.expires_at.isoformat()}"
+            expired = decision.expires_at.isoformat()
+            return f"{stage.value} not started: the approval expired at {expired}"
         blocks = self.blocking(proposal)
         if blocks:
             return (
