@@ -11,6 +11,7 @@ from typing import Any
 from alpha.adapters.local.working_copy_iam import WorkingCopyIam, import_account_copy
 from alpha.rollout.iam_ports import IamChanger
 from alpha.store.model import Approval, StoredProposal
+from alpha.store.ports import Store
 from tests.fakes.memory_store import MemoryStore
 
 ACCOUNT = "111122223333"
@@ -189,7 +190,7 @@ def setup(
     return store, iam
 
 
-def approve(store: MemoryStore, stored: StoredProposal, at: datetime = T0) -> None:
+def approve(store: Store, stored: StoredProposal, at: datetime = T0) -> None:
     from alpha.store.model import ProposalState
 
     store.record_approval(Approval(stored.id, at, True, "alice"))

@@ -296,7 +296,7 @@ def test_rollbacks_of_one_principal_go_newest_first() -> None:
     clock.advance(HOUR)
     good_traffic(monitor, T0 + HOUR)
     assert eng.run(second).state is ProposalState.SUCCEEDED
-    with pytest.raises(RolloutOrderError, match="roll .* back first"):
+    with pytest.raises(RolloutOrderError, match=r"roll .* back first"):
         eng.rollback(first, "alice")
     assert eng.store.proposal_state(first) is ProposalState.SUCCEEDED
     assert eng.rollback(second, "alice").state is ProposalState.ROLLED_BACK
