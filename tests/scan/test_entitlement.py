@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alpha.catalog import load_catalog
-from alpha.policy.diff import _Grants
+from alpha.policy.diff import policy_grants
 from alpha.policy.model import Policy
 from alpha.policy.parse import parse_policy
 from alpha.scan.entitlement import EntitlementCache
@@ -41,7 +41,7 @@ def test_pieces_add_up_to_the_grants_of_all_policies_together(
     catalog = load_catalog()
     documents = tuple(policy(p) for p in parts)
     merged = Policy(tuple(s for d in documents for s in d.statements))
-    expected = _Grants(merged, catalog).grants()
+    expected = policy_grants(merged, catalog).grants
     assert EntitlementCache(catalog).grants(documents) == expected
 
 
@@ -61,6 +61,6 @@ def test_a_not_action_piece_meets_a_deny_of_another_policy() -> None:
     documents = (policy([allow_not(["iam:*", "ec2:*"])]), policy([deny("s3:*")]))
     merged = Policy(tuple(s for d in documents for s in d.statements))
     grants = EntitlementCache(catalog).grants(documents)
-    assert grants == _Grants(merged, catalog).grants()
+    assert grants == policy_grants(merged, catalog).grants
     assert not any(action.startswith("s3:") for action, _ in grants)
     assert any(action.startswith("sqs:") for action, _ in grants)
