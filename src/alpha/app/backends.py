@@ -223,10 +223,13 @@ class ConfiguredBackends:
             yield UnwatchedMonitor()
             return
         from alpha.adapters.local.cloudtrail_monitor import CloudTrailMonitor
+        from alpha.adapters.local.shared_usage import SharedUsageStore
 
         sources = [self.usage_source(text) for text in self._settings.logs]
-        with self.open_usage_store() as usage:
-            yield CloudTrailMonitor(sources, usage)
+        path = self._settings.usage_store
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Opened per question: a rollout watches for hours, and others need the store too.
+        yield CloudTrailMonitor(sources, SharedUsageStore(path))
 
     def reasoner(self) -> Reasoner | None:
         return None

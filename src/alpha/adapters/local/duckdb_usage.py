@@ -50,14 +50,24 @@ from alpha.usage.aggregate import (
 )
 from alpha.usage.errors import UsageError
 
-__all__ = ["DuckDBUsageStore"]
+__all__ = ["DuckDBUsageStore", "UsageStoreBusyError"]
 
 
 DEFAULT_STORE = Path(".alpha") / "usage.duckdb"
 _DECODE_SLICE = 50_000
 # Memory stays flat: DuckDB spills large aggregations to disk rather than grow past this, and
 # need not keep insertion order (every query orders its result).
-_CONFIG = (("memory_limit", "512MB"), ("preserve_insertion_order", False))
+# Never fetch an extension: a file that is not ours must not make DuckDB go to the internet.
+_CONFIG = (
+    ("memory_limit", "512MB"),
+    ("preserve_insertion_order", False),
+    ("autoinstall_known_extensions", False),
+    ("autoload_known_extensions", False),
+)
+
+
+class UsageStoreBusyError(UsageError):
+    """Another process has the usage store open (DuckDB allows one writer process)."""
 
 
 class DuckDBUsageStore:
@@ -299,6 +309,10 @@ def _open(path: Path) -> duckdb.DuckDBPyConnection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         return duckdb.connect(str(path), config=dict(_CONFIG))
+    except duckdb.IOException as exc:
+        if "Conflicting lock" in str(exc):
+            raise UsageStoreBusyError(f"{path}: in use by another process: {exc}") from exc
+        raise UsageError(f"{path}: not a usable usage store: {exc}") from exc
     except duckdb.Error as exc:
         raise UsageError(f"{path}: not a usable usage store: {exc}") from exc
     except OSError as exc:
