@@ -1,5 +1,6 @@
 """The `UsageWriter` and `UsageReader` ports (together `UsageStore`), run against every
-implementation: the DuckDB store and the in-memory fake other packages test with."""
+implementation: the DuckDB store (held open, or opened per call as the rollout's monitor does)
+and the in-memory fake other packages test with."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import msgspec
 import pytest
 
 from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
+from alpha.adapters.local.shared_usage import SharedUsageStore
 from alpha.usage.aggregate import (
     BatchUsage,
     HourlyUsage,
@@ -38,10 +40,13 @@ PASSWORD_ROLE = "arn:aws:iam::457448411975:role/stratus-red-team-ec2-get-passwor
 GET, PUT = "s3:GetObject", "s3:PutObject"
 
 
-@pytest.fixture(params=["duckdb", "memory"])
+@pytest.fixture(params=["duckdb", "shared-duckdb", "memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[UsageStore]:
     if request.param == "memory":
         yield MemoryUsageStore()
+        return
+    if request.param == "shared-duckdb":
+        yield SharedUsageStore(tmp_path / "usage.duckdb")
         return
     with DuckDBUsageStore(tmp_path / "usage.duckdb") as opened:
         yield opened
