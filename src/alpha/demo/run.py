@@ -7,7 +7,8 @@ roll orders-api and report-builder out side by side, stage by stage. The store i
 replay the sample's past timeline, and its clock follows it: proposals two hours before
 `ROLLOUT_AT`, approvals one hour before, and each stage starts `BAKE` after the previous one,
 baking over the sample's bake logs. report-builder's monthly clean-up runs while its canary is
-enforced, meets AccessDenied, and the canary is rolled back automatically. The store stays in `<folder>/.alpha/` to explore.
+enforced, meets AccessDenied, and the canary is rolled back automatically. The store stays in
+`<folder>/.alpha/` to explore.
 
 Steps are reported through `on_step` as they happen (the CLI renders them); the result holds
 everything for `--format json` and the tests.
