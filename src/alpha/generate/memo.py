@@ -13,7 +13,7 @@ from alpha.catalog import Action, Catalog, ResourceType
 class MemoCatalog(Catalog):
     """Same data and answers as `base`; `action`, `resource_types_of` and `expand` cached."""
 
-    def __init__(self, base: Catalog) -> None:  # noqa: super-init-not-called
+    def __init__(self, base: Catalog) -> None:  # base's state taken whole, not rebuilt
         self.__dict__.update(base.__dict__)
         self._memo_actions: dict[str, Action | None] = {}
         self._memo_types: dict[int, tuple[ResourceType, ...]] = {}
