@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from alpha.reasoning import Reasoner
 from alpha.reasoning.data_plane import is_data_plane
 from alpha.usage.aggregate import UsageQuery, UsageRow
 from alpha.usage.ingest import ingest
+from alpha.usage.lifeline import die_with_parent
 from alpha.usage.ports import TimeWindow, UsageSource, UsageStore
 
 __all__ = ["GenerationRun", "generate_proposals"]
@@ -65,7 +67,9 @@ def propose_all(
     chunks = [list(todo[i::workers]) for i in range(workers)]
     pool_context = multiprocessing.get_context("fork")
     try:
-        with ProcessPoolExecutor(workers, mp_context=pool_context) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=pool_context, initializer=die_with_parent, initargs=(os.getpid(),)
+        ) as pool:
             parts = list(pool.map(_propose_chunk, chunks))
     finally:
         _shared.clear()

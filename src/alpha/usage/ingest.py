@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -28,6 +29,7 @@ from alpha.usage.aggregate import (
     merge_counts,
 )
 from alpha.usage.errors import UsageError
+from alpha.usage.lifeline import die_with_parent
 from alpha.usage.ports import (
     LogBatch,
     TimeWindow,
@@ -248,7 +250,9 @@ def _outcomes(
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         # The first submit forks every worker: do it now, before any thread of ours exists
         # (readers, saver, a progress display), so no child inherits a lock held by one of them
         # (a child would hang flushing stderr at exit if a thread was writing to it).
