@@ -90,3 +90,78 @@ def test_the_version_follows_size_and_mtime(tmp_path: Path) -> None:
 def test_a_missing_path_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="nowhere"):
         list(LocalCloudTrailFiles(tmp_path / "nowhere").batches(TimeWindow()))
+
+
+def test_a_fifo_among_the_logs_is_reported_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    import pytest
+
+    from alpha.usage.errors import UsageError
+
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    (folder / "a.json").write_text('{"Records": []}')
+    os.mkfifo(folder / "b.json")
+    source = LocalCloudTrailFiles(folder)
+    batches = list(source.batches(TimeWindow()))
+    assert [Path(b.key).name for b in batches] == ["a.json", "b.json"]
+    assert source.read(batches[0]) == b'{"Records": []}'
+    with pytest.raises(UsageError, match="not a regular file"):
+        source.read(batches[1])  # returns at once: a blocking open would wait forever
+
+
+UNLISTABLE = """
+import sys
+from pathlib import Path
+from alpha.adapters.local.cloudtrail_files import LocalCloudTrailFiles
+from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
+from alpha.usage.errors import UsageError
+from alpha.usage.ingest import ingest
+from alpha.usage.ports import TimeWindow
+
+folder, store_path = Path(sys.argv[1]), Path(sys.argv[2])
+source = LocalCloudTrailFiles(folder)
+print([Path(b.key).name for b in source.batches(TimeWindow())])
+with DuckDBUsageStore(store_path) as store:
+    print([p.describe() for p in ingest([source], store, TimeWindow(), workers=1).problems])
+    try:
+        ingest([source], store, TimeWindow(), strict=True, workers=1)
+    except UsageError as exc:
+        print("strict:", exc)
+"""
+
+
+def test_a_folder_that_cannot_be_listed_is_reported_and_strict_stops() -> None:
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    # Root lists every folder, so as root the check runs as `nobody` (setpriv).
+    drop = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: no folder is unlistable")
+    base = Path(tempfile.mkdtemp())
+    try:
+        base.chmod(0o777)
+        folder = base / "logs"
+        (folder / "locked").mkdir(parents=True)
+        (folder / "a.json").write_text('{"Records": []}')
+        folder.chmod(0o755)
+        (folder / "locked").chmod(0)
+        command = [sys.executable, "-c", UNLISTABLE, str(folder), str(base / "u.duckdb")]
+        ran = subprocess.run(
+            [*drop, *command] if os.geteuid() == 0 else command,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        listed, problems, strict = ran.stdout.splitlines()
+        assert listed == "['a.json', 'locked']"
+        assert "locked: unreadable file (" in problems
+        assert "cannot list this folder: Permission denied" in problems
+        assert strict.startswith("strict: ") and "cannot list this folder" in strict
+    finally:
+        (base / "logs" / "locked").chmod(0o755)
+        shutil.rmtree(base)

@@ -6,12 +6,17 @@ S3 delivery layout (`AWSLogs/[o-xxxx/]<account>/CloudTrail/<region>/YYYY/MM/DD/`
 folders that can hold events inside the time window are walked, and digest / Insights folders
 are left out; a folder holding `AWSLogs/` is read from there only. A batch's key is the
 resolved path, its version the size and mtime in nanoseconds.
+
+Nothing in a folder is passed over in silence: a subfolder that cannot be listed, and a log
+name that is not a regular file (a FIFO would block the reader forever), are listed as batches
+whose read fails with the reason, so the ingest reports them (and `--strict` stops on them).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -57,28 +62,58 @@ class LocalCloudTrailFiles:
             # A trail's bucket copied whole: only AWSLogs/ holds logs (not the files beside it).
             logs = root / "AWSLogs"
             top = logs if logs.is_dir() else root
-            for file in sorted(_log_files(top.resolve(), window)):
-                yield _batch(file)
+            found = list(_log_files(top.resolve(), window))
+            for item in sorted(found, key=lambda f: Path(f.key) if isinstance(f, LogBatch) else f):
+                yield item if isinstance(item, LogBatch) else _batch(item)
         except OSError as exc:
             raise UsageError(f"{root}: cannot list: {exc.strerror or exc}") from exc
 
     def read(self, batch: LogBatch) -> bytes:
-        return Path(batch.key).read_bytes()
+        if batch.version.startswith(_UNLISTABLE):
+            reason = batch.version.removeprefix(_UNLISTABLE) or "unknown reason"
+            raise UsageError(f"{batch.key}: cannot list this folder: {reason}")
+        path = Path(batch.key)
+        # Opened without blocking, then checked: opening a FIFO for reading would wait forever.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise UsageError(f"{path}: not a regular file (a FIFO, socket or device)")
+            os.set_blocking(fd, True)
+            with os.fdopen(fd, "rb", closefd=False) as file:
+                return file.read()
+        finally:
+            os.close(fd)
+
+
+_UNLISTABLE = "unlistable: "
 
 
 def _batch(path: Path) -> LogBatch:
-    stat = path.stat()
-    return LogBatch(key=str(path), size=stat.st_size, version=f"{stat.st_size}-{stat.st_mtime_ns}")
+    found = path.stat()
+    if not stat.S_ISREG(found.st_mode):
+        return LogBatch(key=str(path), size=0, version=f"special-{found.st_mtime_ns}")
+    return LogBatch(
+        key=str(path), size=found.st_size, version=f"{found.st_size}-{found.st_mtime_ns}"
+    )
 
 
-def _log_files(root: Path, window: TimeWindow) -> Iterator[Path]:
+def _log_files(root: Path, window: TimeWindow) -> Iterator[Path | LogBatch]:
     bounds = _date_bounds(window)
-    for folder, dirs, files in os.walk(root):
+    failures: list[OSError] = []
+    for folder, dirs, files in os.walk(root, onerror=failures.append):
+        yield from (_unlistable(failure) for failure in failures)
+        failures.clear()
         here = Path(folder)
         dirs[:] = [d for d in dirs if _walk_into(here, d, bounds) and not d.startswith(".")]
         for name in files:
             if name.endswith(LOG_SUFFIXES) and not name.startswith("."):
                 yield here / name
+    yield from (_unlistable(failure) for failure in failures)
+
+
+def _unlistable(failure: OSError) -> LogBatch:
+    """A folder os.walk could not list, as a batch whose read says why."""
+    return LogBatch(str(failure.filename), 0, f"{_UNLISTABLE}{failure.strerror or ''}")
 
 
 def _date_bounds(window: TimeWindow) -> tuple[date, date]:
