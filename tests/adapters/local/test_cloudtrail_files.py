@@ -161,7 +161,8 @@ def test_a_folder_that_cannot_be_listed_is_reported_and_strict_stops() -> None:
         assert listed == "['a.json', 'locked']"
         assert "locked: unreadable file (" in problems
         assert "cannot list this folder: Permission denied" in problems
-        assert strict.startswith("strict: ") and "cannot list this folder" in strict
+        assert strict.startswith("strict: ")
+        assert "cannot list this folder" in strict
     finally:
         (base / "logs" / "locked").chmod(0o755)
         shutil.rmtree(base)
