@@ -636,3 +636,11 @@ def test_scans_release_every_python_object(native: NativeFile, mapper: EventMapp
     gc.collect()
     growth = sys.getallocatedblocks() - before
     assert growth < 1_000
+
+
+def test_memos_of_one_key_count_the_same(mapper: EventMapper) -> None:
+    """The smallest memos: each new key forgets the last. An error code whose message decides
+    asks twice in a row, which once sent the scanner into endless recursion at this size."""
+    native = NativeFile(module_under_test(), mapper, memo_limits=(1, 1))
+    for _ in range(2):
+        assert check(native, mapper, json.dumps({"Records": _SEVERAL_RECORDS}).encode())
