@@ -4,12 +4,13 @@
     python -m tests.fuzz.fuzz_native --module SO --seeds DIR -- [libFuzzer flags] CORPUS...
 
 Each input is one log file as the ingest gets it. On every input the native path (a worker's
-`NativeFile`, and one whose memos hold two keys) must not crash or trip the sanitizers, and
+`NativeFile`, and ones whose memos hold two keys and one) must not crash or trip sanitizers, and
 on every input it takes it must count exactly what the Python path counts; a gzip member
 libdeflate reads must read as isal reads it. Coverage is the C module's own (gcc's trace-pc,
 see sancov.c); the seeds are the real samples of tests/data/cloudtrail as delivery documents,
 written to `--seeds` on each run. A failing input is left in build/fuzz/ as crash-<sha1>;
-`python -m tests.fuzz.fuzz_native --module SO -- build/fuzz/crash-...` runs it again.
+the same command with that file instead of the corpus folders (and `make fuzz`'s LD_PRELOAD,
+ASAN_OPTIONS and PYTHONMALLOC) runs it again.
 """
 
 from __future__ import annotations
@@ -47,9 +48,9 @@ class Oracle:
 
     def __init__(self, module: Any) -> None:
         self._mapper = EventMapper(load_catalog(), load_mapping_table())
-        self._natives = [
-            NativeFile(module, self._mapper),
-            NativeFile(module, self._mapper, memo_limits=(2, 2)),
+        self._natives = [  # a worker's, and two that forget and ask again all the time
+            NativeFile(module, self._mapper, memo_limits=limits)
+            for limits in (None, (2, 2), (1, 1))
         ]
         self._inflater = module.Inflater(libdeflate())
         assert self._inflater.available
