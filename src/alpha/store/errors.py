@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alpha.errors import AlphaError
 
-__all__ = ["ProposalNotFoundError", "StoreError"]
+__all__ = ["ProposalNotFoundError", "StoreError", "TamperedStoreError"]
 
 
 class StoreError(AlphaError):
@@ -17,3 +17,8 @@ class ProposalNotFoundError(StoreError):
 
 class AmbiguousProposalError(StoreError):
     """More than one stored proposal starts with the prefix the user typed."""
+
+
+class TamperedStoreError(StoreError):
+    """The store's content does not match its hash chain: it was changed outside alpha (or
+    damaged). The message names the table, the row or chain entry, and what does not match."""
