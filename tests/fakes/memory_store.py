@@ -1,8 +1,9 @@
 """`MemoryStore`: the `Store` port in plain dicts, for tests of the packages that use a store.
 
-Same semantics as the SQLite adapter: proposals are immutable, `set_state` is a compare-and-set,
-`previous_state` is write-once, the audit log is append-only, and `transaction()` rolls every
-change back when its block raises (nested blocks join the outermost).
+Same semantics as the SQLite adapter: proposals are immutable, `set_state` and `acquire_lease`
+are compare-and-sets, `previous_state` is write-once, the audit log is append-only, and
+`transaction()` rolls every change back when its block raises (nested blocks join the
+outermost). There is no hash chain: nothing outside the process can edit a dict.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from alpha.store.model import (
     JournalEntry,
     JournalPhase,
     JsonDict,
+    Lease,
     ProposalState,
     Stage,
     StageRecord,
     StoredProposal,
+    lease_free_for,
+    lease_request,
     normalise_prefix,
     single_match,
 )
@@ -42,6 +46,7 @@ class _Data:
     journal: dict[str, list[JournalEntry]] = field(default_factory=dict)
     audit: list[AuditEvent] = field(default_factory=list)
     copies: dict[str, tuple[int, JsonDict]] = field(default_factory=dict)
+    leases: dict[str, Lease] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -197,6 +202,22 @@ class MemoryStore:
     def account_copy_version(self, name: str) -> int:
         found = self._data.copies.get(name)
         return 0 if found is None else found[0]
+
+    # Leases
+    def acquire_lease(self, name: str, holder: str, until: datetime, now: datetime) -> bool:
+        wanted = lease_request(name, holder, until, now)
+        if not lease_free_for(self._data.leases.get(name), holder, now):
+            return False
+        self._data.leases[name] = wanted
+        return True
+
+    def release_lease(self, name: str, holder: str) -> None:
+        held = self._data.leases.get(name)
+        if held is not None and held.holder == holder:
+            del self._data.leases[name]
+
+    def lease(self, name: str) -> Lease | None:
+        return self._data.leases.get(name)
 
     def _require(self, proposal_id: str) -> None:
         if proposal_id not in self._data.proposals:

@@ -6,7 +6,14 @@ import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from alpha.store.model import MIN_PREFIX_LENGTH, StoredProposal, proposal_id
+from alpha.store.model import (
+    MIN_PREFIX_LENGTH,
+    Approval,
+    JournalPhase,
+    StoredProposal,
+    proposal_id,
+)
+from alpha.store.ports import Store
 
 ROLE = "arn:aws:iam::111122223333:role/app"
 T0 = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -37,6 +44,27 @@ def make_proposal(
         created_by=created_by,
         created_at=created_at,
     )
+
+
+def fill(store: Store, proposals: int = 3) -> list[str]:
+    """Proposals, each with an approval, an audit event and a journal entry (padded, so a
+    store file spans many pages); returns their ids."""
+    ids = []
+    for n in range(proposals):
+        proposal = make_proposal(n, created_at=at(n))
+        store.save_proposal(proposal)
+        store.record_approval(Approval(proposal.id, at(n), True, "bob", "ok"))
+        store.append_audit(
+            at=at(n),
+            proposal_id=proposal.id,
+            actor="alice",
+            action="proposal.created",
+            reason="scan " + "x" * 300,
+            details={"padding": "y" * 600},
+        )
+        store.append_journal(proposal.id, "sandbox.replay", JournalPhase.INTENT, {}, at(n))
+        ids.append(proposal.id)
+    return ids
 
 
 @functools.cache

@@ -4,6 +4,7 @@ in-memory fake other packages test with (so the fake cannot drift from the real 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from alpha.store.errors import AmbiguousProposalError, ProposalNotFoundError, St
 from alpha.store.model import (
     Approval,
     JournalPhase,
+    Lease,
     ProposalState,
     Stage,
     StageRecord,
@@ -291,3 +293,75 @@ def test_check_then_act_inside_a_transaction(store: Store) -> None:
                 at=at(1), proposal_id=proposal.id, actor="bob", action="state.changed", reason="ok"
             )
     assert [event.action for event in store.audit(proposal.id)] == ["state.changed"]
+
+
+# Leases ---------------------------------------------------------------------------------------
+
+LEASE = "rollout:arn:aws:iam::111122223333:role/app"
+
+
+def test_a_free_lease_is_taken_and_a_held_one_refused(store: Store) -> None:
+    assert store.lease(LEASE) is None
+    assert store.acquire_lease(LEASE, "run-1", at(10), at(0))
+    assert store.lease(LEASE) == Lease(LEASE, "run-1", at(10))
+    assert not store.acquire_lease(LEASE, "run-2", at(20), at(5))
+    assert store.lease(LEASE) == Lease(LEASE, "run-1", at(10))
+    assert store.acquire_lease("rollout:other", "run-2", at(20), at(5))  # names are separate
+
+
+def test_the_holder_extends_its_lease(store: Store) -> None:
+    assert store.acquire_lease(LEASE, "run-1", at(10), at(0))
+    assert store.acquire_lease(LEASE, "run-1", at(30), at(9))
+    assert store.lease(LEASE) == Lease(LEASE, "run-1", at(30))
+    assert not store.acquire_lease(LEASE, "run-2", at(40), at(29))
+
+
+@pytest.mark.parametrize("now", [10, 11])
+def test_an_expired_lease_goes_to_whoever_asks(store: Store, now: int) -> None:
+    assert store.acquire_lease(LEASE, "run-1", at(10), at(0))
+    found = store.lease(LEASE)
+    assert found is not None
+    assert found.held_at(at(9))
+    assert not found.held_at(at(now))
+    assert store.acquire_lease(LEASE, "run-2", at(now + 10), at(now))
+    assert store.lease(LEASE) == Lease(LEASE, "run-2", at(now + 10))
+
+
+def test_only_the_holder_releases(store: Store) -> None:
+    assert store.acquire_lease(LEASE, "run-1", at(10), at(0))
+    store.release_lease(LEASE, "run-2")
+    assert store.lease(LEASE) == Lease(LEASE, "run-1", at(10))
+    store.release_lease(LEASE, "run-1")
+    assert store.lease(LEASE) is None
+    store.release_lease(LEASE, "run-1")  # releasing a free lease changes nothing
+    assert store.acquire_lease(LEASE, "run-2", at(10), at(0))
+
+
+def test_a_lease_taken_in_a_failed_transaction_is_not_taken(store: Store) -> None:
+    def crash_holding_it() -> None:
+        with store.transaction():
+            assert store.acquire_lease(LEASE, "run-1", at(10), at(0))
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError, match="crash"):
+        crash_holding_it()
+    assert store.lease(LEASE) is None
+
+
+@pytest.mark.parametrize(
+    ("asked", "message"),
+    [
+        (("", "run-1", at(10), at(0)), "a name and a holder"),
+        ((LEASE, "", at(10), at(0)), "a name and a holder"),
+        ((LEASE, "run-1", at(0), at(0)), "is not after now"),
+        ((LEASE, "run-1", at(0), at(10)), "is not after now"),
+        ((LEASE, "run-1", at(10).replace(tzinfo=None), at(0)), "until must be a timezone-aware"),
+        ((LEASE, "run-1", at(10), at(0).replace(tzinfo=None)), "now must be a timezone-aware"),
+    ],
+)
+def test_a_lease_asked_for_wrongly_is_a_caller_error(
+    store: Store, asked: tuple[str, str, datetime, datetime], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        store.acquire_lease(*asked)
+    assert store.lease(asked[0]) is None

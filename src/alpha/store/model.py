@@ -22,12 +22,15 @@ __all__ = [
     "JournalEntry",
     "JournalPhase",
     "JsonDict",
+    "Lease",
     "ProposalState",
     "Stage",
     "StageRecord",
     "StageState",
     "StoredProposal",
     "canonical_json",
+    "lease_free_for",
+    "lease_request",
     "normalise_prefix",
     "require_utc",
     "single_match",
@@ -264,3 +267,34 @@ class AuditEvent:
     action: str
     reason: str
     details: JsonDict
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who holds the lease called `name`, and until when: held while `now < until`, free
+    (taken by whoever asks next) after. One process at a time holds a lease."""
+
+    name: str
+    holder: str
+    until: datetime
+
+    def __post_init__(self) -> None:
+        require_utc(self.until, "until")
+
+    def held_at(self, now: datetime) -> bool:
+        return require_utc(now, "now") < self.until
+
+
+def lease_request(name: str, holder: str, until: datetime, now: datetime) -> Lease:
+    """The lease `holder` asks for; ValueError (a caller's bug) for an empty name or holder, or
+    for a lease that would end before it starts."""
+    if not name or not holder:
+        raise ValueError(f"a lease needs a name and a holder, got {name!r} and {holder!r}")
+    if require_utc(until, "until") <= require_utc(now, "now"):
+        raise ValueError(f"lease {name!r}: until ({until.isoformat()}) is not after now")
+    return Lease(name, holder, until)
+
+
+def lease_free_for(current: Lease | None, holder: str, now: datetime) -> bool:
+    """Whether `holder` may take (or extend) a lease whose stored state is `current`."""
+    return current is None or current.holder == holder or not current.held_at(now)

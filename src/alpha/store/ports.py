@@ -4,6 +4,10 @@ default, `alpha.adapters.local.sqlite_store.SQLiteStore`); a pure in-memory fake
 
 Writes are atomic one by one; `transaction()` groups several into one (nested use joins the
 outermost, which commits). Errors the user can act on are `StoreError`s.
+
+A store that keeps its data where others can edit it (SQLite: a file) shows edits made outside
+alpha: every read is checked against its hash chain (`alpha.store.chain`), and a store that does
+not match raises `TamperedStoreError` naming the table and row, and takes no more writes.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from alpha.store.model import (
     JournalEntry,
     JournalPhase,
     JsonDict,
+    Lease,
     ProposalState,
     Stage,
     StageRecord,
@@ -137,4 +142,21 @@ class Store(Protocol):
 
     def account_copy_version(self, name: str) -> int:
         """0 when there is no copy by that name."""
+        ...
+
+    # Leases ------------------------------------------------------------------------------
+    def acquire_lease(self, name: str, holder: str, until: datetime, now: datetime) -> bool:
+        """Compare-and-set across processes: take the lease `name` for `holder` until `until`
+        if it is free, expired (its `until` is not after `now`) or already `holder`'s (then
+        it is extended to `until`). True if `holder` now holds it; False if another holder
+        does. ValueError for an empty name or holder, or `until` not after `now`."""
+        ...
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Free the lease if `holder` holds it; nothing happens if it is free or another
+        holder's (one that took it after `holder`'s expired)."""
+        ...
+
+    def lease(self, name: str) -> Lease | None:
+        """The lease as stored (perhaps expired: see `Lease.held_at`); None if free."""
         ...

@@ -27,30 +27,16 @@ from alpha.store.model import (
     StageRecord,
     StageState,
 )
-from tests.fakes.store_records import at, make_proposal
+from tests.adapters.local.sqlite_helpers import in_processes, older_store
+from tests.fakes.store_records import at, fill, make_proposal
 
 P = ProposalState
 
 
 def _filled(path: Path, proposals: int = 3) -> list[str]:
     """A closed store holding proposals, approvals, audit events and a journal."""
-    ids = []
     with SQLiteStore(path) as store:
-        for n in range(proposals):
-            proposal = make_proposal(n, created_at=at(n))
-            store.save_proposal(proposal)
-            store.record_approval(Approval(proposal.id, at(n), True, "bob", "ok"))
-            store.append_audit(
-                at=at(n),
-                proposal_id=proposal.id,
-                actor="alice",
-                action="proposal.created",
-                reason="scan " + "x" * 300,
-                details={"padding": "y" * 600},
-            )
-            store.append_journal(proposal.id, "sandbox.replay", JournalPhase.INTENT, {}, at(n))
-            ids.append(proposal.id)
-    return ids
+        return fill(store, proposals)
 
 
 def _digest(path: Path) -> str:
@@ -72,7 +58,7 @@ def test_creates_missing_folders_and_persists(tmp_path: Path) -> None:
 
 def test_connection_settings(tmp_path: Path) -> None:
     with SQLiteStore(tmp_path / "alpha.db", busy_timeout=7) as store:
-        connection = store._connection
+        connection = store._db.connection
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert connection.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert connection.execute("PRAGMA busy_timeout").fetchone()[0] == 7000
@@ -114,39 +100,35 @@ def test_trigger_refusals_through_the_store_are_store_errors(tmp_path: Path) -> 
         store.save_proposal(make_proposal())
         store.append_audit(at=at(0), proposal_id=None, actor="a", action="x", reason="y")
         with pytest.raises(StoreError, match="append-only"):
-            store._execute("DELETE FROM audit")
+            store._db.execute("DELETE FROM audit")
 
 
-def test_migrates_a_version_1_store(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [1, 2])
+def test_migrates_an_older_store_adopting_its_rows(tmp_path: Path, version: int) -> None:
     path = tmp_path / "alpha.db"
     proposal = make_proposal()
-    connection = sqlite3.connect(path, isolation_level=None)
-    connection.execute("BEGIN IMMEDIATE")
-    assert sqlite_schema.migrate(connection, path, target=1) == 0
-    connection.execute("COMMIT")
-    with SQLiteStore(tmp_path / "writer.db") as writer:  # rows in exactly the stored format
+
+    def fill_in(writer: SQLiteStore) -> None:
         writer.save_proposal(proposal)
         writer.record_approval(Approval(proposal.id, at(1), True, "bob", "ok"))
-    connection.execute("ATTACH ? AS written", (str(tmp_path / "writer.db"),))
-    for table in ("proposals", "proposal_states", "approvals"):
-        connection.execute(f"INSERT INTO {table} SELECT * FROM written.{table}")
-    connection.execute("DETACH written")
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == 1
-    assert "stages" not in _tables(connection)
-    connection.close()
+        writer.append_audit(
+            at=at(1), proposal_id=proposal.id, actor="bob", action="approve", reason="ok"
+        )
 
+    older_store(path, version, fill_in)
     with SQLiteStore(path) as store:
-        assert store._connection.execute("PRAGMA user_version").fetchone()[0] == 2
+        user_version = store._db.connection.execute("PRAGMA user_version").fetchone()[0]
+        assert user_version == sqlite_schema.CURRENT_VERSION
         assert store.find_proposal(proposal.short_id) == proposal
         assert store.latest_approval(proposal.id) == Approval(proposal.id, at(1), True, "bob", "ok")
+        assert [event.action for event in store.audit()] == ["approve"]
         store.save_stage(StageRecord(proposal.id, Stage.SANDBOX, StageState.PASSED, at(2), at(3)))
         assert store.journal(proposal.id) == []
         assert store.save_account_copy("main", {}) == 1
-
-
-def _tables(connection: sqlite3.Connection) -> set[str]:
-    rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-    return {row[0] for row in rows}
+        kinds = store._db.connection.execute("SELECT kind, key FROM chain ORDER BY seq LIMIT 2")
+        assert kinds.fetchall() == [("chain", "sha256"), ("adopted", f"schema {version}")]
+    with SQLiteStore(path) as store:  # adopted once, and checked like any row since
+        assert store.proposal_state(proposal.id) is P.PROPOSED
 
 
 def test_a_newer_store_is_refused_untouched(tmp_path: Path) -> None:
@@ -156,7 +138,8 @@ def test_a_newer_store_is_refused_untouched(tmp_path: Path) -> None:
     connection.execute(f"PRAGMA user_version = {sqlite_schema.CURRENT_VERSION + 1}")
     connection.close()
     before = _digest(path)
-    with pytest.raises(StoreError, match=f"{path}.*schema version 3.*upgrade alpha"):
+    newer = sqlite_schema.CURRENT_VERSION + 1
+    with pytest.raises(StoreError, match=f"{path}.*schema version {newer}.*upgrade alpha"):
         SQLiteStore(path)
     assert _digest(path) == before
 
@@ -221,16 +204,24 @@ def test_a_damaged_store_is_a_clear_error_and_is_left_untouched(
     assert neighbour.read_text() == "[store]\n"
 
 
-def test_damaged_json_inside_a_row_is_a_store_error(tmp_path: Path) -> None:
+def test_a_damaged_document_an_older_alpha_stored_is_damaged_not_locked(tmp_path: Path) -> None:
+    # Text that is not UTF-8 made the driver raise an OperationalError quoting the row, whose
+    # `"blocked": false` read as "locked": the store said another process held it.
     path = tmp_path / "alpha.db"
-    _filled(path, proposals=1)
+    proposal = make_proposal()
+    older_store(path, 2, lambda writer: writer.save_proposal(proposal))
     connection = sqlite3.connect(path)
-    connection.execute("DROP TRIGGER journal_no_update")
-    connection.execute("UPDATE journal SET payload = '{broken'")
+    connection.execute("DROP TRIGGER proposals_no_update")
+    connection.execute("UPDATE proposals SET document = CAST(document || x'ff' AS TEXT)")
+    connection.execute(sqlite_schema.TRIGGERS["proposals_no_update"])
     connection.commit()
     connection.close()
-    with SQLiteStore(path) as store, pytest.raises(StoreError, match=r"damaged.*JSON"):
-        store.journal(store.proposals()[0].id)
+    with SQLiteStore(path) as store, pytest.raises(StoreError) as raised:
+        store.proposals()
+    text = str(raised.value)
+    assert f"table proposals, row id {proposal.short_id}: text that is not UTF-8" in text
+    assert "damaged" in text
+    assert "locked" not in text
 
 
 def test_a_folder_in_the_way_is_a_store_error(tmp_path: Path) -> None:
@@ -249,7 +240,7 @@ def test_a_store_locked_too_long_is_a_store_error(tmp_path: Path) -> None:
             proposal = store.proposals()[0]  # readers are not blocked in WAL mode
             with pytest.raises(StoreError, match="locked by another alpha process"):
                 store.set_state(proposal.id, P.APPROVED, P.PROPOSED)
-            assert not store._connection.in_transaction
+            assert not store._db.connection.in_transaction
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -301,18 +292,7 @@ def _run_race(
 def test_processes_at_once_never_corrupt_the_store(tmp_path: Path) -> None:
     path = tmp_path / "alpha.db"
     _filled(path, proposals=1)
-    context = multiprocessing.get_context("fork")
-    barrier, results = context.Barrier(WORKERS), context.Queue()
-    processes = [
-        context.Process(target=_run_race, args=(path, worker, barrier, results))
-        for worker in range(WORKERS)
-    ]
-    for process in processes:
-        process.start()
-    outcomes = dict(results.get(timeout=60) for _ in processes)
-    for process in processes:
-        process.join(timeout=60)
-        assert process.exitcode == 0
+    outcomes = dict(in_processes(_run_race, path, WORKERS, 1))
 
     assert sum(outcomes.values()) == 1, outcomes
     with SQLiteStore(path) as store:
@@ -328,7 +308,7 @@ def test_processes_at_once_never_corrupt_the_store(tmp_path: Path) -> None:
         journal = store.journal(proposal_id)
         assert [entry.seq for entry in journal] == list(range(1, len(journal) + 1))
         assert len(journal) == 1 + WORKERS * ROUNDS
-        assert store._connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert store._db.connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
 def _open_new(path: Path, results: multiprocessing.queues.Queue[str]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from alpha.store.chain import tampered
 from alpha.store.errors import StoreError
 
 APPLICATION_ID = 0x414C5048  # "ALPH"
@@ -99,10 +100,65 @@ _V2_ROLLOUTS = (
     )""",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1_PROPOSALS_APPROVALS_AUDIT, _V2_ROLLOUTS)
+CHAIN_NO_UPDATE = """CREATE TRIGGER chain_no_update BEFORE UPDATE ON chain
+    BEGIN SELECT RAISE(ABORT, 'the chain is append-only'); END"""
+
+# The chain (alpha.store.chain) is what shows an edit; the triggers only stop casual ones.
+_V3_CHAIN_AND_LEASES = (
+    """CREATE TABLE chain (
+        seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+        kind TEXT NOT NULL,
+        proposal_id TEXT,
+        key TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        hash TEXT NOT NULL
+    )""",
+    "CREATE INDEX chain_by_row ON chain (kind, proposal_id, key, seq)",
+    CHAIN_NO_UPDATE,
+    """CREATE TRIGGER chain_no_delete BEFORE DELETE ON chain
+    BEGIN SELECT RAISE(ABORT, 'the chain is append-only'); END""",
+    """CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        until TEXT NOT NULL
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    _V1_PROPOSALS_APPROVALS_AUDIT,
+    _V2_ROLLOUTS,
+    _V3_CHAIN_AND_LEASES,
+)
 """`MIGRATIONS[n]` takes a store from schema version n to n + 1."""
 
 CURRENT_VERSION = len(MIGRATIONS)
+
+CHAIN_VERSION = 3
+"""The first schema with the hash chain: a store migrated from before it has its rows adopted."""
+
+
+TRIGGERS = {
+    statement.split()[2]: statement
+    for version in MIGRATIONS
+    for statement in version
+    if statement.startswith("CREATE TRIGGER")
+}
+"""The triggers a current store has, by name, as created."""
+
+
+def check_triggers(connection: sqlite3.Connection, path: Path) -> None:
+    """`TamperedStoreError` if a trigger was dropped, changed or added: the chain shows an edit
+    made without one, this shows someone preparing one (an added trigger could rewrite a row
+    as alpha writes it)."""
+    found = dict(connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+    added = sorted(found.keys() - TRIGGERS.keys())
+    if added:
+        raise tampered(str(path), f"trigger {added[0]}", "not created by alpha (added)")
+    for name, statement in TRIGGERS.items():
+        if name not in found:
+            raise tampered(str(path), f"trigger {name}", "missing (dropped outside alpha)")
+        if found[name] != statement:
+            raise tampered(str(path), f"trigger {name}", "not the one alpha created (changed)")
 
 
 def migrate(connection: sqlite3.Connection, path: Path, target: int = CURRENT_VERSION) -> int:
