@@ -154,16 +154,27 @@ class RolloutEngine:
 
     def resume(self, *, wait: bool = False) -> list[RunResult]:
         """Continue every rollout left in the middle (after a crash, or still baking)."""
-        results: list[RunResult] = []
-        for proposal in self.store.proposals():
-            state = self.store.proposal_state(proposal.id)
-            if self._rollback_pending(proposal.id):
-                results.append(self._finish_rollback(proposal))
-            elif state in _STAGE_OF:
-                results.append(self._advance(proposal, wait))
-            elif state is ProposalState.APPROVED and self._was_started(proposal.id):
-                results.append(self._restart(proposal, wait))
-        return results
+        return [self.resume_one(proposal, wait=wait) for proposal in self.resumable()]
+
+    def resumable(self) -> list[StoredProposal]:
+        """The proposals a `resume` continues: rollouts and rollbacks left in the middle."""
+        return [p for p in self.store.proposals() if self._left_in_the_middle(p)]
+
+    def resume_one(self, proposal: StoredProposal, *, wait: bool = False) -> RunResult:
+        if self._rollback_pending(proposal.id):
+            return self._finish_rollback(proposal)
+        state = self.store.proposal_state(proposal.id)
+        if state in _STAGE_OF:
+            return self._advance(proposal, wait)
+        return self._restart(proposal, wait)
+
+    def _left_in_the_middle(self, proposal: StoredProposal) -> bool:
+        state = self.store.proposal_state(proposal.id)
+        return (
+            self._rollback_pending(proposal.id)
+            or state in _STAGE_OF
+            or (state is ProposalState.APPROVED and self._was_started(proposal.id))
+        )
 
     def _was_started(self, proposal_id: str) -> bool:
         return was_started(self.store, proposal_id)

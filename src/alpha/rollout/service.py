@@ -8,8 +8,9 @@ moves the state; the other gets a clear error.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from alpha.rollout.approvals import (
     ApprovalDecision,
@@ -22,6 +23,12 @@ from alpha.rollout.approvals import (
 from alpha.rollout.engine import RolloutEngine, RolloutSettings, RunResult, Sleeper
 from alpha.rollout.errors import ConcurrentChangeError
 from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
+from alpha.rollout.leases import (
+    DEFAULT_LEASE,
+    PrincipalBusyError,
+    holder_name,
+    principal_lease,
+)
 from alpha.rollout.metrics import Metrics, metrics
 from alpha.rollout.steps import Clock
 from alpha.rollout.workflow import USER_STATE, Event, next_state, workflow_state
@@ -90,8 +97,10 @@ class RolloutService:
         sleeper: Sleeper | None = None,
         actor: str = "alpha",
         blocking: BlockingCheck = blocking_violations,
+        holder: str | None = None,
     ) -> None:
         self.store = store
+        self.holder = holder or holder_name()
         self.clock = clock
         self.settings = settings or RolloutSettings()
         self.blocking = blocking
@@ -184,13 +193,32 @@ class RolloutService:
         *,
         wait: bool = False,
     ) -> RunResult:
-        return self.engine.run(proposal_id, through, targets, wait=wait)
+        """Start or continue a rollout, holding the principal's lease while it acts."""
+        proposal = self._find(proposal_id)
+        with self._lease(proposal, wait=wait):
+            return self.engine.run(proposal.id, through, targets, wait=wait)
 
     def resume(self, *, wait: bool = False) -> list[RunResult]:
-        return self.engine.resume(wait=wait)
+        """Continue every rollout left in the middle; one whose principal another process is
+        acting on is left to it (its result says so)."""
+        results: list[RunResult] = []
+        for proposal in self.engine.resumable():
+            try:
+                with self._lease(proposal, wait=wait):
+                    results.append(self.engine.resume_one(proposal, wait=wait))
+            except PrincipalBusyError as exc:
+                state = self.store.proposal_state(proposal.id)
+                results.append(RunResult(proposal.id, state, None, None, str(exc)))
+        return results
 
     def rollback(self, proposal_id: str, by: str, reason: str = "by hand") -> RunResult:
-        return self.engine.rollback(proposal_id, by, reason)
+        proposal = self._find(proposal_id)
+        with self._lease(proposal, wait=False):
+            return self.engine.rollback(proposal.id, by, reason)
+
+    def _lease(self, proposal: StoredProposal, *, wait: bool) -> AbstractContextManager[None]:
+        length = DEFAULT_LEASE + (self.settings.max_wait if wait else timedelta(0))
+        return principal_lease(self.store, proposal.principal, self.holder, length)
 
     # Status ------------------------------------------------------------------------------
     def proposal_status(self, proposal_id: str) -> ProposalStatus:
