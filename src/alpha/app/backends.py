@@ -178,7 +178,7 @@ class ConfiguredBackends:
 
         path = self._settings.store
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = SQLiteStore(path)
+        store = SQLiteStore(path, key=self._settings.store_key, anchor=self._settings.store_anchor)
         try:
             with _json_logs_beside(path):
                 yield store

@@ -6,7 +6,10 @@ Variables: ALPHA_CONFIG (the file), ALPHA_STORE, ALPHA_USAGE_STORE, ALPHA_LOGS (
 ALPHA_BAKE, ALPHA_APPROVERS (comma-separated), ALPHA_APPROVAL_EXPIRY,
 ALPHA_SEPARATION_OF_DUTIES (true/false), ALPHA_USER (who is acting), ALPHA_NOW (act as of this
 UTC time, to replay past logs, in a store made for it), ALPHA_STORE_REPLAY (true/false: a new
-store is made to replay old logs). An empty variable counts as unset.
+store is made to replay old logs), ALPHA_STORE_KEY (the key of a sealed store's hash chain, at
+least 16 characters; only a variable, never in alpha.toml beside the store it protects),
+ALPHA_STORE_ANCHOR (`SEQ:HASH`, a chain head printed by `alpha store head`, which the store must
+still hold). An empty variable counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.
@@ -23,11 +26,13 @@ from typing import TypeVar
 
 from alpha.app.config_file import FileSettings, read_file_settings
 from alpha.app.errors import SettingsError
+from alpha.app.store_options import parse_chain_head, parse_store_key
 from alpha.app.values import parse_boolean, parse_duration, parse_names, parse_time
 from alpha.rollout.approvals import ApprovalPolicy
 from alpha.rollout.engine import RolloutSettings
 from alpha.rollout.identity import IdentityError, check_name
 from alpha.rollout.stages import StageSettings
+from alpha.store.chain import ChainHead
 
 __all__ = [
     "CONFIG_NAME",
@@ -89,6 +94,8 @@ class Settings:
     poll_interval: timedelta = _ROLLOUT.poll_interval
     max_wait: timedelta = _ROLLOUT.max_wait
     replay: bool = False
+    store_key: bytes | None = field(default=None, repr=False)
+    store_anchor: ChainHead | None = None
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -160,6 +167,8 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         replay=first_given(
             _env(env, "ALPHA_STORE_REPLAY", parse_boolean), table.store.replay, default=False
         ),
+        store_key=_env(env, "ALPHA_STORE_KEY", parse_store_key),
+        store_anchor=_env(env, "ALPHA_STORE_ANCHOR", parse_chain_head),
     )
 
 

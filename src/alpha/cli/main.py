@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "rollback": "alpha.cli.rollout_cmd:rollback",
     "status": "alpha.cli.rollout_cmd:status",
     "demo": "alpha.cli.demo:demo",
+    "store": "alpha.cli.store_cmd:store",
 }
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 if TYPE_CHECKING:
-    from alpha.app import Application
+    from alpha.app import Application, Settings
 
 FORMATS = ("table", "json")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -44,6 +44,22 @@ def workflow_options(command: F) -> F:
     return command
 
 
+def settings_of(
+    *,
+    store: str | None,
+    config: str | None,
+    now: str | None,
+    logs: tuple[str, ...] = (),
+    bake: str | None = None,
+    user: str | None = None,
+) -> Settings:
+    """The settings these flags, the environment and alpha.toml give."""
+    from alpha.app import Flags, load_settings
+
+    flags = Flags(config=config, store=store, logs=logs, bake=bake, now=now, user=user)
+    return load_settings(flags, os.environ, Path.cwd())
+
+
 def application_of(
     *,
     store: str | None,
@@ -55,10 +71,9 @@ def application_of(
     sleeper: Callable[[float], None] | None = None,
 ) -> Application:
     """The application over the settings these flags, the environment and alpha.toml give."""
-    from alpha.app import Flags, application_for, load_settings
+    from alpha.app import application_for
 
-    flags = Flags(config=config, store=store, logs=logs, bake=bake, now=now, user=user)
-    settings = load_settings(flags, os.environ, Path.cwd())
+    settings = settings_of(store=store, config=config, now=now, logs=logs, bake=bake, user=user)
     return application_for(settings, os.environ, sleeper=sleeper)
 
 
