@@ -413,6 +413,33 @@ def test_unsatisfiable_conditions_are_only_possible_new_access(catalog: Catalog)
     assert "proposed[0].Statement[0]" in result.reason
 
 
+PAIRS = "*?" * 30  # `re` backtracked through every split of these: minutes per match before
+
+
+@pytest.mark.parametrize(
+    ("existing", "proposed"),
+    [
+        pytest.param([allow(GET)], [allow(f"s3:{PAIRS}x")], id="action"),
+        pytest.param([allow(f"s3:{PAIRS}x")], [allow(f"s3:{PAIRS}?")], id="actions both sides"),
+        pytest.param([allow(GET, f"{S3}{PAIRS}x")], [allow(GET, f"{S3}{PAIRS}")], id="resource"),
+    ],
+)
+def test_repeated_wildcard_pairs_are_compared_exactly(
+    catalog: Catalog, existing: list[dict[str, Any]], proposed: list[dict[str, Any]]
+) -> None:
+    before, after = [doc(*existing)], [doc(*proposed)]
+    assert_really_new(before, after, no_new_access(before, after, catalog))
+
+
+def test_patterns_past_the_automaton_budget_are_possible_new_access(catalog: Catalog) -> None:
+    # `*a` then twenty `?`: the subset automaton needs 2**20 states to remember where each `a`
+    # was; the check gives up within its budget and says why.
+    hard = f"{S3}*a{'?' * 20}"
+    result = no_new_access([doc(allow(GET, hard))], [doc(allow(GET, f"{hard}*"))], catalog)
+    assert isinstance(result, PossibleNewAccess)
+    assert "resource patterns too complex" in result.reason
+
+
 # Properties -------------------------------------------------------------------------------
 
 ACTIONS = [

@@ -8,7 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alpha.policy.globlang import Glob, contains, disjoint, find_string, glob, is_subset
+from alpha.policy.action_space import ActionSpec, action_signatures
+from alpha.policy.globlang import (
+    AutomatonLimitError,
+    Budget,
+    Glob,
+    contains,
+    disjoint,
+    find_string,
+    glob,
+    is_subset,
+    wildcard_regex,
+)
+from alpha.policy.patterns import PatternSet
 
 globs = st.text(alphabet="ab*?", max_size=4).map(glob)
 # A bounded check: every string up to length 7 over the globs' letters and one letter none of
@@ -71,3 +83,87 @@ def test_prefer_gives_a_realistic_witness() -> None:
         [[glob("arn:aws:s3:::*")]], [glob("arn:aws:s3:::b/*")], ["x", "arn:aws:s3:::c/k"]
     )
     assert wanted == "arn:aws:s3:::c/k"
+
+
+def matches_by_table(pattern: str, value: str) -> bool:
+    """The glob by dynamic programming over (pattern, value) prefixes, without regexes."""
+    reach = [True] + [False] * len(value)  # reach[j]: the pattern so far matches value[:j]
+    for token in pattern:
+        if token == "*":
+            reach = list(itertools.accumulate(reach, lambda seen, here: seen or here))
+        else:
+            fits = [token in ("?", c) for c in value]
+            reach = [False] + [reach[j] and fits[j] for j in range(len(value))]
+    return reach[-1]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab*?", max_size=12), st.text(alphabet="ab", max_size=14))
+def test_glob_regex_agrees_with_the_table(pattern: str, value: str) -> None:
+    assert glob(pattern).matches(value) == matches_by_table(pattern, value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="ab*?", max_size=8),
+    st.text(alphabet="ab", max_size=3),
+    st.text(alphabet="ab*?", max_size=8),
+    st.text(alphabet="ab", max_size=14),
+)
+def test_patterns_with_variables_agree_with_the_table(
+    before: str, name: str, after: str, value: str
+) -> None:
+    patterns = PatternSet([f"{before}${{aws:username}}{after}"], variables=True)
+    expected = matches_by_table(before + name + after, value)
+    assert patterns.matches(value, {"aws:username": (name,)}) == expected
+
+
+@pytest.mark.parametrize(
+    ("pattern", "canonical"),
+    [
+        ("*?*?", "??*"),
+        ("?*?*", "??*"),
+        ("***", "*"),
+        ("a*?b?*c", "a?*b?*c"),
+        ("*a?", "*a?"),
+        ("?", "?"),
+    ],
+)
+def test_wildcard_runs_are_canonical(pattern: str, canonical: str) -> None:
+    assert glob(pattern).text == canonical
+    assert glob(pattern) == glob(canonical)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "star", "one", "regex"),
+    [
+        ("abc", ".*", ".", "abc"),
+        ("a*", ".*", ".", "a.*"),
+        ("a*b*c", ".*", ".", "a(?>.*?b).*c"),
+        ("*a*b*", ".*", ".", "(?>.*?a)(?>.*?b).*"),
+        # thirty `*?` pairs: one `*` left, so nothing to backtrack into
+        ("*?" * 30 + "x", ".*", ".", "." * 30 + ".*x"),
+        ("a*?b", "[^:]*", "[^:]", "a[^:][^:]*b"),
+        ("*a*b", "[^:]*", "[^:]", "(?>[^:]*?a)[^:]*b"),
+    ],
+)
+def test_the_regex_never_backtracks_into_an_earlier_star(
+    pattern: str, star: str, one: str, regex: str
+) -> None:
+    assert wildcard_regex(glob(pattern).tokens, star, one) == regex
+
+
+def test_thirty_wildcard_pairs_take_few_automaton_steps() -> None:
+    budget = Budget()
+    specs = [ActionSpec(False, ("s3:getobject",)), ActionSpec(False, ("s3:" + "*?" * 30 + "x",))]
+    assert set(action_signatures(specs, [1], budget)) == {frozenset({1})}
+    assert budget.spent < 200
+
+
+def test_a_search_stops_at_its_budget() -> None:
+    # `*a` then twenty `?` has no small automaton (it must remember where each `a` was)
+    hard = glob("*a" + "?" * 20)
+    budget = Budget(50_000)
+    with pytest.raises(AutomatonLimitError, match="50,000"):
+        find_string([[glob("*a" + "?" * 20 + "*")], [glob("*b*")]], [hard], budget=budget)
+    assert budget.limit < budget.spent < 2 * budget.limit

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from alpha.policy.globlang import (
     STAR,
-    AutomatonLimitError,
+    Budget,
     Token,
     advance,
     glob,
@@ -25,7 +25,6 @@ from alpha.policy.globlang import (
 from alpha.policy.patterns import has_wildcard
 
 _SHAPE = "?*:?*"  # every action name is `service:name`, both parts non-empty
-_STATE_LIMIT = 200_000
 _OTHER_CHOICES = "zqxjkvwy0123456789"
 
 
@@ -38,10 +37,11 @@ class ActionSpec:
 
 
 def action_signatures(
-    specs: Sequence[ActionSpec], wanted: Iterable[int]
+    specs: Sequence[ActionSpec], wanted: Iterable[int], budget: Budget | None = None
 ) -> dict[frozenset[int], str]:
     """Every feasible signature containing a statement of `wanted`, with an action name (lower
-    case) that has it. Raises AutomatonLimitError on pathological pattern sets.
+    case) that has it. Raises AutomatonLimitError on pathological pattern sets: the automata
+    together may spend `budget` (a fresh `Budget()` by default).
 
     Patterns naming one service literally meet only patterns of that service or with a
     wildcard in the service part, so each service named gets its own small automaton; names of
@@ -49,6 +49,7 @@ def action_signatures(
     patterns, when a wanted statement reaches them.
     """
     wanted = frozenset(wanted)
+    budget = budget or Budget()
     services = {_service(p) for spec in specs for p in spec.patterns} - {None}
     open_ended = any(
         specs[i].negated or any(_service(p) is None for p in specs[i].patterns) for i in wanted
@@ -62,16 +63,20 @@ def action_signatures(
     for service in sorted(s for s in targets if s is not None):
         own = frozenset({service, None})
         part = [_restricted(spec, own) for spec in specs]
-        _merge(found, _signatures(part, wanted, f"{service}:?*", ()))
+        _merge(found, _signatures(part, wanted, f"{service}:?*", (), budget))
     if open_ended:
         part = [_restricted(spec, frozenset({None})) for spec in specs]
         blocked = tuple(f"{s}:*" for s in sorted(s for s in services if s is not None))
-        _merge(found, _signatures(part, wanted, _SHAPE, blocked))
+        _merge(found, _signatures(part, wanted, _SHAPE, blocked, budget))
     return found
 
 
 def _signatures(
-    specs: Sequence[ActionSpec], wanted: frozenset[int], shape: str, blocked: tuple[str, ...]
+    specs: Sequence[ActionSpec],
+    wanted: frozenset[int],
+    shape: str,
+    blocked: tuple[str, ...],
+    budget: Budget,
 ) -> dict[frozenset[int], str]:
     """Literal action names are looked up directly; the automaton then needs only the
     wildcard patterns, since a name no literal spells matches no literal pattern. Should its
@@ -94,9 +99,9 @@ def _signatures(
         signature = frozenset(matched - negated) | (negated - matched)
         if signature & wanted:
             found.setdefault(signature, name)
-    explored = _Explorer(wild, wanted, shape, blocked).run()
+    explored = _Explorer(wild, wanted, shape, blocked).run(budget)
     if any(name in literal_owners for name in explored.values()):
-        return _Explorer(specs, wanted, shape, blocked).run()
+        return _Explorer(specs, wanted, shape, blocked).run(budget)
     _merge(found, explored)
     return found
 
@@ -177,7 +182,7 @@ class _Explorer:
         finals.discard(-1)
         return frozenset(finals - self.negated) | (self.negated - finals)
 
-    def run(self) -> dict[frozenset[int], str]:
+    def run(self, budget: Budget) -> dict[frozenset[int], str]:
         start = self._close(self.starts)
         found: dict[frozenset[int], str] = {}
         parent: dict[frozenset[int], tuple[frozenset[int], str] | None] = {start: None}
@@ -188,12 +193,11 @@ class _Explorer:
             if signature is not None and signature not in found and signature & self.wanted:
                 found[signature] = trace_path(parent, state)
             chars = {t for p in state if isinstance(t := self.tokens[p], str)}
+            budget.spend(len(state) * (len(chars) + 1))
             for char in [self.other, *sorted(chars)]:
                 following = self._step(state, char)
                 if following in parent or not self._alive(following):
                     continue
                 parent[following] = (state, char)
-                if len(parent) > _STATE_LIMIT:
-                    raise AutomatonLimitError("action automaton too large")
                 queue.append(following)
         return found

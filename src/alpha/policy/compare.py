@@ -33,7 +33,7 @@ from alpha.catalog import Catalog
 from alpha.policy.action_space import action_signatures
 from alpha.policy.counterexample import Counterexample, Judges, confirm
 from alpha.policy.evaluate import PolicySet, compile_policy_set
-from alpha.policy.globlang import AutomatonLimitError
+from alpha.policy.globlang import AutomatonLimitError, Budget
 from alpha.policy.model import Effect, Policy
 from alpha.policy.symbolic import (
     IndexedStatement,
@@ -108,11 +108,14 @@ def no_new_access(
     ]
     if not wanted:
         return NoNewAccess()
+    # One budget for every automaton of the check, so that its time is bounded whatever the
+    # patterns (many statements each with a hard pattern would otherwise add up).
+    budget = Budget()
     try:
-        signatures = action_signatures([s.action_spec for s in statements], wanted)
+        signatures = action_signatures([s.action_spec for s in statements], wanted, budget)
     except AutomatonLimitError:
         return PossibleNewAccess(_located(statements[wanted[0]]), "action patterns too complex")
-    return _search(statements, signatures, existing, proposed, catalog)
+    return _search(statements, signatures, existing, proposed, catalog, budget=budget)
 
 
 def _search(
@@ -121,12 +124,14 @@ def _search(
     existing: Sequence[Policy],
     proposed: Sequence[Policy],
     catalog: Catalog,
+    *,
+    budget: Budget,
 ) -> AccessCheck:
     judges: Judges | None = None
     first: NewAccessFinding | None = None
     attempts = 0
     for signature, action_name in signatures.items():
-        for finding in new_access_findings(statements, signature):
+        for finding in new_access_findings(statements, signature, budget):
             first = first or finding
             judges = judges or Judges(
                 compile_policy_set(PolicySet(identity=tuple(existing))),
@@ -139,6 +144,7 @@ def _search(
                 statements=statements,
                 catalog=catalog,
                 judges=judges,
+                budget=budget,
             )
             if proof is not None:
                 counterexample, grant = proof
@@ -151,10 +157,15 @@ def _search(
 
 def _unconfirmed(finding: NewAccessFinding) -> PossibleNewAccess:
     against = f" against {finding.deny}" if finding.deny is not None else ""
+    why = (
+        "resource patterns too complex to compare"
+        if finding.resource is None
+        else "conditions could not all be met"
+    )
     return PossibleNewAccess(
         _located(finding.grant),
         f"{finding.grant} may allow access the existing policies do not{against}, "
-        "but no concrete request confirmed it (conditions could not all be met)",
+        f"but no concrete request confirmed it ({why})",
     )
 
 

@@ -24,7 +24,7 @@ from alpha.catalog import Catalog
 from alpha.policy.conditions import compile_conditions
 from alpha.policy.contexts import FRESH_VALUE, falsify, satisfying_context
 from alpha.policy.evaluate import Evaluator, Request, StatementRef
-from alpha.policy.globlang import AutomatonLimitError, Glob, find_string, glob
+from alpha.policy.globlang import AutomatonLimitError, Budget, Glob, find_string, glob
 from alpha.policy.model import Condition, Effect, NotResourceList
 from alpha.policy.patterns import Context, GlobSet, Variable, parse_template
 from alpha.policy.symbolic import IndexedStatement, NewAccessFinding, Side
@@ -62,8 +62,10 @@ def confirm(
     statements: Sequence[IndexedStatement],
     catalog: Catalog,
     judges: Judges,
+    budget: Budget,
 ) -> tuple[Counterexample, IndexedStatement] | None:
-    """A request proving the finding, and the proposed statement that grants it; or None."""
+    """A request proving the finding, and the proposed statement that grants it; or None.
+    The resource automata spend `budget`."""
     context = satisfying_context(_conditions_of(finding))
     _fill_variables(context, finding)
     members = [statements[i] for i in sorted(signature)]
@@ -72,7 +74,8 @@ def confirm(
     actions = _action_candidates(finding.grant, signature, action_name, statements, catalog)
     for candidate in _with_other_variables(context, finding.grant, members):
         for action in actions:
-            resource = _concrete_resource(members, candidate, _sample_arns(catalog, action))
+            prefer = _sample_arns(catalog, action)
+            resource = _concrete_resource(members, candidate, prefer, budget)
             if resource is None:
                 continue
             request = Request(action, resource, candidate)
@@ -205,7 +208,7 @@ def _fill_arn(arn_format: str) -> str:
 
 
 def _concrete_resource(
-    members: Sequence[IndexedStatement], context: Context, prefer: list[str]
+    members: Sequence[IndexedStatement], context: Context, prefer: list[str], budget: Budget
 ) -> str | None:
     """A resource the active proposed statements allow and the active existing ones do not,
     all patterns resolved for `context`: exact, no approximation left."""
@@ -218,7 +221,7 @@ def _concrete_resource(
         for deny in [None, *denies]:
             outside = [*denied_now, *(allows if deny is None else [])]
             inside = [granted, *([deny] if deny is not None else [])]
-            found = _solve(inside, outside, prefer)
+            found = _solve(inside, outside, prefer, budget)
             if found is not None:
                 return found
     return None
@@ -253,7 +256,9 @@ def _resolved(statement: IndexedStatement, context: Context) -> _Resolved:
     return _Resolved(isinstance(resource, NotResourceList), tuple(globs))
 
 
-def _solve(inside: list[_Resolved], outside: list[_Resolved], prefer: list[str]) -> str | None:
+def _solve(
+    inside: list[_Resolved], outside: list[_Resolved], prefer: list[str], budget: Budget
+) -> str | None:
     includes: list[tuple[Glob, ...]] = []
     excludes: list[Glob] = []
     for r in inside:
@@ -267,6 +272,6 @@ def _solve(inside: list[_Resolved], outside: list[_Resolved], prefer: list[str])
         else:
             excludes.extend(r.globs)
     try:
-        return find_string(includes or [(glob("*"),)], excludes, prefer)
+        return find_string(includes or [(glob("*"),)], excludes, prefer, budget)
     except AutomatonLimitError:
         return None

@@ -9,9 +9,9 @@ a missed one only leaves a redundant pattern in place.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from functools import lru_cache
+
+from alpha.policy.globlang import glob
 
 _WILDCARDS = ("*", "?", "${")
 
@@ -21,12 +21,6 @@ def _literal_prefix(pattern: str) -> str:
     whatever a variable is substituted with."""
     cut = min((i for i in (pattern.find(w) for w in _WILDCARDS) if i >= 0), default=len(pattern))
     return pattern[:cut]
-
-
-@lru_cache(maxsize=1024)
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(body, re.DOTALL)
 
 
 def covers(general: str, specific: str, *, ignore_case: bool) -> bool:
@@ -40,7 +34,7 @@ def covers(general: str, specific: str, *, ignore_case: bool) -> bool:
     if "*" not in general and "?" not in general:  # a literal covers only itself
         return False
     if _literal_prefix(specific) == specific:
-        return _glob_regex(general).fullmatch(specific) is not None
+        return glob(general).matches(specific)
     body = general[:-1]
     if general.endswith("*") and _literal_prefix(body) == body:
         return _literal_prefix(specific).startswith(body)

@@ -9,6 +9,14 @@ search alphabet stays small.
 
 Easy cases never reach the automaton: a literal string is matched directly, a `prefix*`
 container decides by `startswith`, and identical globs by equality.
+
+Everything stays polynomial in the pattern and the string. A glob is kept canonical (in a run
+of wildcards, every `?` before at most one `*`: `*?*?` is `??*`), and its regex matches each
+text between two `*` at its leftmost place, in an atomic group, so the regex engine never
+backtracks into an earlier `*` (leftmost is always right: a later place leaves less room to
+what follows). The searches over subset automata are capped by a `Budget` of work, since
+inclusion of such patterns is coNP-complete in general (`*a` and twenty `?` need a million
+states): past it the caller answers conservatively.
 """
 
 from __future__ import annotations
@@ -19,7 +27,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["AutomatonLimitError", "Glob", "contains", "find_string", "glob", "is_subset"]
+__all__ = [
+    "AutomatonLimitError",
+    "Budget",
+    "Glob",
+    "canonical",
+    "contains",
+    "find_string",
+    "glob",
+    "is_subset",
+    "wildcard_regex",
+]
 
 
 STAR = 0
@@ -28,16 +46,38 @@ Token = str | int
 """A one-character literal, STAR or ONE."""
 
 _OTHER_CHOICES = "xyzqjkvw0123456789abcdefghilmnoprstu_-"
-_STATE_LIMIT = 200_000
+WORK_LIMIT = 1_000_000
+"""Positions a search may step through: half a second and 100 MB at worst, where real policies
+need a few hundred per search (benchmarks/bench_compare.py) and the tests at most ~40,000."""
 
 
 class AutomatonLimitError(Exception):
     """The subset construction grew past its limit; the caller must answer conservatively."""
 
 
+class Budget:
+    """The work one automaton search may do, counted in positions stepped through; spending
+    past `limit` raises AutomatonLimitError, so a search is bounded whatever the patterns."""
+
+    __slots__ = ("limit", "spent")
+
+    def __init__(self, limit: int = WORK_LIMIT) -> None:
+        self.limit = limit
+        self.spent = 0
+
+    def spend(self, units: int) -> None:
+        self.spent += units
+        if self.spent > self.limit:
+            raise AutomatonLimitError(f"patterns too complex: over {self.limit:,} automaton steps")
+
+
 @dataclass(frozen=True, slots=True)
 class Glob:
     tokens: tuple[Token, ...]
+
+    def __post_init__(self) -> None:
+        # Equal languages get equal tokens, and automata and regexes stay small (see above).
+        object.__setattr__(self, "tokens", canonical(self.tokens))
 
     @property
     def is_literal(self) -> bool:
@@ -72,10 +112,51 @@ def glob(pattern: str) -> Glob:
     return Glob(tuple(STAR if c == "*" else ONE if c == "?" else c for c in pattern))
 
 
+def canonical(tokens: Iterable[Token]) -> tuple[Token, ...]:
+    """The same language with each run of wildcards written as its `?`s, then one `*` if the
+    run has any: `*?*?` and `?*?*` both become `??*`."""
+    out: list[Token] = []
+    ones = 0
+    star = False
+    for token in (*tokens, None):
+        if token == ONE:
+            ones += 1
+        elif token == STAR:
+            star = True
+        else:
+            out.extend([ONE] * ones + ([STAR] if star else []))
+            ones, star = 0, False
+            if token is not None:
+                out.append(token)
+    return tuple(out)
+
+
+def wildcard_regex(tokens: Iterable[Token], star: str = ".*", one: str = ".") -> str:
+    """A regex (without anchors, for `fullmatch`) that matches what the tokens do in time
+    linear in the string for each piece of the pattern: `star` and `one` say what the
+    wildcards match (`[^:]*` and `[^:]` keep them inside an ARN field).
+
+    The text before the first `*` is anchored at the start and the text after the last at the
+    end; each text between two `*` is matched at its leftmost place after the previous one,
+    in an atomic group: that is always a match when there is one, and the engine cannot
+    backtrack into it, which would be exponential in the number of `*` (`*?*?*?...x`).
+    """
+    pieces: list[list[str]] = [[]]
+    for token in canonical(tokens):
+        if token == STAR:
+            pieces.append([])
+        else:
+            pieces[-1].append(re.escape(token) if isinstance(token, str) else one)
+    texts = ["".join(piece) for piece in pieces]
+    if len(texts) == 1:
+        return texts[0]
+    first, *middle, last = texts
+    return first + "".join(f"(?>{star}?{text})" for text in middle) + star + last
+
+
 @lru_cache(maxsize=8192)
 def _regex(tokens: tuple[Token, ...]) -> re.Pattern[str]:
-    parts = (re.escape(t) if isinstance(t, str) else ".*" if t == STAR else "." for t in tokens)
-    return re.compile("".join(parts), re.DOTALL)
+    return re.compile(wildcard_regex(tokens), re.DOTALL)
 
 
 def contains(general: Glob, specific: Glob) -> bool | None:
@@ -114,11 +195,7 @@ def _as_symbols(g: Glob) -> str | None:
 
 @lru_cache(maxsize=8192)
 def _symbolic_regex(tokens: tuple[Token, ...]) -> re.Pattern[str]:
-    parts = (
-        re.escape(t) if isinstance(t, str) else ".*" if t == STAR else f"[^{_STAR_SYMBOL}]"
-        for t in tokens
-    )
-    return re.compile("".join(parts), re.DOTALL)
+    return re.compile(wildcard_regex(tokens, one=f"[^{_STAR_SYMBOL}]"), re.DOTALL)
 
 
 def disjoint(a: Glob, b: Glob) -> bool:
@@ -148,10 +225,12 @@ def find_string(
     includes: Sequence[Sequence[Glob]],
     excludes: Sequence[Glob] = (),
     prefer: Iterable[str] = (),
+    budget: Budget | None = None,
 ) -> str | None:
     """A string matching some glob of every `includes` union and no glob of `excludes`, or None
     when there is none. Candidates in `prefer` are tried first, so a caller can ask for a
-    realistic answer (an ARN of the right shape) rather than the shortest one."""
+    realistic answer (an ARN of the right shape) rather than the shortest one. Past the
+    `budget` (a fresh `Budget()` by default) AutomatonLimitError."""
     if not includes or any(not union for union in includes):
         return None if includes else _without_includes(excludes, prefer)
     for candidate in prefer:
@@ -170,7 +249,7 @@ def find_string(
         heads = [u[0] for u in includes]
         if any(disjoint(a, b) for i, a in enumerate(heads) for b in heads[i + 1 :]):
             return None
-    return _Search(includes, excludes).run()
+    return _Search(includes, excludes).run(budget or Budget())
 
 
 def _without_includes(excludes: Sequence[Glob], prefer: Iterable[str]) -> str | None:
@@ -259,7 +338,7 @@ class _Search:
     def _step(self, state: frozenset[int], char: str) -> frozenset[int]:
         return self._close(advance(self.tokens, state, char))
 
-    def run(self) -> str | None:
+    def run(self, budget: Budget) -> str | None:
         start = self._close(self.starts)
         if not self._alive(start):
             return None
@@ -270,13 +349,12 @@ class _Search:
             if self._accepts(state):
                 return trace_path(parent, state)
             chars = {t for p in state if isinstance(t := self.tokens[p], str)}
+            budget.spend(len(state) * (len(chars) + 1))
             for char in [self.other, *sorted(chars)]:
                 following = self._step(state, char)
                 if following in parent or not self._alive(following):
                     continue
                 parent[following] = (state, char)
-                if len(parent) > _STATE_LIMIT:
-                    raise AutomatonLimitError("glob automaton too large")
                 queue.append(following)
         return None
 

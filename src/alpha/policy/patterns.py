@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from alpha.policy.globlang import Token, glob, wildcard_regex
+
 __all__ = ["GlobSet", "compile_glob", "has_wildcard"]
 
 
@@ -33,8 +35,9 @@ def has_wildcard(pattern: str) -> bool:
 
 
 def glob_to_regex(pattern: str, star: str = ".*", one: str = ".") -> str:
-    """The regex (without anchors) for an IAM glob; `star`/`one` say what the wildcards match."""
-    return "".join(star if ch == "*" else one if ch == "?" else re.escape(ch) for ch in pattern)
+    """The regex (without anchors) for an IAM glob; `star`/`one` say what the wildcards match.
+    Matching takes polynomial time whatever the pattern (see `wildcard_regex`)."""
+    return wildcard_regex(glob(pattern).tokens, star, one)
 
 
 def compile_glob(pattern: str, ignore_case: bool = False) -> Callable[[str], bool]:
@@ -153,15 +156,15 @@ class Template:
         """The compiled glob once the variables take `values` (from `variable_values`):
         wildcards only in the policy's own text, substituted values literal."""
         pending = iter(values)
-        out: list[str] = []
+        tokens: list[Token] = []
         for part in self.parts:
             if isinstance(part, Literal):
-                out.append(glob_to_regex(part.text))
+                tokens.extend(glob(part.text).tokens)
             elif isinstance(part, Escaped):
-                out.append(re.escape(part.char))
+                tokens.append(part.char)
             else:
-                out.append(re.escape(next(pending)))
-        return cached_regex("".join(out))
+                tokens.extend(next(pending))  # one literal token per character
+        return cached_regex(wildcard_regex(tokens))
 
 
 def _part_text(part: Part, context: Context) -> str | None:

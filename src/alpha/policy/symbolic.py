@@ -29,7 +29,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from alpha.policy.action_space import ActionSpec
-from alpha.policy.globlang import STAR, AutomatonLimitError, Glob, Token, find_string, glob
+from alpha.policy.globlang import (
+    STAR,
+    AutomatonLimitError,
+    Budget,
+    Glob,
+    Token,
+    find_string,
+    glob,
+)
 from alpha.policy.model import ActionList, Condition, Effect, NotResourceList, Policy, Statement
 from alpha.policy.patterns import Escaped, Literal, Variable, parse_template
 
@@ -181,10 +189,10 @@ class _Problem:
             return _Problem([*self.includes, globs], list(self.excludes))
         return _Problem(list(self.includes), [*self.excludes, *globs])
 
-    def solve(self) -> tuple[bool, str | None]:
+    def solve(self, budget: Budget) -> tuple[bool, str | None]:
         """(may have a solution, witness); the witness is None when the search gave up."""
         try:
-            witness = find_string(self.includes, self.excludes)
+            witness = find_string(self.includes, self.excludes, budget=budget)
         except AutomatonLimitError:
             return True, None
         return witness is not None, witness
@@ -198,9 +206,10 @@ def _pattern_globs(language: ResourceLanguage, over: bool) -> tuple[Glob, ...]:
 
 
 def new_access_findings(
-    statements: Sequence[IndexedStatement], signature: frozenset[int]
+    statements: Sequence[IndexedStatement], signature: frozenset[int], budget: Budget
 ) -> Iterator[NewAccessFinding]:
-    """Every way (lazily) the proposed statements of `signature` may add access."""
+    """Every way (lazily) the proposed statements of `signature` may add access; the resource
+    automata spend `budget`, and once it is spent every finding is kept (without a witness)."""
     members = [statements[i] for i in sorted(signature)]
     grants = _pick(members, Side.PROPOSED, Effect.ALLOW)
     existing_allows = _pick(members, Side.EXISTING, Effect.ALLOW)
@@ -211,11 +220,11 @@ def new_access_findings(
         for atoms in _assignments(grant.atoms, pairs):
             covering = [e for e in existing_allows if e.atoms <= atoms]
             narrowing = [d for d in proposed_denies if d.atoms <= atoms]
-            yield from _uncovered(grant, covering, narrowing, atoms)
+            yield from _uncovered(grant, covering, narrowing, atoms, budget)
         for deny in existing_denies:
             for atoms in _assignments(grant.atoms | deny.atoms, pairs):
                 answering = [d for d in proposed_denies if d.atoms <= atoms]
-                yield from _denied_before(grant, deny, answering, atoms)
+                yield from _denied_before(grant, deny, answering, atoms, budget)
 
 
 # Negated operators that are the exact complement of a positive one: with no `IfExists` and no
@@ -270,6 +279,7 @@ def _uncovered(
     covering: list[IndexedStatement],
     narrowing: list[IndexedStatement],
     atoms: frozenset[Atom],
+    budget: Budget,
 ) -> Iterator[NewAccessFinding]:
     """Case 1: the grant applies and no existing Allow does."""
     if any(e.resources.key == grant.resources.key for e in covering):
@@ -280,7 +290,7 @@ def _uncovered(
     for d in narrowing:
         base = base.without_member(d.resources, over=False)
     for problem in _split(grant.resources, base, [*covering, *narrowing]):
-        feasible, witness = problem.solve()
+        feasible, witness = problem.solve(budget)
         if feasible:
             yield NewAccessFinding(grant, None, atoms, witness)
             return
@@ -291,6 +301,7 @@ def _denied_before(
     deny: IndexedStatement,
     answering: list[IndexedStatement],
     atoms: frozenset[Atom],
+    budget: Budget,
 ) -> Iterator[NewAccessFinding]:
     """Case 2: the grant and an existing Deny apply together and no proposed Deny answers."""
     if any(d.resources.key == deny.resources.key for d in answering):
@@ -300,7 +311,7 @@ def _denied_before(
         base = base.without_member(d.resources, over=False)
     for with_grant in _split(grant.resources, base, answering):
         for problem in _split(deny.resources, with_grant, answering):
-            feasible, witness = problem.solve()
+            feasible, witness = problem.solve(budget)
             if feasible:
                 yield NewAccessFinding(grant, deny, atoms, witness)
                 return
