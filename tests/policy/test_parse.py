@@ -195,11 +195,26 @@ def problems_of(document: Any) -> list[tuple[str, str]]:
             [("line 3 column 17", "NOT_JSON")],
             id="not-json-line-column",
         ),
-        pytest.param('{"Statement": NaN}', [("", "NOT_JSON")], id="nan-is-not-json"),
-        pytest.param("[" * 100_000, [("", "NOT_JSON")], id="nested-too-deeply"),
+        pytest.param('{"Statement": NaN}', [("line 1 column 15", "NOT_JSON")], id="nan"),
+        pytest.param('{"a": "NaN",\n "b": -Infinity}', [("line 2 column 7", "NOT_JSON")], id="inf"),
+        pytest.param("[" * 100_000, [("line 1 column 501", "NOT_JSON")], id="nested-too-deeply"),
         pytest.param(
-            '{"Statement": [], "Statement": []}', [("", "DUPLICATE_KEY")], id="duplicate-key"
+            '{"Statement": [], "Statement": []}',
+            [("line 1 column 19", "DUPLICATE_KEY")],
+            id="duplicate-key",
         ),
+        pytest.param(
+            '{"a": {"k": 1}, "b": {"k": 1, "\\u006b": 2}}',
+            [("line 1 column 31", "DUPLICATE_KEY")],
+            id="duplicate-key-escaped-in-an-inner-object",
+        ),
+        pytest.param(
+            '{"Statement": [],\n "n": 1.5, "x": ' + "9" * 4301 + "}",
+            [("line 2 column 17", "NOT_JSON")],
+            id="integer-past-python-digit-limit",
+        ),
+        pytest.param('{"n": [1, 1e999]}', [("line 1 column 11", "NOT_JSON")], id="float-overflow"),
+        pytest.param('{"Sid": "\\ud800"}', [("line 1 column 9", "NOT_JSON")], id="lone-surrogate"),
         pytest.param([], [("", "INVALID_TYPE")], id="top-level-list"),
         pytest.param(
             {"Statment": []},
@@ -329,6 +344,12 @@ def test_rejects_with_the_exact_place(document: Any, expected: list[tuple[str, s
     assert problems_of(document) == expected
 
 
+def test_surrogate_pairs_are_characters() -> None:
+    body = {"Version": "2012-10-17", "Statement": [allow(Sid="x")]}
+    text = json.dumps(body).replace('"x"', '"\\ud83d\\ude00"')
+    assert parse_policy_text(text).statements[0].sid == "\U0001f600"
+
+
 def test_error_message_names_source_place_and_count() -> None:
     with pytest.raises(PolicyParseError) as caught:
         parse_policy_text(json.dumps(doc({"Effect": "Maybe", "Action": 1})), "role.json")
@@ -349,7 +370,14 @@ def test_read_policy_file_accepts_a_byte_order_mark(tmp_path: Path) -> None:
     assert read_policy_file(path).statements[0].action == GET
 
 
-def test_read_policy_file_names_an_unreadable_file(tmp_path: Path) -> None:
-    missing = tmp_path / "missing.json"
-    with pytest.raises(PolicyError, match=r"missing\.json: cannot read"):
-        read_policy_file(missing)
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("missing.json", r"missing\.json: cannot read: No such file or directory$"),
+        (".", r": cannot read: Is a directory$"),
+        ("a\0b.json", r"a\\x00b\.json: cannot read: embedded null byte$"),
+    ],
+)
+def test_read_policy_file_names_an_unreadable_file(tmp_path: Path, name: str, message: str) -> None:
+    with pytest.raises(PolicyError, match=message):
+        read_policy_file(tmp_path / name)

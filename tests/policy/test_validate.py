@@ -60,7 +60,7 @@ INLINE = PolicyPlacement.INLINE
 # (kind, document, code, path): one row at least for every kind of finding.
 CASES: list[tuple[PolicyPlacement, str, str, str]] = [
     (I, '{"Statement": [', "NOT_JSON", "line 1 column 16"),
-    (I, '{"Version": "2012-10-17", "Version": "2012-10-17"}', "DUPLICATE_KEY", ""),
+    (I, '{"Version": "2012-10-17", "Version": "2012-10-17"}', "DUPLICATE_KEY", "line 1 column 27"),
     (I, doc(stmt(resource=5)), "INVALID_TYPE", "Statement[0].Resource"),
     (I, doc(stmt(Resources="*")), "UNKNOWN_ELEMENT", "Statement[0].Resources"),
     (I, doc({"Effect": "Allow", "Resource": "*"}), "MISSING_ELEMENT", "Statement[0].Action"),

@@ -7,7 +7,6 @@ all; semantic checks (malformed ARNs, unknown actions, size) live in `validate`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -28,6 +27,7 @@ from alpha.policy.model import (
     Statement,
 )
 from alpha.policy.operators import split_operator
+from alpha.policy.user_files import InputTextError, decode_json, read_input, shown
 
 __all__ = ["json_kind", "parse_policy", "parse_policy_text", "read_policy_file"]
 
@@ -61,12 +61,8 @@ class _Collector:
 
 def read_policy_file(path: Path) -> Policy:
     """Parse a policy from a JSON file; errors name the file and the place."""
-    try:
-        # utf-8-sig: editors on Windows save a byte-order mark, which is not part of the JSON
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read: {exc}") from exc
-    return parse_policy_text(text, str(path))
+    # utf-8-sig: editors on Windows save a byte-order mark, which is not part of the JSON
+    return parse_policy_text(read_input(path, PolicyError), shown(path))
 
 
 def parse_policy_text(text: str, source: str = "<policy>") -> Policy:
@@ -74,47 +70,12 @@ def parse_policy_text(text: str, source: str = "<policy>") -> Policy:
 
 
 def load_json_text(text: str, source: str) -> Any:
-    """Decode JSON, rejecting duplicate keys (IAM would keep only one of them, silently)."""
+    """Decode JSON as IAM reads it (see `user_files`): duplicate keys, NaN and the like are
+    refused, with the line and column."""
     try:
-        return json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
-        )
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
-        raise PolicyParseError(
-            source, (Problem(where, f"not JSON: {exc.msg}", "NOT_JSON"),)
-        ) from exc
-    except RecursionError as exc:  # e.g. thousands of `[`: bad input, not a crash
-        message = "not JSON this parser can read: nested too deeply"
-        raise PolicyParseError(source, (Problem("", message, "NOT_JSON"),)) from exc
-    except _NotJSONConstantError as exc:
-        message = f"not JSON: {exc.args[0]} is not a JSON value"
-        raise PolicyParseError(source, (Problem("", message, "NOT_JSON"),)) from exc
-    except _DuplicateKeyError as exc:
-        message = f"duplicate key {exc.args[0]!r}"
-        raise PolicyParseError(source, (Problem("", message, "DUPLICATE_KEY"),)) from exc
-
-
-class _DuplicateKeyError(ValueError):
-    pass
-
-
-class _NotJSONConstantError(ValueError):
-    pass
-
-
-def _reject_constant(name: str) -> Any:
-    """Python's json accepts NaN and Infinity; JSON (and IAM) does not."""
-    raise _NotJSONConstantError(name)
-
-
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKeyError(key)
-        result[key] = value
-    return result
+        return decode_json(text)
+    except InputTextError as exc:
+        raise PolicyParseError(source, (Problem(exc.where, exc.message, exc.code),)) from exc
 
 
 def parse_policy(data: object, source: str = "<policy>") -> Policy:
