@@ -21,6 +21,7 @@ from alpha.account import (
 from alpha.adapters.local.authorization_details import (
     AuthorizationDetailsFile,
     parse_authorization_details,
+    parse_authorization_details_text,
     read_authorization_details,
 )
 from alpha.policy.model import ActionList, NotActionList, PrincipalMap
@@ -408,3 +409,94 @@ def test_bad_input_names_file_and_path(data: object, message: str) -> None:
     with pytest.raises(AccountError) as caught:
         parse_authorization_details(copy.deepcopy(data), "account.json")
     assert str(caught.value) == message
+
+
+# --- the file as text: decoded as strictly as a policy file ---------------------------------
+
+
+def _text(**role_fields: Any) -> str:
+    return json.dumps({"RoleDetailList": [_role(**role_fields)]})
+
+
+def _doc_text(statement: str) -> str:
+    return '{"Version": "2012-10-17", "Statement": [' + statement + "]}"
+
+
+STRICT_TEXT = [
+    pytest.param(
+        '{"RoleDetailList": [],\n "RoleDetailList": []}',
+        "line 2 column 2: duplicate key 'RoleDetailList'",
+        id="duplicate-key",
+    ),
+    pytest.param(
+        '{"Policies": [{"AttachmentCount": NaN}]}',
+        "line 1 column 35: not JSON: NaN is not a JSON value",
+        id="nan",
+    ),
+    pytest.param(
+        '{"Policies": [{"AttachmentCount": -Infinity}]}',
+        "line 1 column 35: not JSON: -Infinity is not a JSON value",
+        id="infinity",
+    ),
+    pytest.param(
+        '{"Policies": [{"AttachmentCount": ' + "1" * 4301 + "}]}",
+        "line 1 column 35: a number of more than 4,300 digits",
+        id="integer-past-the-digit-limit",
+    ),
+    pytest.param(
+        '{"Policies": [{"AttachmentCount": 1e400}]}',
+        "line 1 column 35: the number 1e400 is too large",
+        id="float-overflow",
+    ),
+    pytest.param(
+        '{"RoleDetailList": ' + "[" * 50_000 + "]" * 50_000 + "}",
+        "line 1 column 519: not JSON this reader can take: nested more than 500 levels deep",
+        id="nested-too-deeply",
+    ),
+    pytest.param(
+        _text(name="x").replace('"RoleName": "x"', '"RoleName": "\\udc00"'),
+        "line 1 column 34: not JSON: an escape of half a UTF-16 surrogate pair is not a character",
+        id="lone-surrogate",
+    ),
+    pytest.param(
+        _text(RolePolicyList=[_inline(_doc_text('{"Effect": "Allow", "Effect": "Deny"}'))]),
+        "RoleDetailList[0].RolePolicyList[0].PolicyDocument: line 1 column 61: "
+        "duplicate key 'Effect'",
+        id="duplicate-key-in-a-string-document",
+    ),
+    pytest.param(
+        _text(RolePolicyList=[_inline(quote(_doc_text('{"Sid": NaN}')))]),
+        "RoleDetailList[0].RolePolicyList[0].PolicyDocument: line 1 column 49: "
+        "not JSON: NaN is not a JSON value",
+        id="nan-in-a-url-encoded-document",
+    ),
+    pytest.param(
+        _text(RoleLastUsed={"LastUsedDate": "0001-01-01T00:00:00+01:00"}),
+        "RoleDetailList[0].RoleLastUsed.LastUsedDate: '0001-01-01T00:00:00+01:00' is outside "
+        "the years 1 to 9999 in UTC",
+        id="date-before-year-1-in-utc",
+    ),
+    pytest.param(
+        _text(CreateDate="9999-12-31T23:00:00-05:00"),
+        "RoleDetailList[0].CreateDate: '9999-12-31T23:00:00-05:00' is outside the years 1 to "
+        "9999 in UTC",
+        id="date-after-9999-in-utc",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), STRICT_TEXT)
+def test_account_text_is_read_as_strictly_as_a_policy(text: str, message: str) -> None:
+    with pytest.raises(AccountError) as caught:
+        parse_authorization_details_text(text, "account.json")
+    assert str(caught.value) == f"account.json: {message}"
+
+
+def test_dates_are_kept_in_utc() -> None:
+    snapshot = parse_authorization_details_text(
+        _text(CreateDate="2024-01-01T01:00:00+01:00"), "account.json"
+    )
+    created = snapshot.roles[0].create_date
+    assert created == datetime(2024, 1, 1, tzinfo=UTC)
+    assert created is not None
+    assert created.tzinfo is UTC

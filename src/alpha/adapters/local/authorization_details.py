@@ -7,7 +7,6 @@ JSON path: `account.json: RoleDetailList[3].RolePolicyList[0].PolicyDocument: St
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,6 +42,7 @@ from alpha.adapters.local.json_at import (
 from alpha.policy.errors import PolicyParseError
 from alpha.policy.model import Policy
 from alpha.policy.parse import parse_policy
+from alpha.policy.user_files import InputTextError, decode_json, read_input, shown
 
 __all__ = ["read_authorization_details"]
 
@@ -76,19 +76,16 @@ class AuthorizationDetailsFile:
 
 
 def read_authorization_details(path: Path) -> AccountSnapshot:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AccountError(f"{path}: cannot read: {exc}") from exc
-    return parse_authorization_details_text(text, str(path))
+    text = read_input(path, AccountError)
+    return parse_authorization_details_text(text, shown(path))
 
 
 def parse_authorization_details_text(text: str, source: str) -> AccountSnapshot:
+    """Decoded as strictly as policies are (no duplicate keys, no NaN: see `user_files`)."""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        where = f"{source}: line {exc.lineno} column {exc.colno}"
-        raise AccountError(f"{where}: not JSON: {exc.msg}") from exc
+        data = decode_json(text)
+    except InputTextError as exc:
+        raise AccountError(f"{source}: {exc}") from exc
     return parse_authorization_details(data, source)
 
 
@@ -338,9 +335,10 @@ def _decode_document(text: str, at: At) -> object:
     # A plain JSON string first: URL-decoding it could corrupt a literal `%` in a value.
     for candidate in (text, unquote(text)):
         try:
-            return json.loads(candidate)
-        except json.JSONDecodeError:
-            continue
+            return decode_json(candidate)
+        except InputTextError as exc:
+            if not exc.syntax:  # JSON, but not as IAM reads it: say where
+                at.fail(str(exc))
     at.fail("a string that is neither JSON nor URL-encoded JSON")
 
 

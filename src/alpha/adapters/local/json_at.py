@@ -67,7 +67,12 @@ def date(obj: dict[str, Any], key: str, at: At) -> datetime | None:
     except ValueError:
         at.key(key).fail(f"{value!r} is not an ISO 8601 date")
     # IAM dates are UTC; a naive one was written without its zone.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:  # in UTC now, so no later conversion can leave the calendar
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0
+        at.key(key).fail(f"{value!r} is outside the years 1 to 9999 in UTC")
 
 
 def json_object(value: object, at: At) -> dict[str, Any]:
