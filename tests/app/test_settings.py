@@ -7,7 +7,7 @@ import pytest
 
 from alpha.app.errors import SettingsError
 from alpha.app.settings import Flags, load_settings
-from alpha.app.values import parse_duration
+from alpha.app.values import parse_duration, parse_time
 from alpha.rollout.stages import StageSettings
 
 DEFAULT_BAKE = StageSettings().bake
@@ -156,3 +156,67 @@ def test_bad_flags_and_variables_are_named(
 ) -> None:
     with pytest.raises(SettingsError, match=expected.replace("(", r"\(")):
         load_settings(flags, env, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("99999999999w", "'99999999999w': a duration must be at most a century"),
+        ("36526d", "'36526d': a duration must be at most a century"),
+        ("9" * 5_000 + "h", "a duration must be at most a century"),  # no int() of 5,000 digits
+    ],
+)
+def test_durations_past_a_century_are_refused(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_duration(text)
+
+
+def test_leading_zeros_do_not_make_a_duration_long() -> None:
+    assert parse_duration("0" * 5_000 + "1h") == timedelta(hours=1)
+    assert parse_duration("36525d") == timedelta(days=36_525)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9999-12-31T23:59:59Z",  # plus any bake, past year 9999
+        "9000-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+05:00",  # year 0 in UTC: astimezone overflows
+        "1969-12-31T23:59:59Z",
+    ],
+)
+def test_times_outside_1970_to_8999_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="outside the years 1970 to 8999"):
+        parse_time(text)
+
+
+def test_times_are_kept_in_utc() -> None:
+    assert parse_time("8999-12-31T18:00:00-05:00") == datetime(8999, 12, 31, 23, tzinfo=UTC)
+    assert parse_time("2026-01-01T05:00:00+05:00") == datetime(2026, 1, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ("[rollout]\nlogs = " + "[" * 50_000, "line 2: not valid TOML: nested more than 500"),
+        ("[rollout]\nmax_wait = 1\nmax_new_denials = " + "1_0" * 2_200, "line 3: not valid"),
+        ('[approvals]\nexpiry = "99999999999w"', "line 2: approvals.expiry: '99999999999w'"),
+        ("[rollout]\nbake = 864000000000", "line 2: rollout.bake: a duration must be"),
+        ("[rollout]\nbake = -1", "line 2: rollout.bake: a duration must be longer than zero"),
+        ("[rollout]\nbakes = { canary = nan }", "line 2: rollout.bakes.canary: "),
+        ('[store]\npath = "x"\n[store]', "not valid TOML: Cannot declare ('store',) twice"),
+    ],
+)
+def test_hostile_settings_files_are_one_error(tmp_path: Path, toml: str, expected: str) -> None:
+    (tmp_path / "alpha.toml").write_text(toml)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(Flags(), {}, tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'alpha.toml'}: "), message
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_now_at_the_end_of_the_calendar_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=r"^ALPHA_NOW: '9999-12-31T23:59:59Z' is outside"):
+        load_settings(Flags(), {"ALPHA_NOW": "9999-12-31T23:59:59Z"}, tmp_path)

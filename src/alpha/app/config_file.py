@@ -27,15 +27,15 @@ Other tables (`[guardrails]`) belong to their own readers and are ignored here.
 from __future__ import annotations
 
 import re
-import tomllib
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from alpha.app.errors import SettingsError
-from alpha.app.values import parse_duration
+from alpha.app.values import check_duration, parse_duration
+from alpha.policy.user_files import InputTextError, decode_toml, read_input, shown
 
 __all__ = ["FileSettings", "read_file_settings"]
 
@@ -44,7 +44,7 @@ def _duration_field(value: object) -> object:
     return parse_duration(value) if isinstance(value, str) else value
 
 
-Duration = Annotated[timedelta, BeforeValidator(_duration_field)]
+Duration = Annotated[timedelta, BeforeValidator(_duration_field), AfterValidator(check_duration)]
 StageName = Literal["sandbox", "canary", "production"]
 
 
@@ -86,14 +86,11 @@ class FileSettings(BaseModel):
 
 def read_file_settings(path: Path) -> FileSettings:
     """The workflow tables of one alpha.toml; `SettingsError` naming file, line and field."""
+    text = read_input(path, SettingsError)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path}: cannot read: {exc}") from exc
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:  # its message ends "(at line L, column C)"
-        raise SettingsError(f"{path}: not valid TOML: {exc}") from exc
+        document = decode_toml(text)
+    except InputTextError as exc:
+        raise SettingsError(f"{shown(path)}: {exc}") from exc
     try:
         return FileSettings.model_validate(document)
     except ValidationError as exc:
@@ -106,7 +103,7 @@ def _describe(exc: ValidationError, text: str, path: Path) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     line = _line_of(text, location)
-    where = f"{path}: line {line}" if line else str(path)
+    where = f"{shown(path)}: line {line}" if line else shown(path)
     return f"{where}: {'.'.join(location)}: {message}{more}"
 
 

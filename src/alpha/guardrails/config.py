@@ -26,7 +26,6 @@ the other rules; nothing is blocked or required until configured.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -36,6 +35,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from alpha.guardrails.errors import GuardrailError
 from alpha.guardrails.registry import GUARDRAIL_RULES
 from alpha.policy.findings import Severity
+from alpha.policy.user_files import InputTextError, decode_toml, read_input, shown
 from alpha.policy.validate import MANAGED_POLICY_QUOTA
 
 ENV_VARIABLES = {
@@ -124,11 +124,7 @@ def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) 
     """The configuration from `path` (its `[guardrails]` table; None for none) and `env`."""
     if path is None:
         return parse_config("", "<defaults>", env)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GuardrailError(f"{path}: cannot read: {exc}") from exc
-    return parse_config(text, str(path), env)
+    return parse_config(read_input(path, GuardrailError), shown(path), env)
 
 
 def parse_config(
@@ -136,9 +132,9 @@ def parse_config(
 ) -> GuardrailConfig:
     """Like `load_config`, for TOML text; `source` names it in errors."""
     try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:  # its message ends "(at line L, column C)"
-        raise GuardrailError(f"{source}: not valid TOML: {exc}") from exc
+        document = decode_toml(text)
+    except InputTextError as exc:
+        raise GuardrailError(f"{source}: {exc}") from exc
     table = document.get("guardrails", {})
     if not isinstance(table, dict):
         raise GuardrailError(f"{source}: guardrails: must be a table ([guardrails])")
