@@ -11,6 +11,7 @@ from rich.table import Table
 
 from alpha.account import AccountSnapshot, EffectivePolicies, Principal, Role
 from alpha.cli.console import stdout_console
+from alpha.cli.paths import UserPath
 from alpha.policy.serialize import to_document
 
 
@@ -20,7 +21,7 @@ def account() -> None:
 
 
 @account.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=UserPath(dir_okay=False, path_type=Path))
 @click.option("--principal", "principal_arn", metavar="ARN", help="Show what applies to it.")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table")
 def show(file: Path, principal_arn: str | None, output: str) -> None:

@@ -12,6 +12,7 @@ import click
 
 from alpha.catalog import load_catalog
 from alpha.cli.console import stdout_console
+from alpha.cli.paths import UserPath
 from alpha.policy.compare import (
     AccessCheck,
     Counterexample,
@@ -33,7 +34,7 @@ _FORMAT = click.option(
     show_default=True,
     help="Output format.",
 )
-_PATH = click.Path(path_type=Path, dir_okay=False)
+_PATH = UserPath(path_type=Path, dir_okay=False)
 
 
 @click.command("check-access")

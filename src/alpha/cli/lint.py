@@ -16,9 +16,11 @@ from types import MappingProxyType
 import click
 
 from alpha.catalog import Catalog
+from alpha.cli.paths import UserPath
 from alpha.guardrails import GUARDRAIL_RULES, GuardrailConfig, Violation, check_text
 from alpha.policy.errors import PolicyError
 from alpha.policy.findings import POLICY_FINDINGS, Finding, Severity
+from alpha.policy.user_files import read_input, write_output
 from alpha.policy.validate import InlineOwner, PolicyPlacement, inline_size_findings, validate
 
 _SEVERITY_COLOURS = MappingProxyType(
@@ -73,10 +75,7 @@ def guardrail_violations(
 
 def read_text(path: Path) -> str:
     """The file's text; a file that cannot be read is a PolicyError naming it."""
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read: {exc}") from exc
+    return read_input(path, PolicyError)
 
 
 def lint_files(
@@ -118,7 +117,7 @@ def render_text(found: list[FileFinding], files: int, colour: bool) -> str:
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=UserPath(path_type=Path))
 @click.option(
     "--kind",
     type=click.Choice([k.value for k in PolicyPlacement]),
@@ -141,7 +140,7 @@ def render_text(found: list[FileFinding], files: int, colour: bool) -> str:
 )
 @click.option(
     "--config",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     help="Guardrail settings ([guardrails] table); default ./alpha.toml when present.",
 )
 @click.option(
@@ -209,11 +208,11 @@ def _sarif(
 
 
 @click.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=UserPath(path_type=Path))
 @click.option(
     "-o",
     "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=UserPath(dir_okay=False, path_type=Path),
     help="Write here instead of to standard output.",
 )
 def normalise(file: Path, output: Path | None) -> None:
@@ -228,7 +227,4 @@ def normalise(file: Path, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{output}: cannot write: {exc}") from exc
+    write_output(output, text, PolicyError)

@@ -15,7 +15,10 @@ from pathlib import Path
 
 import click
 
+from alpha.cli.paths import UserPath
 from alpha.cli.workflow_options import application_of, note, spinner, workflow_options
+from alpha.errors import AlphaError
+from alpha.policy.user_files import write_output
 from alpha.store.model import ProposalState
 
 STATES = [s.value for s in ProposalState]
@@ -140,7 +143,7 @@ def diff(
 
 @proposals.command("export-account")
 @click.option("--account-id", metavar="ID", help="Which account (needed when several).")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@click.option("--out", type=UserPath(dir_okay=False, path_type=Path), help="Write to FILE.")
 @workflow_options
 def export_account(
     *,
@@ -156,7 +159,7 @@ def export_account(
     exported = application_of(store=store, config=config, now=now).export_account(account_id)
     text = json.dumps(exported.document, indent=2)
     if out is not None:
-        out.write_text(text + "\n", encoding="utf-8")
+        write_output(out, text + "\n", AlphaError)  # a missing folder: one line, exit 2
         if output == "json":
             click.echo(json.dumps({"account_copy": exported.name, "written": str(out)}))
         else:

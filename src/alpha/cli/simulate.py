@@ -11,6 +11,7 @@ from typing import Any
 import click
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from alpha.cli.paths import UserPath
 from alpha.policy.errors import PolicyError
 from alpha.policy.evaluate import (
     PolicyLayer,
@@ -22,6 +23,7 @@ from alpha.policy.evaluate import (
 )
 from alpha.policy.model import Policy
 from alpha.policy.parse import parse_policy, read_policy_file
+from alpha.policy.user_files import InputTextError, decode_json, read_input, shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,20 +48,20 @@ class _Labels:
     "--policy",
     "policies",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=UserPath(path_type=Path),
     help="Identity-based policy (JSON); repeat for several.",
 )
-@click.option("--boundary", type=click.Path(path_type=Path), help="Permissions boundary.")
+@click.option("--boundary", type=UserPath(path_type=Path), help="Permissions boundary.")
 @click.option(
     "--scp",
     "scps",
     multiple=True,
-    type=click.Path(path_type=Path),
+    type=UserPath(path_type=Path),
     help="Service control policy; each one is a level that must allow.",
 )
 @click.option(
     "--resource-policy",
-    type=click.Path(path_type=Path),
+    type=UserPath(path_type=Path),
     help="Resource-based policy of the resource (a KMS key policy for kms: actions).",
 )
 @click.option("--action", help="The action, e.g. s3:GetObject.")
@@ -74,7 +76,7 @@ class _Labels:
 @click.option("--principal", help="The caller's ARN (for Principal in a resource policy).")
 @click.option(
     "--cases",
-    type=click.Path(path_type=Path),
+    type=UserPath(path_type=Path),
     help="A batch: one JSON case per line; prints one JSON decision per line.",
 )
 @click.option(
@@ -185,20 +187,18 @@ class _Case(BaseModel):
 def run_cases(path: Path) -> Iterator[str]:
     """Decide every case of a JSON-lines file, in order; blank lines are skipped. Bad input
     raises PolicyError naming the file, the line and the place."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{path}: cannot read: {exc}") from exc
+    text = read_input(path, PolicyError)
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
-            yield json.dumps(_decide_case(line, f"{path}: line {number}"))
+            yield json.dumps(_decide_case(line, f"{shown(path)}: line {number}"))
 
 
 def _decide_case(line: str, where: str) -> dict[str, Any]:
-    try:
-        raw = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise PolicyError(f"{where}: not JSON: {exc.msg} (column {exc.colno})") from exc
+    try:  # as strict as a policy file: a case holds policies
+        raw = decode_json(line)
+    except InputTextError as exc:
+        column = f" (column {exc.column})" if exc.column else ""
+        raise PolicyError(f"{where}: {exc.message}{column}") from exc
     if not isinstance(raw, dict):
         raise PolicyError(f"{where}: a case must be a JSON object")
     try:
