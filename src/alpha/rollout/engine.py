@@ -25,10 +25,10 @@ from alpha.rollout.approvals import (
     blocking_violations,
     require_approved,
 )
-from alpha.rollout.changes import Change, Op, restore_changes
-from alpha.rollout.errors import ApprovalError, IamChangeError, RolloutError
+from alpha.rollout.errors import ApprovalError, RolloutError
 from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
 from alpha.rollout.ordering import check_may_roll_back, check_may_start
+from alpha.rollout.rollback import Rollbacks, captured_state
 from alpha.rollout.runs import RunRecord, append_run, latest_run, was_started
 from alpha.rollout.stages import (
     Judgement,
@@ -45,10 +45,8 @@ from alpha.rollout.stages import (
 from alpha.rollout.steps import Checkpoint, Clock, RolloutSteps
 from alpha.rollout.workflow import Event, WorkflowState, next_state, workflow_state
 from alpha.store.model import (
-    JournalPhase,
     ProposalState,
     Stage,
-    StageRecord,
     StageState,
     StoredProposal,
 )
@@ -59,14 +57,12 @@ __all__ = ["RolloutSettings", "RunResult"]
 
 Sleeper = Callable[[float], None]
 
-ROLLBACK_STEP = "rollback"
 _STAGE_OF = {
     ProposalState.SANDBOX: Stage.SANDBOX,
     ProposalState.CANARY: Stage.CANARY,
     ProposalState.PRODUCTION: Stage.PRODUCTION,
 }
 _ORDER = list(Stage)
-_KEPT_ON_ROLLBACK = (StageState.FAILED, StageState.ROLLED_BACK)
 
 
 def _no_checkpoint(_: str) -> None:
@@ -122,6 +118,7 @@ class RolloutEngine:
         self.actor = actor
         self.blocking = blocking
         self.steps = RolloutSteps(store, iam, clock, checkpoint, actor)
+        self.rollbacks = Rollbacks(store, iam, clock, self.steps, checkpoint)
 
     # Entry points ------------------------------------------------------------------------
     def run(
@@ -134,7 +131,7 @@ class RolloutEngine:
     ) -> RunResult:
         """Start (an approved proposal) or continue the rollout, through stage `through`."""
         proposal = self._proposal(proposal_id)
-        if self._rollback_pending(proposal.id):
+        if self.rollbacks.pending(proposal.id):
             return self._finish_rollback(proposal)
         state = self.store.proposal_state(proposal.id)
         if state is ProposalState.APPROVED:
@@ -161,7 +158,7 @@ class RolloutEngine:
         return [p for p in self.store.proposals() if self._left_in_the_middle(p)]
 
     def resume_one(self, proposal: StoredProposal, *, wait: bool = False) -> RunResult:
-        if self._rollback_pending(proposal.id):
+        if self.rollbacks.pending(proposal.id):
             return self._finish_rollback(proposal)
         state = self.store.proposal_state(proposal.id)
         if state in _STAGE_OF:
@@ -171,7 +168,7 @@ class RolloutEngine:
     def _left_in_the_middle(self, proposal: StoredProposal) -> bool:
         state = self.store.proposal_state(proposal.id)
         return (
-            self._rollback_pending(proposal.id)
+            self.rollbacks.pending(proposal.id)
             or state in _STAGE_OF
             or (state is ProposalState.APPROVED and self._was_started(proposal.id))
         )
@@ -194,11 +191,11 @@ class RolloutEngine:
         """Restore the exact IAM state from before the rollout (a canary, production or
         succeeded proposal), or finish a rollback a crash interrupted."""
         proposal = self._proposal(proposal_id)
-        if not self._rollback_pending(proposal.id):
+        if not self.rollbacks.pending(proposal.id):
             state = self.store.proposal_state(proposal.id)
             next_state(workflow_state(state), Event.ROLLBACK)  # refuses an illegal rollback
             check_may_roll_back(self.store, proposal)
-            self._begin_rollback(proposal, actor, reason, Event.ROLLBACK)
+            self.rollbacks.begin(proposal, actor, reason, Event.ROLLBACK)
         return self._finish_rollback(proposal)
 
     # Starting ----------------------------------------------------------------------------
@@ -318,7 +315,7 @@ class RolloutEngine:
     def _canary(self, proposal: StoredProposal, targets: list[str]) -> Judgement:
         settings = self._stages(proposal)
         record = self.steps.stage_record(proposal, Stage.CANARY, targets)
-        previous = _previous(record)
+        previous = captured_state(record)
         planned = waves(targets, settings.canary_fraction)
         wave = int(record.metrics.get("wave", 0))
         while True:
@@ -348,7 +345,7 @@ class RolloutEngine:
         canary = self.store.stage(proposal.id, Stage.CANARY)
         if canary is None:
             raise RolloutError(f"proposal {proposal.short_id}: production needs a passed canary")
-        previous = _previous(canary)
+        previous = captured_state(canary)
         record = self.steps.stage_record(proposal, Stage.PRODUCTION, targets)
         steps = plan_steps(proposal.plan, proposal.document)
         for target in targets:
@@ -378,79 +375,12 @@ class RolloutEngine:
             return self._result(
                 proposal, ProposalState.FAILED, stage, StageState.FAILED, judgement.detail
             )
-        self._begin_rollback(proposal, self.actor, judgement.detail)
+        self.rollbacks.begin(proposal, self.actor, judgement.detail)
         return self._finish_rollback(proposal)
 
-    def _begin_rollback(
-        self, proposal: StoredProposal, actor: str, reason: str, event: Event = Event.FAILED
-    ) -> None:
-        payload = {"reason": reason, "actor": actor, "event": event.value}
-        self.store.append_journal(
-            proposal.id, ROLLBACK_STEP, JournalPhase.INTENT, payload, self.clock()
-        )
-        self.checkpoint("before rollback state")
-
     def _finish_rollback(self, proposal: StoredProposal) -> RunResult:
-        state = self.store.proposal_state(proposal.id)
-        reason, event = self._rollback_intent(proposal.id)
-        if state in (ProposalState.CANARY, ProposalState.PRODUCTION, ProposalState.SUCCEEDED):
-            self.steps.move(proposal, workflow_state(state), event, reason)
-        try:
-            self._restore(proposal)
-        except IamChangeError as exc:
-            self.steps.log(proposal, None, f"rollback failed: {exc}", "failed", error=str(exc))
-            self.steps.audit(proposal, "rollback_failed", str(exc))
-            return self._result(
-                proposal, ProposalState.FAILED, None, None, f"rollback failed: {exc}"
-            )
-        self.checkpoint("before rolled back state")
-        if self.store.proposal_state(proposal.id) is ProposalState.FAILED:
-            self.steps.move(proposal, WorkflowState.ROLLBACK, Event.RESTORED, reason)
-        self.store.append_journal(proposal.id, ROLLBACK_STEP, JournalPhase.DONE, {}, self.clock())
-        self._mark_rolled_back(proposal)
-        state = self.store.proposal_state(proposal.id)
-        return self._result(proposal, state, None, None, f"rolled back: {reason}")
-
-    def _restore(self, proposal: StoredProposal) -> None:
-        canary = self.store.stage(proposal.id, Stage.CANARY)
-        if canary is None or canary.previous_state is None:
-            return  # nothing was changed before the state was captured
-        for target, previous in _previous(canary).items():
-            current = self.iam.principal_state(target)
-            self.steps.apply_all(proposal, "rollback", restore_changes(target, previous, current))
-        for arn in self._created_policies(proposal.id):
-            self.steps.apply(proposal, "rollback", Change(Op.DELETE_POLICY, arn))
-
-    def _created_policies(self, proposal_id: str) -> list[str]:
-        created = {
-            e.payload["target"]: None
-            for e in self.store.journal(proposal_id)
-            if e.phase is JournalPhase.INTENT and e.payload.get("op") == Op.CREATE_POLICY.value
-        }
-        return list(created)
-
-    def _mark_rolled_back(self, proposal: StoredProposal) -> None:
-        for record in self.store.stages(proposal.id):
-            # A failed stage stays `failed` (the metrics count it); the others are undone.
-            if record.stage is not Stage.SANDBOX and record.state not in _KEPT_ON_ROLLBACK:
-                self.steps.save_stage(replace(record, state=StageState.ROLLED_BACK))
-
-    def _rollback_pending(self, proposal_id: str) -> bool:
-        pending = False
-        for entry in self.store.journal(proposal_id):
-            if entry.step == ROLLBACK_STEP:
-                pending = entry.phase is JournalPhase.INTENT
-        return pending
-
-    def _rollback_intent(self, proposal_id: str) -> tuple[str, Event]:
-        intents = [
-            e.payload
-            for e in self.store.journal(proposal_id)
-            if e.step == ROLLBACK_STEP and e.phase is JournalPhase.INTENT
-        ]
-        if not intents:
-            return "rollback", Event.FAILED
-        return str(intents[-1].get("reason", "")), Event(intents[-1].get("event", "failed"))
+        state, detail = self.rollbacks.finish(proposal)
+        return self._result(proposal, state, None, None, detail)
 
     def _proposal(self, proposal_id: str) -> StoredProposal:
         found = self.store.proposal(proposal_id)
@@ -465,10 +395,3 @@ class RolloutEngine:
         detail: str,
     ) -> RunResult:
         return RunResult(proposal.id, state, stage, stage_state, detail)
-
-
-def _previous(record: StageRecord) -> dict[str, JsonDict]:
-    if record.previous_state is None:
-        raise RolloutError(f"proposal {record.proposal_id[:12]}: no captured IAM state")
-    targets: dict[str, JsonDict] = record.previous_state["targets"]
-    return targets
