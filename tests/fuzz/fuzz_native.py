@@ -4,8 +4,9 @@
     python -m tests.fuzz.fuzz_native --module SO --seeds DIR -- [libFuzzer flags] CORPUS...
 
 Each input is one log file as the ingest gets it. On every input the native path (a worker's
-`NativeFile`, and ones whose memos hold two keys and one) must not crash or trip sanitizers, and
-on every input it takes it must count exactly what the Python path counts; a gzip member
+`NativeFile`, ones whose memos hold two keys and one, and one whose size limits are small enough
+that inputs reach them) must not crash or trip sanitizers, and on every input it takes it must
+count exactly what the Python path with the same limits counts; a gzip member
 libdeflate reads must read as isal reads it. Coverage is the C module's own (gcc's trace-pc,
 see sancov.c); the seeds are the real samples of tests/data/cloudtrail as delivery documents,
 written to `--seeds` on each run. A failing input is left in build/fuzz/ as crash-<sha1>;
@@ -31,7 +32,7 @@ from isal import igzip
 from alpha.catalog import load_catalog
 from alpha.usage.mapping import EventMapper, load_mapping_table
 from alpha.usage.native import NativeFile, libdeflate
-from alpha.usage.reader import GZIP_MAGIC
+from alpha.usage.reader import GZIP_MAGIC, MAX_FILE_BYTES, ReadLimits
 from tests.usage.test_native import (
     ODD_RECORDS,
     assert_same,
@@ -41,6 +42,7 @@ from tests.usage.test_native import (
 )
 
 SEED_RECORDS = 4  # records per seed: small inputs mutate faster
+TIGHT = ReadLimits(file_bytes=16_384, record_bytes=1_024)
 
 
 class Oracle:
@@ -52,6 +54,8 @@ class Oracle:
             NativeFile(module, self._mapper, memo_limits=limits)
             for limits in (None, (2, 2), (1, 1))
         ]
+        # one whose small limits most inputs reach: records handed back, files refused
+        self._tight = NativeFile(module, self._mapper, limits=TIGHT)
         self._inflater = module.Inflater(libdeflate())
         assert self._inflater.available
 
@@ -63,11 +67,14 @@ class Oracle:
             if found is not None:
                 expected = expected or python_path(data, self._mapper)
                 assert_same(found, expected)
+        found = self._tight.tally(view, "f.json")
+        if found is not None:
+            assert_same(found, python_path(data, self._mapper, TIGHT))
         if data[:2] == GZIP_MAGIC:
             self._check_gunzip(data)
 
     def _check_gunzip(self, data: bytes) -> None:
-        fast = self._inflater.gunzip(data)
+        fast = self._inflater.gunzip(data, MAX_FILE_BYTES)
         if fast is not None:
             assert fast == igzip.decompress(data)  # type: ignore[no-untyped-call]
 

@@ -11,8 +11,10 @@ from isal import igzip
 from alpha.catalog import load_catalog
 from alpha.usage.mapping import EventMapper, load_mapping_table
 from alpha.usage.native import NativeFile, libdeflate
+from alpha.usage.reader import MAX_FILE_BYTES, ReadLimits
 from tests.fakes.cloudtrail_logs import SAMPLES
-from tests.usage.test_native import module_under_test
+from tests.usage.hostile import MIB, gzip_bomb
+from tests.usage.test_native import assert_same, module_under_test, python_path
 
 
 def packed(text: bytes) -> bytes:
@@ -57,7 +59,7 @@ def test_the_ingest_gunzips_with_the_wheels_libdeflate() -> None:
 
 @pytest.mark.parametrize("data", list(CASES.values()), ids=list(CASES))
 def test_it_reads_as_isal_or_leaves_it_to_isal(inflater: object, data: bytes) -> None:
-    found = inflater.gunzip(data)  # type: ignore[attr-defined]
+    found = inflater.gunzip(data, MAX_FILE_BYTES)  # type: ignore[attr-defined]
     if data is ONE:
         assert found == igzip.decompress(data)  # type: ignore[no-untyped-call]
     else:
@@ -70,14 +72,14 @@ def test_every_gzipped_sample_reads_as_isal_reads_it(inflater: object) -> None:
     for path in files:
         data = packed(path.read_bytes())
         expected = igzip.decompress(data)  # type: ignore[no-untyped-call]  # isal has no stubs
-        assert inflater.gunzip(data) == expected, path  # type: ignore[attr-defined]
+        assert inflater.gunzip(data, MAX_FILE_BYTES) == expected, path  # type: ignore[attr-defined]
 
 
 def test_without_libdeflate_the_scanner_gunzips_with_isal() -> None:
     module = module_under_test()
     for missing in (module.Inflater("libdeflate-that-is-not-there.so.0"), module.Inflater(None)):
         assert not missing.available
-        assert missing.gunzip(ONE) is None
+        assert missing.gunzip(ONE, MAX_FILE_BYTES) is None
     mapper = EventMapper(load_catalog(), load_mapping_table())
     path = next(iter(sorted((SAMPLES / "invictus_aws_dataset").glob("*.json"))))
     data = packed(path.read_bytes())
@@ -85,6 +87,41 @@ def test_without_libdeflate_the_scanner_gunzips_with_isal() -> None:
     for library in (None, "libdeflate-that-is-not-there.so.0"):
         outcome = NativeFile(module, mapper, library=library).tally(data, "f.json.gz")
         assert outcome is not None
-        found.append((outcome[0].hourly(), outcome[0].events, outcome[1]))
+        usage, problems = outcome
+        assert usage is not None
+        found.append((usage.hourly(), usage.events, problems))
     assert found[0] == found[1]
     assert found[0][1] > 0
+
+
+def test_a_member_over_the_limit_is_left_to_isal(inflater: object) -> None:
+    """The trailer's size is allocated before inflating: over the limit it is not (isal then
+    inflates with the same limit and stops at it)."""
+    size = len(igzip.decompress(ONE))  # type: ignore[no-untyped-call]
+    assert inflater.gunzip(ONE, size) is not None  # type: ignore[attr-defined]
+    assert inflater.gunzip(ONE, size - 1) is None  # type: ignore[attr-defined]
+    assert inflater.gunzip(ONE, 0) is None  # type: ignore[attr-defined]
+
+
+BOMBS = {
+    "true-size": gzip_bomb(64),
+    "claims-a-kilobyte": gzip_bomb(64, claimed=1000),
+    "claims-the-limit": gzip_bomb(64, claimed=MIB),
+    "plain": b" " * (MIB + 1),
+}
+
+
+@pytest.mark.parametrize("library", [None, "libdeflate-that-is-not-there.so.0"])
+@pytest.mark.parametrize("data", BOMBS.values(), ids=BOMBS.keys())
+def test_a_file_over_the_limit_is_refused_the_same_both_ways(
+    library: str | None, data: bytes
+) -> None:
+    """Whatever its trailer claims, a bomb is refused by the native path as by the reader."""
+    mapper = EventMapper(load_catalog(), load_mapping_table())
+    limits = ReadLimits(file_bytes=MIB)
+    native = NativeFile(module_under_test(), mapper, limits=limits, library=library)
+    found = native.tally(data, "f.json")
+    assert found is not None
+    assert_same(found, python_path(data, mapper, limits))
+    usage, [problem] = found
+    assert (usage, problem.reason, problem.record) == (None, "file too large", None)

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -16,7 +17,7 @@ from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
 from alpha.usage.aggregate import UsageQuery, UsageRow
 from alpha.usage.errors import UsageError
 from alpha.usage.ingest import IngestReport, ingest, summarize
-from alpha.usage.ports import TimeWindow, UsageSource, WorkerReadableSource
+from alpha.usage.ports import LogBatch, TimeWindow, UsageSource, WorkerReadableSource
 from alpha.usage.reader import SkipReason
 from tests.fakes.cloudtrail_logs import (
     SAMPLE_RECORDS,
@@ -27,6 +28,7 @@ from tests.fakes.cloudtrail_logs import (
     write_log,
 )
 from tests.fakes.memory_usage_source import MemoryUsageSource
+from tests.usage.hostile import MIB, gzip_bomb, with_field
 
 
 def run(
@@ -349,3 +351,74 @@ def test_results_come_in_listing_order_across_task_kinds(tmp_path: Path) -> None
             )
     assert found[0] == found[1]
     assert [name for name, _ in found[1][0]] == ["2.json", "9.json", "gone", "1.json"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_gzip_bomb_and_a_2_gb_line_are_refused_and_the_rest_read(
+    store: DuckDBUsageStore, tmp_path: Path, workers: int
+) -> None:
+    """A 6 MB gzip of 6 GB, and a 2 GB file of one line: each refused with its reason (the bomb
+    gunzipped only up to the limit, the 2 GB file never read), the good file stored."""
+    folder = delivery_folder(tmp_path / "t", "2024-03-10")
+    write_log(folder / "good.json", [record()])
+    (folder / "bomb.json.gz").write_bytes(gzip_bomb(6 * 1024))
+    with (folder / "line.json").open("wb") as line:
+        line.write(b'{"Records": [{"eventName": "')
+        line.truncate(2 << 30)  # sparse: 2 GB listed, none of it written
+    report = run(store, tmp_path / "t", workers=workers)
+    found = sorted((Path(p.file).name, p.reason, p.record) for p in report.problems)
+    assert found == [
+        ("bomb.json.gz", SkipReason.TOO_LARGE, None),
+        ("line.json", SkipReason.TOO_LARGE, None),
+    ]
+    assert report.events_read == 1
+    assert {r.principal for r in rows(store, report)} == {role_arn()}
+    with pytest.raises(UsageError, match=r"(bomb\.json\.gz|line\.json): file too large"):
+        run(store, tmp_path / "t", strict=True)
+
+
+class Swollen(MemoryUsageSource):
+    """Lists `swollen/big` as 2 GB, and fails the test if that batch is read anyway."""
+
+    def batches(self, window: TimeWindow) -> Iterator[LogBatch]:
+        for batch in super().batches(window):
+            yield replace(batch, size=2 << 30) if batch.key == "swollen/big" else batch
+
+    def read(self, batch: LogBatch) -> bytes:
+        assert batch.key != "swollen/big", "a batch listed over the size limit was read"
+        return super().read(batch)
+
+
+class SwollenInWorkers(Swollen):
+    reads_in_worker: ClassVar[Literal[True]] = True
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("kind", [Swollen, SwollenInWorkers])
+def test_a_batch_listed_over_the_size_limit_is_refused_unread(
+    store: DuckDBUsageStore, workers: int, kind: type[Swollen]
+) -> None:
+    source = kind("swollen")
+    source.put("swollen/big", [record()])
+    source.put("swollen/good", [record()])
+    report = ingest([source], store, TimeWindow(), workers=workers)
+    [problem] = report.problems
+    assert (problem.file, problem.reason) == ("swollen/big", SkipReason.TOO_LARGE)
+    assert problem.detail == f"{2 << 30:,} bytes, over the limit of {256 * MIB:,}"
+    assert report.events_read == 1
+    with pytest.raises(UsageError, match="swollen/big: file too large"):
+        ingest([source], store, TimeWindow(), strict=True, workers=workers)
+
+
+def test_a_record_with_a_40_mb_field_is_skipped_and_the_rest_stored(
+    store: DuckDBUsageStore, tmp_path: Path
+) -> None:
+    """It once failed the whole ingest: the store reads rows of at most 16 MB."""
+    folder = delivery_folder(tmp_path / "t", "2024-03-10")
+    write_log(folder / "x.json", [record(), with_field(40 * MIB), record(role="other")])
+    report = run(store, tmp_path / "t")
+    [problem] = report.problems
+    assert (problem.reason, problem.record) == (SkipReason.RECORD_TOO_LARGE, 1)
+    summary = summarize(store.summary(report.keys), report)
+    assert (summary.events, summary.skipped) == (3, {SkipReason.RECORD_TOO_LARGE: 1})
+    assert {r.principal for r in rows(store, report)} == {role_arn(), role_arn("other")}

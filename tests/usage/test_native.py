@@ -25,13 +25,21 @@ from alpha.catalog import load_catalog
 from alpha.usage.aggregate import BatchUsage
 from alpha.usage.fast_tally import FastTally
 from alpha.usage.mapping import EventMapper, load_mapping_table
-from alpha.usage.native import NativeFile, native_module
+from alpha.usage.native import NativeFile, NativeResolver, native_module
 from alpha.usage.native import _usage as native_usage
-from alpha.usage.reader import LazyLogReader, LogFormat, ReadProblem
+from alpha.usage.reader import (
+    DEFAULT_LIMITS,
+    MAX_RECORD_BYTES,
+    LazyLogReader,
+    LogFormat,
+    ReadLimits,
+    ReadProblem,
+)
 from alpha.usage.worker import tally_fast
 from tests.fakes.cloudtrail_logs import SAMPLE_RECORDS, SAMPLES, record
+from tests.usage.hostile import records_document, with_field
 
-Outcome = tuple[BatchUsage, tuple[ReadProblem, ...]]
+Outcome = tuple[BatchUsage | None, tuple[ReadProblem, ...]]  # no usage: refused whole
 CSRC = Path(__file__).resolve().parents[2] / "src" / "alpha" / "usage" / "csrc"
 
 
@@ -90,23 +98,26 @@ def load_module(path: Path) -> ModuleType:
     return module
 
 
-def python_path(data: bytes, mapper: EventMapper) -> Outcome | None:
+def python_path(data: bytes, mapper: EventMapper, limits: ReadLimits = DEFAULT_LIMITS) -> Outcome:
     """What a worker counts without the native module (the ingest's Python fast path)."""
-    found = tally_fast(LazyLogReader(), FastTally(mapper), "f.json", data)
-    return None if found.usage is None else (found.usage, found.problems)
+    found = tally_fast(LazyLogReader(limits=limits), FastTally(mapper), "f.json", data)
+    return found.usage, found.problems
 
 
-def assert_same(native: Outcome, python: Outcome | None) -> None:
-    """Every count the same, rows and source IPs in the same order."""
-    assert python is not None
+def assert_same(native: Outcome, python: Outcome) -> None:
+    """The same problems; every count the same, rows and source IPs in the same order (or the
+    file refused whole both ways)."""
     (left, left_problems), (right, right_problems) = native, python
+    assert sorted(left_problems, key=repr) == sorted(right_problems, key=repr)
+    if left is None or right is None:
+        assert left is right
+        return
     assert left.events == right.events
     assert left.hourly() == right.hourly()
     assert dict(left.skipped) == dict(right.skipped)
     assert left.unmapped == right.unmapped
     assert left.ip_counts() == right.ip_counts()
     assert (left.names, left.regions) == (right.names, right.regions)
-    assert sorted(left_problems, key=repr) == sorted(right_problems, key=repr)
 
 
 def check(native: NativeFile, mapper: EventMapper, data: bytes) -> bool:
@@ -234,6 +245,42 @@ ODD_RECORDS: dict[str, Any] = {
 }
 
 
+@pytest.mark.parametrize("where", ["requestParameters", "eventName", "userIdentity", "fields"])
+def test_a_record_over_the_size_limit_is_skipped_the_same_both_ways(
+    native: NativeFile, mapper: EventMapper, where: str
+) -> None:
+    """A record with a field of 40 MB once failed the whole ingest (the store reads rows of
+    at most 16 MB). Over the record limit it is skipped with its reason, the rest counted."""
+    big = with_field(MAX_RECORD_BYTES, where, resources=[S3_OBJECT])
+    data = records_document([record(resources=[S3_OBJECT]), big, record("PutObject")])
+    found = native.tally(data, "f.json")
+    assert found is not None
+    assert_same(found, python_path(data, mapper))
+    usage, problems = found
+    assert usage is not None
+    assert usage.events == 3
+    assert [(p.reason, p.record) for p in problems] == [("record too large", 1)]
+
+
+def test_the_record_limit_is_the_readers_to_the_byte(mapper: EventMapper) -> None:
+    """Up to the limit a record stays in C; one byte over, it is handed back and skipped."""
+    big = record(resources=[S3_OBJECT], userAgent="x" * 500)
+    data = records_document([record(resources=[S3_OBJECT]), big])
+    size = len(json.dumps(big))
+    for limit, handed_back in ((size, []), (size - 1, [1])):
+        limits = ReadLimits(record_bytes=limit)
+        native = NativeFile(module_under_test(), mapper, limits=limits)
+        calls = HandedBack()
+        assert native._scanner.scan(data, native._tally_type(), calls) == 2
+        assert calls.indexes == handed_back
+        found = native.tally(data, "f.json")
+        assert found is not None
+        assert_same(found, python_path(data, mapper, limits))
+        assert len(found[1]) == len(handed_back)
+    with pytest.raises(ValueError, match="record_limit"):
+        module_under_test().Scanner(NativeResolver(mapper))
+
+
 @pytest.mark.parametrize("odd", ODD_RECORDS.values(), ids=ODD_RECORDS.keys())
 def test_odd_records_count_the_same(native: NativeFile, mapper: EventMapper, odd: Any) -> None:
     records = [record(resources=[S3_OBJECT]), odd, record("PutObject", resources=[S3_OBJECT])]
@@ -258,7 +305,7 @@ DOCUMENTS = {
     "control-character": (b'{"Records": [], "x": "a\x01"}', False),
     "array-format": (b"[]", False),
     "deep": (b'{"Records": [], "x": ' + b"[" * 2000 + b"]" * 2000 + b"}", False),
-    "not-gzip": (b"\x1f\x8bnot gzip", False),
+    "not-gzip": (b"\x1f\x8bnot gzip", True),  # refused whole, as the reader refuses it
 }
 
 
@@ -342,8 +389,8 @@ def test_requests_that_do_not_decode_are_skipped_records_both_ways(
     data = b'{"Records": [' + good + b"," + bad + b"," + good + b"]}"
     found = native.tally(data, "f.json")
     python = python_path(data, mapper)
-    assert python is not None
     usage, problems = python
+    assert usage is not None
     assert [(p.reason, p.record) for p in problems] in (
         [("record field of the wrong type", 1)],
         [("truncated JSON", 1)],

@@ -2,13 +2,23 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from alpha.usage.errors import UsageError
-from alpha.usage.reader import LogFormat, LogReader, SkipReason
+from alpha.usage.reader import (
+    MAX_FILE_BYTES,
+    MAX_RECORD_BYTES,
+    LazyLogReader,
+    LogFormat,
+    LogReader,
+    ReadLimits,
+    SkipReason,
+)
 from tests.fakes.cloudtrail_logs import SAMPLE_RECORDS, SAMPLES, record
+from tests.usage.hostile import MIB, gzip_bomb, with_field
 
 SAMPLE_FOLDERS = {
     "invictus_aws_dataset": (LogFormat.RECORDS, 2900),
@@ -126,6 +136,7 @@ BAD_RECORDS = {
     "missing-name": ({"eventSource": "s3.amazonaws.com"}, SkipReason.MISSING_FIELD, "eventName"),
     "missing-source": ({"eventName": "GetObject"}, SkipReason.MISSING_FIELD, "eventSource"),
     "not-an-object": ("a string", SkipReason.NOT_A_RECORD, "object"),
+    "too-large": (with_field(MAX_RECORD_BYTES), SkipReason.RECORD_TOO_LARGE, "over the limit"),
 }
 
 
@@ -172,3 +183,80 @@ def test_a_multi_member_gzip_is_read_whole(tmp_path: Path) -> None:
     second = gzip.compress(json.dumps(record(name="PutObject")).encode() + b"\n")
     decoded = LogReader().decode(first + second, "f.jsonl.gz")
     assert [e.eventName for e in decoded.events] == ["GetObject", "PutObject"]
+
+
+def formatted(records: Sequence[object], fmt: str, indent: int | None = None) -> bytes:
+    if fmt == "records":
+        return json.dumps({"Records": records}, indent=indent).encode()
+    if fmt == "array":
+        return json.dumps(records, indent=indent).encode()
+    return "\n".join(f"  {json.dumps(r)}  " for r in records).encode()
+
+
+@pytest.mark.parametrize("reader", [LogReader, LazyLogReader])
+@pytest.mark.parametrize("fmt", ["records", "array", "lines", "lone"])
+def test_a_record_may_hold_up_to_the_limit_its_whitespace_aside(
+    reader: type[LogReader | LazyLogReader], fmt: str
+) -> None:
+    """A record's size is its JSON's, from its first byte to its last, on every reader path:
+    the typed decoding of a whole file, and record by record (a bad record elsewhere). A file
+    whose only record is too large holds no CloudTrail record, and says why."""
+    big = with_field(1000)
+    size = len(json.dumps(big))
+    for bad in ([], ["a string"]):
+        for limit, kept in ((size, True), (size - 1, False)):
+            records = [big, *bad] if fmt == "lone" else [record(), big, *bad]
+            data = formatted(records, "lines" if fmt == "lone" else fmt)
+            decoded = reader(limits=ReadLimits(record_bytes=limit)).decode(data + b" \n", "f")
+            found = [
+                (p.record, p.detail.endswith(f"over the limit of {limit:,}"))
+                for p in decoded.problems
+            ]
+            if fmt == "lone" and not kept:
+                assert found == [(None, True)]  # not one CloudTrail record in the file
+            else:
+                too_large = [] if kept else [(len(records) - 1 - len(bad), True)]
+                assert found == too_large + [(len(records) - 1, False)] * len(bad), (limit, bad)
+
+
+@pytest.mark.parametrize("where", ["requestParameters", "eventName", "userIdentity", "fields"])
+@pytest.mark.parametrize("fmt", ["records", "array", "lines"])
+def test_a_record_over_the_limit_is_skipped_wherever_its_bytes_are(where: str, fmt: str) -> None:
+    records = [record(), with_field(MAX_RECORD_BYTES, where), record(name="PutObject")]
+    decoded = LazyLogReader().decode(formatted(records, fmt, indent=1), "f.json")
+    assert [e.eventName for e in decoded.events] == ["GetObject", "PutObject"]
+    [problem] = decoded.problems
+    assert (problem.reason, problem.record) == (SkipReason.RECORD_TOO_LARGE, 1)
+    assert f"over the limit of {MAX_RECORD_BYTES:,}" in problem.detail
+
+
+GOOD = json.dumps({"Records": [record()]}).encode()
+TOO_LARGE = {
+    # (data, limits, what the problem says)
+    "plain": (GOOD + b" " * 100, ReadLimits(file_bytes=len(GOOD) + 99), f"{len(GOOD) + 100:,}"),
+    "gzipped": (gzip.compress(GOOD + b" " * 1000), ReadLimits(file_bytes=1000), "gunzipped"),
+    "bomb-of-6-gb": (gzip_bomb(6 * 1024), ReadLimits(), f"{MAX_FILE_BYTES:,} bytes once"),
+    "bomb-that-claims-1-kb": (gzip_bomb(64, claimed=1000), ReadLimits(file_bytes=MIB), "once"),
+    "bomb-that-claims-its-size": (gzip_bomb(64), ReadLimits(file_bytes=MIB), "once"),
+}
+
+
+@pytest.mark.parametrize("reader", [LogReader, LazyLogReader])
+@pytest.mark.parametrize(("data", "limits", "detail"), TOO_LARGE.values(), ids=TOO_LARGE.keys())
+def test_a_file_over_the_size_limit_is_refused(
+    reader: type[LogReader | LazyLogReader], data: bytes, limits: ReadLimits, detail: str
+) -> None:
+    """Gunzipping stops at the limit: a 6 MB bomb of 6 GB costs 256 MB here, not 6 GB."""
+    decoded = reader(limits=limits).decode(data, "big.json")
+    assert (decoded.format, decoded.events) == (None, [])
+    [problem] = decoded.problems
+    assert (problem.reason, problem.record) == (SkipReason.TOO_LARGE, None)
+    assert detail in problem.detail
+    with pytest.raises(UsageError, match="file too large"):
+        reader(strict=True, limits=limits).decode(data, "big.json")
+
+
+def test_a_file_at_the_size_limit_is_read() -> None:
+    limits = ReadLimits(file_bytes=len(GOOD))
+    for data in (GOOD, gzip.compress(GOOD)):
+        assert LogReader(limits=limits).decode(data, "f").events

@@ -49,7 +49,12 @@ class Tally:
 
 class Scanner:
     def __init__(
-        self, resolver: object, *, memo_limit: int = ..., request_memo_limit: int = ...
+        self,
+        resolver: object,
+        *,
+        record_limit: int,
+        memo_limit: int = ...,
+        request_memo_limit: int = ...,
     ) -> None: ...
     def scan(
         self, data: bytes | memoryview, tally: Tally, fallback: Callable[[int, int, int], None], /
@@ -58,4 +63,4 @@ class Scanner:
 class Inflater:
     available: bool
     def __init__(self, library: str | None) -> None: ...
-    def gunzip(self, data: bytes, /) -> bytes | None: ...
+    def gunzip(self, data: bytes, limit: int, /) -> bytes | None: ...

@@ -37,7 +37,7 @@ from alpha.usage.ports import (
     UsageWriter,
     WorkerReadableSource,
 )
-from alpha.usage.reader import ReadProblem, SkipReason
+from alpha.usage.reader import DEFAULT_LIMITS, ReadLimits, ReadProblem, SkipReason
 from alpha.usage.spool import discard, run_spool
 from alpha.usage.worker import (
     InterpreterFactory,
@@ -45,6 +45,7 @@ from alpha.usage.worker import (
     Outcome,
     TallyJob,
     default_interpreter,
+    oversized,
     read_and_tally,
     read_and_tally_each,
     tally,
@@ -59,6 +60,7 @@ __all__ = [
     "IngestReport",
     "InterpreterFactory",
     "MapperInterpreter",
+    "ReadLimits",
     "default_interpreter",
     "ingest",
     "summarize",
@@ -149,10 +151,14 @@ def ingest(
     strict: bool = False,
     workers: int = DEFAULT_WORKERS,
     flush_rows: int = FLUSH_ROWS,
+    limits: ReadLimits = DEFAULT_LIMITS,
     on_start: Callable[[int, int], None] | None = None,
     on_progress: Progress | None = None,
 ) -> IngestReport:
     """Bring the store up to date with every batch of `sources` in `window`.
+
+    `limits` bound what one file and one record may hold: a file over them is refused with
+    a file-level problem, without being held, and such a record skipped.
 
     `on_start(batches, bytes)` is called once with what is to be read (after the worker
     processes are forked: a progress display may start threads then), `on_progress(bytes,
@@ -174,7 +180,8 @@ def ingest(
     ):
         run = _Run(store, flush_rows, saver, problems=problems)
         done_bytes = 0
-        found = _outcomes(todo, TallyJob(interpreter, strict, spool), workers, ready)
+        job = TallyJob(interpreter, strict, spool, limits)
+        found = _outcomes(todo, job, workers, ready)
         try:
             for (_, batch), outcome in found:
                 run.take(batch, outcome)
@@ -236,7 +243,7 @@ def _outcomes(
     if workers <= 1 or len(todo) <= 1:
         local = replace(job, spool=None)  # this process is the worker: rows stay in memory
         ready()
-        for item, data in _read_ahead(todo, job.strict):
+        for item, data in _read_ahead(todo, job):
             if isinstance(data, Outcome):
                 yield item, data
             elif data is None:
@@ -246,7 +253,7 @@ def _outcomes(
         return
     # Workers are forked after the interpreter is built here, so they inherit it (and the
     # catalog) instead of each loading it again; `spawn` platforms build it in the worker.
-    worker_state(job.interpreter, job.strict)
+    worker_state(job.interpreter, job.strict, job.limits)
     context = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
@@ -278,7 +285,7 @@ def _bounded(
     tasks: deque[_Task] = deque()
     chunk: list[_Item] = []
     try:
-        for item, data in _read_ahead(todo, job.strict):
+        for item, data in _read_ahead(todo, job):
             if data is None:  # the worker reads it
                 chunk.append(item)
                 if len(chunk) < _CHUNK:
@@ -309,28 +316,36 @@ def _resolved(task: _Task) -> Iterator[tuple[_Item, Outcome]]:
     yield from zip(items, outcomes, strict=True)
 
 
+_Read = Future[bytes] | Outcome | None
+
+
 def _read_ahead(
-    todo: Iterable[_Item], strict: bool, depth: int = 4
+    todo: Iterable[_Item], job: TallyJob, depth: int = 4
 ) -> Iterator[tuple[_Item, bytes | Outcome | None]]:
     """Each batch's bytes (or the unreadable outcome), read by a few threads ahead of use:
     a remote source's reads overlap instead of queueing behind each other. None for a batch
-    of a `WorkerReadableSource`: the worker reads it (no bytes through the pipe)."""
+    of a `WorkerReadableSource`: the worker reads it (no bytes through the pipe). A batch
+    listed as over the size limit is refused unread."""
     with ThreadPoolExecutor(depth) as readers:
-        queue: deque[tuple[_Item, Future[bytes] | None]] = deque()
+        queue: deque[tuple[_Item, _Read]] = deque()
         for item in todo:
-            worker_reads = isinstance(item[0], WorkerReadableSource)
-            queue.append((item, None if worker_reads else readers.submit(item[0].read, item[1])))
+            queue.append((item, _start_read(readers, item, job)))
             if len(queue) > depth:
-                yield _read_result(*queue.popleft(), strict)
+                yield _read_result(*queue.popleft(), job.strict)
         while queue:
-            yield _read_result(*queue.popleft(), strict)
+            yield _read_result(*queue.popleft(), job.strict)
 
 
-def _read_result(
-    item: _Item, future: Future[bytes] | None, strict: bool
-) -> tuple[_Item, bytes | Outcome | None]:
-    if future is None:
-        return item, None
+def _start_read(readers: Executor, item: _Item, job: TallyJob) -> _Read:
+    source, batch = item
+    if isinstance(source, WorkerReadableSource):
+        return None
+    return oversized(batch, job.limits, job.strict) or readers.submit(source.read, batch)
+
+
+def _read_result(item: _Item, future: _Read, strict: bool) -> tuple[_Item, bytes | Outcome | None]:
+    if future is None or isinstance(future, Outcome):
+        return item, future
     try:
         return item, future.result()
     except (OSError, UsageError) as exc:

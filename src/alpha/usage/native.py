@@ -9,7 +9,9 @@ handed back, in file order, to `FastTally` and `interpret`, which count it into 
 So the counts are exactly those of the Python path (tests compare the two on every sample).
 
 A document the C scanner does not accept whole (another layout, a syntax error anywhere,
-invalid UTF-8, ...) is left to the Python reader, which reports its problems as before.
+invalid UTF-8, ...) is left to the Python reader, which reports its problems as before. A file
+refused whole (corrupt gzip, over the size limit) is refused here as the reader would refuse it,
+and a record over the reader's size limit is handed back for the reader to skip.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from alpha.usage.interpret import (
 )
 from alpha.usage.mapping import EventMapper, Mapped, NotAnAction, VersionedMapping
 from alpha.usage.principals import principal_of
-from alpha.usage.reader import GZIP_ERRORS, GZIP_MAGIC, LazyLogReader, ReadProblem, gunzip
+from alpha.usage.reader import (
+    DEFAULT_LIMITS,
+    LazyLogReader,
+    ReadLimits,
+    ReadProblem,
+    gunzip,
+    inflated,
+)
 from alpha.usage.tally import count_outcome
 
 if TYPE_CHECKING:
@@ -145,28 +154,33 @@ class NativeFile:
         module: ModuleType,
         mapper: EventMapper,
         *,
+        limits: ReadLimits = DEFAULT_LIMITS,
         memo_limits: tuple[int, int] | None = None,
         library: str | None = None,
     ) -> None:
-        """`memo_limits` (distinct keys per memo, then per request memo) are for tests: tiny
-        ones make the scanner forget and ask again all the time. `library` names the shared
-        object that gives libdeflate, `libdeflate()`'s by default (tests: a missing one leaves
-        isal to gunzip)."""
-        limits = {} if memo_limits is None else dict(zip(_LIMIT_NAMES, memo_limits, strict=True))
-        self._scanner = module.Scanner(NativeResolver(mapper), **limits)
+        """`limits` are the reader's. `memo_limits` (distinct keys
+        per memo, then per request memo) are for tests: tiny ones make the scanner forget and
+        ask again all the time. `library` names the shared object that gives libdeflate,
+        `libdeflate()`'s by default (tests: a missing one leaves isal to gunzip)."""
+        memos = {} if memo_limits is None else dict(zip(_LIMIT_NAMES, memo_limits, strict=True))
+        self._limits = limits
+        self._scanner = module.Scanner(
+            NativeResolver(mapper), record_limit=self._limits.record_bytes, **memos
+        )
         self._inflater = module.Inflater(libdeflate() if library is None else library)
-        self._reader = LazyLogReader()
+        self._reader = LazyLogReader(limits=self._limits)
         self._fast = FastTally(mapper)
         self._tally_type = _tally_type(module)
 
-    def tally(self, data: bytes, file: str) -> tuple[BatchUsage, tuple[ReadProblem, ...]] | None:
-        """The file's usage and skipped records; None when the Python reader must read it."""
-        if data[:2] == GZIP_MAGIC:
-            fast = self._inflater.gunzip(data)  # libdeflate, when it can say
-            try:
-                data = gunzip(data) if fast is None else fast
-            except GZIP_ERRORS:
-                return None  # the Python reader reports the corrupt file
+    def tally(
+        self, data: bytes, file: str
+    ) -> tuple[BatchUsage | None, tuple[ReadProblem, ...]] | None:
+        """The file's usage and skipped records (no usage: the file is refused whole, its
+        problem as the Python reader says it); None when the Python reader must read it."""
+        opened = inflated(data, file, self._limits.file_bytes, self._gunzip)
+        if isinstance(opened, ReadProblem):
+            return None, (opened,)
+        data = opened
         tally = self._tally_type()
         fallback = _Fallback(self._reader, self._fast, tally, data, file)
         records = self._scanner.scan(data, tally, fallback)
@@ -175,6 +189,10 @@ class NativeFile:
         if fallback.problems and len(fallback.problems) == records:
             return None  # not one CloudTrail record: the Python reader says so for the file
         return _usage(tally.finish()), tuple(fallback.problems)
+
+    def _gunzip(self, data: bytes, limit: int) -> bytes:
+        fast = self._inflater.gunzip(data, limit)  # libdeflate, when it can say
+        return gunzip(data, limit) if fast is None else fast
 
 
 class _Fallback:

@@ -7,29 +7,40 @@ reader fall back to decoding record by record, keeping the good ones and countin
 
 Nothing here raises on bad input unless `strict` is set: a file that cannot be read at all comes
 back with no events and one file-level problem, a bad record with one record-level problem.
+
+Sizes are bounded (`ReadLimits`): a file over `MAX_FILE_BYTES`, on disk or once gunzipped, is
+refused without being held (gunzip stops at the limit, so a gzip bomb costs the limit, not what
+it would make), and a record over `MAX_RECORD_BYTES` is skipped while the rest of its file is
+read. The compiled scanner hands such a record back to this reader, which skips it the same way.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar, cast
 
 import msgspec
-from isal import igzip, isal_zlib
+from isal import isal_zlib
 
 from alpha.usage.errors import UsageError
 from alpha.usage.events import CloudTrailEvent, LazyEvent
 
-__all__ = ["ReadProblem", "SkipReason"]
+__all__ = [
+    "DEFAULT_LIMITS",
+    "MAX_FILE_BYTES",
+    "MAX_RECORD_BYTES",
+    "ReadLimits",
+    "ReadProblem",
+    "SkipReason",
+]
 
 
 E = TypeVar("E", CloudTrailEvent, LazyEvent)
 
 GZIP_MAGIC = b"\x1f\x8b"
-_UTF8_BOM = b"\xef\xbb\xbf"
 GZIP_ERRORS: tuple[type[Exception], ...] = (
     OSError,
     EOFError,
@@ -37,6 +48,19 @@ GZIP_ERRORS: tuple[type[Exception], ...] = (
     cast("type[Exception]", isal_zlib.error),
 )
 _RECORDS_FIRST = re.compile(rb'\{\s*"Records"\s*:')
+# A BOM, then what `bytes.lstrip` strips: found without copying the file.
+_LEADING = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\n\r\x0b\x0c]*")
+_LINE = re.compile(rb"[^\r\n]+")  # what `bytes.splitlines` splits on
+Text = bytes | memoryview  # a file's JSON, without what comes before it (not copied)
+
+# CloudTrail delivers a file per region every few minutes, a few tens of MB of JSON at most. A
+# worker holds a file whole (gunzipped, and decoded on the Python path: ~2.2x its size), two at
+# once, so this keeps the ingest under 1 GB (benchmarks/README.md, "Hostile logs").
+MAX_FILE_BYTES = 256 << 20
+# CloudTrail's largest events are 1 MB (its "Large" event size); twice that leaves room for
+# pretty-printed copies. A record's fields become the store's rows, which DuckDB reads at most
+# 16 MB a row: a 40 MB field failed the whole ingest.
+MAX_RECORD_BYTES = 2 << 20
 
 
 class LogFormat(StrEnum):
@@ -51,6 +75,7 @@ class SkipReason(StrEnum):
     UNREADABLE = "unreadable file"
     CORRUPT_GZIP = "corrupt gzip"
     EMPTY_FILE = "empty file"
+    TOO_LARGE = "file too large"
     NOT_JSON = "not JSON"
     TRUNCATED = "truncated JSON"
     NOT_CLOUDTRAIL = "not CloudTrail"
@@ -58,6 +83,19 @@ class SkipReason(StrEnum):
     NOT_A_RECORD = "record is not an object"
     MISSING_FIELD = "record missing a field"
     WRONG_TYPE = "record field of the wrong type"
+    RECORD_TOO_LARGE = "record too large"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """The most the reader takes, in bytes: of one file (on disk, and again once gunzipped),
+    and of one record's JSON (the whitespace around it not counted)."""
+
+    file_bytes: int = MAX_FILE_BYTES
+    record_bytes: int = MAX_RECORD_BYTES
+
+
+DEFAULT_LIMITS = ReadLimits()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +141,7 @@ class _Decoders(Generic[E]):
     raw_envelope: msgspec.json.Decoder[_RawEnvelope]
     array: msgspec.json.Decoder[list[E]]
     raw_array: msgspec.json.Decoder[list[msgspec.Raw]]
+    raw: msgspec.json.Decoder[msgspec.Raw]
     event: msgspec.json.Decoder[E]
 
 
@@ -120,6 +159,7 @@ def _decoders(event_type: type[E]) -> _Decoders[E]:
         raw_envelope=msgspec.json.Decoder(_RawEnvelope),
         array=msgspec.json.Decoder(list[event_type]),  # type: ignore[valid-type]
         raw_array=msgspec.json.Decoder(list[msgspec.Raw]),
+        raw=msgspec.json.Decoder(msgspec.Raw),
         event=msgspec.json.Decoder(event_type),
     )
 
@@ -127,8 +167,11 @@ def _decoders(event_type: type[E]) -> _Decoders[E]:
 class _Reader(Generic[E]):
     """Decodes log files into `E` records; one per process (it holds the compiled decoders)."""
 
-    def __init__(self, event_type: type[E], *, strict: bool = False) -> None:
+    def __init__(
+        self, event_type: type[E], *, strict: bool = False, limits: ReadLimits = DEFAULT_LIMITS
+    ) -> None:
         self.strict = strict
+        self.limits = limits
         self._dec: _Decoders[E] = _decoders(event_type)
 
     def decode(self, data: bytes, file: str) -> DecodedLog[E]:
@@ -142,6 +185,10 @@ class _Reader(Generic[E]):
         self, raw: msgspec.Raw | bytes | memoryview, file: str, index: int
     ) -> E | ReadProblem:
         """One record's JSON (record `index` of `file`): the record, or why it is skipped."""
+        limit = self.limits.record_bytes
+        if len(raw) > limit:
+            detail = f"{len(raw):,} bytes of JSON, over the limit of {limit:,}"
+            return ReadProblem(file, SkipReason.RECORD_TOO_LARGE, detail, index)
         try:
             event = self._dec.event.decode(raw)
         except msgspec.ValidationError as exc:
@@ -152,15 +199,13 @@ class _Reader(Generic[E]):
 
     def _decode(self, data: bytes, file: str) -> DecodedLog[E]:
         compressed = data[:2] == GZIP_MAGIC
-        if compressed:
-            try:
-                data = gunzip(data)
-            except GZIP_ERRORS as exc:
-                return _file_skipped(file, SkipReason.CORRUPT_GZIP, str(exc), compressed)
-        text = data.removeprefix(_UTF8_BOM).lstrip()
+        opened = inflated(data, file, self.limits.file_bytes)
+        if isinstance(opened, ReadProblem):
+            return DecodedLog([], None, compressed, (opened,))
+        text = _content(opened)
         if not text:
             return _file_skipped(file, SkipReason.EMPTY_FILE, "no data", compressed)
-        first = text[:1]
+        first = bytes(text[:1])
         if first == b"[":
             return self._array(text, file, compressed)
         if first == b"{":
@@ -169,7 +214,7 @@ class _Reader(Generic[E]):
             return self._object_or_lines(text, file, compressed)
         return _file_skipped(file, SkipReason.NOT_JSON, f"starts with {first!r}", compressed)
 
-    def _array(self, text: bytes, file: str, compressed: bool) -> DecodedLog[E]:
+    def _array(self, text: Text, file: str, compressed: bool) -> DecodedLog[E]:
         try:
             events = self._dec.array.decode(text)
         except msgspec.ValidationError:
@@ -181,9 +226,9 @@ class _Reader(Generic[E]):
             return self._per_record(raws, file, LogFormat.ARRAY, compressed)
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             return _undecodable(file, exc, compressed)
-        return _checked(events, file, LogFormat.ARRAY, compressed)
+        return self._sized(events, text, file, LogFormat.ARRAY, compressed)
 
-    def _envelope(self, text: bytes, file: str, compressed: bool) -> DecodedLog[E]:
+    def _envelope(self, text: Text, file: str, compressed: bool) -> DecodedLog[E]:
         try:
             envelope = self._dec.envelope.decode(text)
         except msgspec.ValidationError:
@@ -200,9 +245,9 @@ class _Reader(Generic[E]):
             return _undecodable(file, exc, compressed)
         if envelope.Records is None:
             return self._object_or_lines(text, file, compressed)
-        return _checked(envelope.Records, file, LogFormat.RECORDS, compressed)
+        return self._sized(envelope.Records, text, file, LogFormat.RECORDS, compressed)
 
-    def _object_or_lines(self, text: bytes, file: str, compressed: bool) -> DecodedLog[E]:
+    def _object_or_lines(self, text: Text, file: str, compressed: bool) -> DecodedLog[E]:
         """One object: a delivery file whose "Records" is not the first key, a lone record, or
         not CloudTrail at all. Anything after the first object: JSON lines."""
         try:
@@ -214,16 +259,37 @@ class _Reader(Generic[E]):
                 return self._lines(text, file, compressed)
             return _undecodable(file, exc, compressed)
         if envelope.Records is not None:
-            return _checked(envelope.Records, file, LogFormat.RECORDS, compressed)
-        return self._per_record([msgspec.Raw(text)], file, LogFormat.JSON_LINES, compressed)
+            return self._sized(envelope.Records, text, file, LogFormat.RECORDS, compressed)
+        lone = self._dec.raw.decode(text)  # the object without the whitespace after it
+        return self._per_record([lone], file, LogFormat.JSON_LINES, compressed)
 
-    def _lines(self, text: bytes, file: str, compressed: bool) -> DecodedLog[E]:
+    def _lines(self, text: Text, file: str, compressed: bool) -> DecodedLog[E]:
         try:
             events = self._dec.event.decode_lines(text)
         except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
-            lines = [msgspec.Raw(line) for line in text.splitlines() if line.strip()]
-            return self._per_record(lines, file, LogFormat.JSON_LINES, compressed)
-        return _checked(events, file, LogFormat.JSON_LINES, compressed)
+            return self._per_record(_raw_lines(text), file, LogFormat.JSON_LINES, compressed)
+        return self._sized(events, text, file, LogFormat.JSON_LINES, compressed)
+
+    def _sized(
+        self, events: list[E], text: Text, file: str, fmt: LogFormat, compressed: bool
+    ) -> DecodedLog[E]:
+        """The decoded records checked, or the file read record by record when one of them is
+        over the size limit. Only a file over the limit can hold such a record, so the records'
+        sizes (a second, untyped decode) are asked of those alone."""
+        limit = self.limits.record_bytes
+        if len(text) > limit:
+            raws = self._raws(text, fmt)
+            if max(map(len, raws), default=0) > limit:
+                return self._per_record(raws, file, fmt, compressed)
+        return _checked(events, file, fmt, compressed)
+
+    def _raws(self, text: Text, fmt: LogFormat) -> Sequence[msgspec.Raw]:
+        """Each record's JSON, of a file whose typed decoding succeeded in this format."""
+        if fmt is LogFormat.ARRAY:
+            return self._dec.raw_array.decode(text)
+        if fmt is LogFormat.RECORDS:
+            return self._dec.raw_envelope.decode(text).Records
+        return self._dec.raw.decode_lines(text)
 
     def _per_record(
         self, raws: Sequence[msgspec.Raw], file: str, fmt: LogFormat, compressed: bool
@@ -239,10 +305,64 @@ class _Reader(Generic[E]):
         return _finished(events, problems, file, fmt, compressed)
 
 
-def gunzip(data: bytes) -> bytes:
-    """isal's gunzip: several times faster than zlib's, which matters at 200 MB a run."""
-    result: bytes = igzip.decompress(data)  # type: ignore[no-untyped-call]
-    return result
+class TooLargeError(Exception):
+    """Gunzipping a file made more than the limit (`gunzip` stops there)."""
+
+
+def gunzip(data: bytes, limit: int) -> bytes:
+    """isal's gunzip (several times faster than zlib's, which matters at 200 MB a run), as
+    `igzip.decompress` reads any file, but stopped past `limit` bytes of output: it is made a
+    chunk at a time, so a gzip bomb costs the limit, never the gigabytes it would make."""
+    # isal reads bytes in place (as `igzip.decompress` gives them); its stub names only files
+    reader = isal_zlib._GzipReader(data)  # type: ignore[arg-type]
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := reader.read(limit + 1 - size):
+        size += len(chunk)
+        if size > limit:
+            raise TooLargeError(f"over the limit of {limit:,} bytes once gunzipped")
+        chunks.append(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def inflated(
+    data: bytes, file: str, limit: int, gunzip: Callable[[bytes, int], bytes] = gunzip
+) -> bytes | ReadProblem:
+    """A file's bytes, gunzipped when they are gzip (by `gunzip`); the file-level problem when
+    they are corrupt gzip or over `limit` bytes, on disk or once gunzipped."""
+    if len(data) > limit:
+        return too_large(file, len(data), limit)
+    if data[:2] != GZIP_MAGIC:
+        return data
+    try:
+        return gunzip(data, limit)
+    except TooLargeError as exc:
+        return ReadProblem(file, SkipReason.TOO_LARGE, str(exc))
+    except GZIP_ERRORS as exc:
+        return ReadProblem(file, SkipReason.CORRUPT_GZIP, str(exc))
+
+
+def too_large(file: str, size: int, limit: int) -> ReadProblem:
+    """The problem of a file of `size` bytes on disk, over `limit`."""
+    return ReadProblem(file, SkipReason.TOO_LARGE, f"{size:,} bytes, over the limit of {limit:,}")
+
+
+def _content(data: bytes) -> Text:
+    """`data` without a BOM and whitespace in front (as `removeprefix` and `lstrip` would
+    leave it), not copied: the file may be hundreds of MB."""
+    start = _LEADING.match(data)
+    skip = 0 if start is None else start.end()
+    return memoryview(data)[skip:] if skip else data
+
+
+def _raw_lines(text: Text) -> list[msgspec.Raw]:
+    """Each line that holds more than whitespace, without the spaces around its JSON (a
+    record's size is its JSON's)."""
+    return [
+        msgspec.Raw(line.strip(b" \t"))
+        for found in _LINE.finditer(text)
+        if (line := found[0]).strip()
+    ]
 
 
 def _checked(events: list[E], file: str, fmt: LogFormat, compressed: bool) -> DecodedLog[E]:
@@ -339,13 +459,13 @@ def _file_skipped(file: str, reason: SkipReason, detail: str, compressed: bool) 
 class LogReader(_Reader[CloudTrailEvent]):
     """Decodes log files into `CloudTrailEvent`s."""
 
-    def __init__(self, *, strict: bool = False) -> None:
-        super().__init__(CloudTrailEvent, strict=strict)
+    def __init__(self, *, strict: bool = False, limits: ReadLimits = DEFAULT_LIMITS) -> None:
+        super().__init__(CloudTrailEvent, strict=strict, limits=limits)
 
 
 class LazyLogReader(_Reader[LazyEvent]):
     """Decodes log files into `LazyEvent`s: the ingest's fast path. Fields the
     interpretation does not read are not decoded, so not checked either."""
 
-    def __init__(self, *, strict: bool = False) -> None:
-        super().__init__(LazyEvent, strict=strict)
+    def __init__(self, *, strict: bool = False, limits: ReadLimits = DEFAULT_LIMITS) -> None:
+        super().__init__(LazyEvent, strict=strict, limits=limits)

@@ -24,7 +24,15 @@ from alpha.usage.interpret import Interpretation, SkippedEvent, interpret
 from alpha.usage.mapping import EventMapper
 from alpha.usage.native import NativeFile, native_module
 from alpha.usage.ports import LogBatch, UsageSource
-from alpha.usage.reader import LazyLogReader, LogReader, ReadProblem, SkipReason
+from alpha.usage.reader import (
+    DEFAULT_LIMITS,
+    LazyLogReader,
+    LogReader,
+    ReadLimits,
+    ReadProblem,
+    SkipReason,
+    too_large,
+)
 from alpha.usage.tally import BatchTally
 
 Interpreter = Callable[[CloudTrailEvent], Interpretation]
@@ -55,11 +63,13 @@ def default_interpreter() -> Interpreter:
 @dataclass(frozen=True, slots=True)
 class TallyJob:
     """How a run's batches are tallied, as sent to each worker with every batch: the
-    interpreter, whether the run is strict, and where to spool rows (None: in memory)."""
+    interpreter, whether the run is strict, where to spool rows (None: in memory), and the
+    most a file and a record may hold."""
 
     interpreter: InterpreterFactory
     strict: bool = False
     spool: str | None = None
+    limits: ReadLimits = DEFAULT_LIMITS
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +88,22 @@ def unreadable(batch: LogBatch, exc: OSError | UsageError, strict: bool) -> Outc
     return Outcome(None, (problem,))
 
 
+def oversized(batch: LogBatch, limits: ReadLimits, strict: bool) -> Outcome | None:
+    """A batch listed as larger than a file may be, refused before it is read (reading it
+    would hold it all); None for any other."""
+    if batch.size <= limits.file_bytes:
+        return None
+    problem = too_large(batch.key, batch.size, limits.file_bytes)
+    if strict:
+        raise UsageError(problem.describe())
+    return Outcome(None, (problem,))
+
+
 def read_and_tally(job: TallyJob, source: UsageSource, batch: LogBatch) -> Outcome:
     """Read one batch and tally it. Runs in a worker process."""
+    refused = oversized(batch, job.limits, job.strict)
+    if refused is not None:
+        return refused
     try:
         data = source.read(batch)
     except (OSError, UsageError) as exc:
@@ -107,25 +131,27 @@ class Worker:
 
 
 @cache
-def worker_state(interpreter: InterpreterFactory, strict: bool) -> Worker:
+def worker_state(
+    interpreter: InterpreterFactory, strict: bool, limits: ReadLimits = DEFAULT_LIMITS
+) -> Worker:
     """One per process (built once, then reused for every batch)."""
     interpret_event = interpreter()
     fast = native = None
     if isinstance(interpret_event, MapperInterpreter) and not strict:
-        fast = (LazyLogReader(), FastTally(interpret_event.mapper))
+        fast = (LazyLogReader(limits=limits), FastTally(interpret_event.mapper))
         module = native_module()
         if module is not None:
-            native = NativeFile(module, interpret_event.mapper)
-    return Worker(LogReader(strict=strict), interpret_event, fast, native)
+            native = NativeFile(module, interpret_event.mapper, limits=limits)
+    return Worker(LogReader(strict=strict, limits=limits), interpret_event, fast, native)
 
 
 def warm(job: TallyJob) -> None:
-    worker_state(job.interpreter, job.strict)
+    worker_state(job.interpreter, job.strict, job.limits)
 
 
 def tally(job: TallyJob, key: str, data: bytes) -> Outcome:
     """Decode, interpret and tally one batch; its rows spooled to files when the job says."""
-    worker = worker_state(job.interpreter, job.strict)
+    worker = worker_state(job.interpreter, job.strict, job.limits)
     # The decoded records hold no reference cycles; the cyclic GC would only re-scan millions
     # of fresh objects (it doubles the decoding time), so it is paused for the batch.
     gc_was_enabled = gc.isenabled()

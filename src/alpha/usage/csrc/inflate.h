@@ -8,7 +8,11 @@
    without it `gunzip` answers None and the caller uses isal. It answers None as well for
    anything but exactly one whole member whose output has the size its trailer says (several
    members, data after the member, damage): isal then reads the file as it always does, or
-   names its problem. So a file never reads differently here. */
+   names its problem. So a file never reads differently here.
+
+   The trailer's size is the sender's word, and the output buffer is allocated from it: a size
+   over the caller's limit is not allocated at all (None: isal then inflates with the same
+   limit and stops at it, so a gzip bomb costs at most the limit, never what it claims). */
 #ifndef ALPHA_NATIVE_INFLATE_H
 #define ALPHA_NATIVE_INFLATE_H
 
@@ -63,18 +67,21 @@ static void Inflater_dealloc(Inflater *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* gunzip(data) -> bytes, or None when libdeflate is absent or this is not exactly one
-   gzip member of the size its trailer says. */
-static PyObject *Inflater_gunzip(Inflater *self, PyObject *arg) {
+/* gunzip(data, limit) -> bytes, or None when libdeflate is absent, when this is not exactly
+   one gzip member of the size its trailer says, or when that size is over `limit` bytes. */
+static PyObject *Inflater_gunzip(Inflater *self, PyObject *args) {
     Py_buffer in;
-    if (PyObject_GetBuffer(arg, &in, PyBUF_SIMPLE) < 0) return NULL;
+    Py_ssize_t limit;
+    if (!PyArg_ParseTuple(args, "y*n:gunzip", &in, &limit)) return NULL;
     PyObject *out = NULL;
     const unsigned char *p = in.buf;
     size_t n = (size_t)in.len;
-    if (self->decompressor == NULL || n < 18) goto none;
+    if (self->decompressor == NULL || n < 18 || limit <= 0) goto none;
     size_t size = (size_t)p[n - 4] | (size_t)p[n - 3] << 8 | (size_t)p[n - 2] << 16 |
                   (size_t)p[n - 1] << 24;
-    if (size == 0 || size > INFLATE_MAX_OUTPUT || size / INFLATE_MAX_RATIO > n) goto none;
+    if (size == 0 || size > (size_t)limit || size > INFLATE_MAX_OUTPUT ||
+        size / INFLATE_MAX_RATIO > n)
+        goto none;
     out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
     if (out == NULL) goto done;
     size_t used = 0, made = 0;
@@ -95,8 +102,9 @@ static PyObject *Inflater_available(Inflater *self, void *closure) {
 }
 
 static PyMethodDef Inflater_methods[] = {
-    {"gunzip", (PyCFunction)Inflater_gunzip, METH_O,
-     "One whole gzip member, decompressed; None when libdeflate cannot say."},
+    {"gunzip", (PyCFunction)Inflater_gunzip, METH_VARARGS,
+     "gunzip(data, limit): one whole gzip member of at most `limit` bytes, decompressed; "
+     "None when libdeflate cannot say."},
     {NULL},
 };
 

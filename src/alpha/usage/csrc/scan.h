@@ -245,7 +245,7 @@ static const char *scan_records(Scanner *s, Tally *t, PyObject *fallback, const 
         int outcome = FALL_BACK;
         if (json_kind(p, end) == JV_OBJECT) {
             after = read_record(p, end, &r);
-            if (after != NULL && !r.dirty)
+            if (after != NULL && !r.dirty && (size_t)(after - start) <= s->record_limit)
                 outcome = tally_record(s, t, &r, start, (size_t)(after - start));
         } else {
             after = json_skip(p, end, 2);
@@ -318,20 +318,30 @@ invalid:
     return PyLong_FromLong(-1);
 }
 
+/* Scanner(resolver, *, record_limit, memo_limit=, request_memo_limit=): `record_limit` has no
+   default here, so the Python reader's is the only one (a record longer than it falls back,
+   and the reader skips it). */
 static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
     PyObject *resolver;
     unsigned int limit = MEMO_LIMIT, request_limit = REQUEST_MEMO_LIMIT;
-    static char *names[] = {"resolver", "memo_limit", "request_memo_limit", NULL};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$II:Scanner", names, &resolver, &limit,
-                                     &request_limit))
+    Py_ssize_t record_limit = -1;
+    static char *names[] = {"resolver", "record_limit", "memo_limit", "request_memo_limit",
+                            NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|$nII:Scanner", names, &resolver,
+                                     &record_limit, &limit, &request_limit))
         return NULL;
     if (limit < 1 || request_limit < 1) {
         PyErr_SetString(PyExc_ValueError, "memo limits must be at least 1");
         return NULL;
     }
+    if (record_limit < 0) {
+        PyErr_SetString(PyExc_ValueError, "record_limit (bytes, at least 0) is required");
+        return NULL;
+    }
     Scanner *s = (Scanner *)type->tp_alloc(type, 0);
     if (s == NULL) return NULL;
     s->resolver = Py_NewRef(resolver);
+    s->record_limit = (size_t)record_limit;
     s->plans.limit = s->identities.limit = s->errors.limit = s->takes.limit = limit;
     s->uses.limit = request_limit;
     s->plans.size = sizeof(Plan);

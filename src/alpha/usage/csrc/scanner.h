@@ -89,6 +89,7 @@ typedef struct {
     PyObject *resolver;
     Memo plans, identities, errors, takes, uses;
     Interner action_keys;
+    size_t record_limit; /* bytes: a longer record is Python's to skip (alpha/usage/reader.py) */
 } Scanner;
 
 static void plan_clear(Plan *p) {
