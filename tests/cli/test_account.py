@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,38 @@ def test_unknown_principal_is_one_error_line(capsys: pytest.CaptureFixture[str])
     assert code == 2
     assert out == ""
     assert err == f"alpha: error: {EDGE}: no role or user arn:aws:iam::{A}:role/nobody\n"
+
+
+MARKUP_ROLE = f"arn:aws:iam::{A}:role/[/]/:smile:/app"
+MARKUP_BOUNDARY = f"arn:aws:iam::{A}:policy/[bold]/b"
+
+
+@pytest.mark.parametrize(
+    ("extra", "shown"),
+    [
+        ((), "role/[/]/:smile:/app"),
+        (("--principal", MARKUP_ROLE), f"Permissions boundary: {MARKUP_BOUNDARY}"),
+        (("--principal", MARKUP_ROLE), f"managed policy {MARKUP_BOUNDARY}"),
+    ],
+)
+def test_names_are_shown_as_written_never_as_markup(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    extra: tuple[str, ...],
+    shown: str,
+) -> None:
+    # IAM paths may hold `[`, `]` and `:`; Rich read `[/]` as a closing tag and failed
+    monkeypatch.setenv("COLUMNS", "200")  # wide enough that no name is folded
+    role = {
+        "RoleName": "app",
+        "Path": "/[/]/:smile:/",
+        "Arn": MARKUP_ROLE,
+        "AttachedManagedPolicies": [{"PolicyName": "b", "PolicyArn": MARKUP_BOUNDARY}],
+        "PermissionsBoundary": {"PermissionsBoundaryArn": MARKUP_BOUNDARY},
+    }
+    account = tmp_path / "account.json"
+    account.write_text(json.dumps({"RoleDetailList": [role]}))
+    code, out, err = run(capsys, "account", "show", str(account), *extra)
+    assert (code, err) == (0, "")
+    assert shown in out

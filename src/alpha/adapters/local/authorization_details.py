@@ -42,7 +42,13 @@ from alpha.adapters.local.json_at import (
 from alpha.policy.errors import PolicyParseError
 from alpha.policy.model import Policy
 from alpha.policy.parse import parse_policy
-from alpha.policy.user_files import InputTextError, decode_json, read_input, shown
+from alpha.policy.user_files import (
+    InputTextError,
+    decode_json,
+    read_input,
+    shown,
+    without_cycle_collection,
+)
 
 __all__ = ["read_authorization_details"]
 
@@ -82,6 +88,13 @@ def read_authorization_details(path: Path) -> AccountSnapshot:
 
 def parse_authorization_details_text(text: str, source: str) -> AccountSnapshot:
     """Decoded as strictly as policies are (no duplicate keys, no NaN: see `user_files`)."""
+    # One pause of the garbage collector around both steps: when it resumes it scans what
+    # was made meanwhile once, and by then the decoded document is gone.
+    with without_cycle_collection():
+        return _decoded_snapshot(text, source)
+
+
+def _decoded_snapshot(text: str, source: str) -> AccountSnapshot:
     try:
         data = decode_json(text)
     except InputTextError as exc:
@@ -93,18 +106,19 @@ def parse_authorization_details(data: object, source: str) -> AccountSnapshot:
     """Build a snapshot from decoded JSON: one response object or a list of pages."""
     pages = _pages(data, At(source, ""))
     parts = _Parts()
-    for page_at, page in pages:
-        for key in LISTS:
-            for item_at, item in _items(page, key, page_at):
-                parts.add(key, item, item_at)
-    return AccountSnapshot(
-        account_id=parts.account.id,
-        roles=tuple(parts.roles),
-        users=tuple(parts.users),
-        groups=tuple(parts.groups),
-        policies=tuple(parts.policies),
-        source=source,
-    )
+    with without_cycle_collection():  # millions of acyclic objects for a large account
+        for page_at, page in pages:
+            for key in LISTS:
+                for item_at, item in _items(page, key, page_at):
+                    parts.add(key, item, item_at)
+        return AccountSnapshot(
+            account_id=parts.account.id,
+            roles=tuple(parts.roles),
+            users=tuple(parts.users),
+            groups=tuple(parts.groups),
+            policies=tuple(parts.policies),
+            source=source,
+        )
 
 
 def _pages(data: object, at: At) -> list[tuple[At, dict[str, Any]]]:

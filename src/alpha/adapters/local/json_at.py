@@ -35,6 +35,9 @@ def required(obj: dict[str, Any], key: str, at: At) -> object:
 
 
 def string(obj: dict[str, Any], key: str, at: At, *, default: str | None = None) -> str:
+    value = obj.get(key)
+    if isinstance(value, str):  # the usual case, before any place is spelt out
+        return value
     if key not in obj and default is not None:
         return default
     return as_string(required(obj, key, at), at.key(key))
@@ -42,7 +45,7 @@ def string(obj: dict[str, Any], key: str, at: At, *, default: str | None = None)
 
 def optional_string(obj: dict[str, Any], key: str, at: At) -> str | None:
     value = obj.get(key)
-    return None if value is None else as_string(value, at.key(key))
+    return value if value is None or isinstance(value, str) else as_string(value, at.key(key))
 
 
 def as_string(value: object, at: At) -> str:
