@@ -260,3 +260,20 @@ def test_a_file_at_the_size_limit_is_read() -> None:
     limits = ReadLimits(file_bytes=len(GOOD))
     for data in (GOOD, gzip.compress(GOOD)):
         assert LogReader(limits=limits).decode(data, "f").events
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"Records": [' + "[" * 100_000 + "]" * 100_000 + "]}",
+        '{"Records": [{"eventVersion": ' + "[" * 100_000 + "]" * 100_000 + "}]}",
+    ],
+)
+def test_json_nested_too_deeply_is_skipped_with_a_reason(text: str) -> None:
+    from alpha.usage.reader import LogReader
+
+    decoded = LogReader().decode(text.encode(), "deep.json")
+    assert decoded.events == []
+    assert [p.reason for p in decoded.problems] == [SkipReason.NOT_JSON]
+    assert "nested too deeply" in decoded.problems[0].detail

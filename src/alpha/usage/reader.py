@@ -176,7 +176,10 @@ class _Reader(Generic[E]):
 
     def decode(self, data: bytes, file: str) -> DecodedLog[E]:
         """The records of one file. Raises `UsageError` in strict mode on the first problem."""
-        result = self._decode(data, file)
+        try:
+            result = self._decode(data, file)
+        except RecursionError as exc:  # JSON nested past what any decoder here will follow
+            result = _file_skipped(file, SkipReason.NOT_JSON, f"nested too deeply: {exc}", False)
         if self.strict and result.problems:
             raise UsageError(result.problems[0].describe())
         return result
@@ -191,6 +194,8 @@ class _Reader(Generic[E]):
             return ReadProblem(file, SkipReason.RECORD_TOO_LARGE, detail, index)
         try:
             event = self._dec.event.decode(raw)
+        except RecursionError as exc:
+            return ReadProblem(file, SkipReason.NOT_JSON, f"nested too deeply: {exc}", index)
         except msgspec.ValidationError as exc:
             return _record_problem(file, index, exc)
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
