@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
+from alpha.app.config_file import read_file_settings
 from alpha.app.errors import SettingsError
 from alpha.app.settings import Flags, load_settings
 from alpha.app.values import parse_duration, parse_time
+from alpha.guardrails import GuardrailError, load_config
 from alpha.rollout.stages import StageSettings
+from tests.hostile_documents import settings_files, value_or_one_line_error
 
 DEFAULT_BAKE = StageSettings().bake
 
@@ -220,3 +225,13 @@ def test_hostile_settings_files_are_one_error(tmp_path: Path, toml: str, expecte
 def test_now_at_the_end_of_the_calendar_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=r"^ALPHA_NOW: '9999-12-31T23:59:59Z' is outside"):
         load_settings(Flags(), {"ALPHA_NOW": "9999-12-31T23:59:59Z"}, tmp_path)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(settings_files())
+def test_any_settings_file_is_settings_or_one_line_error(text: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "alpha.toml"
+        path.write_text(text, encoding="utf-8")
+        value_or_one_line_error(lambda: read_file_settings(path), SettingsError)
+        value_or_one_line_error(lambda: load_config(path), GuardrailError)

@@ -5,7 +5,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
+from alpha.catalog import Catalog
 from alpha.policy.errors import PolicyError, PolicyParseError
 from alpha.policy.model import (
     ActionList,
@@ -20,6 +22,8 @@ from alpha.policy.model import (
     Statement,
 )
 from alpha.policy.parse import parse_policy, parse_policy_text, read_policy_file
+from alpha.policy.validate import validate
+from tests.hostile_documents import damaged, policies, value_or_one_line_error
 
 V = "2012-10-17"
 
@@ -381,3 +385,17 @@ def test_read_policy_file_accepts_a_byte_order_mark(tmp_path: Path) -> None:
 def test_read_policy_file_names_an_unreadable_file(tmp_path: Path, name: str, message: str) -> None:
     with pytest.raises(PolicyError, match=message):
         read_policy_file(tmp_path / name)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policies().flatmap(damaged))
+def test_any_text_is_a_policy_or_one_line_error(text: str) -> None:
+    value_or_one_line_error(lambda: parse_policy_text(text, "p.json"), PolicyParseError)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policies().flatmap(damaged))
+def test_lint_reports_any_text_as_one_line_findings(catalog: Catalog, text: str) -> None:
+    for finding in validate(text, catalog):
+        for part in (finding.path, finding.message):
+            assert all(ch.isprintable() for ch in part), repr(part)

@@ -35,7 +35,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from alpha.app.errors import SettingsError
 from alpha.app.values import check_duration, parse_duration
-from alpha.policy.user_files import InputTextError, decode_toml, read_input, shown
+from alpha.policy.user_files import InputTextError, decode_toml, one_line, read_input, shown
 
 __all__ = ["FileSettings", "read_file_settings"]
 
@@ -104,7 +104,7 @@ def _describe(exc: ValidationError, text: str, path: Path) -> str:
     more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
     line = _line_of(text, location)
     where = f"{shown(path)}: line {line}" if line else shown(path)
-    return f"{where}: {'.'.join(location)}: {message}{more}"
+    return one_line(f"{where}: {'.'.join(location)}: {message}{more}")  # keys are quoted
 
 
 def _line_of(text: str, location: tuple[str, ...]) -> int | None:

@@ -35,7 +35,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from alpha.guardrails.errors import GuardrailError
 from alpha.guardrails.registry import GUARDRAIL_RULES
 from alpha.policy.findings import Severity
-from alpha.policy.user_files import InputTextError, decode_toml, read_input, shown
+from alpha.policy.user_files import InputTextError, decode_toml, one_line, read_input, shown
 from alpha.policy.validate import MANAGED_POLICY_QUOTA
 
 ENV_VARIABLES = {
@@ -157,7 +157,14 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, list[str]]:
 
 
 def _describe(exc: ValidationError, text: str, source: str, overrides: Mapping[str, object]) -> str:
-    """The first error, named by file (or variable), line when found, and field."""
+    """The first error, named by file (or variable), line when found, and field; one line,
+    whatever the keys it quotes."""
+    return one_line(_first_error(exc, text, source, overrides))
+
+
+def _first_error(
+    exc: ValidationError, text: str, source: str, overrides: Mapping[str, object]
+) -> str:
     error = exc.errors()[0]
     location = tuple(part for part in error["loc"] if part != "[key]")
     message = str(error["msg"]).removeprefix("Value error, ")

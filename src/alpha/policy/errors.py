@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from alpha.errors import AlphaError
+from alpha.policy.user_files import one_line
 
 __all__ = ["PolicyError", "PolicyParseError"]
 
@@ -24,6 +25,11 @@ class Problem:
     path: str
     message: str
     code: str = "INVALID_TYPE"
+
+    def __post_init__(self) -> None:
+        # Keys and values quoted from the document may hold line breaks or control characters
+        object.__setattr__(self, "path", one_line(self.path))
+        object.__setattr__(self, "message", one_line(self.message))
 
 
 class PolicyParseError(PolicyError):

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
+from alpha.policy.user_files import one_line
+
 __all__ = ["POLICY_FINDINGS", "Finding", "FindingKind", "Registry", "Severity"]
 
 
@@ -70,8 +72,9 @@ class Registry:
         return len(self._by_id)
 
     def finding(self, code: str, message: str, path: str = "") -> Finding:
-        """A finding of kind `code` with its default severity; an unknown code is a bug."""
-        return Finding(code, self[code].severity, message, path)
+        """A finding of kind `code` with its default severity; an unknown code is a bug. What
+        the message and path quote of a document is escaped to one printable line."""
+        return Finding(code, self[code].severity, one_line(message), one_line(path))
 
 
 _E, _W, _I = Severity.ERROR, Severity.WARNING, Severity.INFO

@@ -30,6 +30,7 @@ __all__ = [
     "InputTextError",
     "decode_json",
     "decode_toml",
+    "one_line",
     "read_input",
     "shown",
     "without_cycle_collection",
@@ -64,11 +65,19 @@ class InputTextError(AlphaError):
         return f"line {self.line} column {self.column}" if self.column else f"line {self.line}"
 
 
+def one_line(text: str) -> str:
+    """`text` with each character that does not print escaped (`\\n`, `\\x00`, `\\u2028`,
+    `\\ud800`), so that a message quoting a document or a path stays one readable line."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 def shown(path: Path | str) -> str:
-    """A path as messages print it: control characters (a NUL, a newline) escaped, so the
-    message stays one readable line."""
-    text = str(path)
-    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    """A path as messages print it (see `one_line`)."""
+    return one_line(str(path))
 
 
 def read_input(

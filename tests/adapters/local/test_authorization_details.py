@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from alpha.account import (
     AccountError,
@@ -25,6 +26,7 @@ from alpha.adapters.local.authorization_details import (
     read_authorization_details,
 )
 from alpha.policy.model import ActionList, NotActionList, PrincipalMap
+from tests.hostile_documents import accounts, damaged, value_or_one_line_error
 from tests.sample_accounts import EDGE_CASES_ACCOUNT, EDGE_CASES_PAGES, GENERATED_ACCOUNT
 
 A = "111122223333"
@@ -477,6 +479,11 @@ STRICT_TEXT = [
         id="date-before-year-1-in-utc",
     ),
     pytest.param(
+        _text(name="x\n"),
+        "RoleDetailList[0].Arn: 'arn:aws:iam::111122223333:role/x\\n' is not an IAM role ARN",
+        id="arn-ending-in-a-line-break",
+    ),
+    pytest.param(
         _text(CreateDate="9999-12-31T23:00:00-05:00"),
         "RoleDetailList[0].CreateDate: '9999-12-31T23:00:00-05:00' is outside the years 1 to "
         "9999 in UTC",
@@ -500,3 +507,11 @@ def test_dates_are_kept_in_utc() -> None:
     assert created == datetime(2024, 1, 1, tzinfo=UTC)
     assert created is not None
     assert created.tzinfo is UTC
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(accounts().flatmap(damaged))
+def test_any_text_is_an_account_or_one_line_error(text: str) -> None:
+    value_or_one_line_error(
+        lambda: parse_authorization_details_text(text, "account.json"), AccountError
+    )

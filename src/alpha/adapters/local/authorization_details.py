@@ -55,7 +55,7 @@ __all__ = ["read_authorization_details"]
 
 LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 _Entity = TypeVar("_Entity", Role, User, Group, ManagedPolicy)
-_IAM_ARN = re.compile(r"^arn:[a-z-]+:iam::(\d{12}|aws):([a-z-]+)/(.+)$")
+_IAM_ARN = re.compile(r"arn:[a-z-]+:iam::(\d{12}|aws):([a-z-]+)/(.+)\Z")  # \Z: no final \n
 
 
 class AuthorizationDetailsFile:

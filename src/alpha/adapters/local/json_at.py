@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 from alpha.account.errors import AccountError
 from alpha.policy.parse import json_kind
+from alpha.policy.user_files import one_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class At:
 
     def fail(self, message: str) -> NoReturn:
         where = f"{self.source}: {self.path}" if self.path else self.source
-        raise AccountError(f"{where}: {message}")
+        raise AccountError(one_line(f"{where}: {message}"))  # keys and names are quoted
 
 
 def required(obj: dict[str, Any], key: str, at: At) -> object:
