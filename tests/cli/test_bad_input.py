@@ -147,6 +147,16 @@ BAD: dict[str, tuple[dict[str, str], list[str], str]] = {
         "a.json: RoleDetailList[0].RoleLastUsed.LastUsedDate: '0001-01-01T00:00:00+01:00' is "
         "outside the years 1 to 9999 in UTC",
     ),
+    "line break in a case's context key": (
+        {"c.jsonl": json.dumps({**CASE, "context": {"a\nb": [{}]}})},
+        CASES,
+        "c.jsonl: line 1: context.a\\nb[0]: must be a string or a list of strings",
+    ),
+    "line break in a principal": (
+        {"a.json": role_text()},
+        [*SHOW, "--principal", "arn:aws:iam::111122223333:role/x\ny"],
+        "a.json: no role or user arn:aws:iam::111122223333:role/x\\ny",
+    ),
     "NUL in a policy path": (
         {},
         ["simulate", "--policy", "p\0.json", "--action", "a:b", "--resource", "*"],
@@ -232,3 +242,13 @@ def test_export_to_a_folder_that_does_not_exist(
     assert (
         ran.err == "alpha: error: missing/account.json: cannot write: No such file or directory\n"
     )
+
+
+def test_lint_names_a_file_in_one_line(folder: Path) -> None:
+    (folder / "a\nb.json").write_text("{}", encoding="utf-8")
+    ran = alpha("lint", "a\nb.json")
+    assert ran.code == 1
+    assert ran.out.splitlines() == [
+        "a\\nb.json:Statement: error MISSING_ELEMENT: missing",
+        "1 errors, 0 warnings, 0 notes in 1 file",
+    ]

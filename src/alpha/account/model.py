@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from alpha.account.errors import PrincipalNotFoundError
 from alpha.policy.model import Policy
+from alpha.policy.user_files import one_line
 
 __all__ = [
     "AccountSnapshot",
@@ -248,7 +249,7 @@ class AccountSnapshot:
         them; role and user names are unique in an account whatever the path."""
         found = self._index.principals.get(arn) or self._by_name(arn)
         if found is None:
-            raise PrincipalNotFoundError(f"{self.source}: no role or user {arn}")
+            raise PrincipalNotFoundError(one_line(f"{self.source}: no role or user {arn}"))
         return found
 
     def group(self, name: str) -> Group | None:

@@ -20,7 +20,7 @@ from alpha.cli.paths import UserPath
 from alpha.guardrails import GUARDRAIL_RULES, GuardrailConfig, Violation, check_text
 from alpha.policy.errors import PolicyError
 from alpha.policy.findings import POLICY_FINDINGS, Finding, Severity
-from alpha.policy.user_files import read_input, write_output
+from alpha.policy.user_files import read_input, shown, write_output
 from alpha.policy.validate import InlineOwner, PolicyPlacement, inline_size_findings, validate
 
 _SEVERITY_COLOURS = MappingProxyType(
@@ -164,7 +164,7 @@ def lint(  # noqa: PLR0917 - click passes every option positionally
     from alpha.catalog import load_catalog
 
     catalog = load_catalog()
-    texts = {str(path): read_text(path) for path in files}
+    texts = {shown(path): read_text(path) for path in files}  # names in one printable line
     found = lint_files(texts, catalog, PolicyPlacement(kind), InlineOwner(inline_owner))
     violations: dict[str, tuple[Violation, ...]] = {}
     if with_guardrails:

@@ -23,7 +23,7 @@ from alpha.policy.evaluate import (
 )
 from alpha.policy.model import Policy
 from alpha.policy.parse import parse_policy, read_policy_file
-from alpha.policy.user_files import InputTextError, decode_json, read_input, shown
+from alpha.policy.user_files import InputTextError, decode_json, one_line, read_input, shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +205,8 @@ def _decide_case(line: str, where: str) -> dict[str, Any]:
         case = _Case.model_validate(raw, strict=True)
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise PolicyError(f"{where}: {_place(error['loc'])}: {error['msg']}") from exc
+        place = one_line(_place(error["loc"]))  # keys of the case are quoted
+        raise PolicyError(f"{where}: {place}: {error['msg']}") from exc
     policy_set = PolicySet(
         identity=tuple(
             _policy(doc, f"{where}: policies[{i}]") for i, doc in enumerate(case.policies)
@@ -242,7 +243,8 @@ def _case_context(raw: Mapping[str, Any], where: str) -> dict[str, tuple[str, ..
                 strings.append(str(item))
             else:
                 place = f"context.{key}[{i}]" if isinstance(value, list) else f"context.{key}"
-                raise PolicyError(f"{where}: {place}: must be a string or a list of strings")
+                message = f"{where}: {place}: must be a string or a list of strings"
+                raise PolicyError(one_line(message))
         context[key] = (*context.get(key, ()), *strings)
     return context
 
