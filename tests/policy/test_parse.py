@@ -348,10 +348,23 @@ def test_rejects_with_the_exact_place(document: Any, expected: list[tuple[str, s
     assert problems_of(document) == expected
 
 
-def test_surrogate_pairs_are_characters() -> None:
+@pytest.mark.parametrize(
+    ("sid", "expected"),
+    [
+        ('"\\ud83d\\ude00"', "\U0001f600"),  # a pair is one character
+        ('"\\\\ud800"', "\\ud800"),  # a backslash, then text
+    ],
+)
+def test_surrogate_pairs_and_escaped_backslashes_are_read(sid: str, expected: str) -> None:
     body = {"Version": "2012-10-17", "Statement": [allow(Sid="x")]}
-    text = json.dumps(body).replace('"x"', '"\\ud83d\\ude00"')
-    assert parse_policy_text(text).statements[0].sid == "\U0001f600"
+    text = json.dumps(body).replace('"x"', sid)
+    assert parse_policy_text(text).statements[0].sid == expected
+
+
+def test_a_raw_lone_surrogate_is_refused() -> None:
+    text = json.dumps({"Version": "2012-10-17", "Statement": [allow(Sid="x")]}, ensure_ascii=False)
+    with pytest.raises(PolicyParseError, match="surrogate pair"):
+        parse_policy_text(text.replace('"x"', '"\ud800"'))
 
 
 def test_error_message_names_source_place_and_count() -> None:

@@ -457,7 +457,8 @@ STRICT_TEXT = [
     ),
     pytest.param(
         _text(name="x").replace('"RoleName": "x"', '"RoleName": "\\udc00"'),
-        "line 1 column 34: not JSON: an escape of half a UTF-16 surrogate pair is not a character",
+        "line 1 column 34: not JSON: half a UTF-16 surrogate pair (\\ud800 to \\udfff) is not a "
+        "character",
         id="lone-surrogate",
     ),
     pytest.param(
