@@ -203,14 +203,15 @@ class ConfiguredBackends:
         return read_authorization_details(Path(text))
 
     def account_document(self, text: str) -> object:
-        import json
-
+        """Read as strictly as `read_account` reads it (duplicate keys, NaN, deep nesting:
+        one line naming the place)."""
         from alpha.account import AccountError
+        from alpha.policy.user_files import InputTextError, decode_json, read_input, shown
 
         try:
-            return json.loads(Path(text).read_text(encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise AccountError(f"{text}: cannot read: {exc}") from exc
+            return decode_json(read_input(Path(text), AccountError))
+        except InputTextError as exc:
+            raise AccountError(f"{shown(text)}: {exc}") from exc
 
     def iam_changer(self, store: Store) -> IamChanger:
         from alpha.adapters.local.working_copy_iam import WorkingCopyIam

@@ -79,6 +79,17 @@ def cli(verbose: int) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Run the CLI; an `AlphaError` becomes one line on stderr and exit code 2."""
+    with_nul = next((a for a in (sys.argv[1:] if argv is None else argv) if "\0" in a), None)
+    if with_nul is not None:
+        # No file, folder or value can hold a NUL; said here once for every option (click's
+        # own path check and SQLite would otherwise raise ValueError: a traceback).
+        from alpha.policy.user_files import one_line
+
+        shown = one_line(with_nul)
+        click.echo(
+            f"alpha: error: {shown}: embedded null byte (no name or value holds one)", err=True
+        )
+        sys.exit(2)
     try:
         result = cli.main(args=argv, prog_name="alpha", standalone_mode=False)
         if isinstance(result, int):  # not standalone, click returns `Exit`'s code instead
