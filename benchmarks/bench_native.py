@@ -1,6 +1,7 @@
 """The ingest's per-file work, C scanner against the Python fast path, on the same files.
 
-    .venv/bin/python benchmarks/bench_native.py /tmp/ct1m [FILES] [--gunzip | --record-check] [--rounds R]
+    .venv/bin/python benchmarks/bench_native.py /tmp/ct1m [FILES] [--gunzip | --record-check]
+        [--rounds R]
 
 One process, one core, files read into memory first, `gc` off as in the workers; each path runs
 twice over the same decompressed files and the better round counts (the first warms the
