@@ -23,7 +23,15 @@ from alpha.app.backends import (
     working_copies,
 )
 from alpha.app.errors import AppError
-from alpha.app.proposing import Generated, GenerateRequest, ProposeResult, generate, propose
+from alpha.app.proposing import (
+    Generated,
+    GenerateRequest,
+    GenerationStream,
+    ProposeResult,
+    generate,
+    prepare,
+    propose,
+)
 from alpha.app.scanning import ReadProgress, ScanOutcome, ScanRequest, scan
 from alpha.app.settings import Settings
 from alpha.app.timeline import check_time
@@ -96,6 +104,13 @@ class Application:
         self, request: GenerateRequest, on_progress: Callable[[str], None] | None = None
     ) -> Generated:
         return generate(self.backends, request, on_progress)
+
+    def generate_each(
+        self, request: GenerateRequest, on_progress: Callable[[str], None] | None = None
+    ) -> GenerationStream:
+        """As `generate`, with the proposals made one by one as the stream is read: for a run
+        over many principals, whose proposals would not all fit in memory at once."""
+        return prepare(self.backends, request, on_progress)
 
     def propose(
         self,

@@ -8,14 +8,14 @@ copy, which rollouts change (never the user's file).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from alpha.app.backends import Backends, account_copy_name
-from alpha.generate.model import GenerationFailure
-from alpha.generate.run import GenerationRun
+from alpha.generate.model import GenerationFailure, PolicyProposal
+from alpha.generate.run import GenerationPlan, GenerationRun, Outcome
 from alpha.rollout.identity import check_name
 from alpha.rollout.metrics import GENERATION_FAILED
 from alpha.store.model import ProposalState, StoredProposal
@@ -26,9 +26,11 @@ __all__ = [
     "PROPOSAL_CREATED",
     "GenerateRequest",
     "Generated",
+    "GenerationStream",
     "ProposeResult",
     "Proposed",
     "generate",
+    "prepare",
     "propose",
 ]
 
@@ -96,11 +98,23 @@ class ProposeResult:
         }
 
 
-def generate(
+@dataclass(frozen=True, slots=True)
+class GenerationStream:
+    """A run with its usage read, whose proposals are made as `outcomes()` is iterated: for
+    many principals, each can be written out and let go before the next is made."""
+
+    account_id: str
+    plan: GenerationPlan
+
+    def outcomes(self) -> Iterator[Outcome]:
+        return self.plan.outcomes()
+
+
+def prepare(
     backends: Backends, request: GenerateRequest, on_progress: Progress | None = None
-) -> Generated:
-    """The generator's proposals for the request, from one ingest of its sources."""
-    from alpha.generate.run import generate_proposals
+) -> GenerationStream:
+    """Read the account and ingest the sources once; the proposals are made on demand."""
+    from alpha.generate.run import plan_generation
 
     snapshot = backends.read_account(request.account)
     principal = request.principal
@@ -109,7 +123,7 @@ def generate(
     guardrails = backends.guardrails()
     sources = [backends.usage_source(text) for text in request.sources]
     with backends.open_usage_store() as usage:
-        run = generate_proposals(
+        plan = plan_generation(
             snapshot,
             backends.catalog(),
             guardrails,
@@ -120,8 +134,21 @@ def generate(
             reasoner=backends.reasoner(),
             on_progress=on_progress,
         )
-    account = snapshot.account_id or (principal or "::::").split(":")[4]
-    return Generated(account, run)
+    return GenerationStream(snapshot.account_id or (principal or "::::").split(":")[4], plan)
+
+
+def generate(
+    backends: Backends, request: GenerateRequest, on_progress: Progress | None = None
+) -> Generated:
+    """The generator's proposals for the request, from one ingest of its sources, all held."""
+    stream = prepare(backends, request, on_progress)
+    outcomes = list(stream.outcomes())
+    run = GenerationRun(
+        tuple(o for o in outcomes if isinstance(o, PolicyProposal)),
+        tuple(o for o in outcomes if isinstance(o, GenerationFailure)),
+    )
+    _report(on_progress, len(run.proposals), len(run.failures))
+    return Generated(stream.account_id, run)
 
 
 def propose(
@@ -132,29 +159,41 @@ def propose(
     *,
     check_time: Callable[[Store, datetime], None] | None = None,
 ) -> ProposeResult:
-    """Generate, then store each proposal (auditing the new ones) and each failure;
+    """Generate, storing each proposal as it is made (auditing the new ones) and each failure;
     `check_time` may refuse the store's clock before anything is written."""
     by = check_name(by, "proposer's name")  # before any work: it is what approvals compare
-    generated = generate(backends, request, on_progress)
-    documents = [p.to_dict() for p in generated.run.proposals]
+    stream = prepare(backends, request, on_progress)
     when = backends.clock()()
+    proposed: list[Proposed] = []
+    failures: list[GenerationFailure] = []
     with backends.open_store() as store:
         if check_time is not None:
             check_time(store, when)
-        copy, imported = _import_account_once(backends, store, request.account, generated)
-        proposed = persist(store, documents, by, when)
-        record_failures(store, generated.run.failures, by, when)
-    return ProposeResult(tuple(proposed), generated.run.failures, copy, imported)
+        copy, imported = _import_account_once(backends, store, request.account, stream.account_id)
+        for outcome in stream.outcomes():
+            if isinstance(outcome, GenerationFailure):
+                failures.append(outcome)
+            else:
+                proposed += persist(store, [outcome.to_dict()], by, when)
+        record_failures(store, failures, by, when)
+    _report(on_progress, len(proposed), len(failures))
+    return ProposeResult(tuple(proposed), tuple(failures), copy, imported)
+
+
+def _report(on_progress: Progress | None, proposals: int, failures: int) -> None:
+    if on_progress is not None:
+        failed = f", {failures} failed" if failures else ""
+        on_progress(f"{proposals} proposals{failed}")
 
 
 def _import_account_once(
-    backends: Backends, store: Store, account: str, generated: Generated
+    backends: Backends, store: Store, account: str, account_id: str
 ) -> tuple[str, bool]:
     """The account's working copy name; imported when the store has none (a copy the
     rollout has changed is never overwritten by the file)."""
     from alpha.adapters.local.working_copy_iam import import_account_copy
 
-    name = account_copy_name(generated.account_id)
+    name = account_copy_name(account_id)
     if store.account_copy(name) is not None:
         return name, False
     import_account_copy(store, name, backends.account_document(account))

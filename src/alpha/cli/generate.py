@@ -2,18 +2,24 @@
 
 Exit codes: 0 when every proposal can go to approval; 1 when a proposal has blocking
 guardrail violations (the house rule: findings that block exit 1; the proposals are still
-written); 2 for bad input (unknown principal, unreadable files, no usage).
+written); 2 for bad input (unknown principal, unreadable files, no usage), or when a principal
+of `--all` could not be proposed for (a warning each; the others are still written).
+
+With `--all` each proposal is written out as soon as it is made and then let go, so memory
+holds the proposals being made, not every principal's.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import click
 
 from alpha.cli.usage import time_window
+from alpha.generate.model import GenerationFailure, PolicyProposal
+from alpha.generate.run import Outcome
 
 FORMATS = ("table", "json")
 
@@ -69,26 +75,68 @@ def generate(
     today (proven), still allowing every call seen (replayed), explained, risk-scored and
     checked against the guardrails. Exit 1 when a proposal has blocking violations."""
     from alpha.app import GenerateRequest
-    from alpha.cli.generate_render import render_json, render_terminal
     from alpha.cli.workflow_options import report_application
-    from alpha.generate.errors import GenerateError
 
     if every == (principal is not None):
         raise click.UsageError("give either --principal ARN or --all")
     request = GenerateRequest(str(account), sources, principal, time_window(since, until))
-    app = report_application(store, guardrails_file)
-    run = app.generate(request, on_progress=_progress).run
-    if run.failures:
-        first = run.failures[0]
-        raise GenerateError(first.reason)
-    proposals = list(run.proposals)
-    if principal is not None and not proposals:
+    stream = report_application(store, guardrails_file).generate_each(request, _progress)
+    if principal is not None:
+        _one(list(stream.outcomes()), principal, sources, output)
+    else:
+        _every(stream.outcomes(), output)
+
+
+def _one(outcomes: list[Outcome], principal: str, sources: tuple[str, ...], output: str) -> None:
+    from alpha.cli.generate_render import render_json, render_terminal
+    from alpha.generate.errors import GenerateError
+
+    for outcome in outcomes:
+        if isinstance(outcome, GenerationFailure):
+            raise GenerateError(outcome.reason)
+    proposals = [o for o in outcomes if isinstance(o, PolicyProposal)]
+    _progress(f"{len(proposals)} proposals")
+    if not proposals:
         raise GenerateError(f"{principal}: no usage in {', '.join(sources)}")
     if output == "json":
-        render_json(proposals, single=principal is not None)
+        render_json(proposals, single=True)
     else:
         render_terminal(proposals)
-    if any(p.blocked for p in proposals):
+    if proposals[0].blocked:
+        sys.exit(1)
+
+
+def _every(outcomes: Iterator[Outcome], output: str) -> None:
+    """Each proposal written (or kept as a table row) as it is made, then let go: a run over
+    thousands of principals holds one at a time. A principal that cannot be proposed for is
+    a warning, and the run ends with exit 2 once the others are written."""
+    from alpha.cli.generate_render import JsonArrayWriter, render_summary, summary_row
+
+    writer = JsonArrayWriter() if output == "json" else None
+    rows: list[tuple[str, ...]] = []
+    made = failed = blocked = 0
+    for outcome in outcomes:
+        if isinstance(outcome, GenerationFailure):
+            click.echo(
+                f"alpha: warning: no proposal for {outcome.principal}: {outcome.reason}", err=True
+            )
+            failed += 1
+            continue
+        made += 1
+        blocked += outcome.blocked
+        if writer is not None:
+            writer.add(outcome.to_dict())
+        else:
+            rows.append(summary_row(outcome))
+    if writer is not None:
+        writer.close()
+    else:
+        render_summary(rows)
+    _progress(f"{made} proposals" + (f", {failed} failed" if failed else ""))
+    if failed:
+        click.echo(f"alpha: error: {failed} principal(s) could not be proposed for", err=True)
+        sys.exit(2)
+    if blocked:
         sys.exit(1)
 
 

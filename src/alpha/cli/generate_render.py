@@ -26,7 +26,7 @@ def render_terminal(proposals: Sequence[PolicyProposal]) -> None:
     if len(proposals) == 1:
         _render_one(console, proposals[0])
         return
-    _render_summary(console, proposals)
+    render_summary([summary_row(p) for p in proposals])
 
 
 def _render_one(console: object, proposal: PolicyProposal) -> None:
@@ -74,26 +74,46 @@ def _render_one(console: object, proposal: PolicyProposal) -> None:
     console.print(proposal.reasoning.rationale)
 
 
-def _render_summary(console: object, proposals: Sequence[PolicyProposal]) -> None:
-    from rich.console import Console
+def summary_row(p: PolicyProposal) -> tuple[str, ...]:
+    """One proposal's line in the --all table: all the table keeps of it."""
+    risk = p.reasoning.risk_signal.probability_of_break
+    blocking = sum(1 for v in p.violations if v.blocks)
+    return (
+        p.principal,
+        str(len(p.proposed_policy.statements)),
+        f"{p.diff.privilege_reduction:.0%}",
+        f"[{_risk_colour(risk)}]{risk:.1%}[/]",
+        f"{p.replay.allowed}/{p.replay.observed}",
+        f"[red]{blocking} blocking[/red]" if blocking else "[green]ok[/green]",
+    )
+
+
+def render_summary(rows: Sequence[tuple[str, ...]]) -> None:
     from rich.table import Table
 
-    assert isinstance(console, Console)
-    table = Table(title=f"{len(proposals)} proposals")
+    table = Table(title=f"{len(rows)} proposals")
     for name in ("principal", "statements", "reduction", "risk", "replay", "guardrails"):
         table.add_column(name, justify="left" if name == "principal" else "right", overflow="fold")
-    for p in proposals:
-        risk = p.reasoning.risk_signal.probability_of_break
-        blocking = sum(1 for v in p.violations if v.blocks)
-        table.add_row(
-            p.principal,
-            str(len(p.proposed_policy.statements)),
-            f"{p.diff.privilege_reduction:.0%}",
-            f"[{_risk_colour(risk)}]{risk:.1%}[/]",
-            f"{p.replay.allowed}/{p.replay.observed}",
-            f"[red]{blocking} blocking[/red]" if blocking else "[green]ok[/green]",
-        )
-    console.print(table)
+    for row in rows:
+        table.add_row(*row)
+    stdout_console().print(table)
+
+
+class JsonArrayWriter:
+    """Writes a JSON array to stdout one element at a time, byte for byte as
+    `json.dumps(elements, indent=2)` would, so a run over thousands of principals never
+    holds them all."""
+
+    def __init__(self) -> None:
+        self._count = 0
+
+    def add(self, element: object) -> None:
+        text = json.dumps(element, indent=2).replace("\n", "\n  ")
+        click.echo(("[\n  " if self._count == 0 else ",\n  ") + text, nl=False)
+        self._count += 1
+
+    def close(self) -> None:
+        click.echo("[]" if self._count == 0 else "\n]")
 
 
 def _risk_colour(probability: float) -> str:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -31,13 +32,15 @@ from alpha.usage.ingest import ingest
 from alpha.usage.lifeline import die_with_parent
 from alpha.usage.ports import TimeWindow, UsageSource, UsageStore
 
-__all__ = ["GenerationRun", "generate_proposals"]
+__all__ = ["GenerationPlan", "GenerationRun", "Outcome", "generate_proposals", "plan_generation"]
 
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 2
 _PER_WORKER_MIN = 8  # below this many principals per worker, forking costs more than it saves
+_CHUNK = 8  # principals per task: results come back in order soon, few wait in memory
+_CHUNKS_IN_FLIGHT = 3  # per worker: enough to keep it busy while the parent writes
 Job = tuple[str, list[UsageRow], dict[str, int]]
 """A principal, its report rows, and its distinct active days per action."""
 Outcome = PolicyProposal | GenerationFailure
@@ -52,29 +55,35 @@ class GenerationRun:
     failures: tuple[GenerationFailure, ...]
 
 
-def propose_all(
-    generator: ProposalGenerator, todo: Sequence[Job], context: UsageContext, workers: int
-) -> list[Outcome]:
-    """A proposal or a failure per job, in `todo` order; over `workers` forked processes
-    when there are enough.
+def propose_each(
+    generator: ProposalGenerator, jobs: deque[Job], context: UsageContext, workers: int
+) -> Iterator[Outcome]:
+    """A proposal or a failure per job, in job order, made as they are asked for; over
+    `workers` forked processes when there are enough jobs. Each job leaves `jobs` as it is
+    taken (its rows let go once proposed for), and at most a few chunks are in flight, so
+    memory holds what is being made, not the whole run.
 
-    Each principal is independent, so the work splits cleanly; the generator (catalog,
-    snapshot, compiled caches) is inherited by the forked workers instead of being sent."""
-    if workers <= 1 or len(todo) < workers * _PER_WORKER_MIN or not _can_fork():
-        return [_attempt(generator, job, context) for job in todo]
+    The generator (catalog, snapshot, compiled caches) is inherited by the forked workers
+    instead of being sent."""
+    if workers <= 1 or len(jobs) < workers * _PER_WORKER_MIN or not _can_fork():
+        while jobs:
+            yield _attempt(generator, jobs.popleft(), context)
+        return
     _shared.clear()
     _shared.append((generator, context))
-    chunks = [list(todo[i::workers]) for i in range(workers)]
     pool_context = multiprocessing.get_context("fork")
     try:
         with ProcessPoolExecutor(
             workers, mp_context=pool_context, initializer=die_with_parent, initargs=(os.getpid(),)
         ) as pool:
-            parts = list(pool.map(_propose_chunk, chunks))
+            pending: deque[Future[list[Outcome]]] = deque()
+            while jobs or pending:
+                while jobs and len(pending) < workers * _CHUNKS_IN_FLIGHT:
+                    chunk = [jobs.popleft() for _ in range(min(_CHUNK, len(jobs)))]
+                    pending.append(pool.submit(_propose_chunk, chunk))
+                yield from pending.popleft().result()
     finally:
         _shared.clear()
-    by_arn = {o.principal: o for part in parts for o in part}
-    return [by_arn[generator.snapshot.principal(arn).arn] for arn, _, _ in todo]
 
 
 def _attempt(generator: ProposalGenerator, job: Job, context: UsageContext) -> Outcome:
@@ -86,7 +95,7 @@ def _attempt(generator: ProposalGenerator, job: Job, context: UsageContext) -> O
 
 
 # Set just before forking and read by the workers (fork copies it): the one module-level state,
-# held only for the duration of `propose_all`.
+# held only while `propose_each` runs.
 _shared: list[tuple[ProposalGenerator, UsageContext]] = []
 
 
@@ -97,6 +106,64 @@ def _propose_chunk(chunk: list[Job]) -> list[Outcome]:
 
 def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationPlan:
+    """A run with its usage read: the principals to propose for, in order, with their rows.
+    `outcomes()` makes the proposals as they are asked for (the usage store is no longer
+    needed by then)."""
+
+    generator: ProposalGenerator
+    context: UsageContext
+    jobs: deque[Job]
+    workers: int = DEFAULT_WORKERS
+
+    def outcomes(self) -> Iterator[Outcome]:
+        return propose_each(self.generator, self.jobs, self.context, self.workers)
+
+
+def plan_generation(
+    snapshot: AccountSnapshot,
+    catalog: Catalog,
+    guardrails: GuardrailConfig,
+    *,
+    sources: Sequence[UsageSource],
+    store: UsageStore,
+    window: TimeWindow,
+    principal: str | None = None,
+    settings: GenerationSettings | None = None,
+    reasoner: Reasoner | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    workers: int = DEFAULT_WORKERS,
+) -> GenerationPlan:
+    """Ingest what is new and read the usage once: what to propose for `principal`, or for
+    every principal of the snapshot with usage."""
+    report = ingest(sources, store, window)
+    if on_progress is not None:
+        on_progress(f"read {report.events_read:,} new events from {report.batches_read} files")
+    query = UsageQuery(report.keys, None, window)
+    rows = store.usage(query)
+    days = active_days_by_principal(store.active_days(query), snapshot)
+    events = store.summary(report.keys).events
+    grouped = group_by_principal(rows, snapshot)
+    wanted = snapshot.principal(principal).arn if principal is not None else None
+    context = UsageContext(
+        window=_window_of(rows, window),
+        events=events,
+        principals=len(grouped),
+        data_events_logged=_data_events_logged(rows, catalog),
+    )
+    del rows  # each principal's rows live on in `grouped`, then in its job only
+    generator = ProposalGenerator(
+        catalog, snapshot, guardrails, settings=settings, reasoner=reasoner
+    )
+    jobs = deque(
+        (arn, grouped.pop(arn), days.pop(arn, {}))
+        for arn in sorted(grouped)
+        if (wanted is None or arn == wanted) and any(r.count > 0 for r in grouped[arn])
+    )
+    return GenerationPlan(generator, context, jobs, workers)
 
 
 def generate_proposals(
@@ -114,31 +181,22 @@ def generate_proposals(
     workers: int = DEFAULT_WORKERS,
 ) -> GenerationRun:
     """A proposal for `principal`, or for every principal of the snapshot with usage, from
-    one ingest; the principals it could not propose for are failures beside them."""
-    report = ingest(sources, store, window)
-    if on_progress is not None:
-        on_progress(f"read {report.events_read:,} new events from {report.batches_read} files")
-    query = UsageQuery(report.keys, None, window)
-    rows = store.usage(query)
-    days = active_days_by_principal(store.active_days(query), snapshot)
-    events = store.summary(report.keys).events
-    grouped = group_by_principal(rows, snapshot)
-    wanted = snapshot.principal(principal).arn if principal is not None else None
-    context = UsageContext(
-        window=_window_of(rows, window),
-        events=events,
-        principals=len(grouped),
-        data_events_logged=_data_events_logged(rows, catalog),
+    one ingest; the principals it could not propose for are failures beside them. All in
+    memory: for many principals, stream `plan_generation(...).outcomes()` instead."""
+    plan = plan_generation(
+        snapshot,
+        catalog,
+        guardrails,
+        sources=sources,
+        store=store,
+        window=window,
+        principal=principal,
+        settings=settings,
+        reasoner=reasoner,
+        on_progress=on_progress,
+        workers=workers,
     )
-    generator = ProposalGenerator(
-        catalog, snapshot, guardrails, settings=settings, reasoner=reasoner
-    )
-    todo = [
-        (arn, grouped[arn], days.get(arn, {}))
-        for arn in sorted(grouped)
-        if (wanted is None or arn == wanted) and any(r.count > 0 for r in grouped[arn])
-    ]
-    outcomes = propose_all(generator, todo, context, workers)
+    outcomes = list(plan.outcomes())
     run = GenerationRun(
         tuple(o for o in outcomes if isinstance(o, PolicyProposal)),
         tuple(o for o in outcomes if isinstance(o, GenerationFailure)),
