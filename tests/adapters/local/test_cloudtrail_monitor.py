@@ -77,3 +77,18 @@ def test_records_skipped_when_stored_keep_failing_the_window(tmp_path: Path) -> 
         for _ in range(2):  # the second time, the file is not read again: still refused
             with pytest.raises(UnreadableLogsError, match="records skipped"):
                 monitor.error_rate(role_arn(), at(11), at(12))
+
+
+def test_a_record_padded_past_the_size_limit_fails_closed(tmp_path: Path) -> None:
+    import pytest
+
+    from alpha.rollout.errors import UnreadableLogsError
+
+    day = delivery_folder(tmp_path / "logs", "2024-03-10")
+    padded = record("PutObject", time="2024-03-10T11:06:00Z", error="AccessDenied")
+    padded["requestParameters"] = {"bucketName": "data", "key": "k", "pad": "x" * (3 << 20)}
+    write_log(day / "a.json", [record(time="2024-03-10T11:05:00Z"), padded])
+    with DuckDBUsageStore(tmp_path / "usage.duckdb") as usage:
+        monitor = CloudTrailMonitor([LocalCloudTrailFiles(tmp_path / "logs")], usage)
+        with pytest.raises(UnreadableLogsError, match="record too large"):
+            monitor.error_rate(role_arn(), at(11), at(12))

@@ -25,6 +25,7 @@ from typing import ClassVar, Literal
 
 from alpha.usage.errors import UsageError
 from alpha.usage.ports import LogBatch, TimeWindow
+from alpha.usage.reader import MAX_FILE_BYTES
 
 __all__ = ["LocalCloudTrailFiles"]
 
@@ -80,7 +81,9 @@ class LocalCloudTrailFiles:
                 raise UsageError(f"{path}: not a regular file (a FIFO, socket or device)")
             os.set_blocking(fd, True)
             with os.fdopen(fd, "rb", closefd=False) as file:
-                return file.read()
+                # A file that grew past the limit after it was listed: one byte over is enough
+                # for the reader to refuse it as too large, without holding the rest.
+                return file.read(MAX_FILE_BYTES + 1)
         finally:
             os.close(fd)
 

@@ -109,9 +109,10 @@ class CloudTrailMonitor:
         return max((r.last_seen for r in rows), default=None)
 
 
-_UNREAD_RECORDS = frozenset(
-    {SkipReason.NOT_A_RECORD.value, SkipReason.MISSING_FIELD.value, SkipReason.WRONG_TYPE.value}
-)
+# Every reason the reader gives is something it could not read (a record cut short, too
+# large, of the wrong shape; a file empty or refused): any of them may hide an AccessDenied.
+# Events ignored by design (no principal, unauthenticated) have reasons of their own.
+_UNREAD_RECORDS = frozenset(reason.value for reason in SkipReason)
 
 
 def _first(files: list[str]) -> str:
