@@ -22,17 +22,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from alpha.app.config_file import FileSettings, read_file_settings
 from alpha.app.errors import SettingsError
 from alpha.app.store_options import parse_chain_head, parse_store_key
 from alpha.app.values import parse_boolean, parse_duration, parse_names, parse_time
-from alpha.rollout.approvals import ApprovalPolicy
-from alpha.rollout.engine import RolloutSettings
 from alpha.rollout.identity import IdentityError, check_name
-from alpha.rollout.stages import StageSettings
-from alpha.store.chain import ChainHead
+from alpha.rollout.settings import ApprovalPolicy, RolloutSettings, StageSettings
+
+if TYPE_CHECKING:
+    from alpha.store.chain import ChainHead
 
 __all__ = [
     "CONFIG_NAME",
@@ -124,6 +123,8 @@ class Settings:
 
 def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
     """Resolve every setting: flag, then variable, then alpha.toml, then default."""
+    from alpha.app.config_file import FileSettings, read_file_settings  # pydantic: on demand
+
     config_file = _config_file(flags, env, cwd)
     table = read_file_settings(config_file) if config_file is not None else FileSettings()
     base = config_file.parent if config_file is not None else cwd

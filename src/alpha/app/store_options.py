@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from alpha.store.chain import ChainHead
+if TYPE_CHECKING:
+    from alpha.store.chain import ChainHead
 
 __all__ = ["MIN_KEY_LENGTH", "parse_chain_head", "parse_store_key"]
 
@@ -22,6 +24,8 @@ def parse_store_key(text: str) -> bytes:
 
 def parse_chain_head(text: str) -> ChainHead:
     """`SEQ:HASH` as `alpha store head` prints it; ValueError otherwise."""
+    from alpha.store.chain import ChainHead
+
     found = _HEAD.match(text.strip().lower())
     if found is None:
         raise ValueError(f"{text[:80]!r} is not a chain head like 42:<64 hex digits>")

@@ -18,24 +18,13 @@ from enum import StrEnum
 
 from alpha.rollout.errors import ApprovalError
 from alpha.rollout.identity import IdentityError, check_name, person_key, same_person
+from alpha.rollout.settings import ApprovalPolicy
 from alpha.store.model import Approval, ProposalState, StoredProposal
 
 __all__ = ["ApprovalPolicy", "BlockingCheck"]
 
 
-DEFAULT_EXPIRY = timedelta(days=7)
-
 _DECIDABLE = frozenset({ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.REJECTED})
-
-
-@dataclass(frozen=True, slots=True)
-class ApprovalPolicy:
-    """`approvers`: who may decide (empty: anyone). `separation_of_duties`: the proposer may
-    not approve their own proposal (they may still reject it)."""
-
-    expiry: timedelta = DEFAULT_EXPIRY
-    approvers: frozenset[str] = frozenset()
-    separation_of_duties: bool = True
 
 
 class ApprovalStatus(StrEnum):

@@ -16,11 +16,10 @@ clock) and passes when the monitor's logs cover it with no breach. Until then th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from alpha.rollout.approvals import (
-    ApprovalPolicy,
     BlockingCheck,
     blocking_violations,
     require_approved,
@@ -30,6 +29,7 @@ from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
 from alpha.rollout.ordering import check_may_roll_back, check_may_start
 from alpha.rollout.rollback import Rollbacks, captured_state
 from alpha.rollout.runs import RunRecord, append_run, latest_run, was_started
+from alpha.rollout.settings import RolloutSettings
 from alpha.rollout.stages import (
     Judgement,
     StageSettings,
@@ -67,14 +67,6 @@ _ORDER = list(Stage)
 
 def _no_checkpoint(_: str) -> None:
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class RolloutSettings:
-    stages: StageSettings = field(default_factory=StageSettings)
-    approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
-    poll_interval: timedelta = timedelta(seconds=30)
-    max_wait: timedelta = timedelta(hours=2)
 
 
 @dataclass(frozen=True, slots=True)

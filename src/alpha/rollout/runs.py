@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from alpha.rollout.stages import StageSettings
+from alpha.rollout.settings import StageSettings
 from alpha.store.model import JournalEntry, JournalPhase, Stage
 from alpha.store.ports import Store
 

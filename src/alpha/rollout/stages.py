@@ -27,16 +27,16 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 from alpha.policy.evaluate import PolicySet, Request, compile_policy_set
 from alpha.policy.parse import parse_policy
 from alpha.rollout.changes import Change, Op
 from alpha.rollout.errors import RolloutError
 from alpha.rollout.iam_ports import ErrorRate, IamChanger, JsonDict, Monitor, policy_arn_for
+from alpha.rollout.settings import StageSettings
 
 __all__ = ["StageSettings"]
 
@@ -44,50 +44,6 @@ __all__ = ["StageSettings"]
 # IAM's quota on the total size of a principal's inline policies (whitespace not counted).
 INLINE_QUOTA = {"role": 10_240, "user": 2_048}
 CANARY_DENY_SID = "AlphaCanaryDenyRemovedActions"
-
-
-@dataclass(frozen=True, slots=True)
-class StageSettings:
-    bake: timedelta = timedelta(hours=1)
-    sandbox_lookback: timedelta = timedelta(days=30)
-    max_would_be_denials: int = 0
-    max_new_denials: int | None = 0
-    max_error_rate: float | None = None
-    canary_fraction: float = 0.5
-    policy_name: str = "alpha-least-privilege"
-    managed_path: str = "/alpha/"
-    bakes: dict[str, timedelta] = field(default_factory=dict)
-
-    def bake_of(self, stage: str) -> timedelta:
-        return self.bakes.get(stage, self.bake)
-
-    def to_payload(self) -> dict[str, Any]:
-        """JSON for the journal: a rollout keeps the settings it started with."""
-        return {
-            "bake": self.bake.total_seconds(),
-            "bakes": {stage: bake.total_seconds() for stage, bake in sorted(self.bakes.items())},
-            "sandbox_lookback": self.sandbox_lookback.total_seconds(),
-            "max_would_be_denials": self.max_would_be_denials,
-            "max_new_denials": self.max_new_denials,
-            "max_error_rate": self.max_error_rate,
-            "canary_fraction": self.canary_fraction,
-            "policy_name": self.policy_name,
-            "managed_path": self.managed_path,
-        }
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> StageSettings:
-        return cls(
-            bake=timedelta(seconds=payload["bake"]),
-            bakes={k: timedelta(seconds=v) for k, v in payload["bakes"].items()},
-            sandbox_lookback=timedelta(seconds=payload["sandbox_lookback"]),
-            max_would_be_denials=payload["max_would_be_denials"],
-            max_new_denials=payload["max_new_denials"],
-            max_error_rate=payload["max_error_rate"],
-            canary_fraction=payload["canary_fraction"],
-            policy_name=payload["policy_name"],
-            managed_path=payload["managed_path"],
-        )
 
 
 class Verdict(StrEnum):
