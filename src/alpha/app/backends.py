@@ -163,7 +163,7 @@ class ConfiguredBackends:
     def __init__(
         self, settings: Settings, env: Mapping[str, str], *, clock: Clock | None = None
     ) -> None:
-        self._settings = settings
+        self.settings = settings
         self._env = dict(env)
         self._clock = clock or clock_for(settings)
 
@@ -176,9 +176,9 @@ class ConfiguredBackends:
         JSON logs appended beside it while it is open."""
         from alpha.adapters.local.sqlite_store import SQLiteStore
 
-        path = self._settings.store
+        path = self.settings.store
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = SQLiteStore(path, key=self._settings.store_key, anchor=self._settings.store_anchor)
+        store = SQLiteStore(path, key=self.settings.store_key, anchor=self.settings.store_anchor)
         try:
             with _json_logs_beside(path):
                 yield store
@@ -189,7 +189,7 @@ class ConfiguredBackends:
     def open_usage_store(self) -> Iterator[UsageStore]:
         from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
 
-        path = self._settings.usage_store
+        path = self.settings.usage_store
         path.parent.mkdir(parents=True, exist_ok=True)
         with DuckDBUsageStore(path) as usage:
             yield usage
@@ -220,14 +220,14 @@ class ConfiguredBackends:
 
     @contextmanager
     def open_monitor(self, *, watch: bool) -> Iterator[Monitor]:
-        if not (watch and self._settings.logs):
+        if not (watch and self.settings.logs):
             yield UnwatchedMonitor()
             return
         from alpha.adapters.local.cloudtrail_monitor import CloudTrailMonitor
         from alpha.adapters.local.shared_usage import SharedUsageStore
 
-        sources = [self.usage_source(text) for text in self._settings.logs]
-        path = self._settings.usage_store
+        sources = [self.usage_source(text) for text in self.settings.logs]
+        path = self.settings.usage_store
         path.parent.mkdir(parents=True, exist_ok=True)
         # Opened per question: a rollout watches for hours, and others need the store too.
         yield CloudTrailMonitor(sources, SharedUsageStore(path))
@@ -238,7 +238,7 @@ class ConfiguredBackends:
     def guardrails(self) -> GuardrailConfig:
         from alpha.guardrails import load_config
 
-        return load_config(self._settings.guardrails_file, self._env)
+        return load_config(self.settings.guardrails_file, self._env)
 
     def catalog(self) -> Catalog:
         from alpha.catalog import load_catalog

@@ -28,9 +28,9 @@ def account() -> None:
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table")
 def show(file: Path, principal_arn: str | None, output: str) -> None:
     """Summarise FILE, or the effective policies of one principal in it."""
-    from alpha.cli.workflow_options import report_application
+    from alpha.cli.workflow_options import report_backends
 
-    snapshot = report_application().read_account(str(file))
+    snapshot = report_backends().read_account(str(file))
     if principal_arn is None:
         # A row per principal: rich's objects for 200,000 rows would be rescanned by the
         # garbage collector again and again (a third of the time).

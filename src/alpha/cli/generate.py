@@ -75,12 +75,13 @@ def generate(
     today (proven), still allowing every call seen (replayed), explained, risk-scored and
     checked against the guardrails. Exit 1 when a proposal has blocking violations."""
     from alpha.app import GenerateRequest
-    from alpha.cli.workflow_options import report_application
+    from alpha.app.proposing import prepare
+    from alpha.cli.workflow_options import report_backends
 
     if every == (principal is not None):
         raise click.UsageError("give either --principal ARN or --all")
     request = GenerateRequest(str(account), sources, principal, time_window(since, until))
-    stream = report_application(store, guardrails_file).generate_each(request, _progress)
+    stream = prepare(report_backends(store, guardrails_file), request, _progress)
     if principal is not None:
         _one(list(stream.outcomes()), principal, sources, output)
     else:

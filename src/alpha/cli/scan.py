@@ -84,12 +84,13 @@ def scan(
     0.5). Flags principals that are admin-equivalent, can escalate privileges, or made no
     allowed call in the window."""
     from alpha.app import ScanRequest
+    from alpha.app.scanning import scan as scan_usage
     from alpha.cli.scan_render import render_json, render_table, warn_problems
-    from alpha.cli.workflow_options import report_application
+    from alpha.cli.workflow_options import report_backends
 
     request = ScanRequest(str(account_file), sources, time_window(since, until))
     with read_progress() as (on_start, on_progress):
-        outcome = report_application(store).scan(request, on_start, on_progress)
+        outcome = scan_usage(report_backends(store), request, on_start, on_progress)
     warn_problems(outcome.problems)
     result = outcome.report
     if output == "json":

@@ -71,12 +71,12 @@ def usage(
     Usage is kept in the store, so a second run reads only new log files. Time filters select
     whole hours."""
     from alpha.cli.usage_render import render_documents, render_rows
-    from alpha.cli.workflow_options import report_application
+    from alpha.cli.workflow_options import report_backends
     from alpha.usage.aggregate import UsageQuery
     from alpha.usage.ingest import ingest, summarize
 
     window = time_window(since, until)
-    backends = report_application(store).backends
+    backends = report_backends(store)
     resolved = [backends.usage_source(text) for text in sources]
     with backends.open_usage_store() as usage_store:
         with read_progress() as (on_start, on_progress):

@@ -14,6 +14,7 @@ import click
 
 if TYPE_CHECKING:
     from alpha.app import Application, Settings
+    from alpha.app.backends import ConfiguredBackends
 
 FORMATS = ("table", "json")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -95,14 +96,14 @@ def note(message: str) -> None:
         click.echo(message, err=True)
 
 
-def report_application(
+def report_backends(
     usage_store: Path | None = None, guardrails: Path | None = None
-) -> Application:
-    """The application for the report commands (`account`, `usage`, `scan`, `generate`): they
-    keep usage in the DuckDB file `--store` names and read guardrails only from `--guardrails`;
-    no workflow store, no alpha.toml of their own."""
-    from alpha.app import Settings, application_for
-    from alpha.app.settings import DEFAULT_STORE, DEFAULT_USAGE_STORE
+) -> ConfiguredBackends:
+    """The adapters of the report commands (`account`, `usage`, `scan`, `generate`): they keep
+    usage in the DuckDB file `--store` names and read guardrails only from `--guardrails`; no
+    workflow store, no alpha.toml of their own. Light: no use case is imported."""
+    from alpha.app.backends import ConfiguredBackends
+    from alpha.app.settings import DEFAULT_STORE, DEFAULT_USAGE_STORE, Settings
 
     settings = Settings(
         store=Path.cwd() / DEFAULT_STORE,
@@ -110,4 +111,4 @@ def report_application(
         user=os.environ.get("ALPHA_USER", ""),
         config_file=guardrails,
     )
-    return application_for(settings, os.environ)
+    return ConfiguredBackends(settings, os.environ)
