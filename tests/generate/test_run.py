@@ -7,7 +7,7 @@ import pytest
 
 from alpha.catalog import Catalog
 from alpha.generate.model import PolicyProposal
-from alpha.generate.run import GenerationPlan, generate_proposals, plan_generation
+from alpha.generate.run import GenerationPlan, collect, plan_generation
 from alpha.guardrails import load_config
 from alpha.usage.ports import TimeWindow
 from tests.fakes.cloudtrail_logs import record
@@ -52,16 +52,7 @@ def test_proposals_come_one_by_one_in_principal_order(catalog: Catalog, workers:
 
 
 def test_the_stream_gives_what_the_whole_run_gives(catalog: Catalog) -> None:
-    plan, source = _plan(catalog, workers=2)
-    streamed = [o.to_dict() for o in plan.outcomes() if isinstance(o, PolicyProposal)]
-    whole = generate_proposals(
-        snapshot([role(name, inline=[[READ]]) for name in ROLES]),
-        catalog,
-        load_config(None, {}),
-        sources=[source],
-        store=MemoryUsageStore(),
-        window=TimeWindow(),
-        workers=1,
-    )
+    streamed = [o.to_dict() for o in _plan(catalog, workers=2)[0].outcomes()]
+    whole = collect(_plan(catalog, workers=1)[0].outcomes())
     assert streamed == [p.to_dict() for p in whole.proposals]
     assert whole.failures == ()

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from alpha.account import AccountSnapshot
 from alpha.app.backends import (
     Backends,
     Clock,
@@ -26,10 +25,8 @@ from alpha.app.errors import AppError
 from alpha.app.proposing import (
     Generated,
     GenerateRequest,
-    GenerationStream,
     ProposeResult,
     generate,
-    prepare,
     propose,
 )
 from alpha.app.scanning import ReadProgress, ScanOutcome, ScanRequest, scan
@@ -86,11 +83,6 @@ class Application:
         self.backends = backends
         self._sleeper = sleeper
 
-    # Reading the outside world -------------------------------------------------------------
-    def read_account(self, text: str) -> AccountSnapshot:
-        """The IAM state of the account the user named."""
-        return self.backends.read_account(text)
-
     # From usage --------------------------------------------------------------------------
     def scan(
         self,
@@ -104,13 +96,6 @@ class Application:
         self, request: GenerateRequest, on_progress: Callable[[str], None] | None = None
     ) -> Generated:
         return generate(self.backends, request, on_progress)
-
-    def generate_each(
-        self, request: GenerateRequest, on_progress: Callable[[str], None] | None = None
-    ) -> GenerationStream:
-        """As `generate`, with the proposals made one by one as the stream is read: for a run
-        over many principals, whose proposals would not all fit in memory at once."""
-        return prepare(self.backends, request, on_progress)
 
     def propose(
         self,

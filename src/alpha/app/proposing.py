@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from alpha.app.backends import Backends, account_copy_name
-from alpha.generate.model import GenerationFailure, PolicyProposal
-from alpha.generate.run import GenerationPlan, GenerationRun, Outcome
+from alpha.generate.model import GenerationFailure
+from alpha.generate.run import GenerationPlan, GenerationRun, Outcome, collect
 from alpha.rollout.identity import check_name
 from alpha.rollout.metrics import GENERATION_FAILED
 from alpha.store.model import ProposalState, StoredProposal
@@ -142,11 +142,7 @@ def generate(
 ) -> Generated:
     """The generator's proposals for the request, from one ingest of its sources, all held."""
     stream = prepare(backends, request, on_progress)
-    outcomes = list(stream.outcomes())
-    run = GenerationRun(
-        tuple(o for o in outcomes if isinstance(o, PolicyProposal)),
-        tuple(o for o in outcomes if isinstance(o, GenerationFailure)),
-    )
+    run = collect(stream.outcomes())
     _report(on_progress, len(run.proposals), len(run.failures))
     return Generated(stream.account_id, run)
 

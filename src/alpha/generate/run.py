@@ -1,6 +1,7 @@
 """From usage sources to proposals: ingest what is new, query once, propose per principal.
 A principal the generator cannot propose for is a `GenerationFailure` beside the others'
-proposals, never the end of the run (and never a second ingest).
+proposals, never the end of the run (and never a second ingest). `plan_generation` reads the
+usage; its plan's `outcomes()` makes the proposals one by one, and `collect` holds them all.
 
 The store is the `UsageStore` port (the CLI passes DuckDB). Rows are queried once for the
 window and grouped by principal, resolved through the snapshot (CloudTrail writes role ARNs
@@ -14,7 +15,7 @@ import logging
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from alpha.usage.ingest import ingest
 from alpha.usage.lifeline import die_with_parent
 from alpha.usage.ports import TimeWindow, UsageSource, UsageStore
 
-__all__ = ["GenerationPlan", "GenerationRun", "Outcome", "generate_proposals", "plan_generation"]
+__all__ = ["GenerationPlan", "GenerationRun", "Outcome", "collect", "plan_generation"]
 
 
 log = logging.getLogger(__name__)
@@ -166,45 +167,13 @@ def plan_generation(
     return GenerationPlan(generator, context, jobs, workers)
 
 
-def generate_proposals(
-    snapshot: AccountSnapshot,
-    catalog: Catalog,
-    guardrails: GuardrailConfig,
-    *,
-    sources: Sequence[UsageSource],
-    store: UsageStore,
-    window: TimeWindow,
-    principal: str | None = None,
-    settings: GenerationSettings | None = None,
-    reasoner: Reasoner | None = None,
-    on_progress: Callable[[str], None] | None = None,
-    workers: int = DEFAULT_WORKERS,
-) -> GenerationRun:
-    """A proposal for `principal`, or for every principal of the snapshot with usage, from
-    one ingest; the principals it could not propose for are failures beside them. All in
-    memory: for many principals, stream `plan_generation(...).outcomes()` instead."""
-    plan = plan_generation(
-        snapshot,
-        catalog,
-        guardrails,
-        sources=sources,
-        store=store,
-        window=window,
-        principal=principal,
-        settings=settings,
-        reasoner=reasoner,
-        on_progress=on_progress,
-        workers=workers,
+def collect(outcomes: Iterable[Outcome]) -> GenerationRun:
+    """Every outcome held: for a run small enough to keep whole (one principal, the demo)."""
+    held = list(outcomes)
+    return GenerationRun(
+        tuple(o for o in held if isinstance(o, PolicyProposal)),
+        tuple(o for o in held if isinstance(o, GenerationFailure)),
     )
-    outcomes = list(plan.outcomes())
-    run = GenerationRun(
-        tuple(o for o in outcomes if isinstance(o, PolicyProposal)),
-        tuple(o for o in outcomes if isinstance(o, GenerationFailure)),
-    )
-    if on_progress is not None:
-        failed = f", {len(run.failures)} failed" if run.failures else ""
-        on_progress(f"{len(run.proposals)} proposals{failed}")
-    return run
 
 
 def group_by_principal(
