@@ -147,6 +147,19 @@ def test_a_bad_file_is_a_warning_or_with_strict_an_error(
     assert len(err.strip().splitlines()) == 1
 
 
+def test_records_past_those_described_are_counted_in_the_summary(
+    trail: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(delivery_folder(trail, "2024-03-10") / "bad.json", [record(), *([1] * 130)])
+    code, out, _ = run(usage(trail, tmp_path, "--format", "json"), capsys)
+    summary = json.loads(out)["summary"]
+    assert (code, summary["skipped"]) == (0, {"record is not an object": 130})
+    assert (len(summary["problems"]), summary["problems_unlisted"]) == (100, 30)
+    fresh = ["--store", str(tmp_path / "fresh.duckdb")]
+    _, _, err = run(usage(trail, tmp_path, "--format", "jsonl", *fresh), capsys)
+    assert "... and 110 more skipped" in err  # 20 warnings shown of 130
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

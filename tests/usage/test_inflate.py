@@ -87,7 +87,7 @@ def test_without_libdeflate_the_scanner_gunzips_with_isal() -> None:
     for library in (None, "libdeflate-that-is-not-there.so.0"):
         outcome = NativeFile(module, mapper, library=library).tally(data, "f.json.gz")
         assert outcome is not None
-        usage, problems = outcome
+        usage, problems, _ = outcome
         assert usage is not None
         found.append((usage.hourly(), usage.events, problems))
     assert found[0] == found[1]
@@ -123,5 +123,5 @@ def test_a_file_over_the_limit_is_refused_the_same_both_ways(
     found = native.tally(data, "f.json")
     assert found is not None
     assert_same(found, python_path(data, mapper, limits))
-    usage, [problem] = found
+    usage, [problem], _ = found
     assert (usage, problem.reason, problem.record) == (None, "file too large", None)

@@ -220,6 +220,24 @@ def test_bad_records_are_counted_and_stored_with_their_file(
         run(fresh, tmp_path / "t" / "AWSLogs", strict=True)
 
 
+def test_a_run_describes_a_thousand_skipped_records_and_counts_the_rest(
+    store: DuckDBUsageStore, tmp_path: Path
+) -> None:
+    """Each file describes its first 100 skipped records, a run its first 1,000; every one is
+    still counted by reason, and a file that could not be read is always named."""
+    folder = delivery_folder(tmp_path / "t", "2024-03-10")
+    for n in range(12):
+        write_log(folder / f"f{n:02}.json", [record(), *([1] * 150)])
+    (folder / "zz.json.gz").write_bytes(b"\x1f\x8bnot gzip")
+    report = run(store, tmp_path / "t")
+    summary = summarize(store.summary(report.keys), report)
+    assert summary.skipped[SkipReason.NOT_A_RECORD] == 12 * 150
+    records = [p for p in report.problems if p.record is not None]
+    assert len(records) == 1_000
+    assert report.unlisted == 12 * 150 - 1_000
+    assert [p.reason for p in report.failed_files()] == [SkipReason.CORRUPT_GZIP]
+
+
 def test_a_record_the_interpretation_rejects_fails_a_strict_run(
     tmp_path: Path, store: DuckDBUsageStore
 ) -> None:

@@ -39,7 +39,7 @@ from alpha.usage.worker import tally_fast
 from tests.fakes.cloudtrail_logs import SAMPLE_RECORDS, SAMPLES, record
 from tests.usage.hostile import records_document, with_field
 
-Outcome = tuple[BatchUsage | None, tuple[ReadProblem, ...]]  # no usage: refused whole
+Outcome = tuple[BatchUsage | None, tuple[ReadProblem, ...], int]  # no usage: refused whole
 CSRC = Path(__file__).resolve().parents[2] / "src" / "alpha" / "usage" / "csrc"
 
 
@@ -101,14 +101,15 @@ def load_module(path: Path) -> ModuleType:
 def python_path(data: bytes, mapper: EventMapper, limits: ReadLimits = DEFAULT_LIMITS) -> Outcome:
     """What a worker counts without the native module (the ingest's Python fast path)."""
     found = tally_fast(LazyLogReader(limits=limits), FastTally(mapper), "f.json", data)
-    return found.usage, found.problems
+    return found.usage, found.problems, found.unlisted
 
 
 def assert_same(native: Outcome, python: Outcome) -> None:
     """The same problems; every count the same, rows and source IPs in the same order (or the
     file refused whole both ways)."""
-    (left, left_problems), (right, right_problems) = native, python
+    (left, left_problems, left_unlisted), (right, right_problems, right_unlisted) = native, python
     assert sorted(left_problems, key=repr) == sorted(right_problems, key=repr)
+    assert left_unlisted == right_unlisted
     if left is None or right is None:
         assert left is right
         return
@@ -256,7 +257,7 @@ def test_a_record_over_the_size_limit_is_skipped_the_same_both_ways(
     found = native.tally(data, "f.json")
     assert found is not None
     assert_same(found, python_path(data, mapper))
-    usage, problems = found
+    usage, problems, _ = found
     assert usage is not None
     assert usage.events == 3
     assert [(p.reason, p.record) for p in problems] == [("record too large", 1)]
@@ -364,7 +365,7 @@ def test_request_answers_are_reused_only_for_the_same_inputs(
     for _ in range(2):  # the second time, every answer comes from the cache
         data = json.dumps({"Records": records}).encode()
         assert check(native, mapper, data)
-    usage, _ = native.tally(data, "f.json") or (None, ())
+    usage, _, _ = native.tally(data, "f.json") or (None, (), 0)
     assert usage is not None
     resources = {row.resource for row in usage.hourly()}
     assert {
@@ -389,7 +390,7 @@ def test_requests_that_do_not_decode_are_skipped_records_both_ways(
     data = b'{"Records": [' + good + b"," + bad + b"," + good + b"]}"
     found = native.tally(data, "f.json")
     python = python_path(data, mapper)
-    usage, problems = python
+    usage, problems, _ = python
     assert usage is not None
     assert [(p.reason, p.record) for p in problems] in (
         [("record field of the wrong type", 1)],
@@ -420,7 +421,7 @@ def test_source_ip_overflow_keeps_file_order_across_both_paths(
         records.append({**record(**extra), "sourceIPAddress": f"10.0.0.{i}"})
     data = json.dumps({"Records": records}).encode()
     assert check(native, mapper, data)
-    usage, _ = native.tally(data, "f.json") or (None, ())
+    usage, _, _ = native.tally(data, "f.json") or (None, (), 0)
     assert usage is not None
     listed = [c.source_ip for c in usage.ip_counts()]
     assert listed[:16] == [f"10.0.0.{i}" for i in range(16)]
@@ -691,3 +692,49 @@ def test_memos_of_one_key_count_the_same(mapper: EventMapper) -> None:
     native = NativeFile(module_under_test(), mapper, memo_limits=(1, 1))
     for _ in range(2):
         assert check(native, mapper, json.dumps({"Records": _SEVERAL_RECORDS}).encode())
+
+
+FEW = ReadLimits(listed_problems=5, hopeless_records=50)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'{"Records": [' + b",".join([b"1"] * 200) + b"]}",
+        b"[" + b",".join([b"{}"] * 200) + b"]",
+        b"{}\n" * 200,
+        b"\n".join([b'{"eventName": 7}'] * 200),
+    ],
+    ids=["numbers", "empty-objects", "empty-lines", "wrong-types"],
+)
+def test_a_file_whose_first_records_are_all_bad_is_given_up_whole(
+    mapper: EventMapper, document: bytes
+) -> None:
+    """Millions of tiny records held a problem each (2 GB, 36 s for 16 MiB): both paths now stop
+    after `hopeless_records` and skip the file as not CloudTrail, saying how far they read."""
+    native = NativeFile(module_under_test(), mapper, limits=FEW)
+    found = native.tally(document, "f.json")
+    python = python_path(document, mapper, FEW)
+    if found is not None:
+        assert_same(found, python)
+    usage, [problem], unlisted = python
+    assert (usage, problem.reason, problem.record, unlisted) == (None, "not CloudTrail", None, 0)
+    assert "no CloudTrail record among the first 50;" in problem.detail
+
+
+def test_skipped_records_past_the_listed_few_are_counted_not_described(
+    mapper: EventMapper,
+) -> None:
+    """One good record keeps the file; of 300 bad ones, 5 are described and all 300 counted."""
+    records: list[Any] = [record(), *([1] * 150), record("PutObject"), *([{}] * 150)]
+    document = records_document(records)
+    python = python_path(document, mapper, FEW)
+    found = NativeFile(module_under_test(), mapper, limits=FEW).tally(document, "f.json")
+    assert found is not None
+    assert_same(found, python)
+    usage, problems, unlisted = python
+    assert usage is not None
+    assert [p.record for p in problems] == [1, 2, 3, 4, 5]
+    assert unlisted == 295
+    assert usage.events == 302
+    assert sum(dict(usage.skipped).values()) == 300

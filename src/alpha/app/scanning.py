@@ -30,6 +30,7 @@ class ScanOutcome:
 
     report: ScanReport
     problems: tuple[ReadProblem, ...]
+    unlisted: int = 0  # skipped records past those described in `problems`
 
 
 def scan(
@@ -47,4 +48,4 @@ def scan(
         read = ingest(sources, usage, request.window, on_start=on_start, on_progress=on_progress)
         rows = usage.usage(UsageQuery(read.keys, None, request.window))
     report = scan_account(snapshot, rows, backends.catalog(), request.window)
-    return ScanOutcome(report, tuple(read.problems))
+    return ScanOutcome(report, tuple(read.problems), read.unlisted)

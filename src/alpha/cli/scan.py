@@ -91,7 +91,7 @@ def scan(
     request = ScanRequest(str(account_file), sources, time_window(since, until))
     with read_progress() as (on_start, on_progress):
         outcome = scan_usage(report_backends(store), request, on_start, on_progress)
-    warn_problems(outcome.problems)
+    warn_problems(outcome.problems, outcome.unlisted)
     result = outcome.report
     if output == "json":
         render_json(result, top)

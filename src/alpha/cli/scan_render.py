@@ -86,11 +86,12 @@ def summary_line(report: ScanReport, top: int | None) -> str:
     )
 
 
-def warn_problems(problems: Sequence[ReadProblem]) -> None:
+def warn_problems(problems: Sequence[ReadProblem], unlisted: int = 0) -> None:
     for problem in problems[:_MAX_WARNINGS]:
         click.echo(f"alpha: warning: skipped {problem.describe()}", err=True)
-    if len(problems) > _MAX_WARNINGS:
-        click.echo(f"alpha: warning: ... and {len(problems) - _MAX_WARNINGS:,} more", err=True)
+    hidden = max(len(problems) - _MAX_WARNINGS, 0) + unlisted
+    if hidden:
+        click.echo(f"alpha: warning: ... and {hidden:,} more", err=True)
 
 
 def _note_unknown(report: ScanReport) -> None:

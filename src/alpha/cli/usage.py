@@ -91,9 +91,10 @@ def usage(
         summary = summarize(usage_store.summary(report.keys), report)
         query = UsageQuery(report.keys, principal, window)
         if output in ("json", "jsonl"):
-            render_documents(output, summary, report.problems, usage_store.usage_documents(query))
+            documents = usage_store.usage_documents(query)
+            render_documents(output, summary, report.problems, documents, report.unlisted)
         else:
-            render_rows(output, summary, report.problems, usage_store.usage(query))
+            render_rows(output, summary, report.problems, usage_store.usage(query), report.unlisted)
 
 
 @contextmanager

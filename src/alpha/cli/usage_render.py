@@ -39,11 +39,12 @@ def render_documents(
     summary: UsageSummary,
     problems: Sequence[ReadProblem],
     documents: Iterable[list[str]],
+    unlisted: int = 0,
 ) -> None:
     """`json` or `jsonl` from rows that are JSON objects already (see `usage_documents`)."""
     out = sys.stdout
     if output == "json":
-        head = msgspec.json.encode({"summary": _summary(summary, problems)})
+        head = msgspec.json.encode({"summary": _summary(summary, problems, unlisted)})
         out.write(head[:-1].decode() + ',"usage":[')
         separator = ""
         for slice_ in documents:
@@ -54,7 +55,7 @@ def render_documents(
         out.write("]}\n")
         out.flush()
         return
-    _warn(problems)
+    _warn(problems, unlisted)
     for slice_ in documents:
         out.write("".join(f"{document}\n" for document in slice_))
     out.flush()
@@ -66,9 +67,10 @@ def render_rows(
     summary: UsageSummary,
     problems: Sequence[ReadProblem],
     rows: Sequence[UsageRow],
+    unlisted: int = 0,
 ) -> None:
     """`csv` or `table`."""
-    _warn(problems)
+    _warn(problems, unlisted)
     if output == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(_CSV_HEADER)
@@ -78,7 +80,9 @@ def render_rows(
         _table(summary, rows)
 
 
-def _summary(summary: UsageSummary, problems: Sequence[ReadProblem]) -> dict[str, Any]:
+def _summary(
+    summary: UsageSummary, problems: Sequence[ReadProblem], unlisted: int
+) -> dict[str, Any]:
     return {
         "files": summary.files,
         "events": summary.events,
@@ -92,6 +96,8 @@ def _summary(summary: UsageSummary, problems: Sequence[ReadProblem]) -> dict[str
             {"file": p.file, "record": p.record, "reason": p.reason, "detail": p.detail}
             for p in problems
         ],
+        # skipped records past what a run describes: counted in `skipped`, not listed
+        "problems_unlisted": unlisted,
     }
 
 
@@ -128,9 +134,9 @@ def _summary_line(summary: UsageSummary) -> str:
     return "alpha: " + "; ".join(parts)
 
 
-def _warn(problems: Iterable[ReadProblem]) -> None:
+def _warn(problems: Iterable[ReadProblem], unlisted: int) -> None:
     shown = 0
-    hidden = 0
+    hidden = unlisted
     for problem in problems:
         if shown < _MAX_WARNINGS:
             click.echo(f"alpha: warning: skipped {problem.describe()}", err=True)

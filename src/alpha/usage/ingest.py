@@ -80,6 +80,9 @@ FLUSH_ROWS = 400_000
 FLUSH_BATCHES = 2_000
 _IN_FLIGHT_PER_WORKER = 3  # tasks
 _CHUNK = 4  # batches a worker reads itself, per task
+# Skipped records a run describes one by one (each file describes at most
+# `ReadLimits.listed_problems`); the rest are counted in the usage's skipped counts.
+RUN_LISTED_RECORDS = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,9 @@ class IngestReport:
     events_read: int
     problems: tuple[ReadProblem, ...]
     failed: frozenset[str] = field(default_factory=frozenset)
+    # skipped records not described in `problems` (they are all counted in the usage's
+    # skipped counts): past the run's and each file's share of descriptions
+    unlisted: int = 0
 
     def failed_files(self) -> tuple[ReadProblem, ...]:
         return tuple(p for p in self.problems if p.record is None)
@@ -113,10 +119,12 @@ class _Run:
     events_read: int = 0
     problems: list[ReadProblem] = field(default_factory=list)
     failed: set[str] = field(default_factory=set)
+    listed_records: int = 0
+    unlisted: int = 0
 
     def take(self, batch: LogBatch, outcome: Outcome) -> None:
         self.batches_read += 1
-        self.problems.extend(outcome.problems)
+        self._describe(outcome)
         if outcome.usage is None:
             self.failed.add(batch.key)
             return
@@ -125,6 +133,19 @@ class _Run:
         self.pending_rows += outcome.usage.row_count
         if self.pending_rows >= self.flush_rows or len(self.pending) >= FLUSH_BATCHES:
             self.flush()
+
+    def _describe(self, outcome: Outcome) -> None:
+        """Every file-level problem is kept (a monitor must know each file it could not
+        read); skipped records only up to `RUN_LISTED_RECORDS` in a run, the rest counted."""
+        self.unlisted += outcome.unlisted
+        for problem in outcome.problems:
+            if problem.record is None:
+                self.problems.append(problem)
+            elif self.listed_records < RUN_LISTED_RECORDS:
+                self.problems.append(problem)
+                self.listed_records += 1
+            else:
+                self.unlisted += 1
 
     def flush(self) -> None:
         self.wait()
@@ -198,6 +219,7 @@ def ingest(
         events_read=run.events_read,
         problems=tuple(run.problems),
         failed=frozenset(run.failed),
+        unlisted=run.unlisted,
     )
 
 

@@ -32,6 +32,7 @@ from alpha.usage.interpret import (
 )
 from alpha.usage.mapping import EventMapper, Mapped, NotAnAction, VersionedMapping
 from alpha.usage.principals import principal_of
+from alpha.usage.read_problems import HopelessFileError, SkippedRecords
 from alpha.usage.reader import (
     DEFAULT_LIMITS,
     LazyLogReader,
@@ -174,21 +175,27 @@ class NativeFile:
 
     def tally(
         self, data: bytes, file: str
-    ) -> tuple[BatchUsage | None, tuple[ReadProblem, ...]] | None:
-        """The file's usage and skipped records (no usage: the file is refused whole, its
-        problem as the Python reader says it); None when the Python reader must read it."""
+    ) -> tuple[BatchUsage | None, tuple[ReadProblem, ...], int] | None:
+        """The file's usage, the skipped records described and how many more there were (no
+        usage: the file is refused whole, its problem as the Python reader says it); None
+        when the Python reader must read it."""
         opened = inflated(data, file, self._limits.file_bytes, self._gunzip)
         if isinstance(opened, ReadProblem):
-            return None, (opened,)
+            return None, (opened,), 0
         data = opened
         tally = self._tally_type()
-        fallback = _Fallback(self._reader, self._fast, tally, data, file)
-        records = self._scanner.scan(data, tally, fallback)
+        skipped = SkippedRecords(file, self._limits)
+        fallback = _Fallback(self._reader, self._fast, tally, data, skipped)
+        try:
+            records = self._scanner.scan(data, tally, fallback)
+        except HopelessFileError:
+            return None, (skipped.file_problem(),), 0
         if records < 0:
             return None
-        if fallback.problems and len(fallback.problems) == records:
+        if skipped and len(skipped) == records:
             return None  # not one CloudTrail record: the Python reader says so for the file
-        return _usage(tally.finish()), tuple(fallback.problems)
+        found = skipped.finish()
+        return _usage(tally.finish()), found.listed, found.unlisted
 
     def _gunzip(self, data: bytes, limit: int) -> bytes:
         fast = self._inflater.gunzip(data, limit)  # libdeflate, when it can say
@@ -196,30 +203,38 @@ class NativeFile:
 
 
 class _Fallback:
-    """Counts a record the scanner hands back, through the reader and `FastTally`."""
+    """Counts a record the scanner hands back, through the reader and `FastTally`; gives the
+    file up (`HopelessFileError`) once its first records are all bad."""
 
-    __slots__ = ("_data", "_fast", "_file", "_reader", "_tally", "problems")
+    __slots__ = ("_data", "_fast", "_reader", "_skipped", "_tally")
 
     def __init__(
-        self, reader: LazyLogReader, fast: FastTally, tally: NativeCounter, data: bytes, file: str
+        self,
+        reader: LazyLogReader,
+        fast: FastTally,
+        tally: NativeCounter,
+        data: bytes,
+        skipped: SkippedRecords,
     ) -> None:
         self._reader = reader
         self._fast = fast
         self._tally = tally
         self._data = memoryview(data)
-        self._file = file
-        self.problems: list[ReadProblem] = []
+        self._skipped = skipped
 
     def __call__(self, index: int, start: int, end: int) -> None:
-        found = self._reader.record(self._data[start:end], self._file, index)
-        tally = self._tally
+        skipped = self._skipped
+        found = self._reader.record(self._data[start:end], skipped.file, index)
         if isinstance(found, ReadProblem):
-            self.problems.append(found)
-            tally.events += 1
-            tally.skip(found.reason)
+            skipped.add(found)
+            self._tally.events += 1
+            self._tally.skip(found.reason)
         else:
-            bad = self._fast.add_all((found,), tally)
-            self.problems.extend(ReadProblem(self._file, b.reason, b.detail, index) for b in bad)
+            bad = self._fast.add_all((found,), self._tally)
+            for b in bad:
+                skipped.add(ReadProblem(skipped.file, b.reason, b.detail, index))
+        if skipped.hopeless(index):
+            raise HopelessFileError
 
 
 @cache

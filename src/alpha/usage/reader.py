@@ -17,9 +17,8 @@ read. The compiled scanner hands such a record back to this reader, which skips 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Generic, TypeVar, cast
 
 import msgspec
@@ -27,14 +26,29 @@ from isal import isal_zlib
 
 from alpha.usage.errors import UsageError
 from alpha.usage.events import CloudTrailEvent, LazyEvent
+from alpha.usage.read_problems import (
+    DEFAULT_LIMITS,
+    MAX_FILE_BYTES,
+    MAX_RECORD_BYTES,
+    NO_SKIPS,
+    LogFormat,
+    ReadLimits,
+    ReadProblem,
+    SkippedRecords,
+    SkipReason,
+    Skips,
+)
 
 __all__ = [
     "DEFAULT_LIMITS",
+    "GZIP_MAGIC",
     "MAX_FILE_BYTES",
     "MAX_RECORD_BYTES",
+    "LogFormat",
     "ReadLimits",
     "ReadProblem",
     "SkipReason",
+    "Skips",
 ]
 
 
@@ -51,86 +65,38 @@ _RECORDS_FIRST = re.compile(rb'\{\s*"Records"\s*:')
 # A BOM, then what `bytes.lstrip` strips: found without copying the file.
 _LEADING = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\n\r\x0b\x0c]*")
 _LINE = re.compile(rb"[^\r\n]+")  # what `bytes.splitlines` splits on
+LINES_PER_SLICE = 65_536  # JSON lines decoded at a time
 Text = bytes | memoryview  # a file's JSON, without what comes before it (not copied)
-
-# CloudTrail delivers a file per region every few minutes, a few tens of MB of JSON at most. A
-# worker holds a file whole (gunzipped, and decoded on the Python path: ~2.2x its size), two at
-# once, so this keeps the ingest under 1 GB (benchmarks/README.md, "Hostile logs").
-MAX_FILE_BYTES = 256 << 20
-# CloudTrail's largest events are 1 MB (its "Large" event size); twice that leaves room for
-# pretty-printed copies. A record's fields become the store's rows, which DuckDB reads at most
-# 16 MB a row: a 40 MB field failed the whole ingest.
-MAX_RECORD_BYTES = 2 << 20
-
-
-class LogFormat(StrEnum):
-    RECORDS = "records"  # {"Records": [...]}
-    ARRAY = "array"  # [ {...}, ... ]
-    JSON_LINES = "json-lines"  # one record per line (a lone record object counts as one line)
-
-
-class SkipReason(StrEnum):
-    """Why input was skipped. File-level reasons count files, record-level ones records."""
-
-    UNREADABLE = "unreadable file"
-    CORRUPT_GZIP = "corrupt gzip"
-    EMPTY_FILE = "empty file"
-    TOO_LARGE = "file too large"
-    NOT_JSON = "not JSON"
-    TRUNCATED = "truncated JSON"
-    NOT_CLOUDTRAIL = "not CloudTrail"
-    NO_LOG_FILES = "no log files"
-    NOT_A_RECORD = "record is not an object"
-    MISSING_FIELD = "record missing a field"
-    WRONG_TYPE = "record field of the wrong type"
-    RECORD_TOO_LARGE = "record too large"
-
-
-@dataclass(frozen=True, slots=True)
-class ReadLimits:
-    """The most the reader takes, in bytes: of one file (on disk, and again once gunzipped),
-    and of one record's JSON (the whitespace around it not counted)."""
-
-    file_bytes: int = MAX_FILE_BYTES
-    record_bytes: int = MAX_RECORD_BYTES
-
-
-DEFAULT_LIMITS = ReadLimits()
-
-
-@dataclass(frozen=True, slots=True)
-class ReadProblem:
-    """A skipped file (`record` is None) or one skipped record of it (0-based index)."""
-
-    file: str
-    reason: str
-    detail: str
-    record: int | None = None
-
-    def describe(self) -> str:
-        where = self.file if self.record is None else f"{self.file}: record {self.record}"
-        return f"{where}: {self.reason} ({self.detail})"
 
 
 @dataclass(frozen=True, slots=True)
 class DecodedLog(Generic[E]):
-    """A file's good records, the format they came in and what was skipped.
-    `format` is None when the file as a whole was skipped."""
+    """A file's good records, the format they came in and what was skipped: `problems` are
+    the file's own problem, or the first of its skipped records described; `skips` has them
+    all. `format` is None when the file as a whole was skipped."""
 
     events: list[E]
     format: LogFormat | None
     compressed: bool
     problems: tuple[ReadProblem, ...]
+    skips: Skips = NO_SKIPS
 
     @property
     def records(self) -> int:
         """Every record the file held, good or bad."""
-        return len(self.events) + sum(1 for p in self.problems if p.record is not None)
+        return len(self.events) + len(self.skips.indexes)
 
     def event_indexes(self) -> list[int]:
         """Each event's record index in the file (the skipped records' indexes left out)."""
-        skipped = {p.record for p in self.problems if p.record is not None}
-        return [i for i in range(self.records) if i not in skipped]
+        skipped = iter(self.skips.indexes)
+        next_skipped = next(skipped, -1)
+        found: list[int] = []
+        for index in range(self.records):
+            if index == next_skipped:
+                next_skipped = next(skipped, -1)
+            else:
+                found.append(index)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,11 +235,51 @@ class _Reader(Generic[E]):
         return self._per_record([lone], file, LogFormat.JSON_LINES, compressed)
 
     def _lines(self, text: Text, file: str, compressed: bool) -> DecodedLog[E]:
+        """JSON lines, decoded a slice of lines at a time: millions of lines of `{}` (16 MiB)
+        decoded whole held a struct each, 1 GB. The first slice is `hopeless_records` lines,
+        so a file none of whose first lines is CloudTrail is given up after one slice."""
+        skipped = SkippedRecords(file, self.limits)
+        events: list[E] = []
+        offset = 0
+        for part in _line_slices(text, self.limits.hopeless_records, LINES_PER_SLICE):
+            good, problems, count = self._lines_slice(part, file, offset)
+            events.extend(good)
+            for problem in problems:
+                skipped.add(problem)
+            offset += count
+            if skipped.hopeless(offset - 1):
+                break
+        return _finished(events, skipped, LogFormat.JSON_LINES, compressed)
+
+    def _lines_slice(
+        self, text: Text, file: str, offset: int
+    ) -> tuple[list[E], list[ReadProblem], int]:
+        """One slice's good records, its problems and how many records it held (its first
+        is record `offset` of the file)."""
         try:
             events = self._dec.event.decode_lines(text)
         except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
-            return self._per_record(_raw_lines(text), file, LogFormat.JSON_LINES, compressed)
-        return self._sized(events, text, file, LogFormat.JSON_LINES, compressed)
+            return self._each(_raw_lines(text), file, offset)
+        limit = self.limits.record_bytes
+        if len(text) > limit:
+            raws = self._dec.raw.decode_lines(text)
+            if max(map(len, raws), default=0) > limit:
+                return self._each(raws, file, offset)
+        good, problems = _check_each(events, file, offset)
+        return good, problems, len(events)
+
+    def _each(
+        self, raws: Sequence[msgspec.Raw], file: str, offset: int
+    ) -> tuple[list[E], list[ReadProblem], int]:
+        events: list[E] = []
+        problems: list[ReadProblem] = []
+        for index, raw in enumerate(raws):
+            found = self.record(raw, file, offset + index)
+            if isinstance(found, ReadProblem):
+                problems.append(found)
+            else:
+                events.append(found)
+        return events, problems, len(raws)
 
     def _sized(
         self, events: list[E], text: Text, file: str, fmt: LogFormat, compressed: bool
@@ -286,7 +292,7 @@ class _Reader(Generic[E]):
             raws = self._raws(text, fmt)
             if max(map(len, raws), default=0) > limit:
                 return self._per_record(raws, file, fmt, compressed)
-        return _checked(events, file, fmt, compressed)
+        return _checked(events, file, fmt, compressed, self.limits)
 
     def _raws(self, text: Text, fmt: LogFormat) -> Sequence[msgspec.Raw]:
         """Each record's JSON, of a file whose typed decoding succeeded in this format."""
@@ -300,14 +306,16 @@ class _Reader(Generic[E]):
         self, raws: Sequence[msgspec.Raw], file: str, fmt: LogFormat, compressed: bool
     ) -> DecodedLog[E]:
         events: list[E] = []
-        problems: list[ReadProblem] = []
+        skipped = SkippedRecords(file, self.limits)
         for index, raw in enumerate(raws):
             found = self.record(raw, file, index)
             if isinstance(found, ReadProblem):
-                problems.append(found)
+                skipped.add(found)
+                if skipped.hopeless(index):
+                    break
             else:
                 events.append(found)
-        return _finished(events, problems, file, fmt, compressed)
+        return _finished(events, skipped, fmt, compressed)
 
 
 class TooLargeError(Exception):
@@ -360,6 +368,24 @@ def _content(data: bytes) -> Text:
     return memoryview(data)[skip:] if skip else data
 
 
+def _line_slices(text: Text, first: int, size: int) -> Iterator[Text]:
+    """`text` cut after its `first` lines that hold more than whitespace, then after every
+    `size` more (not copied)."""
+    view = memoryview(text)
+    start = end = seen = 0
+    limit = first
+    for found in _LINE.finditer(text):
+        if not found[0].strip():
+            continue
+        if seen == limit:
+            yield view[start:end]
+            start, seen, limit = end, 0, size
+        seen += 1
+        end = found.end()
+    if seen:
+        yield view[start:]
+
+
 def _raw_lines(text: Text) -> list[msgspec.Raw]:
     """Each line that holds more than whitespace, without the spaces around its JSON (a
     record's size is its JSON's)."""
@@ -370,20 +396,32 @@ def _raw_lines(text: Text) -> list[msgspec.Raw]:
     ]
 
 
-def _checked(events: list[E], file: str, fmt: LogFormat, compressed: bool) -> DecodedLog[E]:
+def _checked(
+    events: list[E], file: str, fmt: LogFormat, compressed: bool, limits: ReadLimits
+) -> DecodedLog[E]:
     """Typed decoding accepts a record with missing fields (they default to None): drop those.
     A `LazyEvent` also has its raw requestParameters checked (an object or null)."""
     if all(e.eventName and e.eventSource for e in events) and _requests_valid(events):
         return DecodedLog(events, fmt, compressed, ())
+    good, problems = _check_each(events, file)
+    skipped = SkippedRecords(file, limits)
+    for problem in problems:
+        skipped.add(problem)
+        if skipped.hopeless(problem.record or 0):
+            return _finished([], skipped, fmt, compressed)
+    return _finished(good, skipped, fmt, compressed)
+
+
+def _check_each(events: list[E], file: str, offset: int = 0) -> tuple[list[E], list[ReadProblem]]:
     good: list[E] = []
     problems: list[ReadProblem] = []
-    for index, event in enumerate(events):
+    for index, event in enumerate(events, offset):
         problem = _record_check(file, index, event)
-        if problem is not None:
-            problems.append(problem)
-        else:
+        if problem is None:
             good.append(event)
-    return _finished(good, problems, file, fmt, compressed)
+        else:
+            problems.append(problem)
+    return good, problems
 
 
 def _requests_valid(events: list[E]) -> bool:
@@ -393,17 +431,13 @@ def _requests_valid(events: list[E]) -> bool:
 
 
 def _finished(
-    events: list[E],
-    problems: list[ReadProblem],
-    file: str,
-    fmt: LogFormat,
-    compressed: bool,
+    events: list[E], skipped: SkippedRecords, fmt: LogFormat, compressed: bool
 ) -> DecodedLog[E]:
-    if problems and not events:
-        # Not one CloudTrail record: say so once for the file rather than per record.
-        detail = f"no CloudTrail record among {len(problems)}; first: {problems[0].detail}"
-        return _file_skipped(file, SkipReason.NOT_CLOUDTRAIL, detail, compressed)
-    return DecodedLog(events, fmt, compressed, tuple(problems))
+    if skipped and not events:
+        # Not one CloudTrail record: said once for the file rather than per record.
+        return DecodedLog([], None, compressed, (skipped.file_problem(),))
+    found = skipped.finish()
+    return DecodedLog(events, fmt, compressed, found.listed, found)
 
 
 def _record_check(file: str, index: int, event: CloudTrailEvent | LazyEvent) -> ReadProblem | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -31,6 +31,7 @@ from alpha.usage.reader import (
     ReadLimits,
     ReadProblem,
     SkipReason,
+    Skips,
     too_large,
 )
 from alpha.usage.tally import BatchTally
@@ -74,10 +75,12 @@ class TallyJob:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """One batch's result from a worker: its usage, or None when the file was unreadable."""
+    """One batch's result from a worker: its usage, or None when the file was unreadable; the
+    problems described, and how many more records were skipped without being described."""
 
     usage: BatchUsage | None
     problems: tuple[ReadProblem, ...]
+    unlisted: int = 0
 
 
 def unreadable(batch: LogBatch, exc: OSError | UsageError, strict: bool) -> Outcome:
@@ -205,32 +208,37 @@ def tally_fast(reader: LazyLogReader, fast: FastTally, key: str, data: bytes) ->
     decoded = reader.decode(data, key)
     if decoded.format is None:
         return Outcome(None, decoded.problems)
-    counted = _with_problems(decoded.problems)
+    counted = _with_skips(decoded.skips)
     bad = fast.add_all(decoded.events, counted)
     if not bad:
-        return Outcome(counted.finish(), decoded.problems)
+        return Outcome(counted.finish(), decoded.problems, decoded.skips.unlisted)
     indexes = decoded.event_indexes()
     found = (ReadProblem(key, b.reason, b.detail, indexes[b.position]) for b in bad)
-    return Outcome(counted.finish(), (*decoded.problems, *found))
+    # the first described in record order, as the native path describes them
+    problems = sorted((*decoded.problems, *found), key=lambda p: p.record or 0)
+    listed = problems[: reader.limits.listed_problems]
+    unlisted = decoded.skips.unlisted + len(problems) - len(listed)
+    return Outcome(counted.finish(), tuple(listed), unlisted)
 
 
 def _tally_each(worker: Worker, strict: bool, key: str, data: bytes) -> Outcome:
     decoded = worker.reader.decode(data, key)
     if decoded.format is None:
         return Outcome(None, decoded.problems)
-    counted = _with_problems(decoded.problems)
+    counted = _with_skips(decoded.skips)
     for index, event in enumerate(decoded.events):
         outcome = worker.interpret(event)
         if strict and isinstance(outcome, SkippedEvent):
             where = event.eventID or f"record {index}"
             raise UsageError(f"{key}: {where}: {outcome.reason}")
         counted.add(outcome)
-    return Outcome(counted.finish(), decoded.problems)
+    return Outcome(counted.finish(), decoded.problems, decoded.skips.unlisted)
 
 
-def _with_problems(problems: Iterable[ReadProblem]) -> BatchTally:
+def _with_skips(skips: Skips) -> BatchTally:
+    """A tally that starts with the file's skipped records, counted by reason."""
     counted = BatchTally()
-    for problem in problems:
-        counted.events += 1
-        counted.skip(problem.reason)
+    for reason, count in skips.by_reason:
+        counted.events += count
+        counted.skip(reason, count)
     return counted
