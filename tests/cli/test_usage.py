@@ -5,6 +5,7 @@ import io
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -150,7 +151,8 @@ def test_a_bad_file_is_a_warning_or_with_strict_an_error(
 def test_records_past_those_described_are_counted_in_the_summary(
     trail: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_log(delivery_folder(trail, "2024-03-10") / "bad.json", [record(), *([1] * 130)])
+    not_records: list[Any] = [1] * 130
+    write_log(delivery_folder(trail, "2024-03-10") / "bad.json", [record(), *not_records])
     code, out, _ = run(usage(trail, tmp_path, "--format", "json"), capsys)
     summary = json.loads(out)["summary"]
     assert (code, summary["skipped"]) == (0, {"record is not an object": 130})
