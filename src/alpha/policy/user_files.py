@@ -21,6 +21,7 @@ import sys
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,15 @@ from alpha.errors import AlphaError
 
 __all__ = [
     "InputTextError",
+    "check_surrogates",
+    "decode_failure",
     "decode_json",
     "decode_toml",
+    "duplicate_key",
     "one_line",
     "read_input",
     "shown",
+    "strict_decoder",
     "without_cycle_collection",
     "write_output",
 ]
@@ -128,27 +133,50 @@ def decode_json(text: str) -> Any:
     """The decoded document, or InputTextError naming the line and column."""
     try:
         with without_cycle_collection():  # a decoded document holds no cycles
-            value = json.loads(
-                text,
-                object_pairs_hook=_reject_duplicates,
-                parse_constant=_reject_constant,
-                parse_int=_bounded_int,
-                parse_float=_finite_float,
-            )
-    except json.JSONDecodeError as exc:
+            value = strict_decoder().decode(text)
+    except (json.JSONDecodeError, _RefusedError, RecursionError) as exc:
+        raise decode_failure(text, exc) from exc
+    check_surrogates(text)
+    return value
+
+
+@cache
+def strict_decoder() -> json.JSONDecoder:
+    """The decoder `decode_json` uses (its `raw_decode` decodes one value of a larger text).
+    Its failures are `json.JSONDecodeError`, `RecursionError` or others that
+    `decode_failure` turns into `InputTextError`."""
+    return json.JSONDecoder(
+        object_pairs_hook=_reject_duplicates,
+        parse_constant=_reject_constant,
+        parse_int=_bounded_int,
+        parse_float=_finite_float,
+    )
+
+
+def decode_failure(text: str, exc: Exception) -> InputTextError:
+    """Why `strict_decoder` failed on `text`, with the line and column."""
+    if isinstance(exc, json.JSONDecodeError):
         error = InputTextError(f"not JSON: {exc.msg}", line=exc.lineno, column=exc.colno)
         error.syntax = True
-        raise error from exc
-    except _RefusedError as exc:
-        raise _located(text, exc.problem, exc.message, exc.code) from exc
-    except RecursionError as exc:  # e.g. thousands of `[`: bad input, not a crash
+        return error
+    if isinstance(exc, _RefusedError):
+        return _located(text, exc.problem, exc.message, exc.code)
+    if isinstance(exc, RecursionError):  # e.g. thousands of `[`: bad input, not a crash
         message = f"not JSON this reader can take: nested more than {MAX_DEPTH} levels deep"
-        raise _located(text, "depth", message, "NOT_JSON") from exc
-    # Half a surrogate pair is no character: it could not be printed, stored or sent to IAM.
+        return _located(text, "depth", message, "NOT_JSON")
+    raise exc
+
+
+def duplicate_key(text: str, key: str) -> InputTextError:
+    """The first duplicate key of `text`, where it is (`key` is the one found)."""
+    return _located(text, "duplicate", f"duplicate key {key!r}", "DUPLICATE_KEY")
+
+
+def check_surrogates(text: str) -> None:
+    """Half a surrogate pair is no character: it could not be printed, stored or sent to IAM."""
     if _may_hold_lone_surrogate(text) and _find(text, "surrogate") is not None:
         message = "not JSON: half a UTF-16 surrogate pair (\\ud800 to \\udfff) is not a character"
         raise _located(text, "surrogate", message, "NOT_JSON")
-    return value
 
 
 def _may_hold_lone_surrogate(text: str) -> bool:

@@ -413,6 +413,22 @@ def test_bad_input_names_file_and_path(data: object, message: str) -> None:
     assert str(caught.value) == message
 
 
+@pytest.mark.parametrize(("data", "message"), BAD_INPUT)
+def test_the_file_read_an_entity_at_a_time_says_the_same(data: object, message: str) -> None:
+    """The text is walked, not decoded whole (a 200,000-role file held 1.7 GB): the same
+    messages at the same paths."""
+    with pytest.raises(AccountError) as caught:
+        parse_authorization_details_text(json.dumps(data), "account.json")
+    assert str(caught.value) == message
+
+
+def test_the_file_read_an_entity_at_a_time_is_the_decoded_document() -> None:
+    text = GENERATED_ACCOUNT.read_text(encoding="utf-8")
+    extra = '{"Marker": {"any": [1, {"thing": null}]}, "IsTruncated": false, ' + text[1:]
+    expected = parse_authorization_details(json.loads(text), "a.json")
+    assert parse_authorization_details_text(extra, "a.json") == expected
+
+
 # --- the file as text: decoded as strictly as a policy file ---------------------------------
 
 

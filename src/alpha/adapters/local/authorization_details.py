@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 from urllib.parse import unquote
 
 from alpha.account.errors import AccountError
@@ -40,6 +40,7 @@ from alpha.adapters.local.json_at import (
     string,
 )
 from alpha.policy.errors import PolicyParseError
+from alpha.policy.json_stream import JsonStream
 from alpha.policy.model import Policy
 from alpha.policy.parse import parse_policy
 from alpha.policy.user_files import (
@@ -50,7 +51,15 @@ from alpha.policy.user_files import (
     without_cycle_collection,
 )
 
-__all__ = ["read_authorization_details"]
+__all__ = [
+    "LISTS",
+    "SnapshotParts",
+    "fail_no_lists",
+    "fail_no_pages",
+    "fail_truncated",
+    "parse_authorization_details",
+    "read_authorization_details",
+]
 
 
 LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
@@ -87,52 +96,40 @@ def read_authorization_details(path: Path) -> AccountSnapshot:
 
 
 def parse_authorization_details_text(text: str, source: str) -> AccountSnapshot:
-    """Decoded as strictly as policies are (no duplicate keys, no NaN: see `user_files`)."""
-    # One pause of the garbage collector around both steps: when it resumes it scans what
-    # was made meanwhile once, and by then the decoded document is gone.
+    """Decoded as strictly as policies are (no duplicate keys, no NaN: see `user_files`), one
+    entity at a time (`authorization_stream`), so the decoded document is never held whole."""
+    from alpha.adapters.local.authorization_stream import stream_snapshot
+
+    # One pause of the garbage collector around it all: millions of acyclic objects.
     with without_cycle_collection():
-        return _decoded_snapshot(text, source)
-
-
-def _decoded_snapshot(text: str, source: str) -> AccountSnapshot:
-    try:
-        data = decode_json(text)
-    except InputTextError as exc:
-        raise AccountError(f"{source}: {exc}") from exc
-    return parse_authorization_details(data, source)
+        try:
+            return stream_snapshot(JsonStream(text), source)
+        except InputTextError as exc:
+            raise AccountError(f"{source}: {exc}") from exc
 
 
 def parse_authorization_details(data: object, source: str) -> AccountSnapshot:
     """Build a snapshot from decoded JSON: one response object or a list of pages."""
     pages = _pages(data, At(source, ""))
-    parts = _Parts()
+    parts = SnapshotParts()
     with without_cycle_collection():  # millions of acyclic objects for a large account
         for page_at, page in pages:
             for key in LISTS:
                 for item_at, item in _items(page, key, page_at):
                     parts.add(key, item, item_at)
-        return AccountSnapshot(
-            account_id=parts.account.id,
-            roles=tuple(parts.roles),
-            users=tuple(parts.users),
-            groups=tuple(parts.groups),
-            policies=tuple(parts.policies),
-            source=source,
-        )
+        return parts.snapshot(source)
 
 
 def _pages(data: object, at: At) -> list[tuple[At, dict[str, Any]]]:
     if isinstance(data, list):
         if not data:
-            at.fail("an empty list: expected the output of get-account-authorization-details")
+            fail_no_pages(at)
         pages = [(at.index(i), _page(item, at.index(i))) for i, item in enumerate(data)]
     else:
         pages = [(at, _page(data, at))]
     last_at, last = pages[-1]
     if last.get("IsTruncated") is True:
-        last_at.key("IsTruncated").fail(
-            "true: this is one page of several; save every page (the AWS CLI merges them)"
-        )
+        fail_truncated(last_at)
     return pages
 
 
@@ -140,11 +137,24 @@ def _page(data: object, at: At) -> dict[str, Any]:
     if not isinstance(data, dict):
         at.fail(f"must be an object, not {kind_of(data)}")
     if not any(key in data for key in LISTS):
-        at.fail(
-            "not the output of `aws iam get-account-authorization-details`: "
-            f"none of {', '.join(LISTS)}"
-        )
+        fail_no_lists(at)
     return data
+
+
+def fail_no_pages(at: At) -> NoReturn:
+    at.fail("an empty list: expected the output of get-account-authorization-details")
+
+
+def fail_no_lists(at: At) -> NoReturn:
+    at.fail(
+        f"not the output of `aws iam get-account-authorization-details`: none of {', '.join(LISTS)}"
+    )
+
+
+def fail_truncated(at: At) -> NoReturn:
+    at.key("IsTruncated").fail(
+        "true: this is one page of several; save every page (the AWS CLI merges them)"
+    )
 
 
 def _items(page: dict[str, Any], key: str, at: At) -> list[tuple[At, object]]:
@@ -171,7 +181,9 @@ class _Account:
             )
 
 
-class _Parts:
+class SnapshotParts:
+    """The entities of an account as they are read, checked against each other."""
+
     def __init__(self) -> None:
         self.account = _Account()
         self.roles: list[Role] = []
@@ -190,6 +202,16 @@ class _Parts:
             self.groups.append(self._track(_group(obj, at), at))
         else:
             self.policies.append(self._track(_managed_policy(obj, at), at))
+
+    def snapshot(self, source: str) -> AccountSnapshot:
+        return AccountSnapshot(
+            account_id=self.account.id,
+            roles=tuple(self.roles),
+            users=tuple(self.users),
+            groups=tuple(self.groups),
+            policies=tuple(self.policies),
+            source=source,
+        )
 
     def _track(self, entity: _Entity, at: At) -> _Entity:
         first = self._seen.setdefault(entity.arn, at.path)
