@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from alpha.app.errors import SettingsError
 from alpha.app.settings import Settings
 from alpha.rollout.errors import RolloutError
 from alpha.rollout.iam_ports import ErrorRate, IamChanger, Monitor, MonitoredCall
@@ -233,7 +234,24 @@ class ConfiguredBackends:
         yield CloudTrailMonitor(sources, SharedUsageStore(path))
 
     def reasoner(self) -> Reasoner | None:
-        return None
+        """None (the generator's local reasoner), or Claude on Bedrock with the local reasoner
+        answering whenever the model cannot."""
+        chosen = self.settings.reasoning
+        if chosen.reasoner != "bedrock":
+            return None
+        try:
+            from alpha.adapters.aws.bedrock_reasoner import BedrockReasoner, make_bedrock_client
+        except ImportError as exc:
+            hint = "the Bedrock reasoner needs boto3 (pip install 'alpha-iam[aws]')"
+            raise SettingsError(hint) from exc
+        from alpha.reasoning import LocalReasoner
+
+        client = make_bedrock_client(
+            region=chosen.region,
+            read_timeout=chosen.timeout.total_seconds(),
+            max_attempts=chosen.max_attempts,
+        )
+        return BedrockReasoner(client, chosen.model, LocalReasoner(self.catalog()))
 
     def guardrails(self) -> GuardrailConfig:
         from alpha.guardrails import load_config

@@ -227,4 +227,5 @@ class PolicyProposal:
             "blocked": self.blocked,
             "size": {"characters": self.size, "attach_as": self.attach_as},
             "notes": list(self.notes),
+            **self.reasoning.recorded(),
         }
