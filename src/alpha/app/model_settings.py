@@ -30,13 +30,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from alpha.app.errors import SettingsError
 from alpha.app.values import first_given, parse_boolean
-
-if TYPE_CHECKING:
-    from alpha.app.config_file import AnalyzerTable, ReasoningTable
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -60,6 +57,9 @@ _MODEL_ARN = re.compile(
     r"(?:foundation-model|inference-profile|application-inference-profile|provisioned-model"
     r"|custom-model|imported-model)/[A-Za-z0-9._:/-]+"
 )
+if TYPE_CHECKING:
+    from alpha.app.config_file import AnalyzerTable, ReasoningTable
+
 T = TypeVar("T")
 _ROLE_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]+")
 _TRAIL_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:cloudtrail:[a-z0-9-]+:\d{12}:trail/[\w.-]+")
@@ -141,10 +141,22 @@ def _given(
     return from_file
 
 
+class _NoTable:
+    """Every field of a table unset, without loading pydantic to build an empty one."""
+
+    def __getattr__(self, name: str) -> None:
+        return None
+
+
+_NO_TABLE: Any = _NoTable()
+
+
 def resolve_reasoning(
-    flag: str | None, env: Mapping[str, str], table: ReasoningTable
+    flag: str | None, env: Mapping[str, str], table: ReasoningTable | None = None
 ) -> ReasoningSettings:
+    """Without a table: no alpha.toml is read (the report commands)."""
     base = ReasoningSettings()
+    table = table or _NO_TABLE
     chosen = _given(env, "ALPHA_REASONER", _choice(REASONERS), table.reasoner, ("--reasoner", flag))
     return ReasoningSettings(
         reasoner=first_given(chosen, default=base.reasoner),
@@ -158,9 +170,11 @@ def resolve_reasoning(
 
 
 def resolve_analyzer(
-    flag: str | None, env: Mapping[str, str], table: AnalyzerTable
+    flag: str | None, env: Mapping[str, str], table: AnalyzerTable | None = None
 ) -> AnalyzerSettings:
+    """Without a table: no alpha.toml is read (the report commands)."""
     base = AnalyzerSettings()
+    table = table or _NO_TABLE
     engine = _given(env, "ALPHA_ENGINE", _choice(ENGINES), table.engine, ("--engine", flag))
     return AnalyzerSettings(
         engine=first_given(engine, default=base.engine),
