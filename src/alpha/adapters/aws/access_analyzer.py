@@ -24,9 +24,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError
 
 from alpha.adapters.aws.analyzer_model import (
     AnalyzerError,
@@ -36,6 +35,7 @@ from alpha.adapters.aws.analyzer_model import (
     TrailAccess,
     ValidationFinding,
 )
+from alpha.adapters.aws.clients import describe_error, make_client
 
 __all__ = [
     "AccessAnalyzer",
@@ -67,11 +67,10 @@ def make_analyzer_client(
 ) -> Any:
     """An `accessanalyzer` client; without `endpoint_url`, botocore's own resolution applies
     (including `AWS_ENDPOINT_URL_ACCESSANALYZER`)."""
-    try:
-        session = boto3.session.Session(profile_name=profile, region_name=region)
-    except ProfileNotFound as error:
-        raise AnalyzerError(f"AWS profile {profile!r} not found in the AWS config") from error
-    return session.client("accessanalyzer", endpoint_url=endpoint_url, config=analyzer_config())
+    config = analyzer_config()
+    return make_client(
+        "accessanalyzer", region=region, profile=profile, endpoint_url=endpoint_url, config=config
+    )
 
 
 class AccessAnalyzer:
@@ -118,11 +117,13 @@ class AccessAnalyzer:
                 if code == "ServiceQuotaExceededException":
                     raise AnalyzerQuotaError(
                         f"Access Analyzer's daily quota of policy generations for this account "
-                        f"is reached ({_describe(error)}); try again tomorrow, or use "
+                        f"is reached ({describe_error(error)}); try again tomorrow, or use "
                         f"--engine alpha"
                     ) from error
                 if code != "ConflictException" or self._clock() + delay > deadline:
-                    raise AnalyzerError(f"StartPolicyGeneration: {_describe(error)}") from error
+                    raise AnalyzerError(
+                        f"StartPolicyGeneration: {describe_error(error)}"
+                    ) from error
                 log.info("another policy generation runs in the account; waiting %.0fs", delay)
             except BotoCoreError as error:
                 raise AnalyzerError(f"StartPolicyGeneration: {error}") from error
@@ -204,7 +205,7 @@ class AccessAnalyzer:
         try:
             return operation(**parameters)
         except (ClientError, BotoCoreError) as error:
-            raise AnalyzerError(f"{name}: {_describe(error)}") from error
+            raise AnalyzerError(f"{name}: {describe_error(error)}") from error
 
 
 def _generated(job_id: str, response: dict[str, Any]) -> GeneratedPolicy:
@@ -216,10 +217,3 @@ def _generated(job_id: str, response: dict[str, Any]) -> GeneratedPolicy:
 
 def _code(error: ClientError) -> str:
     return str((error.response.get("Error") or {}).get("Code") or "")
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        details = error.response.get("Error") or {}
-        return f"{details.get('Code') or 'error'}: {details.get('Message') or ''}".rstrip(": ")
-    return f"{type(error).__name__}: {error}"

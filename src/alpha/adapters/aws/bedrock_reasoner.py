@@ -19,11 +19,10 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ProfileNotFound
+from botocore.exceptions import BotoCoreError, ClientError
 
-from alpha.adapters.aws.errors import AwsSourceError
+from alpha.adapters.aws.clients import describe_error, make_client
 from alpha.reasoning import Evidence, ModelRun, Reasoner, Reasoning
 from alpha.reasoning.answer import ModelAnswerError, fallen_back, merge, read_answer
 from alpha.reasoning.prompt import SYSTEM_PROMPT, TOOL_NAME, tool_schema, user_prompt
@@ -62,12 +61,10 @@ def make_bedrock_client(
 ) -> Any:
     """A `bedrock-runtime` client; without `endpoint_url`, botocore's own resolution applies
     (including `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`)."""
-    try:
-        session = boto3.session.Session(profile_name=profile, region_name=region)
-    except ProfileNotFound as error:
-        raise AwsSourceError(f"AWS profile {profile!r} not found in the AWS config") from error
     config = bedrock_config(read_timeout=read_timeout, max_attempts=max_attempts)
-    return session.client("bedrock-runtime", endpoint_url=endpoint_url, config=config)
+    return make_client(
+        "bedrock-runtime", region=region, profile=profile, endpoint_url=endpoint_url, config=config
+    )
 
 
 class BedrockReasoner:
@@ -106,7 +103,7 @@ class BedrockReasoner:
         try:
             response = self._client.converse(**self.request(evidence, local))
         except (ClientError, BotoCoreError) as error:
-            reason = f"Bedrock call failed: {_describe(error)}"
+            reason = f"Bedrock call failed: {describe_error(error)}"
             log.warning("%s: %s; the local reasoner answers", evidence.principal, reason)
             return fallen_back(local, replace(run, fallback=reason))
         usage = response.get("usage") or {}
@@ -144,11 +141,3 @@ def _tool_input(response: dict[str, Any]) -> object:
     if not isinstance(call, dict) or call.get("name") != TOOL_NAME:
         raise ModelAnswerError(f"the model called another tool than {TOOL_NAME}")
     return call.get("input")
-
-
-def _describe(error: Exception) -> str:
-    if isinstance(error, ClientError):
-        details = error.response.get("Error") or {}
-        code = details.get("Code") or "error"
-        return f"{code}: {details.get('Message') or ''}".strip().rstrip(":")
-    return f"{type(error).__name__}: {error}"
