@@ -145,4 +145,4 @@ def _pattern(template: str) -> re.Pattern[str]:
         parts.append(f"(?P<{found.group(1)}_{number}>{'.+' if last else '[^:/]+'})")
         position = found.end()
     parts.append(re.escape(template[position:]))
-    return re.compile("".join(parts))
+    return re.compile("".join(parts), re.DOTALL)  # an object key may hold a line break

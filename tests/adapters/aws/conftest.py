@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from alpha.adapters.aws.s3_cloudtrail import make_s3_client
+from alpha.demo.sample import write_sample
+from tests.adapters.aws.cli_sample import add_hostile_record
 
 
 @pytest.fixture
@@ -24,3 +27,22 @@ class CallRecorder:
 
     def _record(self, params: dict[str, Any], **_: Any) -> None:
         self.calls.append(dict(params))
+
+
+@pytest.fixture
+def sample(tmp_path: Path, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Path:
+    paths = write_sample(tmp_path)
+    add_hostile_record(paths.observed)
+    monkeypatch.chdir(tmp_path)
+    for name in (
+        "ALPHA_STORE",
+        "ALPHA_CONFIG",
+        "ALPHA_USER",
+        "ALPHA_REASONER",
+        "ALPHA_ENGINE",
+        "ALPHA_ANALYZER_CHECKS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALPHA_NOW", "2026-10-29T00:00:00Z")
+    monkeypatch.setenv("ALPHA_STORE_REPLAY", "true")
+    return paths.account
