@@ -87,14 +87,16 @@ def disagreements(alpha: Policy, analyzer: Policy, catalog: Catalog) -> dict[str
     mine, theirs = _resources(alpha), _resources(analyzer)
     only_theirs = list(diff.added_actions)
     only_mine = list(diff.removed_actions)
-    for action in sorted(mine.keys() & theirs.keys()):
-        only_theirs += [f"{action} on {r}" for r in sorted(theirs[action] - mine[action])]
-        only_mine += [f"{action} on {r}" for r in sorted(mine[action] - theirs[action])]
+    for key in sorted(mine.keys() & theirs.keys()):
+        (spelling, ours), (_, other) = mine[key], theirs[key]
+        only_theirs += [f"{spelling} on {r}" for r in sorted(other - ours)]
+        only_mine += [f"{spelling} on {r}" for r in sorted(ours - other)]
     return {"only_access_analyzer": only_theirs, "only_alpha": only_mine}
 
 
-def _resources(policy: Policy) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
+def _resources(policy: Policy) -> dict[str, tuple[str, set[str]]]:
+    """Lower-cased action -> (its spelling, the resources an Allow grants it on)."""
+    found: dict[str, tuple[str, set[str]]] = {}
     for statement in policy.statements:
         action_list = statement.action
         if statement.effect is not Effect.ALLOW or not isinstance(action_list, ActionList):
@@ -102,5 +104,5 @@ def _resources(policy: Policy) -> dict[str, set[str]]:
         listed = statement.resource
         resources = listed.patterns if isinstance(listed, ResourceList) else ("*",)
         for action in action_list.patterns:
-            found.setdefault(action.lower(), set()).update(resources)
+            found.setdefault(action.lower(), (action, set()))[1].update(resources)
     return found
