@@ -90,10 +90,11 @@ class FakeBedrock:
             answer = step
         else:
             answer = self.default(body)
-        return Reply({**answer, **_usage(body, answer), "metrics": {"latencyMs": 900}})
+        return Reply({**answer, **usage_of(body, answer), "metrics": {"latencyMs": 900}})
 
 
-def _usage(request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+def usage_of(request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """The `usage` the fake bills: its estimate of the tokens sent and said."""
     sent = json.dumps([request.get("system"), request.get("messages"), request.get("toolConfig")])
     said = json.dumps(answer.get("output"))
     inputs, outputs = _tokens(sent), _tokens(said)
