@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from alpha.adapters.aws.s3_cloudtrail import make_s3_client
-from alpha.demo.sample import write_sample
+from alpha.demo.sample import SamplePaths, write_sample
 from tests.adapters.aws.cli_sample import add_hostile_record
 
 
@@ -29,10 +30,21 @@ class CallRecorder:
         self.calls.append(dict(params))
 
 
-@pytest.fixture
-def sample(tmp_path: Path, aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Path:
-    paths = write_sample(tmp_path)
+@pytest.fixture(scope="session")
+def sample_files(tmp_path_factory: pytest.TempPathFactory) -> SamplePaths:
+    """The demo sample with the hostile record, written once (it takes seconds)."""
+    paths = write_sample(tmp_path_factory.mktemp("sample"))
     add_hostile_record(paths.observed)
+    return paths
+
+
+@pytest.fixture
+def sample(
+    sample_files: SamplePaths, tmp_path: Path, aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A fresh copy of the sample as the working folder; the account file's path."""
+    shutil.copytree(sample_files.root, tmp_path, dirs_exist_ok=True)
+    paths = SamplePaths(tmp_path)
     monkeypatch.chdir(tmp_path)
     for name in (
         "ALPHA_STORE",
