@@ -3,8 +3,9 @@ between two engines' policies."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from alpha.app.analyzer_engine import analyzer_window
 from alpha.app.engine_checks import disagreements, replay_candidate
 from alpha.catalog import Catalog
 from alpha.policy.parse import parse_policy
@@ -66,3 +67,9 @@ def test_disagreements_name_actions_and_resources_only_one_engine_grants(
         "only_access_analyzer": ["ec2:DescribeInstances", "s3:GetObject on arn:aws:s3:::b/*"],
         "only_alpha": ["s3:ListBucket", "s3:GetObject on arn:aws:s3:::b/k"],
     }
+
+
+def test_access_analyzer_reads_the_last_90_days_of_a_longer_window() -> None:
+    end = AT + timedelta(days=200)
+    assert analyzer_window(AT, end) == (end - timedelta(days=90), end)
+    assert analyzer_window(AT, AT + timedelta(days=30)) == (AT, AT + timedelta(days=30))

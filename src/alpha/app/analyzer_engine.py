@@ -4,8 +4,9 @@ same rules as its own.
 For each principal of the plan, in turn (Access Analyzer runs one job per account at a time):
 
 1. ALPHA's own proposal is made (the reference the two engines are compared with);
-2. Access Analyzer generates its policy from the trail over the same window; placeholders
-   are filled from the principal's usage (`alpha.app.placeholders`);
+2. Access Analyzer generates its policy from the trail over the same window (its last 90
+   days: Access Analyzer reads no more); placeholders are filled from the principal's usage
+   (`alpha.app.placeholders`);
 3. the never-widen proof (`no_new_access` against today's identity policies): a policy that
    would grant more than today is never proposed (the failure names the counterexample);
 4. the guardrails (`enforce`), proven again when they changed the policy;
@@ -23,6 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import msgspec
@@ -54,9 +56,16 @@ from alpha.policy.validate import policy_size
 from alpha.reasoning import build_evidence
 from alpha.usage.aggregate import UsageRow
 
-__all__ = ["AnalyzerEngine", "AnalyzerProposal", "AnalyzerService", "EngineReport"]
+__all__ = [
+    "AnalyzerEngine",
+    "AnalyzerProposal",
+    "AnalyzerService",
+    "EngineReport",
+    "analyzer_window",
+]
 
 ENGINE = "access-analyzer"
+ANALYZER_DAYS = 90  # the longest window StartPolicyGeneration takes
 
 
 class AnalyzerService(Protocol):
@@ -145,7 +154,7 @@ class AnalyzerEngine:
             own = generator.propose(arn, rows, plan.context, days)
         except GenerateError as exc:
             return GenerationFailure(generator.snapshot.principal(arn).arn, str(exc))
-        start, end = plan.context.window
+        start, end = analyzer_window(*plan.context.window)
         try:
             generated = self._analyzer.generate(
                 own.principal, TrailAccess(self._trail, self._role, start, end)
@@ -239,6 +248,11 @@ class AnalyzerEngine:
         except AnalyzerError as exc:
             # Not reachable after all: said in the proposal, and blocking, never skipped quietly.
             return NoNewAccessCheck("ERROR", str(exc), ()), ()
+
+
+def analyzer_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The usage window, cut to the last `ANALYZER_DAYS` days: Access Analyzer reads no more."""
+    return max(start, end - timedelta(days=ANALYZER_DAYS)), end
 
 
 def _merged(documents: Sequence[dict[str, Any]]) -> dict[str, Any]:
