@@ -84,6 +84,7 @@ PACKAGES: dict[str, list[str]] = {
         "GuardrailSummary",
         "InferredPermission",
         "LocalReasoner",
+        "ModelRun",
         "Reasoner",
         "Reasoning",
         "build_evidence",

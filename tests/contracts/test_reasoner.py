@@ -1,20 +1,23 @@
-"""The `Reasoner` port, run against every implementation: the local reasoner and the rule-based
-fake. What any reasoner must do: explain the principal's proposal, deterministically, with a
-probability of break in [0, 1] that a proposal denying observed calls raises."""
+"""The `Reasoner` port, run against every implementation: the local reasoner, the rule-based
+fake, and the Bedrock reasoner over HTTP against the Converse fake (a careful model). What
+any reasoner must do: explain the principal's proposal, deterministically, with a probability
+of break in [0, 1] that a proposal denying observed calls raises."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
 
+from alpha.adapters.aws.bedrock_reasoner import DEFAULT_MODEL, BedrockReasoner, make_bedrock_client
 from alpha.catalog import AccessLevel, Catalog
 from alpha.reasoning import Evidence, GuardrailSummary, LocalReasoner, Reasoner
 from alpha.reasoning.evidence import ReplayCoverage
 from tests.fakes.rule_reasoner import RuleReasoner
 from tests.reasoning.factories import diff, evidence, obs, steady
+from tests.wire.bedrock_converse import running_bedrock
 
 EVIDENCE: dict[str, Evidence] = {
     "no calls": evidence(window_days=1),
@@ -33,11 +36,20 @@ EVIDENCE: dict[str, Evidence] = {
 }
 
 
-@pytest.fixture(params=["local", "rule"])
-def make_reasoner(request: pytest.FixtureRequest, catalog: Catalog) -> Callable[[], Reasoner]:
+@pytest.fixture(params=["local", "rule", "bedrock"])
+def make_reasoner(
+    request: pytest.FixtureRequest, catalog: Catalog
+) -> Iterator[Callable[[], Reasoner]]:
     if request.param == "local":
-        return lambda: LocalReasoner(catalog)
-    return RuleReasoner
+        yield lambda: LocalReasoner(catalog)
+    elif request.param == "rule":
+        yield RuleReasoner
+    else:
+        request.getfixturevalue("aws_env")
+        with running_bedrock() as fake:
+            client = make_bedrock_client(region="us-east-1", endpoint_url=fake.endpoint_url)
+            yield lambda: BedrockReasoner(client, DEFAULT_MODEL, LocalReasoner(catalog))
+            assert fake.calls, "the Bedrock reasoner never called the service"
 
 
 @pytest.mark.parametrize("given", EVIDENCE.values(), ids=EVIDENCE.keys())

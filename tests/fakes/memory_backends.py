@@ -96,6 +96,10 @@ class MemoryBackends:
     def reasoner(self) -> Reasoner | None:
         return self._reasoner
 
+    def policy_engine(self) -> None:
+        """ALPHA writes the policies (the Access Analyzer engine is tested over HTTP)."""
+        return None
+
     def guardrails(self) -> GuardrailConfig:
         """The configuration in force now (a test may make it stricter between calls)."""
         return self.guardrail_config

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from alpha.app.errors import SettingsError
 from alpha.app.settings import Settings
 from alpha.rollout.errors import RolloutError
 from alpha.rollout.iam_ports import ErrorRate, IamChanger, Monitor, MonitoredCall
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
     from alpha.account import AccountSnapshot
     from alpha.catalog import Catalog
+    from alpha.generate.run import GenerationPlan, Outcome
     from alpha.guardrails import GuardrailConfig
     from alpha.reasoning import Reasoner
     from alpha.usage.ports import UsageSource, UsageStore
@@ -39,6 +41,7 @@ __all__ = [
     "Backends",
     "Clock",
     "ConfiguredBackends",
+    "PolicyEngine",
     "UnwatchedMonitor",
     "account_copy_name",
     "clock_for",
@@ -48,6 +51,12 @@ __all__ = [
 
 Clock = Callable[[], datetime]
 LOG_NAME = "rollout.jsonl"
+
+
+class PolicyEngine(Protocol):
+    """Another writer of the policies (Access Analyzer), held to ALPHA's checks."""
+
+    def outcomes(self, plan: GenerationPlan) -> Iterator[Outcome]: ...
 
 
 class Backends(Protocol):
@@ -82,6 +91,10 @@ class Backends(Protocol):
 
     def reasoner(self) -> Reasoner | None:
         """None: the generator's default (the local reasoner)."""
+        ...
+
+    def policy_engine(self) -> PolicyEngine | None:
+        """None: ALPHA writes the policies; else the engine that writes them instead."""
         ...
 
     def guardrails(self) -> GuardrailConfig: ...
@@ -233,7 +246,40 @@ class ConfiguredBackends:
         yield CloudTrailMonitor(sources, SharedUsageStore(path))
 
     def reasoner(self) -> Reasoner | None:
-        return None
+        """None (the generator's local reasoner), or Claude on Bedrock with the local reasoner
+        answering whenever the model cannot."""
+        chosen = self.settings.reasoning
+        if chosen.reasoner != "bedrock":
+            return None
+        try:
+            from alpha.adapters.aws.bedrock_reasoner import BedrockReasoner, make_bedrock_client
+        except ImportError as exc:
+            hint = "the Bedrock reasoner needs boto3 (pip install 'alpha-iam[aws]')"
+            raise SettingsError(hint) from exc
+        from alpha.reasoning import LocalReasoner
+
+        client = make_bedrock_client(
+            region=chosen.region,
+            read_timeout=chosen.timeout.total_seconds(),
+            max_attempts=chosen.max_attempts,
+        )
+        return BedrockReasoner(client, chosen.model, LocalReasoner(self.catalog()))
+
+    def policy_engine(self) -> PolicyEngine | None:
+        """None (ALPHA's own), or IAM Access Analyzer's policy generation; its checks of
+        never-widen and validation run only when `[analyzer] checks` says AWS is reachable."""
+        chosen = self.settings.analyzer
+        if chosen.engine != "access-analyzer":
+            return None
+        try:
+            from alpha.adapters.aws.access_analyzer import AccessAnalyzer, make_analyzer_client
+        except ImportError as exc:
+            hint = "the Access Analyzer engine needs boto3 (pip install 'alpha-iam[aws]')"
+            raise SettingsError(hint) from exc
+        from alpha.app.analyzer_engine import AnalyzerEngine
+
+        client = make_analyzer_client(region=chosen.region)
+        return AnalyzerEngine(AccessAnalyzer(client, max_wait=chosen.max_wait), chosen)
 
     def guardrails(self) -> GuardrailConfig:
         from alpha.guardrails import load_config

@@ -21,6 +21,8 @@ and an error names the file, the line and the field.
     expiry = "7d"
     separation_of_duties = true
 
+    [reasoning] and [analyzer]: see `alpha.app.model_settings`.
+
 Other tables (`[guardrails]`) belong to their own readers and are ignored here.
 """
 
@@ -34,10 +36,11 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from alpha.app.errors import SettingsError
+from alpha.app.model_settings import check_model, check_role, check_trail
 from alpha.app.values import check_duration, parse_duration
 from alpha.policy.user_files import InputTextError, decode_toml, one_line, read_input, shown
 
-__all__ = ["FileSettings", "read_file_settings"]
+__all__ = ["AnalyzerTable", "FileSettings", "ReasoningTable", "read_file_settings"]
 
 
 def _duration_field(value: object) -> object:
@@ -75,6 +78,23 @@ class ApprovalsTable(_Table):
     separation_of_duties: bool | None = None
 
 
+class ReasoningTable(_Table):
+    reasoner: Literal["local", "bedrock"] | None = None
+    model: Annotated[str, AfterValidator(check_model)] | None = None
+    region: str | None = None
+    timeout: Duration | None = None
+    max_attempts: int | None = Field(default=None, ge=1, le=20)
+
+
+class AnalyzerTable(_Table):
+    engine: Literal["alpha", "access-analyzer"] | None = None
+    trail: Annotated[str, AfterValidator(check_trail)] | None = None
+    role: Annotated[str, AfterValidator(check_role)] | None = None
+    region: str | None = None
+    checks: bool | None = None
+    max_wait: Duration | None = None
+
+
 class FileSettings(BaseModel):
     """The workflow's tables of alpha.toml; other tables ([guardrails]) are read elsewhere."""
 
@@ -82,6 +102,8 @@ class FileSettings(BaseModel):
     store: StoreTable = Field(default_factory=StoreTable)
     rollout: RolloutTable = Field(default_factory=RolloutTable)
     approvals: ApprovalsTable = Field(default_factory=ApprovalsTable)
+    reasoning: ReasoningTable = Field(default_factory=ReasoningTable)
+    analyzer: AnalyzerTable = Field(default_factory=AnalyzerTable)
 
 
 def read_file_settings(path: Path) -> FileSettings:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from alpha.app.backends import Backends, account_copy_name
+from alpha.app.backends import Backends, PolicyEngine, account_copy_name
 from alpha.generate.model import GenerationFailure
 from alpha.generate.run import GenerationPlan, GenerationRun, Outcome, collect
 from alpha.rollout.identity import check_name
@@ -101,12 +101,16 @@ class ProposeResult:
 @dataclass(frozen=True, slots=True)
 class GenerationStream:
     """A run with its usage read, whose proposals are made as `outcomes()` is iterated: for
-    many principals, each can be written out and let go before the next is made."""
+    many principals, each can be written out and let go before the next is made. With an
+    `engine`, that engine writes the policies (Access Analyzer) instead of ALPHA."""
 
     account_id: str
     plan: GenerationPlan
+    engine: PolicyEngine | None = None
 
     def outcomes(self) -> Iterator[Outcome]:
+        if self.engine is not None:
+            return self.engine.outcomes(self.plan)
         return self.plan.outcomes()
 
 
@@ -117,6 +121,7 @@ def prepare(
     from alpha.generate.run import plan_generation
 
     snapshot = backends.read_account(request.account)
+    engine = backends.policy_engine()  # its settings are checked before the logs are read
     principal = request.principal
     if principal is not None:
         principal = snapshot.principal(principal).arn  # unknown: fail before reading logs
@@ -134,7 +139,8 @@ def prepare(
             reasoner=backends.reasoner(),
             on_progress=on_progress,
         )
-    return GenerationStream(snapshot.account_id or (principal or "::::").split(":")[4], plan)
+    account_id = snapshot.account_id or (principal or "::::").split(":")[4]
+    return GenerationStream(account_id, plan, engine)
 
 
 def generate(

@@ -25,8 +25,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from alpha.app.errors import SettingsError
+from alpha.app.model_settings import (
+    AnalyzerSettings,
+    ReasoningSettings,
+    resolve_analyzer,
+    resolve_reasoning,
+)
 from alpha.app.store_options import parse_chain_head, parse_store_key
-from alpha.app.values import parse_boolean, parse_duration, parse_names, parse_time
+from alpha.app.values import first_given, parse_boolean, parse_duration, parse_names, parse_time
 from alpha.rollout.identity import IdentityError, check_name
 from alpha.rollout.settings import ApprovalPolicy, RolloutSettings, StageSettings
 
@@ -56,11 +62,6 @@ _MAX_NEW_DENIALS = 0 if _STAGES.max_new_denials is None else _STAGES.max_new_den
 T = TypeVar("T")
 
 
-def first_given(*candidates: T | None, default: T) -> T:
-    """The precedence rule: the first candidate that says something (not None) wins."""
-    return next((c for c in candidates if c is not None), default)
-
-
 @dataclass(frozen=True, slots=True)
 class Flags:
     """What an interface was told directly (raw text; None or empty when not given)."""
@@ -72,6 +73,8 @@ class Flags:
     bake: str | None = None
     now: str | None = None
     user: str | None = None
+    reasoner: str | None = None
+    engine: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,8 @@ class Settings:
     replay: bool = False
     store_key: bytes | None = field(default=None, repr=False)
     store_anchor: ChainHead | None = None
+    reasoning: ReasoningSettings = field(default_factory=ReasoningSettings)
+    analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -170,6 +175,8 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         ),
         store_key=_env(env, "ALPHA_STORE_KEY", parse_store_key),
         store_anchor=_env(env, "ALPHA_STORE_ANCHOR", parse_chain_head),
+        reasoning=resolve_reasoning(flags.reasoner, env, table.reasoning),
+        analyzer=resolve_analyzer(flags.engine, env, table.analyzer),
     )
 
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
-__all__ = ["check_duration", "parse_boolean", "parse_duration", "parse_names", "parse_time"]
+T = TypeVar("T")
+
+__all__ = [
+    "check_duration",
+    "first_given",
+    "parse_boolean",
+    "parse_duration",
+    "parse_names",
+    "parse_time",
+]
 
 _DURATION = re.compile(r"(\d+)\s*(w|d|h|m|s)")
 _UNIT_SECONDS = {"w": 7 * 86_400, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
@@ -18,6 +28,11 @@ MAX_DURATION = timedelta(days=36_525)
 """A century: longer is a typo, and a time plus several still fits before year 9999."""
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def first_given(*candidates: T | None, default: T) -> T:
+    """The precedence rule: the first candidate that says something (not None) wins."""
+    return next((c for c in candidates if c is not None), default)
 
 
 def parse_duration(text: str) -> timedelta:

@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from alpha.cli.usage import time_window
+from alpha.cli.workflow_options import model_options
 from alpha.generate.model import GenerationFailure, PolicyProposal
 from alpha.generate.run import Outcome
 
@@ -59,6 +60,7 @@ FORMATS = ("table", "json")
     show_default=True,
     help="The DuckDB file usage is kept in between runs.",
 )
+@model_options
 def generate(
     *,
     principal: str | None,
@@ -70,6 +72,8 @@ def generate(
     since: str | None,
     until: str | None,
     store: Path,
+    reasoner: str | None,
+    engine: str | None,
 ) -> None:
     """Propose a least-privilege policy from what the principal really did: never wider than
     today (proven), still allowing every call seen (replayed), explained, risk-scored and
@@ -81,7 +85,8 @@ def generate(
     if every == (principal is not None):
         raise click.UsageError("give either --principal ARN or --all")
     request = GenerateRequest(str(account), sources, principal, time_window(since, until))
-    stream = prepare(report_backends(store, guardrails_file), request, _progress)
+    backends = report_backends(store, guardrails_file, reasoner=reasoner, engine=engine)
+    stream = prepare(backends, request, _progress)
     if principal is not None:
         _one(list(stream.outcomes()), principal, sources, output)
     else:

@@ -31,8 +31,11 @@ def render_terminal(proposals: Sequence[PolicyProposal]) -> None:
 
 def _render_one(console: object, proposal: PolicyProposal) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.syntax import Syntax
     from rich.table import Table
+
+    from alpha.cli.model_render import engine_lines, reasoner_lines
 
     assert isinstance(console, Console)
     diff = proposal.diff
@@ -69,9 +72,12 @@ def _render_one(console: object, proposal: PolicyProposal) -> None:
             f"[bold]{step.action}[/bold] {step.kind} {target}"
             + (f"  [dim]{step.note}[/dim]" if step.note else "")
         )
+    document = proposal.to_dict()
+    for line in (*engine_lines(document), *reasoner_lines(document)):
+        console.print(line)
     for note in (*proposal.notes, *proposal.reasoning.remediation_notes):
-        console.print(f"[dim]- {note}[/dim]")
-    console.print(proposal.reasoning.rationale)
+        console.print(f"[dim]- {escape(note)}[/dim]")
+    console.print(escape(proposal.reasoning.rationale))
 
 
 def summary_row(p: PolicyProposal) -> tuple[str, ...]:

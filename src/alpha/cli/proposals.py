@@ -16,7 +16,13 @@ from pathlib import Path
 import click
 
 from alpha.cli.paths import UserPath
-from alpha.cli.workflow_options import application_of, note, spinner, workflow_options
+from alpha.cli.workflow_options import (
+    application_of,
+    model_options,
+    note,
+    spinner,
+    workflow_options,
+)
 from alpha.errors import AlphaError
 from alpha.policy.user_files import write_output
 from alpha.store.model import ProposalState
@@ -43,6 +49,7 @@ STATES = [s.value for s in ProposalState]
 @click.option("--principal", metavar="ARN", help="The role or user to propose a policy for.")
 @click.option("--all", "every", is_flag=True, help="Every principal with usage.")
 @click.option("--by", "by", metavar="NAME", help="Who proposes (default ALPHA_USER or login).")
+@model_options
 @workflow_options
 def propose(
     *,
@@ -55,6 +62,8 @@ def propose(
     store: str | None,
     config: str | None,
     now: str | None,
+    reasoner: str | None,
+    engine: str | None,
 ) -> None:
     """Generate least-privilege proposals from usage and store them for approval."""
     from alpha.app import GenerateRequest
@@ -62,7 +71,9 @@ def propose(
 
     if every == (principal is not None):
         raise click.UsageError("give either --principal ARN or --all")
-    app = application_of(store=store, config=config, now=now, user=by)
+    app = application_of(
+        store=store, config=config, now=now, user=by, reasoner=reasoner, engine=engine
+    )
     request = GenerateRequest(str(account_file), sources, principal)
     with spinner("reading logs and generating proposals"):
         result = app.propose(request, on_progress=note)

@@ -53,11 +53,22 @@ def settings_of(
     logs: tuple[str, ...] = (),
     bake: str | None = None,
     user: str | None = None,
+    reasoner: str | None = None,
+    engine: str | None = None,
 ) -> Settings:
     """The settings these flags, the environment and alpha.toml give."""
     from alpha.app import Flags, load_settings
 
-    flags = Flags(config=config, store=store, logs=logs, bake=bake, now=now, user=user)
+    flags = Flags(
+        config=config,
+        store=store,
+        logs=logs,
+        bake=bake,
+        now=now,
+        user=user,
+        reasoner=reasoner,
+        engine=engine,
+    )
     return load_settings(flags, os.environ, Path.cwd())
 
 
@@ -70,12 +81,44 @@ def application_of(
     bake: str | None = None,
     user: str | None = None,
     sleeper: Callable[[float], None] | None = None,
+    reasoner: str | None = None,
+    engine: str | None = None,
 ) -> Application:
     """The application over the settings these flags, the environment and alpha.toml give."""
     from alpha.app import application_for
 
-    settings = settings_of(store=store, config=config, now=now, logs=logs, bake=bake, user=user)
+    settings = settings_of(
+        store=store,
+        config=config,
+        now=now,
+        logs=logs,
+        bake=bake,
+        user=user,
+        reasoner=reasoner,
+        engine=engine,
+    )
     return application_for(settings, os.environ, sleeper=sleeper)
+
+
+def model_options(command: F) -> F:
+    """`--reasoner` and `--engine`, for the commands that generate proposals."""
+    options = [
+        click.option(
+            "--reasoner",
+            type=click.Choice(("local", "bedrock")),
+            help="Who explains and scores the proposal: the local reasoner (default) or "
+            "Claude on Bedrock (ALPHA_REASONER; [reasoning] reasoner).",
+        ),
+        click.option(
+            "--engine",
+            type=click.Choice(("alpha", "access-analyzer")),
+            help="Who writes the policy: ALPHA (default) or IAM Access Analyzer's policy "
+            "generation, checked the same way (ALPHA_ENGINE; [analyzer] engine).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @contextmanager
@@ -97,12 +140,18 @@ def note(message: str) -> None:
 
 
 def report_backends(
-    usage_store: Path | None = None, guardrails: Path | None = None
+    usage_store: Path | None = None,
+    guardrails: Path | None = None,
+    *,
+    reasoner: str | None = None,
+    engine: str | None = None,
 ) -> ConfiguredBackends:
     """The adapters of the report commands (`account`, `usage`, `scan`, `generate`): they keep
     usage in the DuckDB file `--store` names and read guardrails only from `--guardrails`; no
-    workflow store, no alpha.toml of their own. Light: no use case is imported."""
+    workflow store, no alpha.toml of their own (the reasoner and the engine: flag, then
+    variable). Light: no use case is imported."""
     from alpha.app.backends import ConfiguredBackends
+    from alpha.app.model_settings import resolve_analyzer, resolve_reasoning
     from alpha.app.settings import DEFAULT_STORE, DEFAULT_USAGE_STORE, Settings
 
     settings = Settings(
@@ -110,5 +159,7 @@ def report_backends(
         usage_store=usage_store or Path.cwd() / DEFAULT_USAGE_STORE,
         user=os.environ.get("ALPHA_USER", ""),
         config_file=guardrails,
+        reasoning=resolve_reasoning(reasoner, os.environ),
+        analyzer=resolve_analyzer(engine, os.environ),
     )
     return ConfiguredBackends(settings, os.environ)

@@ -139,6 +139,10 @@ def findings(proposal: StoredProposal, out: Console) -> None:
     for step in document.get("plan") or []:
         target = step.get("arn") or step.get("name")
         out.print(f"  plan: {step.get('action')} {step.get('kind')} {target}")
+    from alpha.cli.model_render import engine_lines, reasoner_lines
+
+    for line in (*engine_lines(document), *reasoner_lines(document)):
+        out.print(line)
 
 
 def render_show(document: dict[str, Any], proposal: StoredProposal, out: Console) -> None:
@@ -151,7 +155,9 @@ def render_show(document: dict[str, Any], proposal: StoredProposal, out: Console
     findings(proposal, out)
     rationale = proposal.document.get("rationale")
     if rationale:
-        out.print(f"[dim]{rationale}[/dim]")
+        from rich.markup import escape
+
+        out.print(f"[dim]{escape(str(rationale))}[/dim]")
     for stage in document["stages"]:
         metrics = stage["metrics"].get("last") or {}
         out.print(

@@ -18,7 +18,7 @@ from alpha.policy.model import Policy
 from alpha.policy.serialize import to_document
 from alpha.reasoning import Reasoning
 
-__all__ = ["GenerationFailure", "PolicyProposal"]
+__all__ = ["DroppedCall", "GenerationFailure", "PolicyProposal", "Replay"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,4 +227,5 @@ class PolicyProposal:
             "blocked": self.blocked,
             "size": {"characters": self.size, "attach_as": self.attach_as},
             "notes": list(self.notes),
+            **self.reasoning.recorded(),
         }

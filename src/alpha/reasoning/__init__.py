@@ -12,7 +12,7 @@ if TYPE_CHECKING:
         build_evidence,
     )
     from alpha.reasoning.local import LocalReasoner
-    from alpha.reasoning.ports import Reasoner, Reasoning
+    from alpha.reasoning.ports import ModelRun, Reasoner, Reasoning
 
 lazy_exports(
     __name__,
@@ -24,7 +24,7 @@ lazy_exports(
             "build_evidence",
         ),
         "alpha.reasoning.local": ("LocalReasoner",),
-        "alpha.reasoning.ports": ("Reasoner", "Reasoning"),
+        "alpha.reasoning.ports": ("ModelRun", "Reasoner", "Reasoning"),
     },
 )
 
@@ -33,6 +33,7 @@ __all__ = [
     "GuardrailSummary",
     "InferredPermission",
     "LocalReasoner",
+    "ModelRun",
     "Reasoner",
     "Reasoning",
     "build_evidence",

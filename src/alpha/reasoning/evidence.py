@@ -25,6 +25,7 @@ from alpha.usage.aggregate import HourlyUsage, UsageRow
 
 SECONDS_PER_DAY = 86400
 HOURS_PER_DAY = 24
+SAMPLES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ class ActionObservation:
     last_seen: datetime
     days_seen: int
     resources: int
+    # a few of the resources called most (CloudTrail-derived: attacker-controlled text)
+    resource_samples: tuple[str, ...] = ()
 
     @property
     def span_days(self) -> float:
@@ -130,6 +133,8 @@ class Evidence:
     inferred: tuple[InferredPermission, ...] = ()
     guardrails: tuple[GuardrailSummary, ...] = ()
     days_exact: bool = True
+    # a few session names (CloudTrail-derived: attacker-controlled text)
+    session_samples: tuple[str, ...] = ()
 
     @property
     def window_days(self) -> float:
@@ -183,13 +188,13 @@ def build_evidence(
     `replay` is (observed, allowed); `days_seen` maps action -> exact distinct days (see
     `days_seen_from_hourly`); without it the days are a lower bound from first/last seen."""
     mine = [r for r in rows if r.principal == principal]
-    sessions = len({s for r in mine for s in r.sessions})
+    names = sorted({s for r in mine for s in r.sessions})
     return Evidence(
         principal=principal,
         window_start=window[0],
         window_end=window[1],
         actions=observe_actions(mine, days_seen),
-        sessions=sessions,
+        sessions=len(names),
         data_events_logged=data_events_logged,
         diff=view_diff(diff, catalog),
         replay=ReplayCoverage(*replay),
@@ -198,6 +203,7 @@ def build_evidence(
         ),
         guardrails=tuple(GuardrailSummary(v.code, v.message, v.blocks) for v in violations),
         days_exact=days_seen is not None,
+        session_samples=tuple(names[:SAMPLES]),
     )
 
 
@@ -235,7 +241,16 @@ def _observe(
         last_seen=last,
         days_seen=days,
         resources=len({r.resource for r in rows}),
+        resource_samples=_most_called(rows),
     )
+
+
+def _most_called(rows: list[UsageRow]) -> tuple[str, ...]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.resource] = counts.get(row.resource, 0) + row.count
+    ranked = sorted(counts, key=lambda resource: (-counts[resource], resource))
+    return tuple(ranked[:SAMPLES])
 
 
 def _day(moment: datetime) -> date:

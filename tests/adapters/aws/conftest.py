@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from alpha.adapters.aws.s3_cloudtrail import make_s3_client
+from alpha.demo.sample import SamplePaths, write_sample
+from tests.adapters.aws.cli_sample import add_hostile_record
 
 
 @pytest.fixture
@@ -24,3 +28,33 @@ class CallRecorder:
 
     def _record(self, params: dict[str, Any], **_: Any) -> None:
         self.calls.append(dict(params))
+
+
+@pytest.fixture(scope="session")
+def sample_files(tmp_path_factory: pytest.TempPathFactory) -> SamplePaths:
+    """The demo sample with the hostile record, written once (it takes seconds)."""
+    paths = write_sample(tmp_path_factory.mktemp("sample"))
+    add_hostile_record(paths.observed)
+    return paths
+
+
+@pytest.fixture
+def sample(
+    sample_files: SamplePaths, tmp_path: Path, aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A fresh copy of the sample as the working folder; the account file's path."""
+    shutil.copytree(sample_files.root, tmp_path, dirs_exist_ok=True)
+    paths = SamplePaths(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    for name in (
+        "ALPHA_STORE",
+        "ALPHA_CONFIG",
+        "ALPHA_USER",
+        "ALPHA_REASONER",
+        "ALPHA_ENGINE",
+        "ALPHA_ANALYZER_CHECKS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALPHA_NOW", "2026-10-29T00:00:00Z")
+    monkeypatch.setenv("ALPHA_STORE_REPLAY", "true")
+    return paths.account

@@ -1,4 +1,5 @@
-"""Building boto3 clients with the retry policy every AWS adapter relies on."""
+"""Building boto3 clients with the retry policy every AWS adapter relies on, and the one way
+their errors are described."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ProfileNotFound
+from botocore.exceptions import ClientError, ProfileNotFound
 
 from alpha.adapters.aws.errors import AwsSourceError
 
@@ -27,13 +28,23 @@ def make_client(
     profile: str | None = None,
     endpoint_url: str | None = None,
     max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    config: Config | None = None,
 ) -> Any:
     """A client for `service`. `endpoint_url` points it at a local fake or a VPC endpoint; when
-    it is None, botocore's own resolution applies (including `AWS_ENDPOINT_URL_<SERVICE>`)."""
+    it is None, botocore's own resolution applies (including `AWS_ENDPOINT_URL_<SERVICE>`).
+    `config` replaces the adaptive retries (a service with its own timeouts)."""
     try:
         session = boto3.session.Session(profile_name=profile, region_name=region)
     except ProfileNotFound as error:
         raise AwsSourceError(f"AWS profile {profile!r} not found in the AWS config") from error
     return session.client(  # type: ignore[call-overload]
-        service, endpoint_url=endpoint_url, config=retry_config(max_attempts)
+        service, endpoint_url=endpoint_url, config=config or retry_config(max_attempts)
     )
+
+
+def describe_error(error: Exception) -> str:
+    """`Code: Message` of an AWS error answer; the exception's type and text otherwise."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error") or {}
+        return f"{details.get('Code') or 'error'}: {details.get('Message') or ''}".rstrip(": ")
+    return f"{type(error).__name__}: {error}"
