@@ -142,6 +142,8 @@ class Application:
             return publish_objects(objects, reader_for, self._publishing(usage))
 
     def _publishing(self, usage: UsageStore) -> Publishing:
+        from alpha.app.monitoring import Publishing
+
         backends = self.backends
         return Publishing(
             usage, backends.metric_sink(), backends.delivery_ledger(), backends.clock()

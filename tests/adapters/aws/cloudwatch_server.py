@@ -10,6 +10,7 @@ import logging
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from alpha.adapters.aws.cloudwatch_metrics import make_cloudwatch_client
@@ -42,3 +43,30 @@ def emptied(endpoint: str) -> str:
 
 def cloudwatch_client(endpoint: str) -> CloudWatchClient:
     return make_cloudwatch_client(region="us-east-1", endpoint_url=endpoint)
+
+
+def metric_points(
+    client: CloudWatchClient, name: str, principal: str, start: datetime, end: datetime
+) -> list[tuple[datetime, float]]:
+    """The per-minute sums of one `ALPHA/IAM` metric of one principal, read as the monitor
+    reads them."""
+    found = client.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "points",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "ALPHA/IAM",
+                        "MetricName": name,
+                        "Dimensions": [{"Name": "Principal", "Value": principal}],
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=start,
+        EndTime=end,
+    )
+    [result] = found["MetricDataResults"]
+    return list(zip(result["Timestamps"], result["Values"], strict=True))

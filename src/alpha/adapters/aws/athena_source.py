@@ -2,10 +2,10 @@
 `athena_usage` run one UTC day at a time, its groups folded into the usage store's rows.
 
 Each day of the window is one batch, keyed `athena://WORKGROUP/DATABASE.TABLE/YYYY-MM-DD`.
-Its version is the slice of time it covers, and for a day whose logs may still be arriving
+Its version is the slice of time it covers, and for a slice whose logs may still be arriving
 (until an hour after it ends, CloudTrail's delivery delay with room) also the time it was
 asked: a closed day is queried once and kept, today's again on each run, and a day asked
-over a wider window than before is asked again. A window without a start begins 90 days back
+over another part of it than before is asked again. A window without a start begins 90 days back
 (the default retention of CloudTrail's own event history; an Athena table may hold more:
 give `--since`).
 
@@ -134,8 +134,8 @@ class AthenaUsageSource:
         while day < end:
             since, until = max(day, start), min(day + _DAY, end)
             version = f"{_iso(since)}/{_iso(until)}"
-            if until < day + _DAY or day + _DAY + DELIVERY_SLACK > now:
-                version += f" asked {_iso(now)}"  # still arriving, or part of the day
+            if until + DELIVERY_SLACK > now:
+                version += f" asked {_iso(now)}"  # its logs may still be arriving
             yield LogBatch(f"{self.name}/{day:%Y-%m-%d}", 0, version)
             day += _DAY
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from alpha.adapters.aws.clients import make_client
+from alpha.adapters.aws.clients import DEFAULT_MAX_ATTEMPTS, make_client
 from alpha.errors import AlphaError
 from alpha.rollout.metric_ports import MetricDatum
 
@@ -38,10 +38,18 @@ class MetricsError(AlphaError):
 
 
 def make_cloudwatch_client(
-    *, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None
+    *,
+    region: str | None = None,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
 ) -> CloudWatchClient:
     client: CloudWatchClient = make_client(
-        "cloudwatch", region=region, profile=profile, endpoint_url=endpoint_url
+        "cloudwatch",
+        region=region,
+        profile=profile,
+        endpoint_url=endpoint_url,
+        max_attempts=max_attempts,
     )
     return client
 
