@@ -30,16 +30,17 @@ _ALL = TimeWindow()
 
 
 class Rig:
-    def __init__(self, now: datetime = AFTER) -> None:
+    def __init__(self, now: datetime = AFTER, lookback: timedelta = timedelta(days=14)) -> None:
         self.source = MemoryUsageSource("trail")
         self.usage = MemoryUsageStore()
         self.sink = MemoryMetricSink()
         self.ledger = MemoryDeliveryLedger()
         self.clock = SetClock(now)
+        self.lookback = lookback
 
     @property
     def to(self) -> Publishing:
-        return Publishing(self.usage, self.sink, self.ledger, self.clock)
+        return Publishing(self.usage, self.sink, self.ledger, self.clock, lookback=self.lookback)
 
     def deliver(self, count: int, start: int = 0) -> list[LogBatch]:
         files = invictus_files()[start : start + count]
@@ -125,12 +126,21 @@ def test_a_delivery_changed_after_publishing_is_reported_not_counted_twice() -> 
 
 
 def test_points_cloudwatch_would_refuse_are_left_out() -> None:
-    rig = Rig(now=AFTER + timedelta(days=15))
+    rig = Rig(now=AFTER + timedelta(days=15), lookback=timedelta(days=30))
     rig.deliver(2)
     report = rig.publish()
     assert report.points == 0
     assert report.left_out > 0
     assert report.deliveries == 2  # recorded: publishing them again would not change that
+    assert rig.usage.versions(rig.ledger.keys())  # stored for the sandbox's replay
+
+
+def test_deliveries_older_than_the_lookback_are_not_read() -> None:
+    rig = Rig(now=AFTER + timedelta(days=15))
+    rig.deliver(2)
+    report = rig.publish()
+    assert (report.deliveries, report.already) == (0, 0)
+    assert rig.ledger.keys() == []
 
 
 def test_a_failed_request_records_nothing_so_the_next_run_publishes_it() -> None:

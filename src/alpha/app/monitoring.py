@@ -14,9 +14,10 @@ data points timestamped at the calls' own minutes:
 A delivery is published once, by key: the ledger remembers it after CloudWatch accepted its
 points, and a run repeats at most the points of the deliveries of one request it was cut off
 in. One that changed after it was published is reported, not published again (its calls
-would count twice; CloudTrail never rewrites a delivered file). CloudWatch takes points from
-the last 14 days to 2 hours ahead: older ones (a first run over old logs) are left out and
-counted, and their deliveries recorded as published.
+would count twice; CloudTrail never rewrites a delivered file). Deliveries are looked for over
+the last `lookback` (the sandbox's, so that it can replay them; at least 14 days). CloudWatch
+takes points from the last 14 days to 2 hours ahead: others are left out and counted, and
+their deliveries recorded as published.
 
 `publish_objects` is the same for the objects an S3 notification names (the serverless path).
 
@@ -102,28 +103,38 @@ class PublishReport:
 
 @dataclass(slots=True)
 class _Run:
-    """A run's pending request: deliveries and their points, sent once full."""
+    """A run's tallies, and its pending request: deliveries and their points, sent once full."""
 
-    sink: MetricSink
-    ledger: DeliveryLedger
-    clock: Clock
-    namespace: str
+    to: Publishing
     pending: list[PublishedDelivery] = field(default_factory=list)
     points: list[MetricDatum] = field(default_factory=list)
     published: int = 0
     sent: int = 0
+    left_out: int = 0
+    unread: int = 0
+    latest: datetime | None = None
+    principals: set[str] = field(default_factory=set)
+    problems: list[ReadProblem] = field(default_factory=list)
 
-    def add(self, batch: LogBatch, points: list[MetricDatum]) -> None:
-        self.pending.append(PublishedDelivery(batch.key, batch.version, self.clock()))
+    def take(self, batch: LogBatch, found: DeliveryMinutes) -> None:
+        now = self.to.clock()
+        points, dropped = within_reach(delivery_points(found, now), now)
+        self.left_out += dropped
+        self.unread += found.unread + (0 if found.readable else 1)
+        self.problems += found.problems
+        self.principals.update(m.principal for m in found.minutes)
+        if found.latest is not None and (self.latest is None or found.latest > self.latest):
+            self.latest = found.latest
+        self.pending.append(PublishedDelivery(batch.key, batch.version, now))
         self.points += points
         if len(self.points) >= POINTS_PER_REQUEST:
             self.flush()
 
     def flush(self) -> None:
         if self.points:
-            self.sink.put(self.namespace, self.points)
+            self.to.sink.put(self.to.namespace, self.points)
         if self.pending:
-            self.ledger.record(self.pending)
+            self.to.ledger.record(self.pending)
         self.published += len(self.pending)
         self.sent += len(self.points)
         self.pending, self.points = [], []
@@ -131,8 +142,9 @@ class _Run:
 
 @dataclass(frozen=True, slots=True)
 class Publishing:
-    """Where a publish run writes: the usage store, the metrics, the ledger; its clock, and
-    the interpretation of events (as for the ingest; ALPHA's own by default)."""
+    """Where a publish run writes: the usage store, the metrics, the ledger; its clock, the
+    interpretation of events (as for the ingest; ALPHA's own by default), and how far back
+    deliveries are looked for (at least the 14 days CloudWatch takes points from)."""
 
     usage: UsageWriter
     sink: MetricSink
@@ -140,54 +152,46 @@ class Publishing:
     clock: Clock
     interpreter: InterpreterFactory | None = None
     namespace: str = NAMESPACE
+    lookback: timedelta = OLDEST
 
 
 def publish_deliveries(sources: Sequence[UsageSource], to: Publishing) -> PublishReport:
     """Publish every delivery of `sources` not published before (see the module docstring)."""
-    usage, ledger, clock = to.usage, to.ledger, to.clock
     interpreter = to.interpreter or _default_interpreter()
-    listed = list(_listed(sources))
-    known = ledger.versions([batch.key for _, batch in listed])
+    listed = list(_listed(sources, TimeWindow(to.clock() - max(to.lookback, OLDEST))))
+    known = to.ledger.versions([batch.key for _, batch in listed])
     changed = tuple(b.key for _, b in listed if b.key in known and known[b.key] != b.version)
-    todo = [(s, b) for s, b in listed if b.key not in known]
-    run = _Run(to.sink, ledger, clock, to.namespace)
-    principals: set[str] = set()
-    problems: list[ReadProblem] = []
-    left_out = unread = 0
-    latest: datetime | None = None
-    for source, batch in todo:
-        found = _read(source, batch, usage, interpreter)
-        if isinstance(found, ReadProblem):
-            problems.append(found)  # not recorded: tried again next run
+    run = _Run(to)
+    for source, batch in listed:
+        if batch.key in known:
             continue
-        points, dropped = within_reach(delivery_points(found, clock()), clock())
-        left_out += dropped
-        unread += found.unread + (0 if found.readable else 1)
-        problems += found.problems
-        principals.update(m.principal for m in found.minutes)
-        if found.latest is not None and (latest is None or found.latest > latest):
-            latest = found.latest
-        run.add(batch, points)
+        found = _read(source, batch, to.usage, interpreter)
+        if isinstance(found, ReadProblem):
+            run.problems.append(found)  # not recorded: tried again next run
+        else:
+            run.take(batch, found)
     run.flush()
     for key in changed:
         log.warning("%s changed after it was published: not published again", key)
     return PublishReport(
         run.published,
         run.sent,
-        frozenset(principals),
-        latest,
-        len(listed) - len(todo) - len(changed),
+        frozenset(run.principals),
+        run.latest,
+        len(known) - len(changed),
         changed,
-        left_out,
-        unread,
-        tuple(problems),
+        run.left_out,
+        run.unread,
+        tuple(run.problems),
     )
 
 
-def _listed(sources: Sequence[UsageSource]) -> Iterator[tuple[UsageSource, LogBatch]]:
+def _listed(
+    sources: Sequence[UsageSource], window: TimeWindow
+) -> Iterator[tuple[UsageSource, LogBatch]]:
     seen: set[str] = set()
     for source in sources:
-        for batch in source.batches(TimeWindow()):
+        for batch in source.batches(window):
             if batch.key not in seen:
                 seen.add(batch.key)
                 yield source, batch
