@@ -33,6 +33,7 @@ from alpha.app.scanning import ReadProgress, ScanOutcome, ScanRequest, scan
 from alpha.app.settings import Settings
 from alpha.app.timeline import check_time
 from alpha.app.views import diff_view, list_row, show_view
+from alpha.errors import AlphaError
 from alpha.rollout.approvals import BlockingCheck
 from alpha.rollout.engine import RunResult
 from alpha.rollout.identity import check_name
@@ -188,7 +189,7 @@ class Application:
         self, proposal_id: str, through: Stage = Stage.PRODUCTION, *, wait: bool = False
     ) -> RunResult:
         with self._service(watch=True, writes=True) as (store, service):
-            before = _states(store)
+            before = _state_of(store, proposal_id)
             result = service.run(proposal_id, through, wait=wait)
             self._emit_ends(store, before, [result])
             return result
@@ -204,7 +205,7 @@ class Application:
     def roll_back(self, proposal_id: str, by: str, reason: str = "by hand") -> RunResult:
         who = check_name(by, "name of who rolls back")
         with self._service(writes=True) as (store, service):
-            before = _states(store)
+            before = _state_of(store, proposal_id)
             result = service.rollback(proposal_id, who, reason)
             self._emit_ends(store, before, [result])
             return result
@@ -309,6 +310,16 @@ class Application:
 def _states(store: Store) -> dict[str, ProposalState]:
     """Every proposal's state now, to tell which rollouts a run ends."""
     return {p.id: store.proposal_state(p.id) for p in store.proposals()}
+
+
+def _state_of(store: Store, proposal_id: str) -> dict[str, ProposalState]:
+    """The state of the proposal an id or prefix names; nothing when it names none (the
+    rollout then says so itself)."""
+    try:
+        found = store.proposal(proposal_id) or store.find_proposal(proposal_id)
+    except AlphaError:
+        return {}
+    return {found.id: store.proposal_state(found.id)}
 
 
 def application_for(
