@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from alpha.app.monitoring import (
+    MeasuredMonitor,
     NotifiedObject,
     Publishing,
     delivered_at,
@@ -22,6 +23,7 @@ from tests.fakes.memory_backends import SetClock
 from tests.fakes.memory_metrics import MemoryDeliveryLedger, MemoryMetricSink
 from tests.fakes.memory_usage_source import MemoryUsageSource
 from tests.fakes.memory_usage_store import MemoryUsageStore
+from tests.fakes.scripted_monitor import Call, ScriptedMonitor
 
 BERT = "arn:aws:iam::123837392027:user/bert-jan"
 FOLDER = "AWSLogs/218007301253/CloudTrail/us-east-1/2023/07/10"
@@ -226,3 +228,20 @@ class _Rekeyed(MemoryUsageSource):
         key = batch.key.removeprefix(self._prefix)
         found = {b.key: b for b in self._inner.batches(_ALL)}[key]
         return self._inner.read(found)
+
+
+def test_a_bake_measurement_is_published_once_per_change() -> None:
+    inner, sink = ScriptedMonitor(), MemoryMetricSink()
+    monitor = MeasuredMonitor(inner, sink)
+    since, until = AFTER, AFTER + timedelta(hours=1)
+    assert monitor.error_rate(BERT, since, until).calls == 0
+    assert sink.points == {}  # no logs yet: nothing measured
+    inner.add(Call(BERT, since + timedelta(minutes=1), "s3:GetObject", "*"))
+    for _ in range(3):  # polls that find nothing new
+        monitor.error_rate(BERT, since, until)
+    inner.add(Call(BERT, since + timedelta(minutes=2), "s3:PutObject", "*", denied=True))
+    monitor.error_rate(BERT, since, until)
+    assert [p.value for p in sink.named("BakeCalls")] == [1, 2]
+    assert [p.value for p in sink.named("BakeErrorRate")] == [0.0, 50.0]
+    assert monitor.covered_until() == since + timedelta(minutes=2)
+    assert monitor.calls(BERT, since, until) == inner.calls(BERT, since, until)
