@@ -120,3 +120,46 @@ def test_metrics_that_cannot_be_read_fail_the_question(tmp_path: Path, aws_env: 
         )
         with pytest.raises(UnreadableLogsError, match="GetMetricData"):
             monitor.error_rate(BERT, at(11), at(12))
+
+
+class Paged:
+    """Cuts each `GetMetricData` answer in two pages, as CloudWatch does past its limits (moto
+    never pages): through the client's own `after-call` hook, the first answer keeps each
+    series' first half and a `NextToken`, the call with the token gets the second halves."""
+
+    def __init__(self, client: CloudWatchClient) -> None:
+        self.pages = 0
+        self._token: str | None = None
+        self._events = client.meta.events
+        self._events.register("before-parameter-build.cloudwatch.GetMetricData", self._asked)
+        self._events.register("after-call.cloudwatch.GetMetricData", self._answered)
+
+    def close(self) -> None:
+        """Stop paging (the client is shared by the module's tests)."""
+        self._events.unregister("before-parameter-build.cloudwatch.GetMetricData", self._asked)
+        self._events.unregister("after-call.cloudwatch.GetMetricData", self._answered)
+
+    def _asked(self, params: dict[str, Any], **_: Any) -> None:
+        self._token = params.get("NextToken")
+
+    def _answered(self, parsed: dict[str, Any], **_: Any) -> None:
+        self.pages += 1
+        for result in parsed.get("MetricDataResults", []):
+            half = len(result["Values"]) // 2
+            part = slice(half, None) if self._token else slice(0, half)
+            result["Values"] = result["Values"][part]
+            result["Timestamps"] = result["Timestamps"][part]
+        if not self._token:
+            parsed["NextToken"] = "page-2"
+
+
+def test_every_page_of_an_answer_is_read(rig: Rig, server: tuple[str, CloudWatchClient]) -> None:
+    rig.deliver_sample(*range(12))
+    whole = rig.monitor.error_rate(BERT, at(11), at(13))
+    paged = Paged(server[1])
+    try:
+        assert rig.monitor.error_rate(BERT, at(11), at(13)) == whole
+    finally:
+        paged.close()
+    assert paged.pages == 4  # two questions (counts, coverage), two pages each
+    assert whole.calls > 0
