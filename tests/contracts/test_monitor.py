@@ -1,6 +1,8 @@
 """The `Monitor` port, run against every implementation over the same real trail (2023-07-10,
 three log files delivered at 12:00 and 12:05): the CloudTrail monitor over a log folder and a
-DuckDB store, and the scripted fake the rollout tests use, given the same records as calls.
+DuckDB store, the CloudWatch monitor over what `alpha monitor publish` put on moto's CloudWatch
+(over real HTTP; each delivery published as it arrives), and the scripted fake the rollout
+tests use, given the same records as calls.
 
 Windows are on whole hours, where the CloudTrail monitor is exact (see its docstring)."""
 
@@ -11,16 +13,26 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from alpha.adapters.aws.cloudwatch_metrics import CloudWatchMetrics
+from alpha.adapters.aws.cloudwatch_monitor import CloudWatchMonitor
 from alpha.adapters.local.cloudtrail_files import LocalCloudTrailFiles
 from alpha.adapters.local.cloudtrail_monitor import CloudTrailMonitor
 from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
+from alpha.adapters.local.published_deliveries import SQLiteDeliveryLedger
+from alpha.app.monitoring import Publishing, publish_deliveries
 from alpha.rollout.iam_ports import ErrorRate, Monitor
 from alpha.usage.mapping import EventMapper
+from tests.adapters.aws.cloudwatch_server import cloudwatch_client, cloudwatch_server, emptied
 from tests.adapters.aws.samples import invictus_files, records_of
+from tests.fakes.memory_backends import SetClock
 from tests.fakes.scripted_monitor import ScriptedMonitor, calls_in
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch import CloudWatchClient
 
 ACCOUNT = "123837392027"
 BERT = f"arn:aws:iam::{ACCOUNT}:user/bert-jan"
@@ -48,7 +60,13 @@ class Rig:
     deliver: Callable[[Path], None]
 
 
-@pytest.fixture(params=["cloudtrail", "scripted"])
+@pytest.fixture(scope="module")
+def cloudwatch(aws_env: None) -> Iterator[tuple[str, CloudWatchClient]]:
+    with cloudwatch_server() as endpoint:
+        yield endpoint, cloudwatch_client(endpoint)
+
+
+@pytest.fixture(params=["cloudtrail", "cloudwatch", "scripted"])
 def rig(request: pytest.FixtureRequest, tmp_path: Path, mapper: EventMapper) -> Iterator[Rig]:
     if request.param == "scripted":
         fake = ScriptedMonitor()
@@ -57,11 +75,24 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path, mapper: EventMapper) -> 
     logs = tmp_path / "logs"
     (logs / DAY_FOLDER).mkdir(parents=True)
 
-    def deliver(path: Path) -> None:
+    def write(path: Path) -> None:
         (logs / DAY_FOLDER / path.name).write_text(json.dumps({"Records": records_of(path)}))
 
     with DuckDBUsageStore(tmp_path / "usage.duckdb") as store:
-        yield Rig(CloudTrailMonitor([LocalCloudTrailFiles(logs)], store), deliver)
+        if request.param == "cloudtrail":
+            yield Rig(CloudTrailMonitor([LocalCloudTrailFiles(logs)], store), write)
+            return
+        endpoint, client = request.getfixturevalue("cloudwatch")
+        emptied(endpoint)
+        ledger = SQLiteDeliveryLedger(tmp_path / "published.sqlite")
+        clock = SetClock(at(13))
+        publishing = Publishing(store, CloudWatchMetrics(client), ledger, clock)
+
+        def deliver(path: Path) -> None:
+            write(path)
+            publish_deliveries([LocalCloudTrailFiles(logs)], publishing)
+
+        yield Rig(CloudWatchMonitor(client, store, ledger, clock), deliver)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from alpha.store.ports import Store
 from alpha.usage.errors import UsageError
 from alpha.usage.ports import UsageSource, UsageStore
 from tests.fakes.memory_iam import MemoryIam
+from tests.fakes.memory_metrics import MemoryDeliveryLedger, MemoryMetricLog, MemoryMetricSink
 from tests.fakes.memory_store import MemoryStore
 from tests.fakes.memory_usage_source import MemoryUsageSource
 from tests.fakes.memory_usage_store import MemoryUsageStore
@@ -51,6 +52,10 @@ class MemoryBackends:
         self._reasoner = reasoner
         self.opened_monitors: list[bool] = []
         self.guardrail_config = load_config(None, {})
+        self.metrics = MemoryMetricSink()
+        self.ledger = MemoryDeliveryLedger()
+        self.metric_log = MemoryMetricLog()
+        self.publish_bakes = False
 
     def add_account(self, name: str, document: dict[str, Any]) -> None:
         self.accounts[name] = document
@@ -106,3 +111,17 @@ class MemoryBackends:
 
     def catalog(self) -> Catalog:
         return load_catalog()
+
+    def metric_sink(self) -> MemoryMetricSink:
+        return self.metrics
+
+    def delivery_ledger(self) -> MemoryDeliveryLedger:
+        return self.ledger
+
+    def bake_metrics(self) -> MemoryMetricSink | None:
+        """The sink when a test says the rollout goes to a live account (`publish_bakes`)."""
+        return self.metrics if self.publish_bakes else None
+
+    @contextmanager
+    def open_metric_log(self) -> Iterator[MemoryMetricLog]:
+        yield self.metric_log

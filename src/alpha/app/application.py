@@ -8,11 +8,11 @@ long-lived server holds no store open between requests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alpha.app.backends import (
     Backends,
@@ -33,12 +33,19 @@ from alpha.app.scanning import ReadProgress, ScanOutcome, ScanRequest, scan
 from alpha.app.settings import Settings
 from alpha.app.timeline import check_time
 from alpha.app.views import diff_view, list_row, show_view
+from alpha.errors import AlphaError
 from alpha.rollout.approvals import BlockingCheck
 from alpha.rollout.engine import RunResult
 from alpha.rollout.identity import check_name
 from alpha.rollout.service import RolloutService, Status
 from alpha.store.model import ProposalState, Stage, StoredProposal
 from alpha.store.ports import Store
+
+if TYPE_CHECKING:
+    from alpha.app.monitoring import NotifiedObject, Publishing, PublishReport
+    from alpha.rollout.iam_ports import Monitor
+    from alpha.rollout.metric_ports import WorkflowEvent
+    from alpha.usage.ports import UsageSource, UsageStore
 
 __all__ = ["Application", "Decision", "Exported", "application_for"]
 
@@ -103,13 +110,52 @@ class Application:
         by: str | None = None,
         on_progress: Callable[[str], None] | None = None,
     ) -> ProposeResult:
-        return propose(
+        result = propose(
             self.backends,
             request,
             by or self.settings.user,
             on_progress,
             check_time=self._check_time,
         )
+        from alpha.app.workflow_metrics import generation_events
+
+        created = [p.proposal for p in result.proposed if p.created]
+        self._emit(generation_events(created, result.failures, self.backends.clock()()))
+        return result
+
+    # Metrics -----------------------------------------------------------------------------
+    def publish_metrics(self, sources: Sequence[str]) -> PublishReport:
+        """Publish the `ALPHA/IAM` metrics of every new delivery of these sources."""
+        from alpha.app.monitoring import publish_deliveries
+
+        resolved = [self.backends.usage_source(text) for text in sources]
+        with self.backends.open_usage_store() as usage:
+            return publish_deliveries(resolved, self._publishing(usage))
+
+    def publish_objects(self, objects: Sequence[NotifiedObject]) -> PublishReport:
+        """The same for the objects S3 notifications name (the serverless path)."""
+        from alpha.app.monitoring import publish_objects
+
+        def reader_for(bucket: str) -> UsageSource:
+            return self.backends.usage_source(f"s3://{bucket}")
+
+        with self.backends.open_usage_store() as usage:
+            return publish_objects(objects, reader_for, self._publishing(usage))
+
+    def _publishing(self, usage: UsageStore) -> Publishing:
+        from alpha.app.monitoring import Publishing
+
+        backends = self.backends
+        return Publishing(
+            usage, backends.metric_sink(), backends.delivery_ledger(), backends.clock()
+        )
+
+    def _emit(self, events: Iterable[WorkflowEvent | None]) -> None:
+        found = [e for e in events if e is not None]
+        if found:
+            with self.backends.open_metric_log() as metric_log:
+                for event in found:
+                    metric_log.emit(event)
 
     # Decisions ---------------------------------------------------------------------------
     def approve(self, proposal_id: str, by: str, comment: str = "") -> Decision:
@@ -123,6 +169,12 @@ class Application:
             decide = service.approve if approve else service.reject
             approval = decide(proposal_id, by, comment)
             state = store.proposal_state(approval.proposal_id)
+            proposal = store.proposal(approval.proposal_id)
+            if proposal is not None:
+                from alpha.app.workflow_metrics import approval_event
+
+                approvals = store.approvals(proposal.id)
+                self._emit([approval_event(proposal, approvals, approval)])
         return Decision(
             approval.proposal_id,
             approval.approved,
@@ -136,18 +188,42 @@ class Application:
     def roll_out(
         self, proposal_id: str, through: Stage = Stage.PRODUCTION, *, wait: bool = False
     ) -> RunResult:
-        with self._service(watch=True, writes=True) as (_, service):
-            return service.run(proposal_id, through, wait=wait)
+        with self._service(watch=True, writes=True) as (store, service):
+            before = _state_of(store, proposal_id)
+            result = service.run(proposal_id, through, wait=wait)
+            self._emit_ends(store, before, [result])
+            return result
 
     def resume(self, *, wait: bool = False) -> list[RunResult]:
         """Every rollout left in the middle (after a crash, or still baking), continued."""
-        with self._service(watch=True, writes=True) as (_, service):
-            return service.resume(wait=wait)
+        with self._service(watch=True, writes=True) as (store, service):
+            before = _states(store)
+            results = service.resume(wait=wait)
+            self._emit_ends(store, before, results)
+            return results
 
     def roll_back(self, proposal_id: str, by: str, reason: str = "by hand") -> RunResult:
         who = check_name(by, "name of who rolls back")
-        with self._service(writes=True) as (_, service):
-            return service.rollback(proposal_id, who, reason)
+        with self._service(writes=True) as (store, service):
+            before = _state_of(store, proposal_id)
+            result = service.rollback(proposal_id, who, reason)
+            self._emit_ends(store, before, [result])
+            return result
+
+    def _emit_ends(
+        self, store: Store, before: dict[str, ProposalState], results: Sequence[RunResult]
+    ) -> None:
+        """A `RolloutFailure` for each rollout these results ended."""
+        from alpha.app.workflow_metrics import rollout_event
+
+        now = self.backends.clock()()
+        events = []
+        for result in results:
+            proposal = store.proposal(result.proposal_id)
+            was = before.get(result.proposal_id, ProposalState.PROPOSED)
+            if proposal is not None:
+                events.append(rollout_event(proposal, was, result, now))
+        self._emit(events)
 
     # Reading -----------------------------------------------------------------------------
     def status(self) -> Status:
@@ -192,7 +268,7 @@ class Application:
     ) -> Iterator[tuple[Store, RolloutService]]:
         with (
             self.backends.open_store() as store,
-            self.backends.open_monitor(watch=watch) as monitor,
+            self.backends.open_monitor(watch=watch) as opened,
         ):
             if writes:
                 self._check_time(store, self.backends.clock()())
@@ -201,7 +277,7 @@ class Application:
                 RolloutService(
                     store,
                     self.backends.iam_changer(store),
-                    monitor,
+                    self._measured(opened) if watch else opened,
                     self.backends.clock(),
                     self.settings.rollout_settings(),
                     sleeper=self._sleeper,
@@ -209,6 +285,15 @@ class Application:
                     blocking=self._guardrails_in_force(),
                 ),
             )
+
+    def _measured(self, monitor: Monitor) -> Monitor:
+        """The hook that publishes what bakes measured (`MeasuredMonitor`), around whichever
+        monitor the settings chose, when the backends say this rollout's bakes are published
+        (a rollout to a live account)."""
+        from alpha.app.monitoring import MeasuredMonitor
+
+        sink = self.backends.bake_metrics()
+        return monitor if sink is None else MeasuredMonitor(monitor, sink)
 
     def _check_time(self, store: Store, now: datetime) -> None:
         check_time(store, now, self.settings)
@@ -220,6 +305,21 @@ class Application:
 
         catalog, config = self.backends.catalog(), self.backends.guardrails()
         return lambda proposal: blocking_codes(proposal.proposed_policy, catalog, config)
+
+
+def _states(store: Store) -> dict[str, ProposalState]:
+    """Every proposal's state now, to tell which rollouts a run ends."""
+    return {p.id: store.proposal_state(p.id) for p in store.proposals()}
+
+
+def _state_of(store: Store, proposal_id: str) -> dict[str, ProposalState]:
+    """The state of the proposal an id or prefix names; nothing when it names none (the
+    rollout then says so itself)."""
+    try:
+        found = store.proposal(proposal_id) or store.find_proposal(proposal_id)
+    except AlphaError:
+        return {}
+    return {found.id: store.proposal_state(found.id)}
 
 
 def application_for(

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from alpha.generate.run import GenerationPlan, Outcome
     from alpha.guardrails import GuardrailConfig
     from alpha.reasoning import Reasoner
+    from alpha.rollout.metric_ports import DeliveryLedger, MetricLog, MetricSink
     from alpha.usage.ports import UsageSource, UsageStore
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "UnwatchedMonitor",
     "account_copy_name",
     "clock_for",
+    "ledger_path",
     "usage_source_for",
     "working_copies",
 ]
@@ -101,6 +103,22 @@ class Backends(Protocol):
 
     def catalog(self) -> Catalog: ...
 
+    def metric_sink(self) -> MetricSink:
+        """Where `ALPHA/IAM` data points go (CloudWatch)."""
+        ...
+
+    def delivery_ledger(self) -> DeliveryLedger:
+        """Which CloudTrail deliveries were published."""
+        ...
+
+    def bake_metrics(self) -> MetricSink | None:
+        """Where a rollout publishes what its bakes measured; None: it does not."""
+        ...
+
+    def open_metric_log(self) -> AbstractContextManager[MetricLog]:
+        """The workflow metrics' log (embedded metric format)."""
+        ...
+
 
 def account_copy_name(account_id: str) -> str:
     return f"account-{account_id}"
@@ -122,7 +140,14 @@ def clock_for(settings: Settings) -> Clock:
 
 def usage_source_for(text: str) -> UsageSource:
     """The usage source a SOURCE names: `s3://bucket/prefix`, `lookup://[PROFILE@]REGION`
-    (the LookupEvents API), or a local path."""
+    (the LookupEvents API), `athena://WORKGROUP/DATABASE.TABLE` (a query), or a local path."""
+    if text.startswith("athena://"):
+        try:
+            from alpha.adapters.aws.athena_source import athena_source_for
+        except ImportError as exc:
+            hint = "Athena needs boto3 (pip install 'alpha-iam[aws]')"
+            raise UsageError(f"{text}: {hint}") from exc
+        return athena_source_for(text)
     if text.startswith("s3://"):
         try:
             from alpha.adapters.aws.s3_cloudtrail import (
@@ -147,6 +172,11 @@ def usage_source_for(text: str) -> UsageSource:
     if not path.exists():
         raise UsageError(f"{text}: no such file or folder")
     return LocalCloudTrailFiles(path)
+
+
+def ledger_path(usage_store: Path) -> Path:
+    """The ledger of published deliveries, beside the usage store it goes with."""
+    return usage_store.with_name(f"{usage_store.stem}.published.sqlite")
 
 
 class UnwatchedMonitor:
@@ -233,6 +263,9 @@ class ConfiguredBackends:
 
     @contextmanager
     def open_monitor(self, *, watch: bool) -> Iterator[Monitor]:
+        if watch and self.settings.monitor == "cloudwatch":
+            yield self._cloudwatch_monitor()
+            return
         if not (watch and self.settings.logs):
             yield UnwatchedMonitor()
             return
@@ -244,6 +277,43 @@ class ConfiguredBackends:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Opened per question: a rollout watches for hours, and others need the store too.
         yield CloudTrailMonitor(sources, SharedUsageStore(path))
+
+    def _cloudwatch_monitor(self) -> Monitor:
+        from alpha.adapters.aws.cloudwatch_metrics import make_cloudwatch_client
+        from alpha.adapters.aws.cloudwatch_monitor import CloudWatchMonitor
+        from alpha.adapters.local.shared_usage import SharedUsageStore
+
+        path = self.settings.usage_store
+        path.parent.mkdir(parents=True, exist_ok=True)
+        usage = SharedUsageStore(path)  # for the sandbox's replay: the metrics hold no actions
+        return CloudWatchMonitor(
+            make_cloudwatch_client(), usage, self.delivery_ledger(), self._clock
+        )
+
+    def metric_sink(self) -> MetricSink:
+        from alpha.adapters.aws.cloudwatch_metrics import CloudWatchMetrics, make_cloudwatch_client
+
+        return CloudWatchMetrics(make_cloudwatch_client())
+
+    def delivery_ledger(self) -> DeliveryLedger:
+        from alpha.adapters.local.published_deliveries import SQLiteDeliveryLedger
+
+        return SQLiteDeliveryLedger(ledger_path(self.settings.usage_store))
+
+    def bake_metrics(self) -> MetricSink | None:
+        # Bakes are published for rollouts to a live account. IAM here is always the store's
+        # working copy of an account file, so none is; live IAM returns `self.metric_sink()`
+        # here when its changer is the one in use.
+        return None
+
+    @contextmanager
+    def open_metric_log(self) -> Iterator[MetricLog]:
+        from alpha.adapters.local.emf_log import emf_log_beside
+
+        path = self.settings.store
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with emf_log_beside(path) as metric_log:
+            yield metric_log
 
     def reasoner(self) -> Reasoner | None:
         """None (the generator's local reasoner), or Claude on Bedrock with the local reasoner

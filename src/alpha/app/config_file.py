@@ -15,6 +15,7 @@ and an error names the file, the line and the field.
     max_would_be_denials = 0
     poll_interval = "30s"
     max_wait = "2h"
+    monitor = "cloudtrail"            # or "cloudwatch": bakes judged on the ALPHA/IAM metrics
 
     [approvals]
     approvers = ["sam", "lee"]        # empty: anyone
@@ -70,6 +71,7 @@ class RolloutTable(_Table):
     max_would_be_denials: int | None = Field(default=None, ge=0)
     poll_interval: Duration | None = None
     max_wait: Duration | None = None
+    monitor: Literal["cloudtrail", "cloudwatch"] | None = None
 
 
 class ApprovalsTable(_Table):

@@ -9,7 +9,8 @@ UTC time, to replay past logs, in a store made for it), ALPHA_STORE_REPLAY (true
 store is made to replay old logs), ALPHA_STORE_KEY (the key of a sealed store's hash chain, at
 least 16 characters; only a variable, never in alpha.toml beside the store it protects),
 ALPHA_STORE_ANCHOR (`SEQ:HASH`, a chain head printed by `alpha store head`, which the store must
-still hold). An empty variable counts as unset.
+still hold), ALPHA_MONITOR (`cloudtrail`: bakes read the logs; `cloudwatch`: the `ALPHA/IAM`
+metrics `alpha monitor publish` puts on CloudWatch). An empty variable counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.
@@ -22,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from alpha.app.errors import SettingsError
 from alpha.app.model_settings import (
@@ -60,6 +61,8 @@ _ROLLOUT = RolloutSettings()
 _MAX_NEW_DENIALS = 0 if _STAGES.max_new_denials is None else _STAGES.max_new_denials
 
 T = TypeVar("T")
+MonitorKind = Literal["cloudtrail", "cloudwatch"]
+MONITORS: tuple[MonitorKind, ...] = ("cloudtrail", "cloudwatch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,7 @@ class Settings:
     store_anchor: ChainHead | None = None
     reasoning: ReasoningSettings = field(default_factory=ReasoningSettings)
     analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
+    monitor: MonitorKind = "cloudtrail"
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -177,7 +181,17 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         store_anchor=_env(env, "ALPHA_STORE_ANCHOR", parse_chain_head),
         reasoning=resolve_reasoning(flags.reasoner, env, table.reasoning),
         analyzer=resolve_analyzer(flags.engine, env, table.analyzer),
+        monitor=first_given(
+            _env(env, "ALPHA_MONITOR", parse_monitor), rollout.monitor, default="cloudtrail"
+        ),
     )
+
+
+def parse_monitor(text: str) -> MonitorKind:
+    for kind in MONITORS:
+        if text.strip().lower() == kind:
+            return kind
+    raise ValueError(f"{text!r}: not a monitor (one of {', '.join(MONITORS)})")
 
 
 def _user(flags: Flags, env: Mapping[str, str]) -> str:

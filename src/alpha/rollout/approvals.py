@@ -21,7 +21,7 @@ from alpha.rollout.identity import IdentityError, check_name, person_key, same_p
 from alpha.rollout.settings import ApprovalPolicy
 from alpha.store.model import Approval, ProposalState, StoredProposal
 
-__all__ = ["ApprovalPolicy", "BlockingCheck"]
+__all__ = ["ApprovalPolicy", "BlockingCheck", "approval_time"]
 
 
 _DECIDABLE = frozenset({ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.REJECTED})

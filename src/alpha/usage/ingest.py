@@ -32,6 +32,7 @@ from alpha.usage.errors import UsageError
 from alpha.usage.lifeline import die_with_parent
 from alpha.usage.ports import (
     LogBatch,
+    TalliedSource,
     TimeWindow,
     UsageSource,
     UsageWriter,
@@ -338,7 +339,7 @@ def _resolved(task: _Task) -> Iterator[tuple[_Item, Outcome]]:
     yield from zip(items, outcomes, strict=True)
 
 
-_Read = Future[bytes] | Outcome | None
+_Read = Future[bytes] | Future[Outcome] | Outcome | None
 
 
 def _read_ahead(
@@ -362,7 +363,14 @@ def _start_read(readers: Executor, item: _Item, job: TallyJob) -> _Read:
     source, batch = item
     if isinstance(source, WorkerReadableSource):
         return None
+    if isinstance(source, TalliedSource):
+        return readers.submit(_tallied, source, batch)
     return oversized(batch, job.limits, job.strict) or readers.submit(source.read, batch)
+
+
+def _tallied(source: TalliedSource, batch: LogBatch) -> Outcome:
+    """A counted batch's outcome: its usage as the source gives it, nothing to tally."""
+    return Outcome(source.tallied(batch), ())
 
 
 def _read_result(item: _Item, future: _Read, strict: bool) -> tuple[_Item, bytes | Outcome | None]:

@@ -19,10 +19,24 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
-    from alpha.usage.aggregate import StoredBatch, StoredSummary, UsageQuery, UsageRow
+    from alpha.usage.aggregate import (
+        BatchUsage,
+        StoredBatch,
+        StoredSummary,
+        UsageQuery,
+        UsageRow,
+    )
 
 
-__all__ = ["LogBatch", "TimeWindow", "UsageReader", "UsageSource", "UsageStore"]
+__all__ = [
+    "LogBatch",
+    "TalliedSource",
+    "TimeWindow",
+    "UsageReader",
+    "UsageSource",
+    "UsageStore",
+    "UsageWriter",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +88,16 @@ class WorkerReadableSource(UsageSource, Protocol):
     its own batches instead of sending their bytes over a pipe."""
 
     reads_in_worker: Literal[True]
+
+
+@runtime_checkable
+class TalliedSource(UsageSource, Protocol):
+    """A source that counts the calls itself (a query engine grouping them: Athena) and hands
+    out each batch's usage instead of its bytes; the ingest stores it like any other."""
+
+    def tallied(self, batch: LogBatch) -> BatchUsage:
+        """The batch's usage; `UsageError` (or `OSError`) when it cannot be had."""
+        ...
 
 
 class UsageWriter(Protocol):
