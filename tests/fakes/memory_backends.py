@@ -26,6 +26,7 @@ from tests.fakes.memory_iam import MemoryIam
 from tests.fakes.memory_store import MemoryStore
 from tests.fakes.memory_usage_source import MemoryUsageSource
 from tests.fakes.memory_usage_store import MemoryUsageStore
+from tests.fakes.recording_notifier import RecordingNotifier
 from tests.fakes.scripted_monitor import ScriptedMonitor
 
 
@@ -51,6 +52,7 @@ class MemoryBackends:
         self._reasoner = reasoner
         self.opened_monitors: list[bool] = []
         self.guardrail_config = load_config(None, {})
+        self.notified = RecordingNotifier()
 
     def add_account(self, name: str, document: dict[str, Any]) -> None:
         self.accounts[name] = document
@@ -102,3 +104,6 @@ class MemoryBackends:
 
     def catalog(self) -> Catalog:
         return load_catalog()
+
+    def notifier(self) -> RecordingNotifier:
+        return self.notified

@@ -22,9 +22,11 @@ from alpha.app.backends import (
     working_copies,
 )
 from alpha.app.errors import AppError
+from alpha.app.notifying import GuardedNotifier
 from alpha.app.proposing import (
     Generated,
     GenerateRequest,
+    Proposed,
     ProposeResult,
     generate,
     propose,
@@ -36,6 +38,7 @@ from alpha.app.views import diff_view, list_row, show_view
 from alpha.rollout.approvals import BlockingCheck
 from alpha.rollout.engine import RunResult
 from alpha.rollout.identity import check_name
+from alpha.rollout.notify_ports import ProposalApproved, ProposalCreated, ProposalRejected
 from alpha.rollout.service import RolloutService, Status
 from alpha.store.model import ProposalState, Stage, StoredProposal
 from alpha.store.ports import Store
@@ -82,6 +85,7 @@ class Application:
         self.settings = settings
         self.backends = backends
         self._sleeper = sleeper
+        self._notifier: GuardedNotifier | None = None
 
     # From usage --------------------------------------------------------------------------
     def scan(
@@ -109,7 +113,12 @@ class Application:
             by or self.settings.user,
             on_progress,
             check_time=self._check_time,
+            on_stored=self._proposed,
         )
+
+    def _proposed(self, item: Proposed) -> None:
+        if item.created:
+            self.notifier.notify(ProposalCreated.of(item.proposal))
 
     # Decisions ---------------------------------------------------------------------------
     def approve(self, proposal_id: str, by: str, comment: str = "") -> Decision:
@@ -123,6 +132,12 @@ class Application:
             decide = service.approve if approve else service.reject
             approval = decide(proposal_id, by, comment)
             state = store.proposal_state(approval.proposal_id)
+            decided = store.proposal(approval.proposal_id)
+            principal = "" if decided is None else decided.principal
+        told = ProposalApproved if approval.approved else ProposalRejected
+        self.notifier.notify(
+            told(approval.proposal_id, principal, approval.approver, approval.timestamp, comment)
+        )
         return Decision(
             approval.proposal_id,
             approval.approved,
@@ -148,6 +163,19 @@ class Application:
         who = check_name(by, "name of who rolls back")
         with self._service(writes=True) as (_, service):
             return service.rollback(proposal_id, who, reason)
+
+    # Notifications -----------------------------------------------------------------------
+    @property
+    def notifier(self) -> GuardedNotifier:
+        """Who is told (see `Backends.notifier`); a failure to tell is logged, never raised."""
+        if self._notifier is None:
+            self._notifier = GuardedNotifier(self.backends.notifier())
+        return self._notifier
+
+    def flush_notifications(self) -> int:
+        """Deliver the notifications still waiting, as far as the destination lets now; how
+        many still wait."""
+        return self.notifier.flush()
 
     # Reading -----------------------------------------------------------------------------
     def status(self) -> Status:
@@ -207,6 +235,7 @@ class Application:
                     sleeper=self._sleeper,
                     actor="alpha",
                     blocking=self._guardrails_in_force(),
+                    notifier=self.notifier,
                 ),
             )
 

@@ -21,6 +21,11 @@ and an error names the file, the line and the field.
     expiry = "7d"
     separation_of_duties = true
 
+    [slack]
+    channel = "C0123456789"
+    users = { U012AB3CD = "sam" }     # Slack user id = approver name
+    api_url = "https://slack.com/api/"
+
 Other tables (`[guardrails]`) belong to their own readers and are ignored here.
 """
 
@@ -31,13 +36,21 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from alpha.app.errors import SettingsError
 from alpha.app.values import check_duration, parse_duration
 from alpha.policy.user_files import InputTextError, decode_toml, one_line, read_input, shown
 
-__all__ = ["FileSettings", "read_file_settings"]
+__all__ = ["FileSettings", "SlackTable", "read_file_settings"]
 
 
 def _duration_field(value: object) -> object:
@@ -75,6 +88,25 @@ class ApprovalsTable(_Table):
     separation_of_duties: bool | None = None
 
 
+class SlackTable(_Table):
+    channel: str | None = Field(default=None, min_length=1)
+    users: dict[str, str] | None = None
+    api_url: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: object) -> object:
+        from alpha.app.slack_settings import SECRET_KEYS
+
+        found = [key for key in SECRET_KEYS if isinstance(data, dict) and key in data]
+        if found:
+            variable = SECRET_KEYS[found[0]]
+            raise ValueError(
+                f"{found[0]} is a secret: set {variable} in the environment, not in alpha.toml"
+            )
+        return data
+
+
 class FileSettings(BaseModel):
     """The workflow's tables of alpha.toml; other tables ([guardrails]) are read elsewhere."""
 
@@ -82,6 +114,7 @@ class FileSettings(BaseModel):
     store: StoreTable = Field(default_factory=StoreTable)
     rollout: RolloutTable = Field(default_factory=RolloutTable)
     approvals: ApprovalsTable = Field(default_factory=ApprovalsTable)
+    slack: SlackTable = Field(default_factory=SlackTable)
 
 
 def read_file_settings(path: Path) -> FileSettings:

@@ -1,0 +1,154 @@
+"""`OutboxNotifier`: the `Notifier` over a durable outbox and a sender (the Slack bot, or an
+incoming webhook).
+
+`notify` writes the event to the outbox, then drains it for a short while: messages leave in
+the order they were queued, one at a time. A 429 waits the `Retry-After` the destination asked
+for and tries the same message again; any other failure is retried a few times with a backoff,
+then left at the head of the queue (nothing behind it overtakes it) for the next drain: the next
+`notify`, `flush`, the Slack server's background flush, or `alpha slack flush`. Nothing is
+dropped; a crash between a post and its removal from the queue posts that message again.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from alpha.adapters.local.outbox import Queued, SQLiteOutbox
+from alpha.adapters.slack.event_json import event_from_json, event_to_json
+from alpha.errors import AlphaError
+from alpha.rollout.notify_ports import NotifyEvent
+
+__all__ = [
+    "FLUSH_BUDGET",
+    "NOTIFY_BUDGET",
+    "DeliveryError",
+    "OutboxNotifier",
+    "RateLimitedError",
+    "Sender",
+    "retry_after_of",
+]
+
+log = logging.getLogger(__name__)
+
+NOTIFY_BUDGET = 2.0
+"""Seconds a `notify` may spend delivering: a workflow step is never held up for long."""
+FLUSH_BUDGET = 60.0
+"""Seconds a `flush` may spend: long enough to wait out Slack's usual `Retry-After`."""
+BACKOFF = (0.5, 2.0, 5.0)
+"""Waits between tries of a message that failed (not rate limited) within one drain."""
+LEASE_SECONDS = 120.0
+PAUSE = "rate_limited"
+"""The anchor holding until when the destination asked not to be sent anything."""
+
+Sleeper = Callable[[float], None]
+
+
+class DeliveryError(AlphaError):
+    """The destination did not take a message now (it stays queued)."""
+
+
+class RateLimitedError(DeliveryError):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited: retry after {retry_after:g}s")
+        self.retry_after = retry_after
+
+
+def retry_after_of(headers: Mapping[str, Any]) -> float:
+    """The seconds a 429's `Retry-After` header asks for (1 when it is missing or unreadable)."""
+    found = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    value = found[0] if isinstance(found, list) and found else found
+    try:
+        return max(0.0, float(str(value)))
+    except ValueError:
+        return 1.0
+
+
+class Sender(Protocol):
+    def send(self, event: NotifyEvent, outbox: SQLiteOutbox) -> None:
+        """Deliver one event (reading and keeping anchors in the outbox); `DeliveryError`
+        when the destination did not take it."""
+        ...
+
+
+class OutboxNotifier:
+    def __init__(
+        self,
+        outbox: SQLiteOutbox,
+        sender: Sender,
+        *,
+        sleeper: Sleeper = time.sleep,
+        budget: float | None = NOTIFY_BUDGET,
+        flush_budget: float | None = FLUSH_BUDGET,
+    ) -> None:
+        self.outbox = outbox
+        self.sender = sender
+        self.sleeper = sleeper
+        self.budget = budget
+        self.flush_budget = flush_budget
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def notify(self, event: NotifyEvent) -> None:
+        self.outbox.put(event_to_json(event))
+        self.drain(self.budget)
+
+    def flush(self) -> int:
+        return self.drain(self.flush_budget)
+
+    def drain(self, budget: float | None) -> int:
+        """Deliver in order until the queue is empty, a message fails for now, or `budget`
+        seconds are spent (None: no limit). How many messages still wait."""
+        deadline = None if budget is None else time.monotonic() + budget
+        if not self.outbox.take_lease(self.holder, LEASE_SECONDS):
+            return self.outbox.count()  # another drainer is at it, in the same order
+        try:
+            while (queued := self.outbox.first()) is not None:
+                if not self._honour_pause(deadline) or not self._deliver(queued, deadline):
+                    break
+        finally:
+            self.outbox.release_lease(self.holder)
+        return self.outbox.count()
+
+    def _deliver(self, queued: Queued, deadline: float | None) -> bool:
+        event = event_from_json(queued.payload)
+        failures, limited = 0, False
+        while True:
+            try:
+                self.sender.send(event, self.outbox)
+            except RateLimitedError as exc:
+                self.outbox.set_anchor(PAUSE, {"until": time.time() + exc.retry_after})
+                limited = True
+                if not self._wait(exc.retry_after, deadline):
+                    self.outbox.failed(queued.seq, str(exc))
+                    return False
+                continue
+            except DeliveryError as exc:
+                self.outbox.failed(queued.seq, str(exc))
+                log.warning("notification %d not delivered (kept to retry): %s", queued.seq, exc)
+                if failures >= len(BACKOFF) or not self._wait(BACKOFF[failures], deadline):
+                    return False
+                failures += 1
+                continue
+            self.outbox.done(queued.seq)
+            if limited:
+                self.outbox.set_anchor(PAUSE, {"until": 0})  # it took one: the pause is over
+            return True
+
+    def _honour_pause(self, deadline: float | None) -> bool:
+        """Wait out a `Retry-After` an earlier drain was told, if the budget allows."""
+        pause = self.outbox.anchor(PAUSE)
+        left = 0.0 if pause is None else float(pause["until"]) - time.time()
+        return left <= 0 or self._wait(left, deadline)
+
+    def _wait(self, seconds: float, deadline: float | None) -> bool:
+        """Sleep `seconds` if the budget allows; False (no sleep) when it does not."""
+        if deadline is not None and time.monotonic() + seconds > deadline:
+            return False
+        self.outbox.take_lease(self.holder, LEASE_SECONDS + seconds)
+        self.sleeper(seconds)
+        return True

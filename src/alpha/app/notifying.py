@@ -1,0 +1,27 @@
+"""A notifier that never fails the step it reports: the workflow's record (the store and its
+audit log) is what counts; a notification that cannot even be queued is logged loudly."""
+
+from __future__ import annotations
+
+import logging
+
+from alpha.errors import AlphaError
+from alpha.rollout.notify_ports import Notifier, NotifyEvent
+
+__all__ = ["GuardedNotifier"]
+
+log = logging.getLogger(__name__)
+
+
+class GuardedNotifier:
+    def __init__(self, notifier: Notifier) -> None:
+        self.inner = notifier
+
+    def notify(self, event: NotifyEvent) -> None:
+        try:
+            self.inner.notify(event)
+        except AlphaError as exc:
+            log.error("could not queue the notification about %s: %s", event.proposal_id, exc)
+
+    def flush(self) -> int:
+        return self.inner.flush()
