@@ -4,17 +4,18 @@ notifications that must reach someone even when the destination is down now.
 A message stays until `done` removes it, so a crash or an outage only delays it. `anchors`
 keep small facts a sender learns on the way (which Slack message a proposal was posted as).
 One drainer at a time holds the queue's lease, so two processes never post the same message
-side by side; a lease left by a crashed drainer runs out. Each call opens its own connection,
-so the outbox may be shared by threads and processes.
+side by side; a lease left by a crashed drainer runs out. One connection, used by one thread
+at a time, serves an instance; other processes open their own.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,10 +60,23 @@ class Queued:
 class SQLiteOutbox:
     def __init__(self, path: Path, *, busy_timeout: float = 30.0) -> None:
         self.path = path
-        self._busy_timeout = busy_timeout
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connection() as db:
-            db.executescript(_SCHEMA)
+        self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # A commit survives the process (a crash, a restart); only a power cut may lose
+            # the last ones. Each commit otherwise waits for the disk, every notification.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise OutboxError(f"{path}: the notification outbox: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
 
     # The queue ---------------------------------------------------------------------------
     def put(self, payload: JsonDict) -> int:
@@ -140,14 +154,13 @@ class SQLiteOutbox:
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
-        try:
-            with closing(
-                sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
-            ) as db:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=FULL")
-                yield db
-                if db.in_transaction:
-                    db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise OutboxError(f"{self.path}: the notification outbox: {exc}") from exc
+        with self._lock:
+            try:
+                yield self._db
+                if self._db.in_transaction:
+                    self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise OutboxError(f"{self.path}: the notification outbox: {exc}") from exc
+            finally:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")

@@ -37,7 +37,7 @@ from alpha.rollout.notify_ports import (
 
 __all__ = ["SlackBotSender", "anchor_key", "delivery_error"]
 
-_GONE = {"message_not_found", "cant_update_message", "thread_not_found"}
+_GONE = {"message_not_found", "cant_update_message", "cannot_reply_to_message", "thread_not_found"}
 """The message a proposal was posted as is gone (deleted): carry on without it."""
 
 
@@ -126,10 +126,12 @@ def delivery_error(method: str, response: SlackResponse) -> DeliveryError:
     """What a refused call means: wait `Retry-After` (429), the message is gone, or not now."""
     if response.status_code == 429:
         return RateLimitedError(retry_after_of(response.headers))
+    if response.status_code != 200:
+        return DeliveryError(f"{method}: HTTP {response.status_code}")
     error = response.data.get("error") if isinstance(response.data, dict) else None
     if error in _GONE:
         return _GoneError(f"{method}: {error}")
-    return DeliveryError(f"{method}: {error or f'HTTP {response.status_code}'}")
+    return DeliveryError(f"{method}: {error}")
 
 
 def _metadata(event: NotifyEvent) -> dict[str, Any]:

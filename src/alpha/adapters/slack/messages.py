@@ -85,7 +85,7 @@ def proposal_message(event: ProposalCreated, *, buttons: bool) -> Message:
     ]
     if buttons:
         blocks.append(_buttons(event.proposal_id))
-    blocks.append(_context(f"`/alpha show {short(event.proposal_id)}` for everything"))
+        blocks.append(_context(f"`/alpha show {short(event.proposal_id)}` for everything"))
     return Message(_cut(text, 3000), tuple(blocks))
 
 
