@@ -42,11 +42,14 @@ def test_each_new_proposal_is_told_once_with_what_an_approver_needs(
     assert len(backends.notified.delivered) == 2
     orders, ci = created["orders-api"], created["ci-deployer"]
     assert orders.proposed_by == PROPOSER
-    assert orders.privilege_reduction is not None and 0 < orders.privilege_reduction <= 1
+    assert orders.privilege_reduction is not None
+    assert 0 < orders.privilege_reduction <= 1
     assert orders.risk_of_break is not None
-    assert orders.granted and orders.removed_count >= len(orders.removed) > 0
+    assert orders.granted
+    assert orders.removed_count >= len(orders.removed) > 0
     assert not orders.blocked
-    assert ci.blocked and any(f.code == "PRIVILEGE_ESCALATION" for f in ci.findings)
+    assert ci.blocked
+    assert any(f.code == "PRIVILEGE_ESCALATION" for f in ci.findings)
 
 
 def test_decisions_stages_and_rollback_are_told_in_order(
@@ -81,9 +84,7 @@ def test_decisions_stages_and_rollback_are_told_in_order(
     assert (back.by, back.reason) == (APPROVER, "changed my mind")
 
 
-def test_a_rejection_is_told_with_its_comment(
-    app: Application, backends: MemoryBackends
-) -> None:
+def test_a_rejection_is_told_with_its_comment(app: Application, backends: MemoryBackends) -> None:
     app.propose(GenerateRequest(ACCOUNT, (LOGS,)), by=PROPOSER)
     ci = _created(backends)["ci-deployer"].proposal_id
     app.reject(ci, APPROVER, "escalation path")

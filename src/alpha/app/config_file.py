@@ -43,7 +43,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    model_validator,
+    ValidationInfo,
+    field_validator,
 )
 
 from alpha.app.errors import SettingsError
@@ -92,19 +93,18 @@ class SlackTable(_Table):
     channel: str | None = Field(default=None, min_length=1)
     users: dict[str, str] | None = None
     api_url: str | None = None
+    # Named only to be refused with the variable to use instead (see slack_settings).
+    bot_token: None = None
+    signing_secret: None = None
+    webhook_url: None = None
 
-    @model_validator(mode="before")
+    @field_validator("bot_token", "signing_secret", "webhook_url", mode="before")
     @classmethod
-    def _no_secrets(cls, data: object) -> object:
+    def _no_secrets(cls, value: object, info: ValidationInfo) -> None:
         from alpha.app.slack_settings import SECRET_KEYS
 
-        found = [key for key in SECRET_KEYS if isinstance(data, dict) and key in data]
-        if found:
-            variable = SECRET_KEYS[found[0]]
-            raise ValueError(
-                f"{found[0]} is a secret: set {variable} in the environment, not in alpha.toml"
-            )
-        return data
+        variable = SECRET_KEYS[str(info.field_name)]
+        raise ValueError(f"a secret: set {variable} in the environment, not in alpha.toml")
 
 
 class FileSettings(BaseModel):

@@ -39,7 +39,12 @@ def build_app(application: Application, client: WebClient) -> App:
         raise SettingsError(
             "set SLACK_SIGNING_SECRET (the app's Basic Information page) to verify requests"
         )
-    app = App(client=client, signing_secret=secret, process_before_response=True)
+    app = App(
+        client=client,
+        signing_secret=secret,
+        process_before_response=True,
+        logger=_bolt_logger(),
+    )
     listeners = Listeners(application)
     app.action(APPROVE_ACTION)(listeners.approve_clicked)
     app.action(REJECT_ACTION)(listeners.reject_clicked)
@@ -118,6 +123,21 @@ class Listeners:
             decision = self.application.reject(proposal_id, by, comment.strip())
             return decided_reply(False, decision.proposal_id, decision.state.value)
         return Reply(USAGE if verb in ("", "help") else f"Unknown `{_cut(text, 60)}`. {USAGE}")
+
+
+class _ClientGiven(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN itself and warns that the client given (which holds that
+    same token, and the API's base URL) is used instead: noise at every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    logger = logging.getLogger(f"{__name__}.bolt")
+    if not any(isinstance(f, _ClientGiven) for f in logger.filters):
+        logger.addFilter(_ClientGiven())
+    return logger
 
 
 def _channel_of(body: dict[str, Any]) -> str:
