@@ -134,3 +134,16 @@ def test_without_a_way_to_post_no_one_is_told(tmp_path: Path, env: dict[str, str
     settings = load_settings(Flags(), env, tmp_path)
     assert isinstance(ConfiguredBackends(settings, env).notifier(), SilentNotifier)
     assert not (tmp_path / ".alpha").exists()  # and no outbox is made
+
+
+def test_reading_tells_no_one_and_opens_no_outbox(tmp_path: Path) -> None:
+    from alpha.app import application_for
+
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "ALPHA_SLACK_CHANNEL": "C0"}
+    app = application_for(load_settings(Flags(), env, tmp_path), env)
+    assert app.status().proposals == ()
+    assert app.flush_notifications() == 0  # nothing waits (this makes the outbox)
+    assert outbox_path(app.settings).exists()
+    fresh = application_for(load_settings(Flags(), env, tmp_path / "other"), env)
+    fresh.list_proposals()
+    assert not outbox_path(fresh.settings).exists()

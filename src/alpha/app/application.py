@@ -85,7 +85,8 @@ class Application:
         self.settings = settings
         self.backends = backends
         self._sleeper = sleeper
-        self._notifier: GuardedNotifier | None = None
+        self.notifier = GuardedNotifier(backends.notifier)
+        """Who is told (see `Backends.notifier`); a failure to tell is logged, never raised."""
 
     # From usage --------------------------------------------------------------------------
     def scan(
@@ -165,13 +166,6 @@ class Application:
             return service.rollback(proposal_id, who, reason)
 
     # Notifications -----------------------------------------------------------------------
-    @property
-    def notifier(self) -> GuardedNotifier:
-        """Who is told (see `Backends.notifier`); a failure to tell is logged, never raised."""
-        if self._notifier is None:
-            self._notifier = GuardedNotifier(self.backends.notifier())
-        return self._notifier
-
     def flush_notifications(self) -> int:
         """Deliver the notifications still waiting, as far as the destination lets now; how
         many still wait."""
