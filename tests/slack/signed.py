@@ -52,7 +52,7 @@ def button_body(
     return urlencode({"payload": json.dumps(payload)})
 
 
-def reject_submission_body(proposal_id: str, user: str, channel: str, comment: str) -> str:
+def reject_submission_body(proposal_id: str, user: str, comment: str) -> str:
     payload: dict[str, Any] = {
         "type": "view_submission",
         "user": {"id": user, "team_id": TEAM},
@@ -64,7 +64,7 @@ def reject_submission_body(proposal_id: str, user: str, channel: str, comment: s
             "type": "modal",
             "team_id": TEAM,
             "callback_id": "alpha_reject_modal",
-            "private_metadata": json.dumps({"proposal_id": proposal_id, "channel": channel}),
+            "private_metadata": json.dumps({"proposal_id": proposal_id}),
             "state": {
                 "values": {"comment": {"text": {"type": "plain_text_input", "value": comment}}}
             },

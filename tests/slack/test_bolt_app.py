@@ -42,7 +42,10 @@ def _command(world: World, text: str, user: str = SAM) -> dict[str, object]:
 
 
 def _ephemerals(world: World) -> list[str]:
-    return [str(c.body["text"]) for c in world.slack.api("chat.postEphemeral")]
+    """The refusals sent through the actions' response URL, each only for the one who clicked."""
+    replies = world.slack.responses()
+    assert all(r["response_type"] == "ephemeral" and not r["replace_original"] for r in replies)
+    return [str(r["text"]) for r in replies]
 
 
 def _eventually(check: Callable[[], bool], seconds: float = 5.0) -> None:
@@ -73,9 +76,11 @@ def test_approve_with_the_button_updates_the_message(world: World) -> None:
 
 def test_approve_with_the_slash_command(world: World) -> None:
     orders = world.ids()["orders-api"]
-    answer = _command(world, f"approve {orders[:12]}")
+    answer = _command(world, f"approve {orders[:12]} checked with the team")
     assert answer["text"] == f"Approved {orders[:12]}: it is now approved"
     assert world.state("orders-api") == "approved"
+    _, shown = world.app.show(orders)
+    assert shown["approvals"][0]["comments"] == "checked with the team"
     assert len(world.slack.api("chat.update")) == 1
 
 
@@ -86,7 +91,8 @@ def test_reject_with_the_button_asks_why_in_a_modal(world: World) -> None:
     view = opened.body["view"]
     assert world.state("orders-api") == "proposed"  # nothing decided until the modal is sent
     meta = json.loads(view["private_metadata"])
-    body = reject_submission_body(meta["proposal_id"], SAM, CHANNEL, "reads too many tables")
+    assert meta == {"proposal_id": world.ids()["orders-api"]}
+    body = reject_submission_body(meta["proposal_id"], SAM, "reads too many tables")
     response = world.post(body)
     assert (response.status_code, response.text) == (200, "")  # the modal closes
     assert world.state("orders-api") == "rejected"
@@ -95,6 +101,10 @@ def test_reject_with_the_button_asks_why_in_a_modal(world: World) -> None:
     (update,) = world.slack.api("chat.update")
     assert "Rejected by sam" in json.dumps(update.body["blocks"])
     assert "reads too many tables" in json.dumps(update.body["blocks"])
+    # Sent again (a second modal left open): refused under the comment field, why included.
+    again = world.post(body).json()
+    assert again["response_action"] == "errors"
+    assert "rejected" in again["errors"]["comment"]
 
 
 def test_reject_with_a_comment_by_slash_command(world: World) -> None:
@@ -134,9 +144,8 @@ def test_an_unmapped_user_can_do_nothing(world: World) -> None:
 
 def test_the_proposer_cannot_approve_her_own_proposal(world: World) -> None:
     assert _click(world, APPROVE_ACTION, "orders-api", DANA) == 200
-    (refusal,) = world.slack.api("chat.postEphemeral")
-    assert (refusal.body["user"], refusal.body["channel"]) == (DANA, CHANNEL)
-    assert "separation of duties" in str(refusal.body["text"])
+    (refusal,) = _ephemerals(world)
+    assert "separation of duties" in refusal
     assert world.state("orders-api") == "proposed"
     answer = _command(world, f"approve {world.ids()['orders-api']}", DANA)
     assert "separation of duties" in str(answer["text"])

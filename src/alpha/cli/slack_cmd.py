@@ -41,6 +41,12 @@ def serve(port: int, host: str, store: str | None, config: str | None) -> None:
     click.echo(f"alpha: Slack app listening on {running.url} (Ctrl-C to stop)", err=True)
     if not (slack_settings.channel or slack_settings.webhook_url):
         click.echo("alpha: no ALPHA_SLACK_CHANNEL: new proposals are not posted", err=True)
+    if not slack_settings.users:
+        click.echo(
+            "alpha: no Slack user is mapped (ALPHA_SLACK_USERS, [slack] users): nobody can "
+            "decide from Slack",
+            err=True,
+        )
     try:
         running.wait()
     except KeyboardInterrupt:

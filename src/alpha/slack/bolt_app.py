@@ -15,7 +15,7 @@ import json
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from alpha.adapters.slack.messages import APPROVE_ACTION, REJECT_ACTION, short
@@ -59,46 +59,36 @@ class Listeners:
         self.slack = application.settings.slack
 
     # Buttons -----------------------------------------------------------------------------
-    def approve_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def approve_clicked(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         user, proposal_id = body["user"]["id"], body["actions"][0]["value"]
         try:
             self.application.approve(proposal_id, self.slack.approver(user))
         except AlphaError as exc:
-            self._refuse(client, body, exc)
+            _refuse(respond, body, exc)
 
-    def reject_clicked(self, ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def reject_clicked(
+        self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
         ack()
         user, proposal_id = body["user"]["id"], body["actions"][0]["value"]
         try:
             self.slack.approver(user)  # before asking why: an unmapped user can do nothing
         except AlphaError as exc:
-            self._refuse(client, body, exc)
+            _refuse(respond, body, exc)
             return
-        where = {"proposal_id": proposal_id, "channel": _channel_of(body)}
-        client.views_open(trigger_id=body["trigger_id"], view=_reject_view(where))
+        client.views_open(trigger_id=body["trigger_id"], view=_reject_view(proposal_id))
 
     def reject_submitted(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        where = json.loads(view["private_metadata"])
+        proposal_id = json.loads(view["private_metadata"])["proposal_id"]
         comment = view["state"]["values"][COMMENT_BLOCK][COMMENT_INPUT]["value"] or ""
         try:
             by = self.slack.approver(body["user"]["id"])
-            self.application.reject(where["proposal_id"], by, comment.strip())
+            self.application.reject(proposal_id, by, comment.strip())
         except AlphaError as exc:
             ack(response_action="errors", errors={COMMENT_BLOCK: _cut(str(exc), 150)})
             return
         ack()
-
-    def _refuse(self, client: WebClient, body: dict[str, Any], exc: AlphaError) -> None:
-        log.info(
-            "refused %s from Slack user %s: %s",
-            body["actions"][0]["action_id"],
-            body["user"]["id"],
-            exc,
-        )
-        client.chat_postEphemeral(
-            channel=_channel_of(body), user=body["user"]["id"], text=f":no_entry: {exc}"
-        )
 
     # /alpha ------------------------------------------------------------------------------
     def command(self, ack: Ack, command: dict[str, Any]) -> None:
@@ -116,13 +106,21 @@ class Listeners:
             return status_reply(self.application)
         if verb == "show" and proposal_id and not comment:
             return show_reply(self.application, proposal_id)
-        if verb == "approve" and proposal_id and not comment:
-            decision = self.application.approve(proposal_id, by)
+        if verb == "approve" and proposal_id:
+            decision = self.application.approve(proposal_id, by, comment.strip())
             return decided_reply(True, decision.proposal_id, decision.state.value)
         if verb == "reject" and proposal_id:
             decision = self.application.reject(proposal_id, by, comment.strip())
             return decided_reply(False, decision.proposal_id, decision.state.value)
         return Reply(USAGE if verb in ("", "help") else f"Unknown `{_cut(text, 60)}`. {USAGE}")
+
+
+def _refuse(respond: Respond, body: dict[str, Any], exc: AlphaError) -> None:
+    """Tell only the one who clicked why nothing happened (through the action's response URL,
+    which works in any channel the message is in, the bot a member or not)."""
+    action, user = body["actions"][0]["action_id"], body["user"]["id"]
+    log.info("refused %s from Slack user %s: %s", action, user, exc)
+    respond(text=f":no_entry: {exc}", response_type="ephemeral", replace_original=False)
 
 
 class _ClientGiven(logging.Filter):
@@ -140,15 +138,11 @@ def _bolt_logger() -> logging.Logger:
     return logger
 
 
-def _channel_of(body: dict[str, Any]) -> str:
-    return str((body.get("channel") or {}).get("id") or body["container"]["channel_id"])
-
-
-def _reject_view(where: dict[str, str]) -> dict[str, Any]:
+def _reject_view(proposal_id: str) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": REJECT_VIEW,
-        "private_metadata": json.dumps(where),
+        "private_metadata": json.dumps({"proposal_id": proposal_id}),
         "title": {"type": "plain_text", "text": "Reject proposal"},
         "submit": {"type": "plain_text", "text": "Reject"},
         "close": {"type": "plain_text", "text": "Cancel"},
@@ -158,7 +152,7 @@ def _reject_view(where: dict[str, str]) -> dict[str, Any]:
                 "block_id": COMMENT_BLOCK,
                 "label": {
                     "type": "plain_text",
-                    "text": f"Why reject {short(where['proposal_id'])}?",
+                    "text": f"Why reject {short(proposal_id)}?",
                 },
                 "element": {
                     "type": "plain_text_input",

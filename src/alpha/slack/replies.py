@@ -14,7 +14,8 @@ from alpha.store.model import ProposalState
 __all__ = ["USAGE", "Reply", "decided_reply", "show_reply", "status_reply"]
 
 USAGE = (
-    "Usage: `/alpha status` | `/alpha show ID` | `/alpha approve ID` | `/alpha reject ID [comment]`"
+    "Usage: `/alpha status` | `/alpha show ID` | `/alpha approve ID [comment]` | "
+    "`/alpha reject ID [comment]`"
 )
 STATUS_ROWS = 20
 _DONE = {

@@ -54,11 +54,14 @@ class Running:
         self.threads[0].join()
 
     def stop(self) -> None:
+        """Stop answering; a flush waiting out Slack's `Retry-After` is not waited for (what it
+        has not delivered stays in the outbox)."""
         self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
-        for thread in self.threads:
-            thread.join()
+        answer, flush = self.threads
+        answer.join()
+        flush.join(timeout=1.0)
 
 
 def serve(
