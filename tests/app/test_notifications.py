@@ -46,6 +46,7 @@ def test_each_new_proposal_is_told_once_with_what_an_approver_needs(
     assert 0 < orders.privilege_reduction <= 1
     assert orders.risk_of_break is not None
     assert orders.granted
+    assert orders.granted_count >= len(orders.granted)
     assert orders.removed_count >= len(orders.removed) > 0
     assert not orders.blocked
     assert ci.blocked

@@ -36,6 +36,7 @@ def created(n: int, principal: str = ORDERS, *, blocked: bool = False) -> Propos
         findings=findings,
         change_summary="+0 actions, -560 actions",
         granted=("dynamodb:GetItem", "dynamodb:PutItem"),
+        granted_count=2,
         removed=("dynamodb:DeleteTable", "s3:DeleteBucket"),
         removed_count=560,
         added=(),

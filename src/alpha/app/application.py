@@ -134,10 +134,10 @@ class Application:
             approval = decide(proposal_id, by, comment)
             state = store.proposal_state(approval.proposal_id)
             decided = store.proposal(approval.proposal_id)
-            principal = "" if decided is None else decided.principal
+            assert decided is not None  # it was just decided
         told = ProposalApproved if approval.approved else ProposalRejected
         self.notifier.notify(
-            told(approval.proposal_id, principal, approval.approver, approval.timestamp, comment)
+            told(decided.id, decided.principal, approval.approver, approval.timestamp, comment)
         )
         return Decision(
             approval.proposal_id,

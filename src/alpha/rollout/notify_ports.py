@@ -56,6 +56,7 @@ class ProposalCreated:
     findings: tuple[Finding, ...]
     change_summary: str
     granted: tuple[str, ...]
+    granted_count: int
     removed: tuple[str, ...]
     removed_count: int
     added: tuple[str, ...]
@@ -71,6 +72,7 @@ class ProposalCreated:
         diff = document.get("diff") or {}
         removed = [str(a) for a in diff.get("removed_actions") or []]
         added = [str(a) for a in diff.get("added_actions") or []]
+        granted = _granted(proposal.proposed_policy)
         return cls(
             proposal_id=proposal.id,
             principal=proposal.principal,
@@ -79,7 +81,8 @@ class ProposalCreated:
             risk_of_break=_number((document.get("risk_signal") or {}).get("probability_of_break")),
             findings=tuple(_finding(v) for v in document.get("guardrail_violations") or []),
             change_summary=str(diff.get("change_summary") or ""),
-            granted=tuple(_granted(proposal.proposed_policy)[:DIFF_ACTIONS_SHOWN]),
+            granted=tuple(granted[:DIFF_ACTIONS_SHOWN]),
+            granted_count=len(granted),
             removed=tuple(removed[:DIFF_ACTIONS_SHOWN]),
             removed_count=len(removed),
             added=tuple(added[:DIFF_ACTIONS_SHOWN]),

@@ -6,13 +6,15 @@ reordering anything, across a restart too."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+from alpha.adapters.local.outbox import SQLiteOutbox
 from alpha.adapters.slack.bot import anchor_key
 from alpha.adapters.slack.messages import APPROVE_ACTION, REJECT_ACTION
 from alpha.adapters.slack.notifier import OutboxNotifier
-from alpha.rollout.notify_ports import ProposalRejected, StageStarted
+from alpha.rollout.notify_ports import NotifyEvent, ProposalRejected, StageStarted
 from alpha.store.model import Stage
 from tests.adapters.slack.conftest import Sleeps, bot_notifier
 from tests.fakes.notify_events import ORDERS, created, lifecycle, proposal_id
@@ -26,7 +28,11 @@ def test_a_new_proposal_shows_what_an_approver_needs(bot: OutboxNotifier, slack:
     shown = json.dumps(post["blocks"])
     for fact in (ORDERS, "dana", "99.0%", "20.3%", "PRIVILEGE_ESCALATION", "blocks approval"):
         assert fact in shown
-    for action in ("dynamodb:GetItem", "- dynamodb:DeleteTable", "and 558 more removed"):
+    for action in (
+        "allows: dynamodb:GetItem, dynamodb:PutItem",
+        "- dynamodb:DeleteTable",
+        "and 558 more removed",
+    ):
         assert action in shown
     buttons = next(b for b in post["blocks"] if b["type"] == "actions")["elements"]
     assert [(b["action_id"], b["value"]) for b in buttons] == [
@@ -169,3 +175,30 @@ def test_a_deleted_message_does_not_stop_the_thread(bot: OutboxNotifier, slack: 
     last = slack.posts()[-1]
     assert "thread_ts" not in last
     assert "sandbox stage started" in last["text"]
+
+
+class _SlowSender:
+    """Holds each send until let go, so two drains of one notifier overlap."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.sending = threading.Event()
+        self.go_on = threading.Event()
+
+    def send(self, event: NotifyEvent, outbox: SQLiteOutbox) -> None:
+        self.sending.set()
+        assert self.go_on.wait(5)
+        self.sent.append(event.proposal_id)
+
+
+def test_two_threads_of_one_process_never_send_the_same_message(tmp_path: Path) -> None:
+    sender = _SlowSender()
+    notifier = OutboxNotifier(SQLiteOutbox(tmp_path / "outbox.db"), sender)
+    request = threading.Thread(target=notifier.notify, args=(created(1),))
+    request.start()
+    assert sender.sending.wait(5)
+    assert notifier.flush() == 1  # the background flush finds the queue being drained
+    sender.go_on.set()
+    request.join()
+    assert sender.sent == [proposal_id(1)]
+    assert notifier.flush() == 0

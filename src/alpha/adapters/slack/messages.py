@@ -166,7 +166,12 @@ def _findings(event: ProposalCreated) -> str:
 
 
 def _diff(event: ProposalCreated) -> str:
-    lines = [f"  {action}" for action in event.granted]
+    lines: list[str] = []
+    if event.granted:
+        more = event.granted_count - len(event.granted)
+        lines.append(
+            f"  allows: {', '.join(event.granted)}" + (f" and {more} more" if more > 0 else "")
+        )
     lines += [f"- {action}" for action in event.removed]
     if event.removed_count > len(event.removed):
         lines.append(f"- ... and {event.removed_count - len(event.removed)} more removed")

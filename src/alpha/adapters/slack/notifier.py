@@ -17,6 +17,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from alpha.adapters.local.outbox import Queued, SQLiteOutbox
@@ -104,51 +105,64 @@ class OutboxNotifier:
         """Deliver in order until the queue is empty, a message fails for now, or `budget`
         seconds are spent (None: no limit). How many messages still wait."""
         deadline = None if budget is None else time.monotonic() + budget
-        if not self.outbox.take_lease(self.holder, LEASE_SECONDS):
+        # Each drain holds the lease under its own name: two threads of one process (a request
+        # and the server's background flush) must not send the same message side by side.
+        run = _Drain(self, f"{self.holder}:{uuid.uuid4().hex[:8]}", deadline)
+        if not self.outbox.take_lease(run.holder, LEASE_SECONDS):
             return self.outbox.count()  # another drainer is at it, in the same order
         try:
             while (queued := self.outbox.first()) is not None:
-                if not self._honour_pause(deadline) or not self._deliver(queued, deadline):
+                if not run.honour_pause() or not run.deliver(queued):
                     break
         finally:
-            self.outbox.release_lease(self.holder)
+            self.outbox.release_lease(run.holder)
         return self.outbox.count()
 
-    def _deliver(self, queued: Queued, deadline: float | None) -> bool:
+
+@dataclass(frozen=True, slots=True)
+class _Drain:
+    """One drain of the outbox: who holds its lease, and until when it may go on."""
+
+    notifier: OutboxNotifier
+    holder: str
+    deadline: float | None
+
+    def deliver(self, queued: Queued) -> bool:
+        outbox = self.notifier.outbox
         event = event_from_json(queued.payload)
         failures, limited = 0, False
         while True:
             try:
-                self.sender.send(event, self.outbox)
+                self.notifier.sender.send(event, outbox)
             except RateLimitedError as exc:
-                self.outbox.set_anchor(PAUSE, {"until": time.time() + exc.retry_after})
+                outbox.set_anchor(PAUSE, {"until": time.time() + exc.retry_after})
                 limited = True
-                if not self._wait(exc.retry_after, deadline):
-                    self.outbox.failed(queued.seq, str(exc))
+                if not self.wait(exc.retry_after):
+                    outbox.failed(queued.seq, str(exc))
                     return False
                 continue
             except DeliveryError as exc:
-                self.outbox.failed(queued.seq, str(exc))
+                outbox.failed(queued.seq, str(exc))
                 log.warning("notification %d not delivered (kept to retry): %s", queued.seq, exc)
-                if failures >= len(BACKOFF) or not self._wait(BACKOFF[failures], deadline):
+                if failures >= len(BACKOFF) or not self.wait(BACKOFF[failures]):
                     return False
                 failures += 1
                 continue
-            self.outbox.done(queued.seq)
+            outbox.done(queued.seq)
             if limited:
-                self.outbox.set_anchor(PAUSE, {"until": 0})  # it took one: the pause is over
+                outbox.set_anchor(PAUSE, {"until": 0})  # it took one: the pause is over
             return True
 
-    def _honour_pause(self, deadline: float | None) -> bool:
+    def honour_pause(self) -> bool:
         """Wait out a `Retry-After` an earlier drain was told, if the budget allows."""
-        pause = self.outbox.anchor(PAUSE)
+        pause = self.notifier.outbox.anchor(PAUSE)
         left = 0.0 if pause is None else float(pause["until"]) - time.time()
-        return left <= 0 or self._wait(left, deadline)
+        return left <= 0 or self.wait(left)
 
-    def _wait(self, seconds: float, deadline: float | None) -> bool:
+    def wait(self, seconds: float) -> bool:
         """Sleep `seconds` if the budget allows; False (no sleep) when it does not."""
-        if deadline is not None and time.monotonic() + seconds > deadline:
+        if self.deadline is not None and time.monotonic() + seconds > self.deadline:
             return False
-        self.outbox.take_lease(self.holder, LEASE_SECONDS + seconds)
-        self.sleeper(seconds)
+        self.notifier.outbox.take_lease(self.holder, LEASE_SECONDS + seconds)
+        self.notifier.sleeper(seconds)
         return True
