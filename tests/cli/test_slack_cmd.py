@@ -89,6 +89,16 @@ def test_serve_needs_the_signing_secret(slack: FakeSlack, monkeypatch: pytest.Mo
     assert ran.err.startswith("alpha: error: set SLACK_SIGNING_SECRET")
 
 
+def test_serve_on_a_port_in_use_is_one_line(
+    slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _configure(monkeypatch, slack)
+    taken = slack.url.rpartition(":")[2]  # the fake Slack listens there
+    ran = alpha("slack", "serve", "--port", taken)
+    assert ran.code == 2
+    assert ran.err == f"alpha: error: cannot listen on 127.0.0.1:{taken}: Address already in use\n"
+
+
 def test_serve_answers_signed_requests_until_interrupted(
     slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

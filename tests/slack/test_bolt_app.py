@@ -191,5 +191,6 @@ def test_a_decision_made_while_slack_is_down_is_posted_when_it_is_back(world: Wo
     assert world.state("orders-api") == "approved"  # the decision does not wait for Slack
     assert world.slack.api("chat.update") == []
     world.slack.down = False
-    _eventually(lambda: len(world.slack.api("chat.update")) == 1)  # the background flush
+    # The background flush, which may be backing off (0.5, 2, 5 s) from tries while down.
+    _eventually(lambda: len(world.slack.api("chat.update")) == 1, seconds=20)
     assert "Approved by sam" in json.dumps(world.slack.api("chat.update")[0].body["blocks"])

@@ -19,13 +19,17 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from alpha.app import Application
 from alpha.errors import AlphaError
 
-__all__ = ["EVENTS_PATH", "FLUSH_EVERY", "Running", "serve"]
+__all__ = ["EVENTS_PATH", "FLUSH_EVERY", "Running", "ServeError", "serve"]
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 FLUSH_EVERY = 10.0
 """Seconds between the background flushes of the notification outbox."""
+
+
+class ServeError(AlphaError):
+    """The server cannot listen where it was asked to."""
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
@@ -68,9 +72,12 @@ def serve(
     bolt: App, application: Application, host: str, port: int, *, flush_every: float = FLUSH_EVERY
 ) -> Running:
     """Start answering on `host:port` (0: a free port) in the background."""
-    server = make_server(
-        host, port, SlackRequestHandler(bolt, EVENTS_PATH), _ThreadingServer, _QuietHandler
-    )
+    try:
+        server = make_server(
+            host, port, SlackRequestHandler(bolt, EVENTS_PATH), _ThreadingServer, _QuietHandler
+        )
+    except OSError as exc:
+        raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     running = Running(server, [])
     answer = threading.Thread(target=server.serve_forever, args=(0.2,), name="alpha-slack-http")
     flush = threading.Thread(
