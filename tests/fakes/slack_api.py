@@ -47,6 +47,7 @@ class FakeSlack:
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.down = False
         self.gone = False  # the messages posted so far were deleted
+        self.refuse_blocks = False  # answer invalid_blocks to a message with blocks
         self.lock = threading.Lock()
         self._ts = itertools.count(1)
         self.url = ""
@@ -59,7 +60,8 @@ class FakeSlack:
             self.faults[name].extend(Fault(status, retry_after) for _ in range(times))
 
     def api(self, method: str | None = None) -> list[Call]:
-        """The Web API calls Slack took (a refused one is not here), of one method or all."""
+        """The Web API calls Slack answered (not those a fault or `down` refused), of one
+        method or all."""
         with self.lock:
             return [c for c in self.calls if c.kind == "api" and method in (None, c.name)]
 
@@ -112,6 +114,8 @@ class FakeSlack:
     def _result(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         if name == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "team_id": "T0ALPHA", "bot_id": "B0ALPHA"}
+        if self.refuse_blocks and body.get("blocks"):
+            return {"ok": False, "error": "invalid_blocks"}
         if self.gone and name == "chat.update":
             return {"ok": False, "error": "message_not_found"}
         if self.gone and name == "chat.postMessage" and body.get("thread_ts"):

@@ -202,3 +202,14 @@ def test_two_threads_of_one_process_never_send_the_same_message(tmp_path: Path) 
     request.join()
     assert sender.sent == [proposal_id(1)]
     assert notifier.flush() == 0
+
+
+def test_blocks_slack_refuses_are_sent_again_as_text(bot: OutboxNotifier, slack: FakeSlack) -> None:
+    slack.refuse_blocks = True
+    bot.notify(created(1))
+    bot.notify(created(2))
+    refused, plain, *_ = [c.body for c in slack.api("chat.postMessage")]
+    assert refused["blocks"]
+    assert "blocks" not in plain
+    assert plain["text"].startswith("New least-privilege proposal 000000000001")
+    assert bot.outbox.count() == 0  # nothing held up behind it

@@ -41,7 +41,24 @@ _GONE = {"message_not_found", "cant_update_message", "cannot_reply_to_message", 
 """The message a proposal was posted as is gone (deleted): carry on without it."""
 
 
+_REFUSED_CONTENT = {
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "msg_too_long",
+    "invalid_metadata_format",
+    "invalid_metadata_schema",
+    "metadata_too_large",
+}
+"""Slack refuses the message's blocks or metadata, not the message: sent again as text alone,
+so one odd proposal cannot hold up the queue behind it."""
+_TEXT_LIMIT = 3000
+
+
 class _GoneError(DeliveryError):
+    pass
+
+
+class _ContentError(DeliveryError):
     pass
 
 
@@ -114,6 +131,16 @@ class SlackBotSender:
 
     def _call(self, method: str, **arguments: Any) -> SlackResponse:
         try:
+            return self._call_once(method, **arguments)
+        except _ContentError:
+            if not {"blocks", "metadata"} & arguments.keys():
+                raise
+            plain = {k: v for k, v in arguments.items() if k not in ("blocks", "metadata")}
+            plain["text"] = str(plain["text"])[:_TEXT_LIMIT]
+            return self._call_once(method, **plain)
+
+    def _call_once(self, method: str, **arguments: Any) -> SlackResponse:
+        try:
             response: SlackResponse = getattr(self.client, method)(**arguments)
         except SlackApiError as exc:
             raise delivery_error(method.replace("_", "."), exc.response) from exc
@@ -131,6 +158,8 @@ def delivery_error(method: str, response: SlackResponse) -> DeliveryError:
     error = response.data.get("error") if isinstance(response.data, dict) else None
     if error in _GONE:
         return _GoneError(f"{method}: {error}")
+    if error in _REFUSED_CONTENT:
+        return _ContentError(f"{method}: {error}")
     return DeliveryError(f"{method}: {error}")
 
 
