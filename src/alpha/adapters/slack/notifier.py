@@ -2,8 +2,10 @@
 incoming webhook).
 
 `notify` writes the event to the outbox, then drains it for a short while: messages leave in
-the order they were queued, one at a time. A 429 waits the `Retry-After` the destination asked
-for and tries the same message again; any other failure is retried a few times with a backoff,
+the order they were queued, one at a time. A 429 is remembered with its `Retry-After`: until
+then nothing is sent. `flush` waits it out (within its budget) and sends the same message
+again; `notify` never waits for it (a burst of proposals is stored at full speed, and posted at
+the pace Slack allows by the flushes). Any other failure is retried a few times with a backoff,
 then left at the head of the queue (nothing behind it overtakes it) for the next drain: the next
 `notify`, `flush`, the Slack server's background flush, or `alpha slack flush`. Nothing is
 dropped; a crash between a post and its removal from the queue posts that message again.
@@ -96,18 +98,19 @@ class OutboxNotifier:
 
     def notify(self, event: NotifyEvent) -> None:
         self.outbox.put(event_to_json(event))
-        self.drain(self.budget)
+        self.drain(self.budget, patient=False)
 
     def flush(self) -> int:
         return self.drain(self.flush_budget)
 
-    def drain(self, budget: float | None) -> int:
+    def drain(self, budget: float | None, *, patient: bool = True) -> int:
         """Deliver in order until the queue is empty, a message fails for now, or `budget`
-        seconds are spent (None: no limit). How many messages still wait."""
+        seconds are spent (None: no limit); waiting out rate limits only if `patient`. How many
+        messages still wait."""
         deadline = None if budget is None else time.monotonic() + budget
         # Each drain holds the lease under its own name: two threads of one process (a request
         # and the server's background flush) must not send the same message side by side.
-        run = _Drain(self, f"{self.holder}:{uuid.uuid4().hex[:8]}", deadline)
+        run = _Drain(self, f"{self.holder}:{uuid.uuid4().hex[:8]}", deadline, patient)
         if not self.outbox.take_lease(run.holder, LEASE_SECONDS):
             return self.outbox.count()  # another drainer is at it, in the same order
         try:
@@ -121,11 +124,13 @@ class OutboxNotifier:
 
 @dataclass(frozen=True, slots=True)
 class _Drain:
-    """One drain of the outbox: who holds its lease, and until when it may go on."""
+    """One drain of the outbox: who holds its lease, until when it may go on, and whether it
+    waits out rate limits."""
 
     notifier: OutboxNotifier
     holder: str
     deadline: float | None
+    patient: bool
 
     def deliver(self, queued: Queued) -> bool:
         outbox = self.notifier.outbox
@@ -137,7 +142,7 @@ class _Drain:
             except RateLimitedError as exc:
                 outbox.set_anchor(PAUSE, {"until": time.time() + exc.retry_after})
                 limited = True
-                if not self.wait(exc.retry_after):
+                if not (self.patient and self.wait(exc.retry_after)):
                     outbox.failed(queued.seq, str(exc))
                     return False
                 continue
@@ -157,7 +162,7 @@ class _Drain:
         """Wait out a `Retry-After` an earlier drain was told, if the budget allows."""
         pause = self.notifier.outbox.anchor(PAUSE)
         left = 0.0 if pause is None else float(pause["until"]) - time.time()
-        return left <= 0 or self.wait(left)
+        return left <= 0 or (self.patient and self.wait(left))
 
     def wait(self, seconds: float) -> bool:
         """Sleep `seconds` if the budget allows; False (no sleep) when it does not."""
