@@ -284,13 +284,13 @@ def notifier_for(settings: Settings) -> Notifier:
     """The Slack bot when it has a token and a channel; else the incoming webhook when one is
     set; else no one. Either Slack way queues in a durable outbox beside the store."""
     slack = settings.slack
-    if not ((slack.bot_token and slack.channel) or slack.webhook_url):
+    if not slack.notifies:
         return SilentNotifier()
     from alpha.adapters.local.outbox import SQLiteOutbox
     from alpha.adapters.slack.notifier import OutboxNotifier, Sender
 
     sender: Sender
-    if slack.bot_token and slack.channel:
+    if slack.bot_posts and slack.channel:
         from alpha.adapters.slack.bot import SlackBotSender
 
         sender = SlackBotSender(slack_web_client(settings), slack.channel)

@@ -62,6 +62,16 @@ class SlackSettings:
     api_url: str = DEFAULT_API_URL
     users: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
+    @property
+    def bot_posts(self) -> bool:
+        """The bot posts notifications: it has a token and a channel."""
+        return bool(self.bot_token and self.channel)
+
+    @property
+    def notifies(self) -> bool:
+        """Notifications go somewhere: the bot, or else an incoming webhook."""
+        return self.bot_posts or bool(self.webhook_url)
+
     def approver(self, user_id: str) -> str:
         """The approver name a Slack user acts as; `UnmappedUserError` saying how to map one."""
         name = self.users.get(user_id)

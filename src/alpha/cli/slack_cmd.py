@@ -39,7 +39,7 @@ def serve(port: int, host: str, store: str | None, config: str | None) -> None:
     running = start(bolt, application, host, port)
     slack_settings = application.settings.slack
     click.echo(f"alpha: Slack app listening on {running.url} (Ctrl-C to stop)", err=True)
-    if not (slack_settings.channel or slack_settings.webhook_url):
+    if not slack_settings.notifies:
         click.echo("alpha: no ALPHA_SLACK_CHANNEL: new proposals are not posted", err=True)
     if not slack_settings.users:
         click.echo(
@@ -61,6 +61,12 @@ def serve(port: int, host: str, store: str | None, config: str | None) -> None:
 def flush(store: str | None, config: str | None) -> None:
     """Deliver the Slack notifications still waiting; exit 1 if some could not be yet."""
     application = application_of(store=store, config=config, now=None)
+    if not application.settings.slack.notifies:
+        click.echo(
+            "Slack notifications are off (set SLACK_BOT_TOKEN and ALPHA_SLACK_CHANNEL, or "
+            "ALPHA_SLACK_WEBHOOK_URL): nothing to deliver"
+        )
+        return
     waiting = application.flush_notifications()
     if waiting:
         click.echo(f"{waiting} notifications still waiting (Slack refused or rate-limited)")
