@@ -43,6 +43,7 @@ PACKAGES: dict[str, list[str]] = {
     ],
     "alpha.adapters.aws": [],
     "alpha.adapters.local": [],
+    "alpha.adapters.slack": [],
     "alpha.catalog": [
         "AccessLevel",
         "Action",
@@ -78,6 +79,7 @@ PACKAGES: dict[str, list[str]] = {
         "parse_config",
         "to_sarif",
     ],
+    "alpha.lambdas": [],
     "alpha.policy": [],
     "alpha.reasoning": [
         "Evidence",
@@ -101,6 +103,7 @@ PACKAGES: dict[str, list[str]] = {
         "scan",
         "scan_account",
     ],
+    "alpha.slack": [],
     "alpha.store": [],
     "alpha.usage": [],
 }

@@ -27,6 +27,7 @@ from tests.fakes.memory_metrics import MemoryDeliveryLedger, MemoryMetricLog, Me
 from tests.fakes.memory_store import MemoryStore
 from tests.fakes.memory_usage_source import MemoryUsageSource
 from tests.fakes.memory_usage_store import MemoryUsageStore
+from tests.fakes.recording_notifier import RecordingNotifier
 from tests.fakes.scripted_monitor import ScriptedMonitor
 
 
@@ -56,6 +57,7 @@ class MemoryBackends:
         self.ledger = MemoryDeliveryLedger()
         self.metric_log = MemoryMetricLog()
         self.publish_bakes = False
+        self.notified = RecordingNotifier()
 
     def add_account(self, name: str, document: dict[str, Any]) -> None:
         self.accounts[name] = document
@@ -125,3 +127,6 @@ class MemoryBackends:
     @contextmanager
     def open_metric_log(self) -> Iterator[MemoryMetricLog]:
         yield self.metric_log
+
+    def notifier(self) -> RecordingNotifier:
+        return self.notified

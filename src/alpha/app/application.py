@@ -22,9 +22,11 @@ from alpha.app.backends import (
     working_copies,
 )
 from alpha.app.errors import AppError
+from alpha.app.notifying import GuardedNotifier
 from alpha.app.proposing import (
     Generated,
     GenerateRequest,
+    Proposed,
     ProposeResult,
     generate,
     propose,
@@ -37,6 +39,7 @@ from alpha.errors import AlphaError
 from alpha.rollout.approvals import BlockingCheck
 from alpha.rollout.engine import RunResult
 from alpha.rollout.identity import check_name
+from alpha.rollout.notify_ports import ProposalApproved, ProposalCreated, ProposalRejected
 from alpha.rollout.service import RolloutService, Status
 from alpha.store.model import ProposalState, Stage, StoredProposal
 from alpha.store.ports import Store
@@ -89,6 +92,8 @@ class Application:
         self.settings = settings
         self.backends = backends
         self._sleeper = sleeper
+        self.notifier = GuardedNotifier(backends.notifier)
+        """Who is told (see `Backends.notifier`); a failure to tell is logged, never raised."""
 
     # From usage --------------------------------------------------------------------------
     def scan(
@@ -116,6 +121,7 @@ class Application:
             by or self.settings.user,
             on_progress,
             check_time=self._check_time,
+            on_stored=self._proposed,
         )
         from alpha.app.workflow_metrics import generation_events
 
@@ -157,6 +163,10 @@ class Application:
                 for event in found:
                     metric_log.emit(event)
 
+    def _proposed(self, item: Proposed) -> None:
+        if item.created:
+            self.notifier.notify(ProposalCreated.of(item.proposal))
+
     # Decisions ---------------------------------------------------------------------------
     def approve(self, proposal_id: str, by: str, comment: str = "") -> Decision:
         return self._decide(proposal_id, by, comment, approve=True)
@@ -169,12 +179,16 @@ class Application:
             decide = service.approve if approve else service.reject
             approval = decide(proposal_id, by, comment)
             state = store.proposal_state(approval.proposal_id)
-            proposal = store.proposal(approval.proposal_id)
-            if proposal is not None:
-                from alpha.app.workflow_metrics import approval_event
+            decided = store.proposal(approval.proposal_id)
+            assert decided is not None  # it was just decided
+            from alpha.app.workflow_metrics import approval_event
 
-                approvals = store.approvals(proposal.id)
-                self._emit([approval_event(proposal, approvals, approval)])
+            approvals = store.approvals(decided.id)
+            self._emit([approval_event(decided, approvals, approval)])
+        told = ProposalApproved if approval.approved else ProposalRejected
+        self.notifier.notify(
+            told(decided.id, decided.principal, approval.approver, approval.timestamp, comment)
+        )
         return Decision(
             approval.proposal_id,
             approval.approved,
@@ -224,6 +238,12 @@ class Application:
             if proposal is not None:
                 events.append(rollout_event(proposal, was, result, now))
         self._emit(events)
+
+    # Notifications -----------------------------------------------------------------------
+    def flush_notifications(self) -> int:
+        """Deliver the notifications still waiting, as far as the destination lets now; how
+        many still wait."""
+        return self.notifier.flush()
 
     # Reading -----------------------------------------------------------------------------
     def status(self) -> Status:
@@ -283,6 +303,7 @@ class Application:
                     sleeper=self._sleeper,
                     actor="alpha",
                     blocking=self._guardrails_in_force(),
+                    notifier=self.notifier,
                 ),
             )
 

@@ -23,11 +23,14 @@ from alpha.app.errors import SettingsError
 from alpha.app.settings import Settings
 from alpha.rollout.errors import RolloutError
 from alpha.rollout.iam_ports import ErrorRate, IamChanger, Monitor, MonitoredCall
+from alpha.rollout.notify_ports import Notifier, SilentNotifier
 from alpha.store.ports import Store
 from alpha.usage.errors import UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from slack_sdk import WebClient
 
     from alpha.account import AccountSnapshot
     from alpha.catalog import Catalog
@@ -47,12 +50,16 @@ __all__ = [
     "account_copy_name",
     "clock_for",
     "ledger_path",
+    "notifier_for",
+    "outbox_path",
+    "slack_web_client",
     "usage_source_for",
     "working_copies",
 ]
 
 Clock = Callable[[], datetime]
 LOG_NAME = "rollout.jsonl"
+OUTBOX_NAME = "slack-outbox.db"
 
 
 class PolicyEngine(Protocol):
@@ -117,6 +124,9 @@ class Backends(Protocol):
 
     def open_metric_log(self) -> AbstractContextManager[MetricLog]:
         """The workflow metrics' log (embedded metric format)."""
+
+    def notifier(self) -> Notifier:
+        """Who is told about proposals, decisions and rollouts (Slack, a webhook, no one)."""
         ...
 
 
@@ -209,6 +219,7 @@ class ConfiguredBackends:
         self.settings = settings
         self._env = dict(env)
         self._clock = clock or clock_for(settings)
+        self._notifier: Notifier | None = None
 
     def clock(self) -> Clock:
         return self._clock
@@ -360,6 +371,50 @@ class ConfiguredBackends:
         from alpha.catalog import load_catalog
 
         return load_catalog()
+
+    def notifier(self) -> Notifier:
+        if self._notifier is None:
+            self._notifier = notifier_for(self.settings)
+        return self._notifier
+
+
+def outbox_path(settings: Settings) -> Path:
+    """Notifications wait beside the store until delivered."""
+    return settings.store.parent / OUTBOX_NAME
+
+
+def slack_web_client(settings: Settings) -> WebClient:
+    """The Web API client as the bot, at the configured base URL."""
+    try:
+        from slack_sdk import WebClient
+    except ImportError as exc:
+        raise SettingsError("Slack needs slack_sdk (pip install 'alpha-iam[slack]')") from exc
+    if not settings.slack.bot_token:
+        raise SettingsError("set SLACK_BOT_TOKEN (the bot's xoxb- token) to talk to Slack")
+    return WebClient(token=settings.slack.bot_token, base_url=settings.slack.api_url)
+
+
+def notifier_for(settings: Settings) -> Notifier:
+    """The Slack bot when it has a token and a channel; else the incoming webhook when one is
+    set; else no one. Either Slack way queues in a durable outbox beside the store."""
+    slack = settings.slack
+    if not slack.notifies:
+        return SilentNotifier()
+    from alpha.adapters.local.outbox import SQLiteOutbox
+    from alpha.adapters.slack.notifier import OutboxNotifier, Sender
+
+    sender: Sender
+    if slack.bot_posts and slack.channel:
+        from alpha.adapters.slack.bot import SlackBotSender
+
+        sender = SlackBotSender(slack_web_client(settings), slack.channel)
+    else:
+        from slack_sdk.webhook import WebhookClient
+
+        from alpha.adapters.slack.webhook import SlackWebhookSender
+
+        sender = SlackWebhookSender(WebhookClient(str(slack.webhook_url)))
+    return OutboxNotifier(SQLiteOutbox(outbox_path(settings)), sender)
 
 
 @contextmanager

@@ -23,6 +23,10 @@ and an error names the file, the line and the field.
     separation_of_duties = true
 
     [reasoning] and [analyzer]: see `alpha.app.model_settings`.
+    [slack]
+    channel = "C0123456789"
+    users = { U012AB3CD = "sam" }     # Slack user id = approver name
+    api_url = "https://slack.com/api/"
 
 Other tables (`[guardrails]`) belong to their own readers and are ignored here.
 """
@@ -34,14 +38,23 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from alpha.app.errors import SettingsError
 from alpha.app.model_settings import check_model, check_role, check_trail
 from alpha.app.values import check_duration, parse_duration
 from alpha.policy.user_files import InputTextError, decode_toml, one_line, read_input, shown
 
-__all__ = ["AnalyzerTable", "FileSettings", "ReasoningTable", "read_file_settings"]
+__all__ = ["AnalyzerTable", "FileSettings", "ReasoningTable", "SlackTable", "read_file_settings"]
 
 
 def _duration_field(value: object) -> object:
@@ -97,6 +110,24 @@ class AnalyzerTable(_Table):
     max_wait: Duration | None = None
 
 
+class SlackTable(_Table):
+    channel: str | None = Field(default=None, min_length=1)
+    users: dict[str, str] | None = None
+    api_url: str | None = None
+    # Named only to be refused with the variable to use instead (see slack_settings).
+    bot_token: None = None
+    signing_secret: None = None
+    webhook_url: None = None
+
+    @field_validator("bot_token", "signing_secret", "webhook_url", mode="before")
+    @classmethod
+    def _no_secrets(cls, value: object, info: ValidationInfo) -> None:
+        from alpha.app.slack_settings import SECRET_KEYS
+
+        variable = SECRET_KEYS[str(info.field_name)]
+        raise ValueError(f"a secret: set {variable} in the environment, not in alpha.toml")
+
+
 class FileSettings(BaseModel):
     """The workflow's tables of alpha.toml; other tables ([guardrails]) are read elsewhere."""
 
@@ -106,6 +137,7 @@ class FileSettings(BaseModel):
     approvals: ApprovalsTable = Field(default_factory=ApprovalsTable)
     reasoning: ReasoningTable = Field(default_factory=ReasoningTable)
     analyzer: AnalyzerTable = Field(default_factory=AnalyzerTable)
+    slack: SlackTable = Field(default_factory=SlackTable)
 
 
 def read_file_settings(path: Path) -> FileSettings:

@@ -160,9 +160,11 @@ def propose(
     on_progress: Progress | None = None,
     *,
     check_time: Callable[[Store, datetime], None] | None = None,
+    on_stored: Callable[[Proposed], None] = lambda _: None,
 ) -> ProposeResult:
     """Generate, storing each proposal as it is made (auditing the new ones) and each failure;
-    `check_time` may refuse the store's clock before anything is written."""
+    `check_time` may refuse the store's clock before anything is written; `on_stored` hears of
+    each proposal once it is stored."""
     by = check_name(by, "proposer's name")  # before any work: it is what approvals compare
     stream = prepare(backends, request, on_progress)
     when = backends.clock()()
@@ -176,7 +178,10 @@ def propose(
             if isinstance(outcome, GenerationFailure):
                 failures.append(outcome)
             else:
-                proposed += persist(store, [outcome.to_dict()], by, when)
+                stored = persist(store, [outcome.to_dict()], by, when)
+                proposed += stored
+                for item in stored:
+                    on_stored(item)
         record_failures(store, failures, by, when)
     _report(on_progress, len(proposed), len(failures))
     return ProposeResult(tuple(proposed), tuple(failures), copy, imported)

@@ -10,7 +10,9 @@ store is made to replay old logs), ALPHA_STORE_KEY (the key of a sealed store's 
 least 16 characters; only a variable, never in alpha.toml beside the store it protects),
 ALPHA_STORE_ANCHOR (`SEQ:HASH`, a chain head printed by `alpha store head`, which the store must
 still hold), ALPHA_MONITOR (`cloudtrail`: bakes read the logs; `cloudwatch`: the `ALPHA/IAM`
-metrics `alpha monitor publish` puts on CloudWatch). An empty variable counts as unset.
+metrics `alpha monitor publish` puts on CloudWatch). Slack's (SLACK_BOT_TOKEN,
+SLACK_SIGNING_SECRET, ALPHA_SLACK_*) are read by `alpha.app.slack_settings`. An empty variable
+counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.
@@ -32,6 +34,7 @@ from alpha.app.model_settings import (
     resolve_analyzer,
     resolve_reasoning,
 )
+from alpha.app.slack_settings import SlackSettings, slack_settings
 from alpha.app.store_options import parse_chain_head, parse_store_key
 from alpha.app.values import first_given, parse_boolean, parse_duration, parse_names, parse_time
 from alpha.rollout.identity import IdentityError, check_name
@@ -104,6 +107,7 @@ class Settings:
     reasoning: ReasoningSettings = field(default_factory=ReasoningSettings)
     analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
     monitor: MonitorKind = "cloudtrail"
+    slack: SlackSettings = field(default_factory=SlackSettings)
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -183,6 +187,9 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         analyzer=resolve_analyzer(flags.engine, env, table.analyzer),
         monitor=first_given(
             _env(env, "ALPHA_MONITOR", parse_monitor), rollout.monitor, default="cloudtrail"
+        ),
+        slack=slack_settings(
+            env, table.slack.channel, table.slack.users, table.slack.api_url, config_file
         ),
     )
 

@@ -47,6 +47,7 @@ def demo(folder: Path, output: str) -> None:
     out.print("[bold]Explore the store the demo left:[/bold]")
     for command in _commands(result):
         out.print(f"  {command}")
+    out.print("Approve from Slack: docs/slack.md, then `alpha slack serve` in that folder.")
 
 
 def _commands(result: DemoResult) -> list[str]:

@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "demo": "alpha.cli.demo:demo",
     "store": "alpha.cli.store_cmd:store",
     "monitor": "alpha.cli.monitor_cmd:monitor",
+    "slack": "alpha.cli.slack_cmd:slack",
 }
 
 

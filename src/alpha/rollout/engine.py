@@ -26,6 +26,7 @@ from alpha.rollout.approvals import (
 )
 from alpha.rollout.errors import ApprovalError, RolloutError
 from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
+from alpha.rollout.notify_ports import Notifier, StageFailed, StagePassed
 from alpha.rollout.ordering import check_may_roll_back, check_may_start
 from alpha.rollout.rollback import Rollbacks, captured_state
 from alpha.rollout.runs import RunRecord, append_run, latest_run, was_started
@@ -102,6 +103,7 @@ class RolloutEngine:
         checkpoint: Checkpoint = _no_checkpoint,
         actor: str = "alpha",
         blocking: BlockingCheck = blocking_violations,
+        notifier: Notifier | None = None,
     ) -> None:
         self.store, self.iam, self.monitor, self.clock = store, iam, monitor, clock
         self.settings = settings or RolloutSettings()
@@ -109,7 +111,7 @@ class RolloutEngine:
         self.checkpoint = checkpoint
         self.actor = actor
         self.blocking = blocking
-        self.steps = RolloutSteps(store, iam, clock, checkpoint, actor)
+        self.steps = RolloutSteps(store, iam, clock, checkpoint, actor, notifier=notifier)
         self.rollbacks = Rollbacks(store, iam, clock, self.steps, checkpoint)
 
     # Entry points ------------------------------------------------------------------------
@@ -269,6 +271,7 @@ class RolloutEngine:
             if judgement.verdict is Verdict.FAILED:
                 return self._fail(proposal, stage, judgement)
             self.steps.log(proposal, stage, "stage passed", "passed", metrics=judgement.metrics)
+            self.steps.notify(StagePassed(proposal.id, proposal.principal, stage, judgement.detail))
 
     def _refusal(self, proposal: StoredProposal, stage: Stage) -> str | None:
         """Why the stage may not begin now: the approval expired, or the guardrails in force
@@ -362,6 +365,7 @@ class RolloutEngine:
     # Failing and rolling back ------------------------------------------------------------
     def _fail(self, proposal: StoredProposal, stage: Stage, judgement: Judgement) -> RunResult:
         self.steps.log(proposal, stage, f"stage failed: {judgement.detail}", "failed")
+        self.steps.notify(StageFailed(proposal.id, proposal.principal, stage, judgement.detail))
         if stage is Stage.SANDBOX:
             self.steps.move(proposal, WorkflowState.SANDBOX, Event.FAILED, judgement.detail)
             return self._result(

@@ -9,6 +9,7 @@ from dataclasses import replace
 from alpha.rollout.changes import Change, Op, restore_changes
 from alpha.rollout.errors import IamChangeError, RolloutError
 from alpha.rollout.iam_ports import IamChanger, JsonDict
+from alpha.rollout.notify_ports import RollbackFailed, RolledBack
 from alpha.rollout.steps import Checkpoint, Clock, RolloutSteps
 from alpha.rollout.workflow import Event, WorkflowState, workflow_state
 from alpha.store.model import (
@@ -51,7 +52,7 @@ class Rollbacks:
     def finish(self, proposal: StoredProposal) -> tuple[ProposalState, str]:
         """Restore the principal and record it; the state the proposal ends in and why."""
         state = self.store.proposal_state(proposal.id)
-        reason, event = self._intent(proposal.id)
+        reason, event, actor = self._intent(proposal.id)
         if state in (ProposalState.CANARY, ProposalState.PRODUCTION, ProposalState.SUCCEEDED):
             self.steps.move(proposal, workflow_state(state), event, reason)
         try:
@@ -59,12 +60,14 @@ class Rollbacks:
         except IamChangeError as exc:
             self.steps.log(proposal, None, f"rollback failed: {exc}", "failed", error=str(exc))
             self.steps.audit(proposal, "rollback_failed", str(exc))
+            self.steps.notify(RollbackFailed(proposal.id, proposal.principal, actor, str(exc)))
             return ProposalState.FAILED, f"rollback failed: {exc}"
         self.checkpoint("before rolled back state")
         if self.store.proposal_state(proposal.id) is ProposalState.FAILED:
             self.steps.move(proposal, WorkflowState.ROLLBACK, Event.RESTORED, reason)
         self.store.append_journal(proposal.id, ROLLBACK_STEP, JournalPhase.DONE, {}, self.clock())
         self._mark_rolled_back(proposal)
+        self.steps.notify(RolledBack(proposal.id, proposal.principal, actor, reason))
         return self.store.proposal_state(proposal.id), f"rolled back: {reason}"
 
     def _restore(self, proposal: StoredProposal) -> None:
@@ -99,15 +102,18 @@ class Rollbacks:
                 pending = entry.phase is JournalPhase.INTENT
         return pending
 
-    def _intent(self, proposal_id: str) -> tuple[str, Event]:
+    def _intent(self, proposal_id: str) -> tuple[str, Event, str]:
+        """Why the rollback was begun, on which event, and by whom."""
         intents = [
             e.payload
             for e in self.store.journal(proposal_id)
             if e.step == ROLLBACK_STEP and e.phase is JournalPhase.INTENT
         ]
         if not intents:
-            return "rollback", Event.FAILED
-        return str(intents[-1].get("reason", "")), Event(intents[-1].get("event", "failed"))
+            return "rollback", Event.FAILED, self.steps.actor
+        last = intents[-1]
+        actor = str(last.get("actor") or self.steps.actor)
+        return str(last.get("reason", "")), Event(last.get("event", "failed")), actor
 
 
 def captured_state(record: StageRecord) -> dict[str, JsonDict]:

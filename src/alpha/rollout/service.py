@@ -30,6 +30,7 @@ from alpha.rollout.leases import (
     principal_lease,
 )
 from alpha.rollout.metrics import Metrics, metrics
+from alpha.rollout.notify_ports import Notifier
 from alpha.rollout.steps import Clock
 from alpha.rollout.workflow import USER_STATE, Event, next_state, workflow_state
 from alpha.store.model import Approval, ProposalState, Stage, StageRecord, StoredProposal
@@ -98,6 +99,7 @@ class RolloutService:
         actor: str = "alpha",
         blocking: BlockingCheck = blocking_violations,
         holder: str | None = None,
+        notifier: Notifier | None = None,
     ) -> None:
         self.store = store
         self.holder = holder or holder_name()
@@ -113,6 +115,7 @@ class RolloutService:
             sleeper=sleeper,
             actor=actor,
             blocking=blocking,
+            notifier=notifier,
         )
 
     # Approvals ---------------------------------------------------------------------------

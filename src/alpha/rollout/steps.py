@@ -15,6 +15,7 @@ from alpha.rollout.changes import Change
 from alpha.rollout.errors import ConcurrentChangeError
 from alpha.rollout.iam_ports import IamChanger, JsonDict
 from alpha.rollout.logs import LOGGER_NAME, step_fields
+from alpha.rollout.notify_ports import Notifier, NotifyEvent, SilentNotifier, StageStarted
 from alpha.rollout.stages import Judgement, Verdict
 from alpha.rollout.workflow import USER_STATE, Event, WorkflowState, next_state
 from alpha.store.model import JournalPhase, Stage, StageRecord, StageState, StoredProposal
@@ -31,11 +32,19 @@ class RolloutSteps:
     """The journalled, audited steps of one engine's rollouts."""
 
     def __init__(
-        self, store: Store, iam: IamChanger, clock: Clock, checkpoint: Checkpoint, actor: str
+        self,
+        store: Store,
+        iam: IamChanger,
+        clock: Clock,
+        checkpoint: Checkpoint,
+        actor: str,
+        *,
+        notifier: Notifier | None = None,
     ) -> None:
         self.store, self.iam, self.clock = store, iam, clock
         self.checkpoint = checkpoint
         self.actor = actor
+        self.notifier = notifier or SilentNotifier()
 
     # Stage records -----------------------------------------------------------------------
     def stage_record(
@@ -52,7 +61,9 @@ class RolloutSteps:
         record = StageRecord(proposal.id, stage, StageState.STARTED, now, now, previous, {})
         self.checkpoint(f"before {stage} record")
         self.log(proposal, stage, "stage started", "started")
-        return self.save_stage(record)
+        saved = self.save_stage(record)
+        self.notify(StageStarted(proposal.id, proposal.principal, stage))
+        return saved
 
     def baking(self, record: StageRecord) -> StageRecord:
         if "bake_since" in record.metrics:
@@ -100,6 +111,10 @@ class RolloutSteps:
         self.store.append_journal(proposal.id, key, JournalPhase.DONE, payload, self.clock())
         outcome = "applied" if applied else "already in effect"
         self.log(proposal, None, f"{change.describe()}: {outcome}", outcome, step=key)
+
+    def notify(self, event: NotifyEvent) -> None:
+        """Tell people, after the step is stored (a notifier never holds the rollout up)."""
+        self.notifier.notify(event)
 
     # State moves, logs, audit ------------------------------------------------------------
     def move(
