@@ -78,6 +78,7 @@ PACKAGES: dict[str, list[str]] = {
         "parse_config",
         "to_sarif",
     ],
+    "alpha.iac": [],
     "alpha.policy": [],
     "alpha.reasoning": [
         "Evidence",
