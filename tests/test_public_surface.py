@@ -42,6 +42,7 @@ PACKAGES: dict[str, list[str]] = {
         "is_aws_managed_arn",
     ],
     "alpha.adapters.aws": [],
+    "alpha.adapters.github": [],
     "alpha.adapters.local": [],
     "alpha.catalog": [
         "AccessLevel",
