@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from alpha.account import AccountSnapshot
     from alpha.catalog import Catalog
     from alpha.guardrails import GuardrailConfig
+    from alpha.iac.ports import ChangeRequester, Checkout
     from alpha.reasoning import Reasoner
     from alpha.usage.ports import UsageSource, UsageStore
 
@@ -42,6 +43,8 @@ __all__ = [
     "UnwatchedMonitor",
     "account_copy_name",
     "clock_for",
+    "open_change_requester",
+    "open_checkout",
     "usage_source_for",
     "working_copies",
 ]
@@ -244,6 +247,30 @@ class ConfiguredBackends:
         from alpha.catalog import load_catalog
 
         return load_catalog()
+
+
+@contextmanager
+def open_change_requester(settings: Settings) -> Iterator[ChangeRequester | None]:
+    """GitHub's REST API at the configured URL with the token; None without a token (then
+    `alpha pr` pushes the branch and says where to open the pull request by hand)."""
+    if not settings.github.token:
+        yield None
+        return
+    import httpx
+
+    from alpha.adapters.github.rest import GitHubRest
+
+    with httpx.Client(timeout=30.0) as client:
+        yield GitHubRest(client, token=settings.github.token, api_url=settings.github.api_url)
+
+
+def open_checkout(
+    clone: Path, *, remote: str, base: str, branch: str
+) -> AbstractContextManager[Checkout]:
+    """A branch of a local git clone, prepared in a worktree of its own."""
+    from alpha.adapters.github.git import git_checkout
+
+    return git_checkout(clone, remote=remote, base=base, branch=branch)
 
 
 @contextmanager

@@ -21,6 +21,10 @@ and an error names the file, the line and the field.
     expiry = "7d"
     separation_of_duties = true
 
+    [github]                          # see alpha.app.github_settings
+    users = { octocat = "sam" }
+    files = { "orders-api" = "policies/orders.json" }
+
 Other tables (`[guardrails]`) belong to their own readers and are ignored here.
 """
 
@@ -37,7 +41,7 @@ from alpha.app.errors import SettingsError
 from alpha.app.values import check_duration, parse_duration
 from alpha.policy.user_files import InputTextError, decode_toml, one_line, read_input, shown
 
-__all__ = ["FileSettings", "read_file_settings"]
+__all__ = ["FileSettings", "GithubTable", "read_file_settings"]
 
 
 def _duration_field(value: object) -> object:
@@ -75,6 +79,16 @@ class ApprovalsTable(_Table):
     separation_of_duties: bool | None = None
 
 
+class GithubTable(_Table):
+    """`[github]`: see `alpha.app.github_settings`."""
+
+    api_url: str | None = None
+    remote: str | None = None
+    base: str | None = None
+    users: dict[str, str] = Field(default_factory=dict)
+    files: dict[str, str] = Field(default_factory=dict)
+
+
 class FileSettings(BaseModel):
     """The workflow's tables of alpha.toml; other tables ([guardrails]) are read elsewhere."""
 
@@ -82,6 +96,7 @@ class FileSettings(BaseModel):
     store: StoreTable = Field(default_factory=StoreTable)
     rollout: RolloutTable = Field(default_factory=RolloutTable)
     approvals: ApprovalsTable = Field(default_factory=ApprovalsTable)
+    github: GithubTable = Field(default_factory=GithubTable)
 
 
 def read_file_settings(path: Path) -> FileSettings:

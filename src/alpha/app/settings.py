@@ -9,7 +9,8 @@ UTC time, to replay past logs, in a store made for it), ALPHA_STORE_REPLAY (true
 store is made to replay old logs), ALPHA_STORE_KEY (the key of a sealed store's hash chain, at
 least 16 characters; only a variable, never in alpha.toml beside the store it protects),
 ALPHA_STORE_ANCHOR (`SEQ:HASH`, a chain head printed by `alpha store head`, which the store must
-still hold). An empty variable counts as unset.
+still hold); the GitHub ones (GITHUB_TOKEN, ALPHA_GITHUB_API_URL, ALPHA_GITHUB_USERS,
+ALPHA_GITHUB_WEBHOOK_SECRET) in `alpha.app.github_settings`. An empty variable counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from alpha.app.errors import SettingsError
+from alpha.app.github_settings import GithubSettings, github_settings
 from alpha.app.store_options import parse_chain_head, parse_store_key
 from alpha.app.values import parse_boolean, parse_duration, parse_names, parse_time
 from alpha.rollout.identity import IdentityError, check_name
@@ -95,6 +97,7 @@ class Settings:
     replay: bool = False
     store_key: bytes | None = field(default=None, repr=False)
     store_anchor: ChainHead | None = None
+    github: GithubSettings = field(default_factory=GithubSettings)
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -170,6 +173,7 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         ),
         store_key=_env(env, "ALPHA_STORE_KEY", parse_store_key),
         store_anchor=_env(env, "ALPHA_STORE_ANCHOR", parse_chain_head),
+        github=github_settings(table.github, env, config_file),
     )
 
 
