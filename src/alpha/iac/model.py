@@ -31,6 +31,7 @@ __all__ = [
     "Site",
     "SiteKind",
     "Unplaced",
+    "conventional_order",
     "policy_change",
 ]
 
@@ -90,7 +91,7 @@ def policy_change(
         name=name,
         policy_name=str(attach.get("name")),
         attach_inline=attach.get("kind") == "inline",
-        document=dict(document["proposed_policy"]),
+        document=conventional_order(document["proposed_policy"]),
         delete_inline=tuple(
             str(s["name"]) for s in steps if s.get("action") == "delete" and "name" in s
         ),
@@ -105,6 +106,40 @@ def policy_change(
             if s.get("action") in ("remove_from_group", "keep")
         ),
     )
+
+
+_TOP = ("Version", "Id", "Statement")
+_STATEMENT = (
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+)
+
+
+def conventional_order(policy: Mapping[str, Any]) -> JsonDict:
+    """The policy with its keys in the order people write them (Version before Statement,
+    Sid, Effect, Action, Resource, Condition): the store keeps them sorted, a template
+    reads better this way, and the order means nothing to IAM."""
+
+    def ordered(value: Mapping[str, Any], keys: tuple[str, ...]) -> JsonDict:
+        known = [k for k in keys if k in value]
+        return {k: value[k] for k in [*known, *(k for k in value if k not in keys)]}
+
+    out = ordered(policy, _TOP)
+    statements = out.get("Statement")
+    if isinstance(statements, list):
+        out["Statement"] = [
+            ordered(s, _STATEMENT) if isinstance(s, Mapping) else s for s in statements
+        ]
+    elif isinstance(statements, Mapping):
+        out["Statement"] = ordered(statements, _STATEMENT)
+    return out
 
 
 def _principal(arn: str) -> tuple[PrincipalKind, str]:

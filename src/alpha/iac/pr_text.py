@@ -55,6 +55,7 @@ def pull_request_body(placement: Placement, document: Mapping[str, Any]) -> str:
         f"ALPHA proposes a least-privilege policy for `{change.principal}`.",
         _summary(change.proposal_id, document),
         "### Why\n\n" + (str(document.get("rationale") or "").strip() or "(no rationale given)"),
+        _risk(document),
         "### Guardrail findings\n\n" + _findings(document),
         "### Changes\n\n" + "\n".join(f"- {line}" for line in placement.placed),
     ]
@@ -76,10 +77,18 @@ def _summary(proposal_id: str, document: Mapping[str, Any]) -> str:
         [
             f"- **Proposal:** `{proposal_id}`",
             f"- **Privilege reduction:** {_percent(diff.get('privilege_reduction'))}",
-            f"- **Risk of breaking:** {_percent(risk.get('probability_of_break'))}"
-            + (f" ({risk['rationale']})" if risk.get("rationale") else ""),
+            f"- **Risk of breaking:** {_percent(risk.get('probability_of_break'))}",
             f"- **Blocked by guardrails:** {'yes' if document.get('blocked') else 'no'}",
         ]
+    )
+
+
+def _risk(document: Mapping[str, Any]) -> str:
+    risk = document.get("risk_signal") or {}
+    said = str(risk.get("rationale") or "").strip() or "(not given)"
+    return (
+        "<details><summary>How the risk of breaking was estimated</summary>\n\n"
+        f"{said}\n\n</details>"
     )
 
 
