@@ -48,7 +48,7 @@ def change(
 def changed_lines(before: str, after: str) -> set[int]:
     """The 1-based lines of `before` a diff to `after` removes or replaces (an insertion
     counts against the line it follows)."""
-    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    old, new = before.split("\n"), after.split("\n")
     lines: set[int] = set()
     for tag, i1, i2, _, _ in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
         if tag != "equal":
@@ -58,7 +58,7 @@ def changed_lines(before: str, after: str) -> set[int]:
 
 def lines_between(text: str, first: str, last: str) -> set[int]:
     """The lines from the one holding `first` to the one holding `last` (after it)."""
-    lines = text.splitlines()
+    lines = text.split("\n")
     start = next(i for i, line in enumerate(lines) if first in line)
     end = next(i for i in range(start, len(lines)) if last in lines[i])
     return set(range(start + 1, end + 2))

@@ -8,6 +8,8 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from alpha.iac.place import place
@@ -163,3 +165,40 @@ def test_a_role_named_with_sub_and_a_user_are_found() -> None:
     [edit] = place(user, {"t.yaml": text}).edits
     assert "      - PolicyName: alpha-least-privilege\n        PolicyDocument:\n" in edit.after
     assert changed_lines(text, edit.after) <= set(range(11, 13))
+
+
+POLICY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+POLICIES = st.fixed_dictionaries(
+    {
+        "Version": st.just("2012-10-17"),
+        "Statement": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "Effect": st.sampled_from(["Allow", "Deny"]),
+                    "Action": st.one_of(POLICY_TEXT, st.lists(POLICY_TEXT, min_size=1, max_size=3)),
+                    "Resource": POLICY_TEXT,
+                    "Condition": st.dictionaries(
+                        POLICY_TEXT,
+                        st.dictionaries(POLICY_TEXT, POLICY_TEXT, max_size=2),
+                        max_size=2,
+                    ),
+                }
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+    }
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(POLICIES, st.sampled_from([YAML_FILE, JSON_FILE]))
+def test_any_policy_text_round_trips_and_touches_only_its_span(
+    policy: dict[str, Any], path: str
+) -> None:
+    proposal = change("orders-api", step("delete", "orders-api-access"), document=policy)
+    [edit] = place(proposal, repository(path)).edits
+    role = load(path, edit.after)["Resources"]["OrdersApiRole"]["Properties"]
+    assert json.loads(json.dumps(role["Policies"][0]["PolicyDocument"])) == policy
+    first, last = ("orders-api-access", "orders-api-legacy")
+    assert changed_lines(edit.before, edit.after) <= lines_between(edit.before, first, last)

@@ -4,13 +4,17 @@ removed, a policy added; every byte outside those spans stays as it was."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 from alpha.iac.errors import IacError
 from alpha.iac.hcl import parse_hcl
 from alpha.iac.place import place
+from tests.iac.hcl_reader import read_hcl
 from tests.iac.helpers import NEW_POLICY, change, changed_lines, lines_between, repository, step
+from tests.iac.test_cloudformation import POLICIES
 
 MAIN = "terraform/main.tf"
 REPORTS = "terraform/policies/reports.json"
@@ -158,3 +162,27 @@ def test_a_variable_policy_is_reported_with_the_reason() -> None:
 def test_a_principal_defined_twice_is_refused_with_both_places() -> None:
     with pytest.raises(IacError, match=r"defined 2 times.*shop.yaml.*main.tf"):
         place(change("report-builder"), repository())
+
+
+@settings(max_examples=60, deadline=None)
+@given(POLICIES)
+def test_any_policy_round_trips_through_jsonencode_heredoc_and_file(policy: dict[str, Any]) -> None:
+    files = repository(MAIN, REPORTS)
+    proposal = change(
+        "orders-api",
+        step("delete", "orders-api-access"),
+        step("delete", "orders-api-legacy"),
+        document=policy,
+    )
+    [edit] = place(proposal, files).edits
+    named = edit.after.index('name = "alpha-least-privilege"')
+    start = edit.after.index("policy = jsonencode(", named) + len("policy = jsonencode(")
+    end = edit.after.index("\n  })\n", start) + len("\n  }")
+    assert read_hcl(edit.after[start:end]) == policy
+    legacy = change("orders-api", step("delete", "orders-api-legacy"), document=policy)
+    [edit] = place(legacy, files).edits
+    body = edit.after.split("<<-EOT\n")[1].split("  EOT\n")[0]
+    assert json.loads(body.replace("$${", "${").replace("%%{", "%{")) == policy
+    reports = change("report-builder", step("delete", "report-builder-access"), document=policy)
+    edits = {e.path: e for e in place(reports, files).edits}
+    assert json.loads(edits[REPORTS].after) == policy

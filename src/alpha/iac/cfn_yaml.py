@@ -7,7 +7,9 @@ from __future__ import annotations
 import difflib
 import io
 import itertools
+import json
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -27,6 +29,9 @@ __all__ = ["edit_yaml_template", "yaml_template_sites"]
 
 _KEY_LINE = re.compile(r"^( *)[^\s#-][^:#]*:\s*(#.*)?$")
 _DASH_LINE = re.compile(r"^( *)- ")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+"""A line as YAML and git count them (str.splitlines also splits at U+0085, U+2028...)."""
+_SPECIAL = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
 _RESOLVER = VersionedResolver()
 _STR = "tag:yaml.org,2002:str"
 
@@ -40,6 +45,9 @@ def yaml_template_sites(change: PolicyChange, path: str, text: str) -> list[Site
 
 def edit_yaml_template(path: str, text: str, actions: Sequence[Action]) -> str:
     yaml = _yaml(text)
+    # A control or line-separator character is written escaped (all non-ASCII then is): YAML
+    # readers disagree on what U+0085 and U+2028 mean inside a scalar.
+    yaml.allow_unicode = not any(_special(a) for a in actions if isinstance(a, Rewrite | Add))
     document = _load(yaml, text, path)
     removals: dict[tuple[PathStep, ...], set[PathStep]] = defaultdict(set)
     for action in actions:
@@ -84,16 +92,29 @@ def _keep_untouched(original: str, baseline: str, changed: str) -> str:
 
     ruamel.yaml keeps comments and order but not every byte (spaces inside `{ a: b }`, some
     quoting): `baseline` is the unchanged template dumped the same way, so the lines that differ
-    between it and `changed` are the change itself; where the baseline matches the original
-    line for line, the rest comes from the original byte for byte."""
-    old, base, new = (t.splitlines(keepends=True) for t in (original, baseline, changed))
-    if len(old) != len(base):
-        return changed
+    between it and `changed` are the change itself. Every other line is the original's where
+    the baseline has it in a matching place (the same line, or one respaced line for one),
+    else the dump's."""
+    old, base, new = (_LINE.findall(t) for t in (original, baseline, changed))
+    source: dict[int, int] = {}
+    for tag, old_from, old_to, base_from, base_to in difflib.SequenceMatcher(
+        a=old, b=base, autojunk=False
+    ).get_opcodes():
+        if tag == "equal" or (tag == "replace" and old_to - old_from == base_to - base_from):
+            source.update(zip(range(base_from, base_to), range(old_from, old_to), strict=True))
     merged: list[str] = []
     matcher = difflib.SequenceMatcher(a=base, b=new, autojunk=False)
     for tag, base_from, base_to, new_from, new_to in matcher.get_opcodes():
-        merged.extend(old[base_from:base_to] if tag == "equal" else new[new_from:new_to])
+        if tag != "equal":
+            merged.extend(new[new_from:new_to])
+            continue
+        merged.extend(old[source[j]] if j in source else base[j] for j in range(base_from, base_to))
     return "".join(merged)
+
+
+def _special(action: Rewrite | Add) -> bool:
+    text = json.dumps([action.name, action.document], ensure_ascii=False)
+    return any(unicodedata.category(c) in _SPECIAL or c == "\x85" for c in text)
 
 
 def _yaml(text: str) -> YAML:

@@ -168,6 +168,8 @@ def _string_end(text: str, at: int) -> int:
             at += 2
         elif char == '"':
             return at + 1
+        elif text.startswith(("$${", "%%{"), at):
+            at += 3  # an escaped template sequence is text
         elif text.startswith(("${", "%{"), at):
             at = _closing(text, at + 2, len(text)) + 1
         else:

@@ -86,3 +86,5 @@ def test_not_a_clone_and_paths_outside_are_refused(tmp_path: Path) -> None:
             checkout.write("../escape.json", "{}")
         with pytest.raises(GitHubError, match="nothing was written"):
             checkout.commit_and_push("empty")
+    # Nothing was pushed: the branch made for it is gone from the clone again.
+    assert "alpha/x" not in git(remote.clone, "branch", "--list", "alpha/x")

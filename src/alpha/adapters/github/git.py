@@ -57,6 +57,7 @@ class GitCheckout:
         self._branch = branch
         self._remote = remote
         self._written: list[str] = []
+        self.pushed = False
 
     @property
     def repository(self) -> Repository:
@@ -103,6 +104,7 @@ class GitCheckout:
         # The branch is alpha's own, one per proposal: a run again replaces what it pushed.
         refspec = f"+refs/heads/{self._branch}:refs/heads/{self._branch}"
         _git(self._root, "push", "--quiet", self._remote, refspec)
+        self.pushed = True
         return sha
 
 
@@ -120,7 +122,10 @@ def git_checkout(clone: Path, *, remote: str, base: str, branch: str) -> Iterato
     with tempfile.TemporaryDirectory(prefix="alpha-pr-") as folder:
         root = Path(folder) / "worktree"
         _git(clone, "worktree", "add", "--quiet", "-B", branch, str(root), "FETCH_HEAD")
+        checkout = GitCheckout(root, repository=repository, host=host, branch=branch, remote=remote)
         try:
-            yield GitCheckout(root, repository=repository, host=host, branch=branch, remote=remote)
+            yield checkout
         finally:
             _git(clone, "worktree", "remove", "--force", str(root))
+            if not checkout.pushed:  # nothing shipped: leave the clone as it was
+                _git(clone, "branch", "--quiet", "-D", branch)
