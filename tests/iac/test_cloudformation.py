@@ -167,7 +167,7 @@ def test_a_role_named_with_sub_and_a_user_are_found() -> None:
     assert changed_lines(text, edit.after) <= set(range(11, 13))
 
 
-POLICY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+POLICY_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=20)
 POLICIES = st.fixed_dictionaries(
     {
         "Version": st.just("2012-10-17"),
