@@ -69,19 +69,23 @@ def open_pr(
         out = console()
         short = shipped.proposal_id[:12]
         if shipped.already:
-            out.print(f"{short}: pull request already opened: {shipped.url}")
+            out.print(f"{short}: pull request already opened: {shipped.url}", soft_wrap=True)
             return
         out.print(
             f"{short}: pushed {shipped.branch} ({shipped.commit[:12]}) to {shipped.repository}"
         )
         for line in shipped.placed:
-            out.print(f"  changed {line}", markup=False, highlight=False)
+            out.print(f"  changed {line}", markup=False, highlight=False, soft_wrap=True)
         for line in shipped.unplaced:
-            out.print(f"  [yellow]could not place[/yellow] {escape(line)}", highlight=False)
+            out.print(
+                f"  [yellow]could not place[/yellow] {escape(line)}",
+                highlight=False,
+                soft_wrap=True,
+            )
         if shipped.number is not None:
-            out.print(f"opened pull request #{shipped.number}: {shipped.url}")
+            out.print(f"opened pull request #{shipped.number}: {shipped.url}", soft_wrap=True)
         else:
-            out.print(f"no GITHUB_TOKEN: open the pull request at {shipped.url}")
+            out.print(f"no GITHUB_TOKEN: open the pull request at {shipped.url}", soft_wrap=True)
     if shipped.unplaced:
         sys.exit(1)
 
@@ -108,4 +112,4 @@ def sync(
     for o in outcomes:
         colour = colours.get(o.status, "white")
         out.print(f"{o.proposal_id[:12]} {o.pull_request}: [{colour}]{o.status}[/{colour}]")
-        out.print(f"  {o.detail}", markup=False, highlight=False)
+        out.print(f"  {o.detail}", markup=False, highlight=False, soft_wrap=True)
