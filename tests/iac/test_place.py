@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from alpha.iac.cfn import may_define
 from alpha.iac.errors import IacError
 from alpha.iac.model import policy_change
 from alpha.iac.place import place
@@ -76,3 +77,29 @@ def test_only_roles_and_users_and_plans_that_attach() -> None:
         change("arn:aws:iam::111122223333:group/admins")
     with pytest.raises(IacError, match="attaches no policy"):
         policy_change("ef" * 32, "arn:aws:iam::1:role/r", {"proposed_policy": {}}, {"steps": []})
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        ("RoleName: prod-orders-api", True),
+        ("RoleName: orders-api", False),
+        ("  OrdersApi:\n    Type: AWS::IAM::Role", False),
+        ('RoleName: !Sub "${Env}-orders-api"', True),
+        ('RoleName: !Sub "${Env}-payments"', False),
+        ("RoleName: !Sub ${Env}-orders-api  # plain", True),
+        ("RoleName: !Sub ${Env}-payments  # plain", False),
+        ('"RoleName": {"Fn::Sub": "${Env}-orders-api"}', True),
+        ('"RoleName": {"Fn::Sub": "${Env}-payments"}', False),
+        ('"RoleName": {"Fn::Sub": ["${Env}-${Name}", {"Name": "x"}]}', True),  # not read: decode
+        ("RoleName:\n  Fn::Sub: ${Env}-payments", True),  # not read here: decode
+        ('RoleName: !Sub "${Env}-a"\nUserName: !Sub "x-\\"q\\""', True),  # one not read: decode
+    ],
+)
+def test_templates_that_cannot_define_the_principal_are_passed_over(text: str, may: bool) -> None:
+    assert may_define("prod-orders-api", text) is may
+
+
+def test_a_generated_name_needs_its_logical_id_in_the_template() -> None:
+    assert may_define("shop-OrdersApi-1A2B3C4D5E6F", "  OrdersApi:\n    Type: AWS::IAM::Role")
+    assert not may_define("shop-OrdersApi-1A2B3C4D5E6F", "  Payments:\n    Type: AWS::IAM::Role")

@@ -186,3 +186,19 @@ def test_any_policy_round_trips_through_jsonencode_heredoc_and_file(policy: dict
     reports = change("report-builder", step("delete", "report-builder-access"), document=policy)
     edits = {e.path: e for e in place(reports, files).edits}
     assert json.loads(edits[REPORTS].after) == policy
+
+
+def test_each_folder_is_a_module_of_its_own() -> None:
+    """`aws_iam_role.app` in one folder is not the one in another."""
+
+    def module(name: str) -> str:
+        return (
+            f'resource "aws_iam_role" "app" {{\n  name = "{name}"\n}}\n\n'
+            'resource "aws_iam_role_policy" "access" {\n  name = "access"\n'
+            "  role = aws_iam_role.app.id\n  policy = jsonencode({})\n}\n"
+        )
+
+    files = {"envs/prod/main.tf": module("app-prod"), "envs/dev/main.tf": module("app-dev")}
+    [edit] = place(change("app-prod", step("delete", "access")), files).edits
+    assert edit.path == "envs/prod/main.tf"
+    assert 'name = "alpha-least-privilege"' in edit.after

@@ -17,7 +17,7 @@ from typing import Any
 
 from alpha.iac.model import PolicyChange, PrincipalKind, Site, SiteKind
 
-__all__ = ["CfnLocator", "PathStep", "is_template", "ref_target", "template_sites"]
+__all__ = ["CfnLocator", "PathStep", "is_template", "may_define", "ref_target", "template_sites"]
 
 PathStep = str | int
 Path = tuple[PathStep, ...]
@@ -26,6 +26,34 @@ _TYPE = {PrincipalKind.ROLE: "AWS::IAM::Role", PrincipalKind.USER: "AWS::IAM::Us
 _NAME = {PrincipalKind.ROLE: "RoleName", PrincipalKind.USER: "UserName"}
 _LIST = {PrincipalKind.ROLE: "Roles", PrincipalKind.USER: "Users"}
 _SUB_VARIABLE = re.compile(r"\$\{[^}]*\}")
+_SUB_NAME = re.compile(
+    r"""(?:RoleName|UserName)["']?\s*:\s*(?:!Sub\b|\{\s*["']?Fn::Sub|\n\s*["']?Fn::Sub)"""
+)
+_SUB_QUOTED = re.compile(
+    r"""(?:RoleName|UserName)["']?\s*:\s*(?:!Sub\s+|\{\s*["']?Fn::Sub["']?\s*:\s*)"""
+    r"""(?:(["'])([^"'\\\n]*)\1|([^\s"'#{}\[\]][^"'#\n]*?)\s*(?:#|$))""",
+    re.MULTILINE,
+)
+_GENERATED = re.compile(r".+-([A-Za-z0-9]+)-[A-Za-z0-9]{6,}")
+
+
+def may_define(name: str, text: str) -> bool:
+    """Whether a template's text can define the principal `name` (or attach to it), before it
+    is decoded: it names it, holds the logical id a generated name is made of, or names a
+    principal with a `Sub` that may render as `name` (every such `Sub` must be read here, or
+    the template is decoded). Decoding every template of a large repository is the slow part."""
+    generated = _GENERATED.fullmatch(name)
+    if name in text or (generated is not None and generated.group(1) in text):
+        return True
+    subs = len(_SUB_NAME.findall(text))
+    if not subs:
+        return False
+    read = [m.group(2) if m.group(1) else m.group(3) for m in _SUB_QUOTED.finditer(text)]
+    return len(read) != subs or any(_sub_pattern(t).fullmatch(name) for t in read)
+
+
+def _sub_pattern(template: str) -> re.Pattern[str]:
+    return re.compile(".+".join(re.escape(part) for part in _SUB_VARIABLE.split(template)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +106,7 @@ def _names_principal(name: str, logical: str, properties: Mapping[str, Any]) -> 
         return given == name
     sub = _sub_text(given)
     if sub is not None:
-        pattern = ".+".join(re.escape(part) for part in _SUB_VARIABLE.split(sub))
-        return re.fullmatch(pattern, name) is not None
+        return _sub_pattern(sub).fullmatch(name) is not None
     if given is not None:
         return logical == name
     generated = re.fullmatch(rf".+-{re.escape(logical)}-[A-Za-z0-9]{{6,}}", name)

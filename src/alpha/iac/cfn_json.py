@@ -8,7 +8,7 @@ import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from alpha.iac.cfn import CfnLocator, PathStep, is_template, template_sites
+from alpha.iac.cfn import CfnLocator, PathStep, is_template, may_define, template_sites
 from alpha.iac.json_spans import JsonNode, dump_at, dump_relative, parse_spans
 from alpha.iac.model import Action, Add, PolicyChange, Remove, Rewrite, Site
 from alpha.iac.spans import Edit, append_item, apply_edits, indent_unit, remove_items
@@ -17,7 +17,7 @@ __all__ = ["edit_json_template", "json_template_sites"]
 
 
 def json_template_sites(change: PolicyChange, path: str, text: str) -> list[Site]:
-    if '"Resources"' not in text or "AWS::IAM::" not in text:
+    if '"Resources"' not in text or "AWS::IAM::" not in text or not may_define(change.name, text):
         return []
     document, _ = parse_spans(text, path)
     return template_sites(change, path, document) if is_template(document) else []

@@ -21,7 +21,7 @@ from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
-from alpha.iac.cfn import CfnLocator, PathStep, is_template, template_sites
+from alpha.iac.cfn import CfnLocator, PathStep, is_template, may_define, template_sites
 from alpha.iac.errors import IacError
 from alpha.iac.model import Action, Add, PolicyChange, Remove, Rewrite, Site
 
@@ -37,7 +37,7 @@ _STR = "tag:yaml.org,2002:str"
 
 
 def yaml_template_sites(change: PolicyChange, path: str, text: str) -> list[Site]:
-    if "Resources" not in text or "AWS::IAM::" not in text:
+    if "Resources" not in text or "AWS::IAM::" not in text or not may_define(change.name, text):
         return []
     document = _load(_yaml(text), text, path)
     return template_sites(change, path, document) if is_template(document) else []

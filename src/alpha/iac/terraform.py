@@ -46,6 +46,7 @@ _PRINCIPAL = {PrincipalKind.ROLE: "aws_iam_role", PrincipalKind.USER: "aws_iam_u
 _ATTRIBUTE = {PrincipalKind.ROLE: "role", PrincipalKind.USER: "user"}
 _TEMPLATE = re.compile(r"\$\{[^}]*\}")
 _FILE = re.compile(r'file\(\s*"([^"]*)"\s*\)')
+_TEMPLATED_NAME = re.compile(r'\bname\s*=\s*"[^"\n]*\$\{')
 _LIST_ITEM = re.compile(r'"(?:[^"\\]|\\.)*"|[^,\s\[\]]+')
 
 
@@ -64,28 +65,45 @@ class TfLocator:
     block: Block | None = None
 
 
-def _resources(files: Mapping[str, str]) -> Iterator[tuple[str, str, Block]]:
-    for path, text in sorted(files.items()):
-        if path.endswith(".tf"):
+def _resources(change: PolicyChange, files: Mapping[str, str]) -> Iterator[tuple[str, str, Block]]:
+    """The resources of every module (folder) that may define the principal: one of its
+    files names it, or has a templated `name` (the rest of a large repository is not read)."""
+    terraform = {path: text for path, text in files.items() if path.endswith(".tf")}
+    folders = {
+        posixpath.dirname(path)
+        for path, text in terraform.items()
+        if change.name in text or _TEMPLATED_NAME.search(text)
+    }
+    for path, text in sorted(terraform.items()):
+        if posixpath.dirname(path) in folders:
             for block in parse_hcl(text):
                 if block.type == "resource" and len(block.labels) == 2:
                     yield path, text, block
 
 
 def terraform_sites(change: PolicyChange, files: Mapping[str, str]) -> list[Site]:
-    resources = list(_resources(files))
+    """Each folder is a module: a reference (`aws_iam_role.x`) means that folder's resource."""
+    resources = list(_resources(change, files))
     kind = _PRINCIPAL[change.kind]
-    labels = {
-        b.labels[1]
-        for _, text, b in resources
+    principals = {
+        (posixpath.dirname(path), b.labels[1])
+        for path, text, b in resources
         if b.labels[0] == kind and _names(change.name, b, text)
     }
-    names = {_literal(t, b.attributes.get("name")) or b.labels[1]: b for _, t, b in resources}
+    policies: dict[str, dict[str, str]] = defaultdict(dict)
+    for path, text, b in resources:
+        if b.labels[0] == "aws_iam_policy":
+            name = _literal(text, b.attributes.get("name")) or b.labels[1]
+            policies[posixpath.dirname(path)][b.labels[1]] = name
     sites: list[Site] = []
     for path, text, block in resources:
-        if block.labels[0] == kind and block.labels[1] in labels:
+        folder = posixpath.dirname(path)
+        names = policies.get(folder, {})
+        if block.labels[0] == kind and (folder, block.labels[1]) in principals:
             sites.extend(_own_sites(path, text, block, files, names))
-        elif _refers(text, block.attributes.get(_ATTRIBUTE[change.kind]), kind, labels, change):
+            continue
+        labels = {label for where, label in principals if where == folder}
+        if _refers(text, block.attributes.get(_ATTRIBUTE[change.kind]), kind, labels, change):
             sites.extend(_attached(path, text, block, files, names))
     return sites
 
@@ -118,7 +136,7 @@ def _refers(
 
 
 def _own_sites(
-    path: str, text: str, block: Block, files: Mapping[str, str], names: Mapping[str, Block]
+    path: str, text: str, block: Block, files: Mapping[str, str], names: Mapping[str, str]
 ) -> Iterator[Site]:
     label = f"{block.labels[0]}.{block.labels[1]}"
     yield Site(path, SiteKind.PRINCIPAL, label, label, TfLocator(block=block))
@@ -154,7 +172,7 @@ def _own_sites(
 
 
 def _attached(
-    path: str, text: str, block: Block, files: Mapping[str, str], names: Mapping[str, Block]
+    path: str, text: str, block: Block, files: Mapping[str, str], names: Mapping[str, str]
 ) -> Iterator[Site]:
     kind, label = block.labels
     where = f"{kind}.{label}"
@@ -188,7 +206,7 @@ def _attached(
         )
 
 
-def _managed(value: str, names: Mapping[str, Block]) -> tuple[str, str | None]:
+def _managed(value: str, names: Mapping[str, str]) -> tuple[str, str | None]:
     if value.startswith('"'):
         literal = value.strip('"')
         return literal.rpartition("/")[2], literal if "${" not in literal else None
@@ -196,8 +214,7 @@ def _managed(value: str, names: Mapping[str, Block]) -> tuple[str, str | None]:
     if found is None:
         return value, None
     label = found.group(1)
-    named = next((n for n, b in names.items() if b.labels == ("aws_iam_policy", label)), label)
-    return named, None
+    return names.get(label, label), None
 
 
 def _lines(text: str, span: Span) -> Span:
