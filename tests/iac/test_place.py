@@ -103,3 +103,17 @@ def test_templates_that_cannot_define_the_principal_are_passed_over(text: str, m
 def test_a_generated_name_needs_its_logical_id_in_the_template() -> None:
     assert may_define("shop-OrdersApi-1A2B3C4D5E6F", "  OrdersApi:\n    Type: AWS::IAM::Role")
     assert not may_define("shop-OrdersApi-1A2B3C4D5E6F", "  Payments:\n    Type: AWS::IAM::Role")
+
+
+@pytest.mark.parametrize(
+    "path", ["cloudformation/shop.yaml", "cloudformation/shop.json", "terraform/main.tf"]
+)
+def test_crlf_files_keep_crlf(path: str) -> None:
+    files = {p: t.replace("\n", "\r\n") for p, t in repository(path).items()}
+    proposal = change(
+        "orders-api", step("delete", "orders-api-access"), step("delete", "orders-api-legacy")
+    )
+    [edit] = place(proposal, files).edits
+    assert "\n" not in edit.after.replace("\r\n", "")
+    unix = place(proposal, repository(path)).edits[0].after
+    assert edit.after == unix.replace("\n", "\r\n")

@@ -44,6 +44,8 @@ def yaml_template_sites(change: PolicyChange, path: str, text: str) -> list[Site
 
 
 def edit_yaml_template(path: str, text: str, actions: Sequence[Action]) -> str:
+    """The edited text, with LF line endings (the caller gives a CRLF file its own back)."""
+    text = text.replace("\r\n", "\n")
     yaml = _yaml(text)
     # A control or line-separator character is written escaped (all non-ASCII then is): YAML
     # readers disagree on what U+0085 and U+2028 mean inside a scalar.

@@ -69,7 +69,7 @@ def _mapped(change: PolicyChange, files: Mapping[str, str], path: str) -> Placem
         raise IacError(
             f"{path}: [github] files maps {change.name} to it, but the repository has no such file"
         )
-    edit = rewrite_policy_file(path, files[path], change.document)
+    edit = _line_endings_kept(rewrite_policy_file(path, files[path], change.document))
     unplaced = [Unplaced(step, "not a policy file's business") for step in change.elsewhere]
     return Placement(
         change, (edit,), (f"{path}: the policy file of {change.name}",), tuple(unplaced)
@@ -163,7 +163,16 @@ def _edit(
             edits[path] = FileEdit(path, text, edit_json_template(path, text, mine))
         else:
             edits[path] = FileEdit(path, text, edit_yaml_template(path, text, mine))
-    return tuple(e for _, e in sorted(edits.items()) if e.before != e.after)
+    kept = (_line_endings_kept(e) for _, e in sorted(edits.items()))
+    return tuple(e for e in kept if e.before != e.after)
+
+
+def _line_endings_kept(edit: FileEdit) -> FileEdit:
+    """A file written with CRLF line endings gets CRLF in what was written into it too."""
+    crlf = "\r\n" in edit.before and "\n" not in edit.before.replace("\r\n", "")
+    if not crlf:
+        return edit
+    return FileEdit(edit.path, edit.before, edit.after.replace("\r\n", "\n").replace("\n", "\r\n"))
 
 
 def _describe(action: Action) -> str:

@@ -229,8 +229,8 @@ def _lines(text: str, span: Span) -> Span:
     newline = text.find("\n", span.end)
     end = len(text) if newline < 0 else newline + 1
     before_blank = start == 0 or text[text.rfind("\n", 0, start - 1) + 1 : start].strip() == ""
-    if before_blank and text.startswith("\n", end):
-        end += 1
+    if before_blank and text.startswith(("\n", "\r\n"), end):
+        end = text.index("\n", end) + 1
     return Span(start, end)
 
 
