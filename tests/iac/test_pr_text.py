@@ -35,6 +35,7 @@ def test_the_body_has_the_id_risk_findings_changes_and_diff() -> None:
     assert "- t.yaml: rewritten" in body
     assert "```diff\n--- a/t.yaml\n+++ b/t.yaml\n@@ -1 +1 @@\n-a: 1\n+a: 2\n```" in body
     assert "Could not be placed" not in body
+    assert "> **Blocked by guardrails:** merging this pull request will not approve" in body
     assert pull_request_title(placement()) == f"Least privilege for orders-api (alpha {'ab' * 6})"
 
 

@@ -52,7 +52,13 @@ def unified_diff(edits: tuple[FileEdit, ...]) -> str:
 def pull_request_body(placement: Placement, document: Mapping[str, Any]) -> str:
     change = placement.change
     sections = [
-        f"ALPHA proposes a least-privilege policy for `{change.principal}`.",
+        f"ALPHA proposes a least-privilege policy for `{change.principal}`."
+        + (
+            "\n\n> **Blocked by guardrails:** merging this pull request will not approve the "
+            "proposal; see the findings below."
+            if document.get("blocked")
+            else ""
+        ),
         _summary(change.proposal_id, document),
         "### Why\n\n" + (str(document.get("rationale") or "").strip() or "(no rationale given)"),
         _risk(document),
