@@ -26,8 +26,15 @@ def github() -> Iterator[FakeGitHub]:
         yield fake
 
 
-def rest(github: FakeGitHub, waits: list[float], token: str | None = None) -> GitHubRest:
-    client = httpx.Client(timeout=10)
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=10) as made:
+        yield made
+
+
+def rest(
+    github: FakeGitHub, client: httpx.Client, waits: list[float], token: str | None = None
+) -> GitHubRest:
     return GitHubRest(
         client,
         token=token or github.token,
@@ -55,12 +62,17 @@ def rest(github: FakeGitHub, waits: list[float], token: str | None = None) -> Gi
     ids=["retry-after", "429-retry-after", "reset", "secondary", "429", "reset-capped"],
 )
 def test_a_rate_limit_is_waited_out_and_the_request_made_again(
-    github: FakeGitHub, status: int, headers: dict[str, str], message: str, wait: float
+    github: FakeGitHub,
+    client: httpx.Client,
+    status: int,
+    headers: dict[str, str],
+    message: str,
+    wait: float,
 ) -> None:
     waits: list[float] = []
     github.limit_next(status, headers, message)
     github.limit_next(status, headers, message)
-    pull = rest(github, waits).open_pull_request(DRAFT)
+    pull = rest(github, client, waits).open_pull_request(DRAFT)
     assert waits == [wait, wait]
     assert pull.number == 1
     posts = [r for r in github.requests if r.method == "POST"]
@@ -76,32 +88,34 @@ def test_a_forbidden_answer_that_is_no_rate_limit_is_not_retried() -> None:
     assert rate_limit_wait(response, NOW) is None
 
 
-def test_server_errors_are_retried_with_backoff_then_said(github: FakeGitHub) -> None:
+def test_server_errors_are_retried_with_backoff_then_said(
+    github: FakeGitHub, client: httpx.Client
+) -> None:
     waits: list[float] = []
     for _ in range(2):
         github.queued.append((502, {}, {"message": "Bad Gateway"}))
-    assert rest(github, waits).open_pull_request(DRAFT).number == 1
+    assert rest(github, client, waits).open_pull_request(DRAFT).number == 1
     assert waits == [2.0, 4.0]
     for _ in range(5):
         github.queued.append((500, {}, {"message": "boom"}))
     with pytest.raises(GitHubError, match="could not be reached after 5 tries"):
-        rest(github, []).pull_request(SHOP, 1)
+        rest(github, client, []).pull_request(SHOP, 1)
 
 
-def test_refusals_are_one_clear_line(github: FakeGitHub) -> None:
+def test_refusals_are_one_clear_line(github: FakeGitHub, client: httpx.Client) -> None:
     with pytest.raises(GitHubError, match=r"refused the token.*GITHUB_TOKEN"):
-        rest(github, [], token="wrong").open_pull_request(DRAFT)
+        rest(github, client, [], token="wrong").open_pull_request(DRAFT)
     github.queued.append((403, {}, {"message": "Resource not accessible by integration"}))
     with pytest.raises(GitHubError, match="Pull requests: read and write"):
-        rest(github, []).open_pull_request(DRAFT)
+        rest(github, client, []).open_pull_request(DRAFT)
     with pytest.raises(GitHubError, match="shop/infra#9: not found"):
-        rest(github, []).pull_request(SHOP, 9)
+        rest(github, client, []).pull_request(SHOP, 9)
 
 
-def test_an_unreachable_host_is_said(github: FakeGitHub) -> None:
+def test_an_unreachable_host_is_said() -> None:
     waits: list[float] = []
-    client = httpx.Client(timeout=1)
-    dead = GitHubRest(client, token="t", api_url="http://127.0.0.1:9", sleeper=waits.append)
-    with pytest.raises(GitHubError, match="could not be reached"):
-        dead.pull_request(SHOP, 1)
+    with httpx.Client(timeout=1) as client:
+        dead = GitHubRest(client, token="t", api_url="http://127.0.0.1:9", sleeper=waits.append)
+        with pytest.raises(GitHubError, match="could not be reached"):
+            dead.pull_request(SHOP, 1)
     assert len(waits) == 4
