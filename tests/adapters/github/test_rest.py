@@ -45,7 +45,7 @@ def rest(
 
 
 @pytest.mark.parametrize(
-    ("status", "headers", "message", "wait"),
+    "limit",
     [
         (403, {"Retry-After": "7"}, "", 7.0),
         (429, {"Retry-After": "3"}, "", 3.0),
@@ -62,13 +62,9 @@ def rest(
     ids=["retry-after", "429-retry-after", "reset", "secondary", "429", "reset-capped"],
 )
 def test_a_rate_limit_is_waited_out_and_the_request_made_again(
-    github: FakeGitHub,
-    client: httpx.Client,
-    status: int,
-    headers: dict[str, str],
-    message: str,
-    wait: float,
+    github: FakeGitHub, client: httpx.Client, limit: tuple[int, dict[str, str], str, float]
 ) -> None:
+    status, headers, message, wait = limit
     waits: list[float] = []
     github.limit_next(status, headers, message)
     github.limit_next(status, headers, message)
