@@ -165,23 +165,25 @@ class PullRequests:
             return self._already(proposal, recorded[-1])
         github = self.app.settings.github
         remote, base = request.remote or github.remote, request.base or github.base
+        shipped = self._ship(proposal, request.clone, remote, base)
+        self._record(shipped, base)
+        return shipped
+
+    def _ship(self, proposal: StoredProposal, clone: Path, remote: str, base: str) -> ShippedChange:
+        """Write, commit and push the branch; open the pull request when there is a token."""
         branch = f"alpha/least-privilege-{proposal.short_id}"
-        with self._checkout(request.clone, remote=remote, base=base, branch=branch) as checkout:
-            placement = self._place(proposal, checkout, request.clone)
+        with self._checkout(clone, remote=remote, base=base, branch=branch) as checkout:
+            placement = self._place(proposal, checkout, clone)
             for edit in placement.edits:
                 checkout.write(edit.path, edit.after)
             commit = checkout.commit_and_push(commit_message(placement, proposal.document))
             repository, compare = checkout.repository, checkout.compare_url(base)
-        draft = PullRequestDraft(
-            repository,
-            branch,
-            base,
-            pull_request_title(placement),
-            pull_request_body(placement, proposal.document),
-        )
+        title = pull_request_title(placement)
+        body = pull_request_body(placement, proposal.document)
         with self._requester() as requester:
+            draft = PullRequestDraft(repository, branch, base, title, body)
             pull = None if requester is None else requester.open_pull_request(draft)
-        shipped = ShippedChange(
+        return ShippedChange(
             proposal.id,
             proposal.principal,
             repository.full_name,
@@ -192,8 +194,6 @@ class PullRequests:
             placement.placed,
             tuple(u.describe() for u in placement.unplaced),
         )
-        self._record(shipped, base)
-        return shipped
 
     def _place(self, proposal: StoredProposal, checkout: Checkout, clone: Path) -> Placement:
         change = policy_change(proposal.id, proposal.principal, proposal.document, proposal.plan)
