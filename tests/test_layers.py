@@ -16,6 +16,7 @@ CORE = (
     "catalog",
     "generate",
     "guardrails",
+    "iac",
     "policy",
     "reasoning",
     "rollout",

@@ -42,6 +42,7 @@ PACKAGES: dict[str, list[str]] = {
         "is_aws_managed_arn",
     ],
     "alpha.adapters.aws": [],
+    "alpha.adapters.github": [],
     "alpha.adapters.local": [],
     "alpha.adapters.slack": [],
     "alpha.catalog": [
@@ -80,6 +81,7 @@ PACKAGES: dict[str, list[str]] = {
         "to_sarif",
     ],
     "alpha.lambdas": [],
+    "alpha.iac": [],
     "alpha.policy": [],
     "alpha.reasoning": [
         "Evidence",

@@ -23,8 +23,10 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.fakes.local_http import FakeServer, serving
 
 TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -197,7 +199,7 @@ def _offset_of(token: str | None, query: str) -> int:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: FakeServer
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -234,26 +236,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the tests read `FakeCloudTrail.requests` instead."""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, fake: FakeCloudTrail) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.fake = fake
-
-
 @contextmanager
 def running_fake(records: Iterable[dict[str, Any]]) -> Iterator[FakeCloudTrail]:
     """Start the fake on a free port in a thread; `fake.endpoint_url` is where it listens."""
     fake = FakeCloudTrail(list(records))
-    server = _Server(fake)
-    host, port = server.server_address[:2]
-    fake.endpoint_url = f"http://{host!s}:{port}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serving(_Handler, fake) as url:
+        fake.endpoint_url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

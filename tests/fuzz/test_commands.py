@@ -159,8 +159,10 @@ SETTINGS_TEXT = st.one_of(
     st.text(max_size=200),
     st.builds(
         lambda table, key, value: f"[{table}]\n{key} = {value}\n",
-        st.sampled_from(["store", "rollout", "approvals", "guardrails"]),
-        st.sampled_from(["path", "bake", "bakes", "expiry", "approvers", "canary_fraction", "x"]),
+        st.sampled_from(["store", "rollout", "approvals", "guardrails", "github"]),
+        st.sampled_from(
+            ["path", "bake", "bakes", "expiry", "approvers", "canary_fraction", "users", "x"]
+        ),
         st.sampled_from(
             ['"6h"', '"99999999999999w"', "1e400", "-1", "[]", '["\\u200bsam"]', "{}", '"x"']
         ),

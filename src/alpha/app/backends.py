@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from alpha.catalog import Catalog
     from alpha.generate.run import GenerationPlan, Outcome
     from alpha.guardrails import GuardrailConfig
+    from alpha.iac.ports import ChangeRequester, Checkout
     from alpha.reasoning import Reasoner
     from alpha.rollout.metric_ports import DeliveryLedger, MetricLog, MetricSink
     from alpha.usage.ports import UsageSource, UsageStore
@@ -51,6 +52,8 @@ __all__ = [
     "clock_for",
     "ledger_path",
     "notifier_for",
+    "open_change_requester",
+    "open_checkout",
     "outbox_path",
     "slack_web_client",
     "usage_source_for",
@@ -415,6 +418,30 @@ def notifier_for(settings: Settings) -> Notifier:
 
         sender = SlackWebhookSender(WebhookClient(str(slack.webhook_url)))
     return OutboxNotifier(SQLiteOutbox(outbox_path(settings)), sender)
+
+
+@contextmanager
+def open_change_requester(settings: Settings) -> Iterator[ChangeRequester | None]:
+    """GitHub's REST API at the configured URL with the token; None without a token (then
+    `alpha pr` pushes the branch and says where to open the pull request by hand)."""
+    if not settings.github.token:
+        yield None
+        return
+    import httpx
+
+    from alpha.adapters.github.rest import GitHubRest
+
+    with httpx.Client(timeout=30.0) as client:
+        yield GitHubRest(client, token=settings.github.token, api_url=settings.github.api_url)
+
+
+def open_checkout(
+    clone: Path, *, remote: str, base: str, branch: str
+) -> AbstractContextManager[Checkout]:
+    """A branch of a local git clone, prepared in a worktree of its own."""
+    from alpha.adapters.github.git import git_checkout
+
+    return git_checkout(clone, remote=remote, base=base, branch=branch)
 
 
 @contextmanager

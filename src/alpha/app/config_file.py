@@ -27,6 +27,9 @@ and an error names the file, the line and the field.
     channel = "C0123456789"
     users = { U012AB3CD = "sam" }     # Slack user id = approver name
     api_url = "https://slack.com/api/"
+    [github]                          # see alpha.app.github_settings
+    users = { octocat = "sam" }
+    files = { "orders-api" = "policies/orders.json" }
 
 Other tables (`[guardrails]`) belong to their own readers and are ignored here.
 """
@@ -54,7 +57,14 @@ from alpha.app.model_settings import check_model, check_role, check_trail
 from alpha.app.values import check_duration, parse_duration
 from alpha.policy.user_files import InputTextError, decode_toml, one_line, read_input, shown
 
-__all__ = ["AnalyzerTable", "FileSettings", "ReasoningTable", "SlackTable", "read_file_settings"]
+__all__ = [
+    "AnalyzerTable",
+    "FileSettings",
+    "GithubTable",
+    "ReasoningTable",
+    "SlackTable",
+    "read_file_settings",
+]
 
 
 def _duration_field(value: object) -> object:
@@ -128,6 +138,16 @@ class SlackTable(_Table):
         raise ValueError(f"a secret: set {variable} in the environment, not in alpha.toml")
 
 
+class GithubTable(_Table):
+    """`[github]`: see `alpha.app.github_settings`."""
+
+    api_url: str | None = None
+    remote: str | None = None
+    base: str | None = None
+    users: dict[str, str] = Field(default_factory=dict)
+    files: dict[str, str] = Field(default_factory=dict)
+
+
 class FileSettings(BaseModel):
     """The workflow's tables of alpha.toml; other tables ([guardrails]) are read elsewhere."""
 
@@ -138,6 +158,7 @@ class FileSettings(BaseModel):
     reasoning: ReasoningTable = Field(default_factory=ReasoningTable)
     analyzer: AnalyzerTable = Field(default_factory=AnalyzerTable)
     slack: SlackTable = Field(default_factory=SlackTable)
+    github: GithubTable = Field(default_factory=GithubTable)
 
 
 def read_file_settings(path: Path) -> FileSettings:

@@ -11,8 +11,9 @@ least 16 characters; only a variable, never in alpha.toml beside the store it pr
 ALPHA_STORE_ANCHOR (`SEQ:HASH`, a chain head printed by `alpha store head`, which the store must
 still hold), ALPHA_MONITOR (`cloudtrail`: bakes read the logs; `cloudwatch`: the `ALPHA/IAM`
 metrics `alpha monitor publish` puts on CloudWatch). Slack's (SLACK_BOT_TOKEN,
-SLACK_SIGNING_SECRET, ALPHA_SLACK_*) are read by `alpha.app.slack_settings`. An empty variable
-counts as unset.
+SLACK_SIGNING_SECRET, ALPHA_SLACK_*) are read by `alpha.app.slack_settings`; the GitHub ones
+(GITHUB_TOKEN, ALPHA_GITHUB_API_URL, ALPHA_GITHUB_USERS, ALPHA_GITHUB_WEBHOOK_SECRET) in
+`alpha.app.github_settings`. An empty variable counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from alpha.app.errors import SettingsError
+from alpha.app.github_settings import GithubSettings, github_settings
 from alpha.app.model_settings import (
     AnalyzerSettings,
     ReasoningSettings,
@@ -108,6 +110,7 @@ class Settings:
     analyzer: AnalyzerSettings = field(default_factory=AnalyzerSettings)
     monitor: MonitorKind = "cloudtrail"
     slack: SlackSettings = field(default_factory=SlackSettings)
+    github: GithubSettings = field(default_factory=GithubSettings)
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -191,6 +194,7 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         slack=slack_settings(
             env, table.slack.channel, table.slack.users, table.slack.api_url, config_file
         ),
+        github=github_settings(table.github, env, config_file),
     )
 
 

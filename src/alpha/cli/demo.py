@@ -63,6 +63,7 @@ def _commands(result: DemoResult) -> list[str]:
         f"{alpha} proposals show {reports}",
         f"{alpha} status",
         f"{alpha} proposals export-account --out account-after.json",
+        f"{alpha} pr {orders} --repo YOUR-IAC-CLONE  # a pull request to your IaC: docs/github.md",
     ]
 
 

@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "store": "alpha.cli.store_cmd:store",
     "monitor": "alpha.cli.monitor_cmd:monitor",
     "slack": "alpha.cli.slack_cmd:slack",
+    "pr": "alpha.cli.pr_cmd:pr",
 }
 
 
