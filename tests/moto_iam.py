@@ -21,6 +21,16 @@ from alpha.adapters.aws.clients import make_client
 
 JsonDict = dict[str, Any]
 MOTO_ACCOUNT = "111122223333"
+_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
 
 
 def reset(endpoint: str) -> None:
@@ -99,7 +109,7 @@ def _role(client: Any, role: JsonDict, placeholders: set[str]) -> None:
     client.create_role(
         RoleName=name,
         Path=role.get("Path", "/"),
-        AssumeRolePolicyDocument=text(role["AssumeRolePolicyDocument"]),
+        AssumeRolePolicyDocument=text(role.get("AssumeRolePolicyDocument") or _TRUST),
         Tags=role.get("Tags") or [],
     )
     for item in role.get("RolePolicyList") or []:
@@ -141,8 +151,8 @@ def _ensure_policy(client: Any, arn: str, placeholders: set[str]) -> None:
         client.get_policy(PolicyArn=arn)
     except client.exceptions.NoSuchEntityException:
         path, _, name = arn.split(":policy", 1)[1].rpartition("/")
-        document = {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*"}]}
-        document["Statement"][0]["Resource"] = "*"
+        statement = {"Effect": "Deny", "Action": "*", "Resource": "*"}
+        document = {"Version": "2012-10-17", "Statement": [statement]}
         client.create_policy(PolicyName=name, Path=f"{path}/", PolicyDocument=json.dumps(document))
         placeholders.add(arn)
 

@@ -213,7 +213,9 @@ def _default_id(policy: JsonDict) -> str:
     wanted = policy.get("DefaultVersionId")
     if wanted:
         return str(wanted)
-    return next(v["VersionId"] for v in policy["PolicyVersionList"] if v.get("IsDefaultVersion"))
+    return str(
+        next(v["VersionId"] for v in policy["PolicyVersionList"] if v.get("IsDefaultVersion"))
+    )
 
 
 def _decoded(document: Any) -> Any:

@@ -78,52 +78,48 @@ class LiveIam:
     def put_inline_policy(self, principal: str, name: str, document: JsonDict) -> None:
         kind, who = self._changeable(principal)
         operation = "put_role_policy" if kind == "role" else "put_user_policy"
-        self._call(
-            operation,
-            principal,
-            **{_name_key(kind): who, "PolicyName": name, "PolicyDocument": json.dumps(document)},
-        )
+        params = {_name_key(kind): who, "PolicyName": name, "PolicyDocument": json.dumps(document)}
+        self._call(operation, principal, params)
 
     def delete_inline_policy(self, principal: str, name: str) -> None:
         kind, who = self._changeable(principal)
         operation = "delete_role_policy" if kind == "role" else "delete_user_policy"
-        self._call(operation, principal, gone_ok=True, **{_name_key(kind): who, "PolicyName": name})
+        self._call(operation, principal, {_name_key(kind): who, "PolicyName": name}, gone_ok=True)
 
     def attach_managed_policy(self, principal: str, policy_arn: str) -> None:
         kind, who = self._changeable(principal)
         operation = "attach_role_policy" if kind == "role" else "attach_user_policy"
-        self._call(operation, principal, **{_name_key(kind): who, "PolicyArn": policy_arn})
+        self._call(operation, principal, {_name_key(kind): who, "PolicyArn": policy_arn})
 
     def detach_managed_policy(self, principal: str, policy_arn: str) -> None:
         kind, who = self._changeable(principal)
         operation = "detach_role_policy" if kind == "role" else "detach_user_policy"
-        self._call(
-            operation, principal, gone_ok=True, **{_name_key(kind): who, "PolicyArn": policy_arn}
-        )
+        params = {_name_key(kind): who, "PolicyArn": policy_arn}
+        self._call(operation, principal, params, gone_ok=True)
 
     def put_permissions_boundary(self, principal: str, policy_arn: str) -> None:
         kind, who = self._changeable(principal)
         operation = f"put_{kind}_permissions_boundary"
-        self._call(
-            operation, principal, **{_name_key(kind): who, "PermissionsBoundary": policy_arn}
-        )
+        params = {_name_key(kind): who, "PermissionsBoundary": policy_arn}
+        self._call(operation, principal, params)
 
     def delete_permissions_boundary(self, principal: str) -> None:
         kind, who = self._changeable(principal)
         if self.principal_state(principal)["boundary"] is None:
             return
         operation = f"delete_{kind}_permissions_boundary"
-        self._call(operation, principal, gone_ok=True, **{_name_key(kind): who})
+        self._call(operation, principal, {_name_key(kind): who}, gone_ok=True)
 
     def add_to_group(self, principal: str, group: str) -> None:
         who = self._user(principal)
-        self._call("add_user_to_group", principal, UserName=who, GroupName=group)
+        self._call("add_user_to_group", principal, {"UserName": who, "GroupName": group})
 
     def remove_from_group(self, principal: str, group: str) -> None:
         who = self._user(principal)
         if group not in self.principal_state(principal)["groups"]:
             return
-        self._call("remove_user_from_group", principal, gone_ok=True, UserName=who, GroupName=group)
+        params = {"UserName": who, "GroupName": group}
+        self._call("remove_user_from_group", principal, params, gone_ok=True)
 
     # Policy changes ------------------------------------------------------------------------
     def create_managed_policy(self, policy_arn: str, document: JsonDict) -> None:
@@ -133,14 +129,13 @@ class LiveIam:
             if existing != document:
                 raise IamChangeError(f"{policy_arn} exists with another document")
             return
-        self._call(
-            "create_policy",
-            policy_arn,
-            PolicyName=name,
-            Path=path,
-            PolicyDocument=json.dumps(document),
-            Description="Made by ALPHA (least-privilege rollout)",
-        )
+        params = {
+            "PolicyName": name,
+            "Path": path,
+            "PolicyDocument": json.dumps(document),
+            "Description": "Made by ALPHA (least-privilege rollout)",
+        }
+        self._call("create_policy", policy_arn, params)
 
     def update_managed_policy(self, policy_arn: str, document: JsonDict) -> None:
         policy = self._policy(policy_arn)
@@ -152,14 +147,10 @@ class LiveIam:
         doomed = oldest_to_delete(self._version_ids(policy_arn), default)
         if doomed is not None:
             log.info("%s: deleting version %s to make room for a new one", policy_arn, doomed)
-            self._call("delete_policy_version", policy_arn, PolicyArn=policy_arn, VersionId=doomed)
-        self._call(
-            "create_policy_version",
-            policy_arn,
-            PolicyArn=policy_arn,
-            PolicyDocument=json.dumps(document),
-            SetAsDefault=True,
-        )
+            params = {"PolicyArn": policy_arn, "VersionId": doomed}
+            self._call("delete_policy_version", policy_arn, params)
+        params = {"PolicyArn": policy_arn, "PolicyDocument": json.dumps(document)}
+        self._call("create_policy_version", policy_arn, {**params, "SetAsDefault": True})
 
     def set_default_policy_version(self, policy_arn: str, version_id: str) -> None:
         if self._policy(policy_arn) is None:
@@ -167,9 +158,8 @@ class LiveIam:
         if version_id not in self._version_ids(policy_arn):
             raise IamChangeError(f"{policy_arn} has no version {version_id}")
         if self.managed_policy_version(policy_arn) != version_id:
-            self._call(
-                "set_default_policy_version", policy_arn, PolicyArn=policy_arn, VersionId=version_id
-            )
+            params = {"PolicyArn": policy_arn, "VersionId": version_id}
+            self._call("set_default_policy_version", policy_arn, params)
 
     def delete_managed_policy(self, policy_arn: str) -> None:
         policy = self._policy(policy_arn)
@@ -179,10 +169,9 @@ class LiveIam:
             raise IamChangeError(f"{policy_arn} is still in use and cannot be deleted")
         for version in self._version_ids(policy_arn):
             if version != policy["DefaultVersionId"]:  # IAM deletes the default with the policy
-                self._call(
-                    "delete_policy_version", policy_arn, PolicyArn=policy_arn, VersionId=version
-                )
-        self._call("delete_policy", policy_arn, gone_ok=True, PolicyArn=policy_arn)
+                params = {"PolicyArn": policy_arn, "VersionId": version}
+                self._call("delete_policy_version", policy_arn, params)
+        self._call("delete_policy", policy_arn, {"PolicyArn": policy_arn}, gone_ok=True)
 
     # Plumbing ------------------------------------------------------------------------------
     def _principal(self, arn: str) -> tuple[str, str]:
@@ -238,7 +227,7 @@ class LiveIam:
         getter = "get_role_policy" if kind == "role" else "get_user_policy"
         found: JsonDict = {}
         for policy_name in self._pages(listing, "PolicyNames", **{key: name}):
-            answer = self._call(getter, name, **{key: name, "PolicyName": policy_name})
+            answer = self._call(getter, name, {key: name, "PolicyName": policy_name})
             found[policy_name] = _document(answer["PolicyDocument"])
         return found
 
@@ -271,7 +260,8 @@ class LiveIam:
         return [str(v["VersionId"]) for v in versions]
 
     def _version_document(self, arn: str, version_id: str) -> JsonDict:
-        answer = self._call("get_policy_version", arn, PolicyArn=arn, VersionId=version_id)
+        params = {"PolicyArn": arn, "VersionId": version_id}
+        answer = self._call("get_policy_version", arn, params)
         return _document(answer["PolicyVersion"]["Document"])
 
     def _in_use(self, arn: str, policy: JsonDict) -> bool:
@@ -297,7 +287,9 @@ class LiveIam:
         except BotoCoreError as exc:
             raise IamChangeError(f"IAM {operation}: {exc}") from exc
 
-    def _call(self, operation: str, about: str, *, gone_ok: bool = False, **params: Any) -> Any:
+    def _call(
+        self, operation: str, about: str, params: dict[str, Any], *, gone_ok: bool = False
+    ) -> Any:
         try:
             return getattr(self._iam, operation)(**params)
         except ClientError as exc:
