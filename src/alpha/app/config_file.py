@@ -15,6 +15,14 @@ and an error names the file, the line and the field.
     max_would_be_denials = 0
     poll_interval = "30s"
     max_wait = "2h"
+    iam = "aws"                       # roll out to live IAM ("aws://PROFILE"); "local": the
+                                      # store's working copy; unset: as the proposal's account
+
+    [scope]                           # the principals a rollout may change (docs/aws/iam.md)
+    names = ["app-*", "batch-*"]      # name patterns (* and ?); none: any name
+    paths = ["/teams/"]               # path prefixes; none: any path
+    tags = ["alpha-managed=true"]     # key=value or key; none: any tags
+    own = ["alpha-*"]                 # ALPHA's own roles and users: never changed
 
     [approvals]
     approvers = ["sam", "lee"]        # empty: anyone
@@ -67,6 +75,14 @@ class RolloutTable(_Table):
     max_would_be_denials: int | None = Field(default=None, ge=0)
     poll_interval: Duration | None = None
     max_wait: Duration | None = None
+    iam: str | None = Field(default=None, pattern=r"^(local|aws|aws://[^/\s]+)$")
+
+
+class ScopeTable(_Table):
+    names: list[Annotated[str, Field(min_length=1)]] | None = None
+    paths: list[Annotated[str, Field(pattern=r"^/(.*/)?$")]] | None = None
+    tags: list[Annotated[str, Field(pattern=r"^[^=]+(=.*)?$")]] | None = None
+    own: list[Annotated[str, Field(min_length=1)]] | None = None
 
 
 class ApprovalsTable(_Table):
@@ -82,6 +98,7 @@ class FileSettings(BaseModel):
     store: StoreTable = Field(default_factory=StoreTable)
     rollout: RolloutTable = Field(default_factory=RolloutTable)
     approvals: ApprovalsTable = Field(default_factory=ApprovalsTable)
+    scope: ScopeTable = Field(default_factory=ScopeTable)
 
 
 def read_file_settings(path: Path) -> FileSettings:

@@ -9,7 +9,10 @@ UTC time, to replay past logs, in a store made for it), ALPHA_STORE_REPLAY (true
 store is made to replay old logs), ALPHA_STORE_KEY (the key of a sealed store's hash chain, at
 least 16 characters; only a variable, never in alpha.toml beside the store it protects),
 ALPHA_STORE_ANCHOR (`SEQ:HASH`, a chain head printed by `alpha store head`, which the store must
-still hold). An empty variable counts as unset.
+still hold), ALPHA_IAM (`aws`, `aws://PROFILE` or `local`: where rollouts change IAM; unset: as
+each proposal's account was read), ALPHA_SCOPE_NAMES, ALPHA_SCOPE_PATHS, ALPHA_SCOPE_TAGS
+(comma-separated: the principals a rollout may change; `[scope]` in alpha.toml). An empty
+variable counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.
@@ -28,9 +31,11 @@ from alpha.app.errors import SettingsError
 from alpha.app.store_options import parse_chain_head, parse_store_key
 from alpha.app.values import parse_boolean, parse_duration, parse_names, parse_time
 from alpha.rollout.identity import IdentityError, check_name
+from alpha.rollout.scope import PrincipalScope
 from alpha.rollout.settings import ApprovalPolicy, RolloutSettings, StageSettings
 
 if TYPE_CHECKING:
+    from alpha.app.config_file import ScopeTable
     from alpha.store.chain import ChainHead
 
 __all__ = [
@@ -95,6 +100,8 @@ class Settings:
     replay: bool = False
     store_key: bytes | None = field(default=None, repr=False)
     store_anchor: ChainHead | None = None
+    iam: str | None = None
+    scope: PrincipalScope = field(default_factory=PrincipalScope)
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -118,6 +125,7 @@ class Settings:
             ),
             poll_interval=self.poll_interval,
             max_wait=self.max_wait,
+            scope=self.scope,
         )
 
 
@@ -170,6 +178,35 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         ),
         store_key=_env(env, "ALPHA_STORE_KEY", parse_store_key),
         store_anchor=_env(env, "ALPHA_STORE_ANCHOR", parse_chain_head),
+        iam=first_given(_env(env, "ALPHA_IAM", _iam_target), rollout.iam, default=None),
+        scope=_scope(env, table.scope),
+    )
+
+
+def _iam_target(text: str) -> str:
+    if text in ("local", "aws") or (text.startswith("aws://") and len(text) > len("aws://")):
+        return text
+    raise ValueError(f"{text!r}: expected aws, aws://PROFILE or local")
+
+
+def _paths(text: str) -> list[str]:
+    paths = parse_names(text)
+    for path in paths:
+        if not (path.startswith("/") and path.endswith("/")):
+            raise ValueError(f"{path!r}: an IAM path starts and ends with / (/teams/)")
+    return paths
+
+
+def _scope(env: Mapping[str, str], table: ScopeTable) -> PrincipalScope:
+    """Each list from its variable, else from `[scope]`, else the default (any; own alpha-*)."""
+    default = PrincipalScope()
+    return PrincipalScope(
+        names=tuple(
+            first_given(_env(env, "ALPHA_SCOPE_NAMES", parse_names), table.names, default=[])
+        ),
+        paths=tuple(first_given(_env(env, "ALPHA_SCOPE_PATHS", _paths), table.paths, default=[])),
+        tags=tuple(first_given(_env(env, "ALPHA_SCOPE_TAGS", parse_names), table.tags, default=[])),
+        own=tuple(table.own) if table.own is not None else default.own,
     )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from alpha.cli.paths import UserPath
+from alpha.cli.paths import ACCOUNT_HELP, AccountSource, UserPath
 from alpha.cli.workflow_options import application_of, note, spinner, workflow_options
 from alpha.errors import AlphaError
 from alpha.policy.user_files import write_output
@@ -36,9 +36,10 @@ STATES = [s.value for s in ProposalState]
 @click.option(
     "--account",
     "account_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=AccountSource(dir_okay=False, path_type=Path),
     required=True,
-    help="`aws iam get-account-authorization-details` output.",
+    metavar="FILE|aws|aws://PROFILE",
+    help=ACCOUNT_HELP,
 )
 @click.option("--principal", metavar="ARN", help="The role or user to propose a policy for.")
 @click.option("--all", "every", is_flag=True, help="Every principal with usage.")

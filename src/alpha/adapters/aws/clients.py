@@ -10,6 +10,8 @@ from botocore.exceptions import ProfileNotFound
 
 from alpha.adapters.aws.errors import AwsSourceError
 
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "make_client", "retry_config"]
+
 DEFAULT_MAX_ATTEMPTS = 10
 
 

@@ -21,22 +21,11 @@ from alpha.account.errors import AccountError
 from alpha.account.model import AccountSnapshot, EffectivePolicies, Principal
 from alpha.adapters.local.authorization_details import LISTS, parse_authorization_details
 
-__all__ = [
-    "ALL_FILTERS",
-    "LiveAccount",
-    "fetch_authorization_details",
-    "is_live_account",
-    "profile_of",
-]
+__all__ = ["ALL_FILTERS", "LiveAccount", "fetch_authorization_details", "profile_of"]
 
 JsonDict = dict[str, Any]
 ALL_FILTERS = ("User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
 _SCHEME = "aws://"
-
-
-def is_live_account(text: str) -> bool:
-    """`aws` or `aws://PROFILE`: the account the credentials reach, read live."""
-    return text == "aws" or text.startswith(_SCHEME)
 
 
 def profile_of(text: str) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,9 +39,14 @@ class LiveIam:
     """The principals and customer-managed policies of one account (`account_id`), through
     an IAM client (its endpoint and credentials the caller's)."""
 
-    def __init__(self, client: Any, account_id: str) -> None:
+    def __init__(
+        self, client: Any, account_id: str, identity: Callable[[], str] | None = None
+    ) -> None:
         self._iam = client
         self._account = account_id
+        # Asked once, before the first call: credentials of another account holding a role of
+        # the same name must never be acted on.
+        self._identity = identity
 
     # Reads ---------------------------------------------------------------------------------
     def principal_state(self, principal: str) -> JsonDict:
@@ -188,9 +194,21 @@ class LiveIam:
     def _require_account(self, arn: str, account: str) -> None:
         if account != self._account:
             raise IamChangeError(
-                f"{arn}: account {account} is not the account these credentials reach "
-                f"({self._account})"
+                f"{arn}: account {account} is not this changer's ({self._account})"
             )
+        if self._identity is not None:
+            try:
+                reached = self._identity()
+            except (ClientError, BotoCoreError) as exc:
+                raise IamChangeError(
+                    f"cannot tell which account the credentials reach: {exc}"
+                ) from exc
+            if reached != self._account:
+                raise IamChangeError(
+                    f"the AWS credentials reach account {reached}, not {self._account} where "
+                    f"{arn} is: nothing was changed"
+                )
+            self._identity = None
 
     def _entity(self, kind: str, name: str, arn: str) -> JsonDict:
         operation = "get_role" if kind == "role" else "get_user"

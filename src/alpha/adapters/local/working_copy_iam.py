@@ -25,7 +25,13 @@ from alpha.rollout.errors import IamChangeError
 from alpha.rollout.iam_ports import JsonDict, next_version_id, oldest_to_delete
 from alpha.store.ports import Store
 
-__all__ = ["WorkingCopyIam", "export_account_copy", "import_account_copy"]
+__all__ = [
+    "WorkingCopyIam",
+    "export_account_copy",
+    "import_account_copy",
+    "normalised_account",
+    "state_in_document",
+]
 
 
 _DEFAULT_VERSION = "v1"
@@ -60,18 +66,7 @@ class WorkingCopyIam:
     # Reads ---------------------------------------------------------------------------------
     def principal_state(self, principal: str) -> JsonDict:
         name, document = self._copy_of(principal)
-        entry, kind = _find_principal(document, principal, name)
-        state: JsonDict = {
-            "principal": entry["Arn"],
-            "inline": {
-                p["PolicyName"]: _decoded(p["PolicyDocument"]) for p in entry.get(_inline(kind), [])
-            },
-            "attached": sorted(p["PolicyArn"] for p in entry.get("AttachedManagedPolicies", [])),
-            "boundary": _boundary_arn(entry),
-        }
-        if kind == "user":
-            state["groups"] = sorted(entry.get("GroupList", []))
-        return state
+        return state_in_document(document, principal, name)
 
     def managed_policy(self, policy_arn: str) -> JsonDict | None:
         _, document = self._copy_of(policy_arn)
@@ -252,6 +247,29 @@ class WorkingCopyIam:
 
     def _names_text(self) -> str:
         return ", ".join(self._names)
+
+
+def state_in_document(document: JsonDict, principal: str, where: str) -> JsonDict:
+    """The principal's `principal_state` as an authorization-details document shows it;
+    `IamChangeError` naming `where` when it holds no such role or user."""
+    entry, kind = _find_principal(document, principal, where)
+    state: JsonDict = {
+        "principal": entry["Arn"],
+        "inline": {
+            p["PolicyName"]: _decoded(p["PolicyDocument"]) for p in entry.get(_inline(kind)) or []
+        },
+        "attached": sorted(p["PolicyArn"] for p in entry.get("AttachedManagedPolicies") or []),
+        "boundary": _boundary_arn(entry),
+    }
+    if kind == "user":
+        state["groups"] = sorted(entry.get("GroupList") or [])
+    return state
+
+
+def normalised_account(data: object) -> JsonDict:
+    """An authorization-details document (one object or a list of pages) as one object, its
+    policy documents decoded: the working copy's form."""
+    return _normalised(data)
 
 
 def _normalised(data: object) -> JsonDict:
