@@ -69,22 +69,23 @@ def _moto_server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def iam_moto_server(aws_env: None) -> Iterator[str]:
-    """A moto server of its own for IAM: its state is reset before every test that uses it,
-    and it holds moto's copy of the AWS-managed policies."""
+    """A moto server of its own for IAM: its state is reset before every test that uses it
+    (tests that need moto's copy of the AWS-managed policies load them: tests/moto_iam.py)."""
     from tests.moto_iam import install_user_boundaries
 
     install_user_boundaries()
-    with pytest.MonkeyPatch.context() as patch, _moto_server() as endpoint:
-        patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    with _moto_server() as endpoint:
         yield endpoint
 
 
 @pytest.fixture
 def iam_endpoint(iam_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The IAM server, empty, answering as account 111122223333 (tests/moto_iam.py)."""
+    """The IAM server, empty, answering as account 111122223333 (tests/moto_iam.py), without
+    AWS-managed policies: moto lists all 1,500 of them in every live read (AWS, only those
+    attached), which would make each read take seconds."""
     from tests.moto_iam import MOTO_ACCOUNT, reset
 
     monkeypatch.setenv("MOTO_ACCOUNT_ID", MOTO_ACCOUNT)
-    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
     reset(iam_moto_server)
     return iam_moto_server

@@ -21,7 +21,7 @@ from alpha.adapters.aws.clients import make_client
 
 JsonDict = dict[str, Any]
 MOTO_ACCOUNT = "111122223333"
-_TRUST = {
+TRUST = {
     "Version": "2012-10-17",
     "Statement": [
         {
@@ -109,7 +109,7 @@ def _role(client: Any, role: JsonDict, placeholders: set[str]) -> None:
     client.create_role(
         RoleName=name,
         Path=role.get("Path", "/"),
-        AssumeRolePolicyDocument=text(role.get("AssumeRolePolicyDocument") or _TRUST),
+        AssumeRolePolicyDocument=text(role.get("AssumeRolePolicyDocument") or TRUST),
         Tags=role.get("Tags") or [],
     )
     for item in role.get("RolePolicyList") or []:
@@ -234,3 +234,18 @@ class SavedIam:
         import copy
 
         return copy.deepcopy(value, dict(self._shared))
+
+
+def drop_unattached_aws_policies(account: str = MOTO_ACCOUNT) -> None:
+    """moto lists every AWS-managed policy in `GetAccountAuthorizationDetails` (1,500, seconds
+    to serialise); AWS lists those attached to something. Made so in the server's process, once
+    the account is seeded (the policies stay attachable only while attached)."""
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account]["aws"]
+    backend.managed_policies = {
+        arn: policy
+        for arn, policy in backend.managed_policies.items()
+        if ":aws:policy/" not in arn or policy.attachment_count > 0
+    }
+    backend.aws_managed_policies = [p for p in backend.aws_managed_policies if p.attachment_count]

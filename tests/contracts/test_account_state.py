@@ -20,7 +20,13 @@ from alpha.adapters.local.authorization_details import (
     read_authorization_details,
 )
 from tests.fakes.memory_account import MemoryAccount
-from tests.moto_iam import MOTO_ACCOUNT, iam_client, reset, seed_account
+from tests.moto_iam import (
+    MOTO_ACCOUNT,
+    drop_unattached_aws_policies,
+    iam_client,
+    reset,
+    seed_account,
+)
 from tests.sample_accounts import EDGE_CASES_ACCOUNT, EDGE_CASES_PAGES
 
 IAM = "arn:aws:iam::111122223333"
@@ -40,9 +46,11 @@ def live_account(iam_moto_server: str) -> Iterator[LiveAccount]:
     """Read once for the module: the cases only read (every AWS-managed policy comes too)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MOTO_ACCOUNT_ID", MOTO_ACCOUNT)
+        patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # ReadOnlyAccess, SecurityAudit
         reset(iam_moto_server)
         client = iam_client(iam_moto_server)
         seed_account(client, json.loads(EDGE_CASES_ACCOUNT.read_text()))
+        drop_unattached_aws_policies()
         account = LiveAccount(client, "aws://test")
         account.snapshot()
         yield account

@@ -21,7 +21,14 @@ from alpha.rollout.changes import restore_changes
 from alpha.rollout.errors import IamChangeError
 from alpha.rollout.iam_ports import IamChanger, JsonDict
 from tests.fakes.memory_iam import MemoryIam
-from tests.moto_iam import MOTO_ACCOUNT, SavedIam, iam_client, reset, seed_account
+from tests.moto_iam import (
+    MOTO_ACCOUNT,
+    SavedIam,
+    drop_unattached_aws_policies,
+    iam_client,
+    reset,
+    seed_account,
+)
 from tests.sample_accounts import EDGE_CASES_ACCOUNT
 
 IAM = "arn:aws:iam::111122223333"
@@ -45,9 +52,11 @@ def iam_saved(iam_moto_server: str) -> Iterator[SavedIam]:
     """The account seeded in moto once; each case starts from it again."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MOTO_ACCOUNT_ID", MOTO_ACCOUNT)
+        patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # ReadOnlyAccess, SecurityAudit
         reset(iam_moto_server)
         client = iam_client(iam_moto_server)
         seed_account(client, account())
+        drop_unattached_aws_policies()
         for group in ("ops", "admins"):  # IAM adds users to groups that exist
             client.create_group(GroupName=group)
         yield SavedIam()
