@@ -307,3 +307,15 @@ def test_two_interleaving_rollouts_of_one_principal_cannot_both_act(rig: Rig) ->
     assert rig.store.journal(second) == []
     assert rig.iam.principal_state(APP)["inline"] == {"alpha-least-privilege": PROPOSED}
     assert SHARED not in rig.iam.principal_state(APP)["attached"]
+
+
+def test_a_rollback_by_hand_never_undoes_a_newer_change(rig: Rig) -> None:
+    pid = stored(rig, with_baseline(rig))
+    eng = rig.engine()
+    assert through_production(eng, pid) is ProposalState.SUCCEEDED
+    change_behind_our_back(rig)
+    changed = rig.iam.principal_state(APP)
+    with pytest.raises(PrincipalChangedError, match="changed since its production changed it"):
+        eng.rollback(pid, "sam")
+    assert rig.iam.principal_state(APP) == changed
+    assert rig.store.proposal_state(pid) is ProposalState.SUCCEEDED

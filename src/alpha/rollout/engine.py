@@ -191,6 +191,7 @@ class RolloutEngine:
             state = self.store.proposal_state(proposal.id)
             next_state(workflow_state(state), Event.ROLLBACK)  # refuses an illegal rollback
             check_may_roll_back(self.store, proposal)
+            self._check_left_as_enforced(proposal)
             self.rollbacks.begin(proposal, actor, reason, Event.ROLLBACK)
         return self._finish_rollback(proposal)
 
@@ -296,6 +297,18 @@ class RolloutEngine:
                 live = self.iam.principal_state(target)
                 check_unchanged(target, expected[target], live, before)
 
+    def _check_left_as_enforced(self, proposal: StoredProposal) -> None:
+        """A rollback by hand restores the state from before the canary: refused when someone
+        changed a principal since the rollout last did (the rollback would undo it too)."""
+        for stage in (Stage.PRODUCTION, Stage.CANARY):
+            record = self.store.stage(proposal.id, stage)
+            enforced = None if record is None else record.metrics.get(ENFORCED_KEY)
+            if enforced:
+                for target, expected in enforced.items():
+                    live = self.iam.principal_state(target)
+                    check_unchanged(target, expected, live, f"its {stage.value} changed it")
+                return
+
     def _refusal(self, proposal: StoredProposal, stage: Stage) -> str | None:
         """Why the stage may not begin now: the approval expired, or the guardrails in force
         (stricter, maybe, than at approval) block the proposal. None: it may."""
@@ -387,6 +400,7 @@ class RolloutEngine:
             )
             changes += uncanary_changes(target, previous[target], proposal.id, settings)
             self.steps.apply_all(proposal, "production", changes)
+        record = self._enforced(record, targets)
         record = self.steps.baking(record)
         since = datetime.fromisoformat(record.metrics["bake_since"])
         judgement = judge_errors(
