@@ -4,9 +4,9 @@ rollout stops rather than overwrite the newer change.
 A proposal made from an account records each principal's state as the account showed it
 (`baseline`, in the stored plan); before the canary the principal's live state must still be
 that. The canary records the state it left (`enforced`, in its stage record's metrics); before
-production the live state must still be that. Production records the state it left too, and a rollback by hand is refused when the
-live state is not the one the rollout last left (it would undo the newer change with the
-rest). Any difference stops with a message that names what changed. An automatic rollback
+production the live state must still be that. Production records the state it left too, and
+a rollback by hand is refused when the live state is not the one the rollout last left (it
+would undo the newer change with the rest). Any difference stops with a message that names what changed. An automatic rollback
 (a breach during a bake) is not held back: the workload's errors come first.
 """
 
