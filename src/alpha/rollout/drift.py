@@ -6,8 +6,9 @@ A proposal made from an account records each principal's state as the account sh
 that. The canary records the state it left (`enforced`, in its stage record's metrics); before
 production the live state must still be that. Production records the state it left too, and
 a rollback by hand is refused when the live state is not the one the rollout last left (it
-would undo the newer change with the rest). Any difference stops with a message that names what changed. An automatic rollback
-(a breach during a bake) is not held back: the workload's errors come first.
+would undo the newer change with the rest). Any difference stops with a message that names
+what changed. An automatic rollback (a breach during a bake) is not held back: the
+workload's errors come first.
 """
 
 from __future__ import annotations
