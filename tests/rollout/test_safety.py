@@ -54,6 +54,15 @@ class Rig:
     store: Store
     iam: IamChanger
     client: Any = None  # the IAM client of the live rig, to change IAM behind ALPHA's back
+    path: Path | None = None  # the SQLite file, which another process would open
+
+    def other_process(self) -> tuple[SQLiteStore, IamChanger]:
+        """The same store and IAM as a second `alpha` process sees them: its own connection."""
+        assert self.path is not None
+        store = SQLiteStore(self.path)
+        if self.client is not None:
+            return store, LiveIam(iam_client(self.client.meta.endpoint_url), MOTO_ACCOUNT)
+        return store, WorkingCopyIam(store, [f"account-{ACCOUNT}"])
 
     def engine(self, scope: PrincipalScope | None = None, at: datetime = T0) -> RolloutEngine:
         settings = RolloutSettings(stages=StageSettings(bake=HOUR), scope=scope or PrincipalScope())
@@ -72,10 +81,10 @@ def rig(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rig]:
     if request.param == "live":
         client = iam_client(request.getfixturevalue("iam_endpoint"))
         seed_account(client, document())
-        yield Rig(store, LiveIam(client, MOTO_ACCOUNT), client)
+        yield Rig(store, LiveIam(client, MOTO_ACCOUNT), client, tmp_path / "alpha.db")
     else:
         import_account_copy(store, f"account-{ACCOUNT}", document())
-        yield Rig(store, WorkingCopyIam(store, [f"account-{ACCOUNT}"]))
+        yield Rig(store, WorkingCopyIam(store, [f"account-{ACCOUNT}"]), path=tmp_path / "alpha.db")
     store.close()
 
 
@@ -289,12 +298,13 @@ def test_two_interleaving_rollouts_of_one_principal_cannot_both_act(rig: Rig) ->
     settings = RolloutSettings(stages=StageSettings(bake=HOUR))
     refused: list[str] = []
 
+    their_store, their_iam = rig.other_process()
+
     def other_process(point: str) -> None:
         if point.startswith("before canary.0:") and not refused:
+            theirs = RolloutService(their_store, their_iam, monitor, Clock(), settings, holder="b")
             with pytest.raises(PrincipalBusyError) as caught:
-                RolloutService(rig.store, rig.iam, monitor, Clock(), settings, holder="b").run(
-                    second
-                )
+                theirs.run(second)
             refused.append(str(caught.value))
 
     service = RolloutService(rig.store, rig.iam, monitor, Clock(), settings, holder="a")
@@ -307,6 +317,7 @@ def test_two_interleaving_rollouts_of_one_principal_cannot_both_act(rig: Rig) ->
     assert rig.store.journal(second) == []
     assert rig.iam.principal_state(APP)["inline"] == {"alpha-least-privilege": PROPOSED}
     assert SHARED not in rig.iam.principal_state(APP)["attached"]
+    their_store.close()
 
 
 def test_a_rollback_by_hand_never_undoes_a_newer_change(rig: Rig) -> None:
