@@ -110,8 +110,8 @@ class LiveIam:
         self._call(operation, principal, params)
 
     def delete_permissions_boundary(self, principal: str) -> None:
-        kind, who = self._changeable(principal)
-        if self.principal_state(principal)["boundary"] is None:
+        kind, who, entity = self._changeable_entity(principal)
+        if not entity.get("PermissionsBoundary"):
             return
         operation = f"delete_{kind}_permissions_boundary"
         self._call(operation, principal, {_name_key(kind): who}, gone_ok=True)
@@ -122,7 +122,8 @@ class LiveIam:
 
     def remove_from_group(self, principal: str, group: str) -> None:
         who = self._user(principal)
-        if group not in self.principal_state(principal)["groups"]:
+        groups = self._pages("list_groups_for_user", "Groups", UserName=who)
+        if group not in {g["GroupName"] for g in groups}:
             return
         params = {"UserName": who, "GroupName": group}
         self._call("remove_user_from_group", principal, params, gone_ok=True)
@@ -224,6 +225,10 @@ class LiveIam:
         return found
 
     def _changeable(self, principal: str) -> tuple[str, str]:
+        kind, name, _ = self._changeable_entity(principal)
+        return kind, name
+
+    def _changeable_entity(self, principal: str) -> tuple[str, str, JsonDict]:
         """The principal exists and is not AWS's: `ServiceLinkedRoleError` for one that is."""
         kind, name = self._principal(principal)
         entity = self._entity(kind, name, principal)
@@ -231,7 +236,7 @@ class LiveIam:
             raise ServiceLinkedRoleError(
                 f"{entity['Arn']} is a service-linked role: AWS owns it, ALPHA never changes it"
             )
-        return kind, name
+        return kind, name, entity
 
     def _user(self, principal: str) -> str:
         kind, name = self._changeable(principal)
