@@ -162,7 +162,12 @@ def test_a_role_changed_after_the_proposal_stops_its_rollout(world: Any) -> None
 
 def test_a_role_outside_the_scope_is_refused(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     client, usage = world
-    [made] = propose(f"arn:aws:iam::{ACCOUNT}:role/app", usage).json()["proposals"]
+    shown = alpha(
+        "propose", "--account", "aws", "--usage", str(usage), "--principal",
+        f"arn:aws:iam::{ACCOUNT}:role/app", "--by", "dana", "--now", at(-2),
+    )  # fmt: skip
+    assert "read aws live: these proposals roll out to live IAM" in shown.out
+    [made] = alpha("proposals", "list", "--format", "json").json()
     assert alpha("approve", made["id"], "--by", "sam", "--now", at(-1)).code == 0
     monkeypatch.setenv("ALPHA_SCOPE_NAMES", "billing-*")
     before = role_state(client, "app")

@@ -66,7 +66,7 @@ def generate(
     principal: str | None,
     every: bool,
     sources: tuple[str, ...],
-    account: Path,
+    account: str | Path,
     guardrails_file: Path | None,
     output: str,
     since: str | None,

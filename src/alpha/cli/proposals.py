@@ -3,6 +3,7 @@
 Proposals are stored immutable under their content hash: proposing the same content again
 changes nothing and says so. The first `propose` imports the account file as the store's
 working copy, which rollouts change (never the file); `proposals export-account` writes it out.
+An account read live (`--account aws`) is not copied: its proposals roll out to live IAM.
 Exit codes: 0; 1 when `propose` stored a proposal whose guardrail violations block approval;
 2 for an error (one line on stderr).
 """
@@ -48,7 +49,7 @@ STATES = [s.value for s in ProposalState]
 def propose(
     *,
     sources: tuple[str, ...],
-    account_file: Path,
+    account_file: str | Path,
     principal: str | None,
     every: bool,
     by: str | None,
@@ -73,6 +74,8 @@ def propose(
         out = console()
         if result.account_imported:
             out.print(f"imported {account_file} as the working copy {result.account_copy!r}")
+        elif result.account_copy.startswith("aws-account-"):
+            out.print(f"read {account_file} live: these proposals roll out to live IAM")
         for item in result.proposed:
             verb = "stored" if item.created else "already stored (identical content), unchanged"
             reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")

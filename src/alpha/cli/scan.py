@@ -72,7 +72,7 @@ def _flag_codes(_ctx: click.Context, _param: click.Parameter, value: str | None)
 )
 def scan(
     *,
-    account_file: Path,
+    account_file: str | Path,
     sources: tuple[str, ...],
     since: str | None,
     until: str | None,
