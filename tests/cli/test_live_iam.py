@@ -177,6 +177,14 @@ def test_a_role_outside_the_scope_is_refused(world: Any, monkeypatch: pytest.Mon
 
 
 def test_account_export_writes_the_live_account(world: Any, tmp_path: Path) -> None:
+    _, usage = world
+    generated = alpha(
+        "generate", "--account", "aws", "--usage", str(usage), "--principal",
+        f"arn:aws:iam::{ACCOUNT}:role/app", "--format", "json",
+    )  # fmt: skip
+    assert generated.code == 0, generated.err
+    scanned = alpha("scan", "--account", "aws://default", "--usage", str(usage), "--format", "json")
+    assert (scanned.code, "'default' not found" in scanned.err) == (2, True)  # no such profile
     ran = alpha("account", "export", "--out", "live.json")
     assert ran.code == 0, ran.err
     assert f"wrote account {ACCOUNT}" in ran.err
