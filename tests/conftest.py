@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -46,6 +47,12 @@ def aws_env() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint(aws_env: None) -> Iterator[str]:
+    with _moto_server() as endpoint:
+        yield endpoint
+
+
+@contextmanager
+def _moto_server() -> Iterator[str]:
     # Imported here: moto takes a second to import, and most of the suite never needs it.
     from moto.server import ThreadedMotoServer
 
@@ -54,5 +61,31 @@ def moto_endpoint(aws_env: None) -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def iam_moto_server(aws_env: None) -> Iterator[str]:
+    """A moto server of its own for IAM: its state is reset before every test that uses it
+    (tests that need moto's copy of the AWS-managed policies load them: tests/moto_iam.py)."""
+    from tests.moto_iam import install_user_boundaries
+
+    install_user_boundaries()
+    with _moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def iam_endpoint(iam_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The IAM server, empty, answering as account 111122223333 (tests/moto_iam.py), without
+    AWS-managed policies: moto lists all 1,500 of them in every live read (AWS, only those
+    attached), which would make each read take seconds."""
+    from tests.moto_iam import MOTO_ACCOUNT, reset
+
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", MOTO_ACCOUNT)
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
+    reset(iam_moto_server)
+    return iam_moto_server

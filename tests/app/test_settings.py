@@ -235,3 +235,62 @@ def test_any_settings_file_is_settings_or_one_line_error(text: str) -> None:
         path.write_text(text, encoding="utf-8")
         value_or_one_line_error(lambda: read_file_settings(path), SettingsError)
         value_or_one_line_error(lambda: load_config(path), GuardrailError)
+
+
+SCOPE_TOML = """\
+[rollout]
+iam = "aws://prod"
+
+[scope]
+names = ["app-*"]
+paths = ["/teams/"]
+tags = ["alpha-managed=true", "team"]
+own = ["alpha-*", "deployer"]
+"""
+
+
+def test_the_scope_and_the_iam_target_come_from_the_file(tmp_path: Path) -> None:
+    (tmp_path / "alpha.toml").write_text(SCOPE_TOML)
+    settings = load_settings(Flags(), {}, tmp_path)
+    assert settings.iam == "aws://prod"
+    scope = settings.rollout_settings().scope
+    assert (scope.names, scope.paths, scope.tags, scope.own) == (
+        ("app-*",),
+        ("/teams/",),
+        ("alpha-managed=true", "team"),
+        ("alpha-*", "deployer"),
+    )
+
+
+def test_scope_variables_replace_the_file_lists(tmp_path: Path) -> None:
+    (tmp_path / "alpha.toml").write_text(SCOPE_TOML)
+    env = {"ALPHA_IAM": "local", "ALPHA_SCOPE_NAMES": "web-*, api-*", "ALPHA_SCOPE_PATHS": "/"}
+    settings = load_settings(Flags(), env, tmp_path)
+    assert settings.iam == "local"
+    assert (settings.scope.names, settings.scope.paths) == (("web-*", "api-*"), ("/",))
+    assert settings.scope.tags == ("alpha-managed=true", "team")
+
+
+def test_by_default_any_principal_but_alphas_own_is_in_scope(tmp_path: Path) -> None:
+    settings = load_settings(Flags(), {}, tmp_path)
+    assert settings.iam is None
+    assert settings.scope.own == ("alpha-*",)
+    assert (settings.scope.names, settings.scope.paths, settings.scope.tags) == ((), (), ())
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "expected"),
+    [
+        ('[rollout]\niam = "gcp"\n', {}, r"line 2: rollout\.iam: String should match"),
+        ('[scope]\npaths = ["teams"]\n', {}, r"line 2: scope\.paths\.0: String should match"),
+        ('[scope]\nnames = [""]\n', {}, r"line 2: scope\.names\.0: String should have at least"),
+        ("", {"ALPHA_IAM": "aws://"}, "ALPHA_IAM: 'aws://': expected aws, aws://PROFILE or local"),
+        ("", {"ALPHA_SCOPE_PATHS": "/a/,b"}, "ALPHA_SCOPE_PATHS: 'b': an IAM path starts"),
+    ],
+)
+def test_bad_scope_and_iam_settings_are_named(
+    tmp_path: Path, toml: str, env: dict[str, str], expected: str
+) -> None:
+    (tmp_path / "alpha.toml").write_text(toml)
+    with pytest.raises(SettingsError, match=expected):
+        load_settings(Flags(), env, tmp_path)

@@ -1,19 +1,32 @@
 """The `AccountState` port, run against every implementation over the same account (tests/data/
 accounts/edge-cases.json, see its README): the file adapter over the AWS CLI's output and over
-the raw API's pages, and the in-memory fake."""
+the raw API's pages, the in-memory fake, and the live reader over IAM in moto's server mode
+holding the same account. Live IAM cannot hold two of the file's oddities: every AWS-managed
+policy attached is in a live read (the file leaves ReadOnlyAccess out), and a user's
+membership of a deleted group is gone with the group (bob's ghost-group)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 
 from alpha.account import AccountState, PrincipalNotFoundError
+from alpha.adapters.aws.iam_account import LiveAccount
 from alpha.adapters.local.authorization_details import (
     AuthorizationDetailsFile,
     read_authorization_details,
 )
 from tests.fakes.memory_account import MemoryAccount
+from tests.moto_iam import (
+    MOTO_ACCOUNT,
+    drop_unattached_aws_policies,
+    iam_client,
+    reset,
+    seed_account,
+)
 from tests.sample_accounts import EDGE_CASES_ACCOUNT, EDGE_CASES_PAGES
 
 IAM = "arn:aws:iam::111122223333"
@@ -25,10 +38,28 @@ ALICE = f"{IAM}:user/alice"
 class Rig:
     state: AccountState
     named: str
+    live: bool = False
 
 
-@pytest.fixture(params=["file", "pages", "memory"])
+@pytest.fixture(scope="module")
+def live_account(iam_moto_server: str) -> Iterator[LiveAccount]:
+    """Read once for the module: the cases only read (every AWS-managed policy comes too)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOTO_ACCOUNT_ID", MOTO_ACCOUNT)
+        patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # ReadOnlyAccess, SecurityAudit
+        reset(iam_moto_server)
+        client = iam_client(iam_moto_server)
+        seed_account(client, json.loads(EDGE_CASES_ACCOUNT.read_text()))
+        drop_unattached_aws_policies()
+        account = LiveAccount(client, "aws://test")
+        account.snapshot()
+        yield account
+
+
+@pytest.fixture(params=["file", "pages", "memory", "live"])
 def rig(request: pytest.FixtureRequest) -> Rig:
+    if request.param == "live":
+        return Rig(request.getfixturevalue("live_account"), "aws://test", live=True)
     if request.param == "memory":
         snapshot = read_authorization_details(EDGE_CASES_ACCOUNT)
         return Rig(MemoryAccount(snapshot, "main account"), "main account")
@@ -109,6 +140,10 @@ def test_an_unknown_principal_is_an_error(rig: Rig, arn: str) -> None:
 def test_effective_policies_are_labelled_and_what_is_missing_is_listed(
     rig: Rig, arn: str, origins: list[str], boundary: str | None, unresolved: list[str]
 ) -> None:
+    if rig.live and arn == APP_ROLE:
+        origins = [*origins, "managed policy arn:aws:iam::aws:policy/ReadOnlyAccess"]
+    if rig.live:
+        unresolved = []
     found = rig.state.effective_policies(arn)
     assert found.principal_arn == arn
     assert [applied.origin.describe() for applied in found.identity] == origins

@@ -1,7 +1,8 @@
 """The `IamChanger` port, run against every implementation over the same account (tests/data/
-accounts/edge-cases.json, see its README): the working copy in a SQLite store and the in-memory
-fake. The promises are the port's (alpha.rollout.iam_ports): states in one shape, JSON-ready,
-that a rollback restores exactly; idempotent changes; groups for users only."""
+accounts/edge-cases.json, see its README): the working copy in a SQLite store, the in-memory
+fake, and the boto3 changer over IAM in moto's server mode holding the same account. The
+promises are the port's (alpha.rollout.iam_ports): states in one shape, JSON-ready, that a
+rollback restores exactly; idempotent changes; groups for users only; policy versions."""
 
 from __future__ import annotations
 
@@ -13,12 +14,21 @@ from urllib.parse import unquote
 
 import pytest
 
+from alpha.adapters.aws.iam_changer import LiveIam
 from alpha.adapters.local.sqlite_store import SQLiteStore
 from alpha.adapters.local.working_copy_iam import WorkingCopyIam, import_account_copy
 from alpha.rollout.changes import restore_changes
 from alpha.rollout.errors import IamChangeError
 from alpha.rollout.iam_ports import IamChanger, JsonDict
 from tests.fakes.memory_iam import MemoryIam
+from tests.moto_iam import (
+    MOTO_ACCOUNT,
+    SavedIam,
+    drop_unattached_aws_policies,
+    iam_client,
+    reset,
+    seed_account,
+)
 from tests.sample_accounts import EDGE_CASES_ACCOUNT
 
 IAM = "arn:aws:iam::111122223333"
@@ -37,8 +47,34 @@ def account() -> JsonDict:
     return found
 
 
-@pytest.fixture(params=["working-copy", "memory"])
+@pytest.fixture(scope="module")
+def iam_saved(iam_moto_server: str) -> Iterator[SavedIam]:
+    """The account seeded in moto once; each case starts from it again."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOTO_ACCOUNT_ID", MOTO_ACCOUNT)
+        patch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # ReadOnlyAccess, SecurityAudit
+        reset(iam_moto_server)
+        client = iam_client(iam_moto_server)
+        seed_account(client, account())
+        drop_unattached_aws_policies()
+        for group in ("ops", "admins"):  # IAM adds users to groups that exist
+            client.create_group(GroupName=group)
+        yield SavedIam()
+
+
+@pytest.fixture
+def iam_seeded(iam_moto_server: str, iam_saved: SavedIam, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", MOTO_ACCOUNT)
+    iam_saved.restore()
+    return iam_moto_server
+
+
+@pytest.fixture(params=["working-copy", "memory", "live"])
 def iam(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IamChanger]:
+    if request.param == "live":
+        client = iam_client(request.getfixturevalue("iam_seeded"))
+        yield LiveIam(client, MOTO_ACCOUNT)
+        return
     if request.param == "memory":
         yield MemoryIam.from_account(account())
         return
@@ -220,3 +256,48 @@ def test_a_managed_policy_is_created_once_and_deleted_when_nothing_uses_it(
     assert iam.managed_policy(NEW) is None
     with pytest.raises(IamChangeError, match="in use"):
         iam.delete_managed_policy(SHARED)  # attached by two roles
+
+
+def _document(bucket: str) -> JsonDict:
+    statement = {
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+    }
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def test_six_updates_keep_five_versions_deleting_the_oldest_that_is_not_the_default(
+    iam: IamChanger,
+) -> None:
+    iam.create_managed_policy(NEW, DOCUMENT)
+    assert iam.managed_policy_version(NEW) == "v1"
+    for number in range(6):
+        iam.update_managed_policy(NEW, _document(f"b{number}"))
+        iam.update_managed_policy(NEW, _document(f"b{number}"))  # idempotent: no new version
+    assert (iam.managed_policy_version(NEW), iam.managed_policy(NEW)) == ("v7", _document("b5"))
+    for gone in ("v1", "v2"):
+        with pytest.raises(IamChangeError, match=gone):
+            iam.set_default_policy_version(NEW, gone)
+    iam.set_default_policy_version(NEW, "v3")
+    assert (iam.managed_policy_version(NEW), iam.managed_policy(NEW)) == ("v3", _document("b1"))
+
+
+def test_an_update_keeps_the_default_when_the_default_is_the_oldest(iam: IamChanger) -> None:
+    dev_tools = f"{IAM}:policy/dev-tools"  # v1, v2 (the default), v3
+    before = iam.managed_policy(dev_tools)
+    iam.update_managed_policy(dev_tools, _document("a"))
+    iam.update_managed_policy(dev_tools, _document("b"))
+    iam.set_default_policy_version(dev_tools, "v2")  # a rollback
+    iam.update_managed_policy(dev_tools, _document("c"))  # five: v1 goes, never v2
+    iam.set_default_policy_version(dev_tools, "v2")
+    assert (iam.managed_policy_version(dev_tools), iam.managed_policy(dev_tools)) == ("v2", before)
+    assert iam.managed_policy_version(f"{IAM}:policy/never-there") is None
+    with pytest.raises(IamChangeError):
+        iam.update_managed_policy(f"{IAM}:policy/never-there", DOCUMENT)
+
+
+def test_tags_are_read_for_the_scope(iam: IamChanger) -> None:
+    assert iam.principal_tags(ALICE) == {}
+    with pytest.raises(IamChangeError):
+        iam.principal_tags(NOBODY)

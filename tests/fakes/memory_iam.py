@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from alpha.rollout.errors import IamChangeError
-from alpha.rollout.iam_ports import JsonDict
+from alpha.rollout.iam_ports import JsonDict, next_version_id, oldest_to_delete
 
 _KINDS = (("RoleDetailList", "role"), ("UserDetailList", "user"))
 _INLINE = {"role": "RolePolicyList", "user": "UserPolicyList"}
@@ -32,6 +32,9 @@ class MemoryIam:
         self._principals: dict[str, JsonDict] = {}  # ARN -> state
         self._policies: dict[str, JsonDict] = {}  # ARN -> default document
         self._uses: dict[str, int] = {}  # policy ARN -> attachments + boundary uses
+        self._versions: dict[str, dict[str, JsonDict]] = {}  # policy ARN -> id -> document
+        self._defaults: dict[str, str] = {}  # policy ARN -> default version id
+        self._tags: dict[str, dict[str, str]] = {}  # principal ARN -> tags
 
     @classmethod
     def from_account(cls, document: JsonDict) -> MemoryIam:
@@ -42,8 +45,13 @@ class MemoryIam:
         for key, kind in _KINDS:
             for entry in document.get(key) or []:
                 iam._principals[entry["Arn"]] = _state_of(entry, kind)
+                iam._tags[entry["Arn"]] = {t["Key"]: t["Value"] for t in entry.get("Tags") or []}
         for policy in document.get("Policies") or []:
             iam._policies[policy["Arn"]] = _default_document(policy)
+            iam._versions[policy["Arn"]] = {
+                v["VersionId"]: _decoded(v["Document"]) for v in policy["PolicyVersionList"]
+            }
+            iam._defaults[policy["Arn"]] = _default_id(policy)
             iam._uses[policy["Arn"]] = policy.get("AttachmentCount", 0) + policy.get(
                 "PermissionsBoundaryUsageCount", 0
             )
@@ -56,6 +64,14 @@ class MemoryIam:
     def managed_policy(self, policy_arn: str) -> JsonDict | None:
         self._require_account(policy_arn)
         return copy.deepcopy(self._policies.get(policy_arn))
+
+    def managed_policy_version(self, policy_arn: str) -> str | None:
+        self._require_account(policy_arn)
+        return self._defaults.get(policy_arn)
+
+    def principal_tags(self, principal: str) -> dict[str, str]:
+        state = self._state(principal)
+        return dict(self._tags.get(state["principal"], {}))
 
     # Changes -------------------------------------------------------------------------------
     def put_inline_policy(self, principal: str, name: str, document: JsonDict) -> None:
@@ -91,13 +107,37 @@ class MemoryIam:
             raise IamChangeError(f"{policy_arn} exists with another document")
         self._policies[policy_arn] = copy.deepcopy(document)
         self._uses.setdefault(policy_arn, 0)
+        self._versions.setdefault(policy_arn, {"v1": copy.deepcopy(document)})
+        self._defaults.setdefault(policy_arn, "v1")
+
+    def update_managed_policy(self, policy_arn: str, document: JsonDict) -> None:
+        self._require_account(policy_arn)
+        if policy_arn not in self._policies:
+            raise IamChangeError(f"no managed policy {policy_arn}")
+        if self._policies[policy_arn] == document:
+            return
+        versions = self._versions[policy_arn]
+        doomed = oldest_to_delete(list(versions), self._defaults[policy_arn])
+        if doomed is not None:
+            del versions[doomed]
+        new_id = next_version_id(list(versions))
+        versions[new_id] = copy.deepcopy(document)
+        self.set_default_policy_version(policy_arn, new_id)
+
+    def set_default_policy_version(self, policy_arn: str, version_id: str) -> None:
+        self._require_account(policy_arn)
+        versions = self._versions.get(policy_arn, {})
+        if version_id not in versions:
+            raise IamChangeError(f"{policy_arn} has no version {version_id}")
+        self._defaults[policy_arn] = version_id
+        self._policies[policy_arn] = copy.deepcopy(versions[version_id])
 
     def delete_managed_policy(self, policy_arn: str) -> None:
         self._require_account(policy_arn)
         if self._uses.get(policy_arn, 0):
             raise IamChangeError(f"{policy_arn} is still in use and cannot be deleted")
-        self._policies.pop(policy_arn, None)
-        self._uses.pop(policy_arn, None)
+        for held in (self._policies, self._uses, self._versions, self._defaults):
+            held.pop(policy_arn, None)
 
     # Plumbing ------------------------------------------------------------------------------
     def _state(self, arn: str) -> JsonDict:
@@ -167,6 +207,15 @@ def _default_document(policy: JsonDict) -> JsonDict:
     chosen = next(v for v in versions if v.get("VersionId") == wanted or wanted is None)
     found: JsonDict = _decoded(chosen["Document"])
     return found
+
+
+def _default_id(policy: JsonDict) -> str:
+    wanted = policy.get("DefaultVersionId")
+    if wanted:
+        return str(wanted)
+    return str(
+        next(v["VersionId"] for v in policy["PolicyVersionList"] if v.get("IsDefaultVersion"))
+    )
 
 
 def _decoded(document: Any) -> Any:

@@ -162,6 +162,8 @@ class CountingIam:
         "remove_from_group",
         "create_managed_policy",
         "delete_managed_policy",
+        "update_managed_policy",
+        "set_default_policy_version",
     )
 
     def __init__(self, inner: IamChanger) -> None:

@@ -2,9 +2,11 @@
 world (stores, logs, the account, IAM, the monitor, the reasoner, guardrails, the clock);
 `ConfiguredBackends` picks each from the settings.
 
-Today every choice is the embedded one: SQLite for the workflow store, DuckDB for usage, the
+The embedded choices are the defaults: SQLite for the workflow store, DuckDB for usage, the
 account from an authorization-details file, the store's working copy of it for IAM changes,
-CloudTrail logs for the monitor, the local reasoner. A new adapter (DynamoDB, live IAM,
+CloudTrail logs for the monitor, the local reasoner. `--account aws` (or `aws://PROFILE`) reads
+the account live; a proposal made so rolls out to live IAM (the store remembers the account's
+source, `live_copy_name`; `[rollout] iam` / ALPHA_IAM overrides it). A new adapter (DynamoDB,
 CloudWatch, Bedrock) is a new branch in one method here, chosen by a setting; the use cases
 and the interfaces do not change.
 """
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from alpha.account import AccountSnapshot
+    from alpha.adapters.aws.iam_account import LiveAccount
     from alpha.catalog import Catalog
     from alpha.generate.run import GenerationPlan, Outcome
     from alpha.guardrails import GuardrailConfig
@@ -50,7 +53,9 @@ __all__ = [
     "UnwatchedMonitor",
     "account_copy_name",
     "clock_for",
+    "is_live_account",
     "ledger_path",
+    "live_copy_name",
     "notifier_for",
     "open_change_requester",
     "open_checkout",
@@ -135,6 +140,17 @@ class Backends(Protocol):
 
 def account_copy_name(account_id: str) -> str:
     return f"account-{account_id}"
+
+
+def live_copy_name(account_id: str) -> str:
+    """The store's record that the account's proposals were made from a live read, and how it
+    was named (`{"source": "aws://PROFILE"}`): their rollouts change live IAM."""
+    return f"aws-account-{account_id}"
+
+
+def is_live_account(text: str) -> bool:
+    """`aws` or `aws://PROFILE`: the account the credentials reach, read live."""
+    return text == "aws" or text.startswith("aws://")
 
 
 def working_copies(store: Store) -> list[str]:
@@ -223,6 +239,7 @@ class ConfiguredBackends:
         self._env = dict(env)
         self._clock = clock or clock_for(settings)
         self._notifier: Notifier | None = None
+        self._live: dict[str, LiveAccount] = {}  # one read per command, however often asked
 
     def clock(self) -> Clock:
         return self._clock
@@ -255,6 +272,8 @@ class ConfiguredBackends:
         return usage_source_for(text)
 
     def read_account(self, text: str) -> AccountSnapshot:
+        if is_live_account(text):
+            return self._live_account(text).snapshot()
         from alpha.adapters.local.authorization_details import read_authorization_details
 
         return read_authorization_details(Path(text))
@@ -262,6 +281,8 @@ class ConfiguredBackends:
     def account_document(self, text: str) -> object:
         """Read as strictly as `read_account` reads it (duplicate keys, NaN, deep nesting:
         one line naming the place)."""
+        if is_live_account(text):
+            return self._live_account(text).document()
         from alpha.account import AccountError
         from alpha.policy.user_files import InputTextError, decode_json, read_input, shown
 
@@ -270,10 +291,49 @@ class ConfiguredBackends:
         except InputTextError as exc:
             raise AccountError(f"{shown(text)}: {exc}") from exc
 
+    def _live_account(self, text: str) -> LiveAccount:
+        if text not in self._live:
+            from alpha.account import AccountError
+
+            try:
+                from alpha.adapters.aws.clients import make_client
+                from alpha.adapters.aws.iam_account import LiveAccount, profile_of
+            except ImportError as exc:
+                hint = "reading IAM needs boto3 (pip install 'alpha-iam[aws]')"
+                raise AccountError(f"{text}: {hint}") from exc
+            try:
+                client = make_client("iam", profile=profile_of(text))
+            except UsageError as exc:
+                raise AccountError(f"{text}: {exc}") from exc
+            self._live[text] = LiveAccount(client, text)
+        return self._live[text]
+
     def iam_changer(self, store: Store) -> IamChanger:
+        """The store's working copies; live IAM for the accounts whose proposals were made
+        from a live read (or every account, with `iam = "aws"`; none with `"local"`)."""
         from alpha.adapters.local.working_copy_iam import WorkingCopyIam
 
-        return WorkingCopyIam(store, working_copies(store))
+        accounts = sorted({p.principal.split(":")[4] for p in store.proposals()} - {""})
+        live = self._live_sources(store, accounts)
+        local = WorkingCopyIam(store, [account_copy_name(a) for a in accounts if a not in live])
+        if not live:
+            return local
+        from alpha.app.iam_routing import AccountRoutedIam
+
+        return AccountRoutedIam({a: _live_iam(text, a) for a, text in live.items()}, local)
+
+    def _live_sources(self, store: Store, accounts: list[str]) -> dict[str, str]:
+        choice = self.settings.iam
+        if choice == "local":
+            return {}
+        if choice is not None:
+            return dict.fromkeys(accounts, choice)
+        found: dict[str, str] = {}
+        for account in accounts:
+            record = store.account_copy(live_copy_name(account))
+            if record is not None:
+                found[account] = str(record.get("source") or "aws")
+        return found
 
     @contextmanager
     def open_monitor(self, *, watch: bool) -> Iterator[Monitor]:
@@ -442,6 +502,18 @@ def open_checkout(
     from alpha.adapters.github.git import git_checkout
 
     return git_checkout(clone, remote=remote, base=base, branch=branch)
+
+
+def _live_iam(text: str, account_id: str) -> IamChanger:
+    """The boto3 changer of one account, which first checks the credentials reach it."""
+    from alpha.adapters.aws.clients import make_client
+    from alpha.adapters.aws.iam_account import profile_of
+    from alpha.adapters.aws.iam_changer import LiveIam
+
+    profile = profile_of(text)
+    client = make_client("iam", profile=profile)
+    sts = make_client("sts", profile=profile)
+    return LiveIam(client, account_id, identity=lambda: str(sts.get_caller_identity()["Account"]))
 
 
 @contextmanager

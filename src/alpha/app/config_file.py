@@ -16,6 +16,14 @@ and an error names the file, the line and the field.
     poll_interval = "30s"
     max_wait = "2h"
     monitor = "cloudtrail"            # or "cloudwatch": bakes judged on the ALPHA/IAM metrics
+    iam = "aws"                       # roll out to live IAM ("aws://PROFILE"); "local": the
+                                      # store's working copy; unset: as the proposal's account
+
+    [scope]                           # the principals a rollout may change (docs/aws/iam.md)
+    names = ["app-*", "batch-*"]      # name patterns (* and ?); none: any name
+    paths = ["/teams/"]               # path prefixes; none: any path
+    tags = ["alpha-managed=true"]     # key=value or key; none: any tags
+    own = ["alpha-*"]                 # ALPHA's own roles and users: never changed
 
     [approvals]
     approvers = ["sam", "lee"]        # empty: anyone
@@ -95,6 +103,14 @@ class RolloutTable(_Table):
     poll_interval: Duration | None = None
     max_wait: Duration | None = None
     monitor: Literal["cloudtrail", "cloudwatch"] | None = None
+    iam: str | None = Field(default=None, pattern=r"^(local|aws|aws://[^/\s]+)$")
+
+
+class ScopeTable(_Table):
+    names: list[Annotated[str, Field(min_length=1)]] | None = None
+    paths: list[Annotated[str, Field(pattern=r"^/(.*/)?$")]] | None = None
+    tags: list[Annotated[str, Field(pattern=r"^[^=]+(=.*)?$")]] | None = None
+    own: list[Annotated[str, Field(min_length=1)]] | None = None
 
 
 class ApprovalsTable(_Table):
@@ -159,6 +175,7 @@ class FileSettings(BaseModel):
     analyzer: AnalyzerTable = Field(default_factory=AnalyzerTable)
     slack: SlackTable = Field(default_factory=SlackTable)
     github: GithubTable = Field(default_factory=GithubTable)
+    scope: ScopeTable = Field(default_factory=ScopeTable)
 
 
 def read_file_settings(path: Path) -> FileSettings:

@@ -3,7 +3,9 @@
 
 Both ingest the sources once; a principal the generator cannot propose for is a failure
 beside the others' proposals. The first `propose` imports the account as the store's working
-copy, which rollouts change (never the user's file).
+copy, which rollouts change (never the user's file). An account read live (`aws`) is not
+copied: the store records that its proposals roll out to live IAM, and each proposal keeps the
+principal's state as read (`baseline`), which a rollout compares with IAM before each stage.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from alpha.app.backends import Backends, PolicyEngine, account_copy_name
+from alpha.app.backends import (
+    Backends,
+    PolicyEngine,
+    account_copy_name,
+    is_live_account,
+    live_copy_name,
+)
 from alpha.generate.model import GenerationFailure
 from alpha.generate.run import GenerationPlan, GenerationRun, Outcome, collect
 from alpha.rollout.identity import check_name
@@ -174,11 +182,12 @@ def propose(
         if check_time is not None:
             check_time(store, when)
         copy, imported = _import_account_once(backends, store, request.account, stream.account_id)
+        baseline = _baselines(backends, request.account)
         for outcome in stream.outcomes():
             if isinstance(outcome, GenerationFailure):
                 failures.append(outcome)
             else:
-                stored = persist(store, [outcome.to_dict()], by, when)
+                stored = persist(store, [outcome.to_dict()], by, when, baseline)
                 proposed += stored
                 for item in stored:
                     on_stored(item)
@@ -200,6 +209,11 @@ def _import_account_once(
     rollout has changed is never overwritten by the file)."""
     from alpha.adapters.local.working_copy_iam import import_account_copy
 
+    if is_live_account(account):
+        name = live_copy_name(account_id)
+        if store.account_copy(name) != {"source": account}:
+            store.save_account_copy(name, {"source": account})
+        return name, False
     name = account_copy_name(account_id)
     if store.account_copy(name) is not None:
         return name, False
@@ -207,16 +221,42 @@ def _import_account_once(
     return name, True
 
 
+Baseline = Callable[[str], "dict[str, Any] | None"]
+
+
+def _baselines(backends: Backends, account: str) -> Baseline | None:
+    """Each principal's state as the live read showed it; None for a file (its working copy
+    is the store's, changed only by rollouts)."""
+    if not is_live_account(account):
+        return None
+    from alpha.adapters.local.working_copy_iam import normalised_account, state_in_document
+
+    document = normalised_account(backends.account_document(account))
+    return lambda principal: state_in_document(document, principal, account)
+
+
 def persist(
-    store: Store, documents: Sequence[dict[str, Any]], by: str, now: datetime
+    store: Store,
+    documents: Sequence[dict[str, Any]],
+    by: str,
+    now: datetime,
+    baseline: Baseline | None = None,
 ) -> list[Proposed]:
-    """Store each generated proposal (immutable, by content hash), auditing the new ones."""
+    """Store each generated proposal (immutable, by content hash), auditing the new ones;
+    with `baseline`, the principal's state it was made from is kept in its plan."""
+    from alpha.rollout.drift import BASELINE_KEY
+
     found: list[Proposed] = []
     for document in documents:
+        principal = str(document["principal"])
+        plan: dict[str, Any] = {"steps": document.get("plan") or []}
+        made_from = baseline(principal) if baseline is not None else None
+        if made_from is not None:
+            plan[BASELINE_KEY] = {principal: made_from}
         proposal = StoredProposal.create(
-            principal=str(document["principal"]),
+            principal=principal,
             document=document,
-            plan={"steps": document.get("plan") or []},
+            plan=plan,
             created_by=by,
             created_at=now,
         )

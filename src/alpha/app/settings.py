@@ -13,7 +13,10 @@ still hold), ALPHA_MONITOR (`cloudtrail`: bakes read the logs; `cloudwatch`: the
 metrics `alpha monitor publish` puts on CloudWatch). Slack's (SLACK_BOT_TOKEN,
 SLACK_SIGNING_SECRET, ALPHA_SLACK_*) are read by `alpha.app.slack_settings`; the GitHub ones
 (GITHUB_TOKEN, ALPHA_GITHUB_API_URL, ALPHA_GITHUB_USERS, ALPHA_GITHUB_WEBHOOK_SECRET) in
-`alpha.app.github_settings`. An empty variable counts as unset.
+`alpha.app.github_settings`; ALPHA_IAM (`aws`, `aws://PROFILE` or `local`: where rollouts
+change IAM; unset: as each proposal's account was read), ALPHA_SCOPE_NAMES, ALPHA_SCOPE_PATHS,
+ALPHA_SCOPE_TAGS (comma-separated: the principals a rollout may change; `[scope]` in
+alpha.toml). An empty variable counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.
@@ -40,9 +43,11 @@ from alpha.app.slack_settings import SlackSettings, slack_settings
 from alpha.app.store_options import parse_chain_head, parse_store_key
 from alpha.app.values import first_given, parse_boolean, parse_duration, parse_names, parse_time
 from alpha.rollout.identity import IdentityError, check_name
+from alpha.rollout.scope import PrincipalScope
 from alpha.rollout.settings import ApprovalPolicy, RolloutSettings, StageSettings
 
 if TYPE_CHECKING:
+    from alpha.app.config_file import ScopeTable
     from alpha.store.chain import ChainHead
 
 __all__ = [
@@ -111,6 +116,8 @@ class Settings:
     monitor: MonitorKind = "cloudtrail"
     slack: SlackSettings = field(default_factory=SlackSettings)
     github: GithubSettings = field(default_factory=GithubSettings)
+    iam: str | None = None
+    scope: PrincipalScope = field(default_factory=PrincipalScope)
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -134,6 +141,7 @@ class Settings:
             ),
             poll_interval=self.poll_interval,
             max_wait=self.max_wait,
+            scope=self.scope,
         )
 
 
@@ -195,6 +203,35 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
             env, table.slack.channel, table.slack.users, table.slack.api_url, config_file
         ),
         github=github_settings(table.github, env, config_file),
+        iam=first_given(_env(env, "ALPHA_IAM", _iam_target), rollout.iam, default=None),
+        scope=_scope(env, table.scope),
+    )
+
+
+def _iam_target(text: str) -> str:
+    if text in ("local", "aws") or (text.startswith("aws://") and len(text) > len("aws://")):
+        return text
+    raise ValueError(f"{text!r}: expected aws, aws://PROFILE or local")
+
+
+def _paths(text: str) -> list[str]:
+    paths = parse_names(text)
+    for path in paths:
+        if not (path.startswith("/") and path.endswith("/")):
+            raise ValueError(f"{path!r}: an IAM path starts and ends with / (/teams/)")
+    return paths
+
+
+def _scope(env: Mapping[str, str], table: ScopeTable) -> PrincipalScope:
+    """Each list from its variable, else from `[scope]`, else the default (any; own alpha-*)."""
+    default = PrincipalScope()
+    return PrincipalScope(
+        names=tuple(
+            first_given(_env(env, "ALPHA_SCOPE_NAMES", parse_names), table.names, default=[])
+        ),
+        paths=tuple(first_given(_env(env, "ALPHA_SCOPE_PATHS", _paths), table.paths, default=[])),
+        tags=tuple(first_given(_env(env, "ALPHA_SCOPE_TAGS", parse_names), table.tags, default=[])),
+        own=tuple(table.own) if table.own is not None else default.own,
     )
 
 

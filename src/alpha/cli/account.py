@@ -1,4 +1,6 @@
-"""`alpha account show`: what an account snapshot holds, and what applies to a principal."""
+"""`alpha account show`: what an account snapshot holds, and what applies to a principal;
+`alpha account export`: the account (read live with `aws`) written as authorization-details
+JSON, the file every `--account` reads back."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from rich.markup import escape
 
 from alpha.account import AccountSnapshot, EffectivePolicies, Principal, Role
 from alpha.cli.console import stdout_console
-from alpha.cli.paths import UserPath
+from alpha.cli.paths import ACCOUNT_HELP, AccountSource, UserPath
 from alpha.cli.plain_table import print_table
 from alpha.policy.serialize import to_document
 from alpha.policy.user_files import without_cycle_collection
@@ -27,11 +29,13 @@ def account() -> None:
 
 
 @account.command()
-@click.argument("file", type=UserPath(dir_okay=False, path_type=Path))
+@click.argument(
+    "file", metavar="FILE|aws|aws://PROFILE", type=AccountSource(dir_okay=False, path_type=Path)
+)
 @click.option("--principal", "principal_arn", metavar="ARN", help="Show what applies to it.")
 @click.option("--format", "output", type=click.Choice(["table", "json"]), default="table")
 def show(file: Path, principal_arn: str | None, output: str) -> None:
-    """Summarise FILE, or the effective policies of one principal in it."""
+    """Summarise the account (a FILE, or `aws` read live), or what applies to one principal."""
     from alpha.cli.workflow_options import report_backends
 
     snapshot = report_backends().read_account(str(file))
@@ -51,6 +55,38 @@ def show(file: Path, principal_arn: str | None, output: str) -> None:
         click.echo(json.dumps(_effective(principal, effective), indent=2))
     else:
         _print_effective(principal, effective)
+
+
+@account.command()
+@click.option(
+    "--account",
+    "source",
+    metavar="FILE|aws|aws://PROFILE",
+    type=AccountSource(dir_okay=False, path_type=Path),
+    default="aws",
+    show_default=True,
+    help=ACCOUNT_HELP,
+)
+@click.option(
+    "--out", required=True, type=UserPath(dir_okay=False, path_type=Path), help="File to write."
+)
+def export(source: str | Path, out: Path) -> None:
+    """Write the account as `get-account-authorization-details` JSON (pages merged, documents
+    decoded): a snapshot to keep, diff, or give to any `--account`."""
+    from alpha.account import AccountError
+    from alpha.cli.workflow_options import report_backends
+    from alpha.policy.user_files import write_output
+
+    backends = report_backends()
+    snapshot = backends.read_account(str(source))  # checked as strictly as any --account
+    document = backends.account_document(str(source))
+    write_output(out, json.dumps(document, indent=2) + "\n", AccountError)
+    click.echo(
+        f"wrote account {snapshot.account_id or '(unknown)'} to {out}: {len(snapshot.roles)} "
+        f"roles, {len(snapshot.users)} users, {len(snapshot.groups)} groups, "
+        f"{len(snapshot.policies)} managed policies",
+        err=True,
+    )
 
 
 def _kind(principal: Principal) -> str:

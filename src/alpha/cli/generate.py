@@ -17,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from alpha.cli.paths import ACCOUNT_HELP, AccountSource
 from alpha.cli.usage import time_window
 from alpha.cli.workflow_options import model_options
 from alpha.generate.model import GenerationFailure, PolicyProposal
@@ -40,9 +41,10 @@ FORMATS = ("table", "json")
 )
 @click.option(
     "--account",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=AccountSource(dir_okay=False, path_type=Path),
     required=True,
-    help="`aws iam get-account-authorization-details` output.",
+    metavar="FILE|aws|aws://PROFILE",
+    help=ACCOUNT_HELP,
 )
 @click.option(
     "--guardrails",
@@ -66,7 +68,7 @@ def generate(
     principal: str | None,
     every: bool,
     sources: tuple[str, ...],
-    account: Path,
+    account: str | Path,
     guardrails_file: Path | None,
     output: str,
     since: str | None,

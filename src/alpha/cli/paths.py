@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-__all__ = ["UserPath"]
+__all__ = ["ACCOUNT_HELP", "AccountSource", "UserPath"]
 
 
 class UserPath(click.Path):
@@ -24,3 +24,27 @@ class UserPath(click.Path):
         if "\0" in os.fspath(value):
             return self.coerce_path_result(value)
         return super().convert(value, param, ctx)
+
+
+class AccountSource(UserPath):
+    """An account: a `get-account-authorization-details` file, or `aws` / `aws://PROFILE` (the
+    account the credentials reach, read live), passed on as the text given."""
+
+    name = "account"
+
+    def convert(
+        self,
+        value: str | os.PathLike[str],
+        param: click.Parameter | None,
+        ctx: click.Context | None,
+    ) -> Any:
+        text = os.fspath(value)
+        if text == "aws" or text.startswith("aws://"):
+            return text
+        return super().convert(value, param, ctx)
+
+
+ACCOUNT_HELP = (
+    "The account: `aws iam get-account-authorization-details` output, or `aws` / "
+    "`aws://PROFILE` to read it live (GetAccountAuthorizationDetails)."
+)

@@ -3,6 +3,7 @@
 Proposals are stored immutable under their content hash: proposing the same content again
 changes nothing and says so. The first `propose` imports the account file as the store's
 working copy, which rollouts change (never the file); `proposals export-account` writes it out.
+An account read live (`--account aws`) is not copied: its proposals roll out to live IAM.
 Exit codes: 0; 1 when `propose` stored a proposal whose guardrail violations block approval;
 2 for an error (one line on stderr).
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from alpha.cli.paths import UserPath
+from alpha.cli.paths import ACCOUNT_HELP, AccountSource, UserPath
 from alpha.cli.workflow_options import (
     application_of,
     model_options,
@@ -42,9 +43,10 @@ STATES = [s.value for s in ProposalState]
 @click.option(
     "--account",
     "account_file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=AccountSource(dir_okay=False, path_type=Path),
     required=True,
-    help="`aws iam get-account-authorization-details` output.",
+    metavar="FILE|aws|aws://PROFILE",
+    help=ACCOUNT_HELP,
 )
 @click.option("--principal", metavar="ARN", help="The role or user to propose a policy for.")
 @click.option("--all", "every", is_flag=True, help="Every principal with usage.")
@@ -54,7 +56,7 @@ STATES = [s.value for s in ProposalState]
 def propose(
     *,
     sources: tuple[str, ...],
-    account_file: Path,
+    account_file: str | Path,
     principal: str | None,
     every: bool,
     by: str | None,
@@ -83,6 +85,8 @@ def propose(
         out = console()
         if result.account_imported:
             out.print(f"imported {account_file} as the working copy {result.account_copy!r}")
+        elif result.account_copy.startswith("aws-account-"):
+            out.print(f"read {account_file} live: these proposals roll out to live IAM")
         for item in result.proposed:
             verb = "stored" if item.created else "already stored (identical content), unchanged"
             reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")

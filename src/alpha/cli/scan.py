@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from alpha.cli.paths import ACCOUNT_HELP, AccountSource
 from alpha.cli.usage import read_progress, time_window
 from alpha.scan.model import FLAG_CODES, ScanReport
 
@@ -37,8 +38,9 @@ def _flag_codes(_ctx: click.Context, _param: click.Parameter, value: str | None)
     "--account",
     "account_file",
     required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Output of `aws iam get-account-authorization-details` (JSON).",
+    metavar="FILE|aws|aws://PROFILE",
+    type=AccountSource(dir_okay=False, path_type=Path),
+    help=ACCOUNT_HELP,
 )
 @click.option(
     "--usage",
@@ -70,7 +72,7 @@ def _flag_codes(_ctx: click.Context, _param: click.Parameter, value: str | None)
 )
 def scan(
     *,
-    account_file: Path,
+    account_file: str | Path,
     sources: tuple[str, ...],
     since: str | None,
     until: str | None,

@@ -11,6 +11,8 @@ from enum import StrEnum
 
 from alpha.rollout.iam_ports import IamChanger, JsonDict
 
+__all__ = ["POLICY_OPS", "Change", "Op", "restore_changes", "restore_versions"]
+
 
 class Op(StrEnum):
     PUT_INLINE = "put_inline"
@@ -23,12 +25,21 @@ class Op(StrEnum):
     REMOVE_FROM_GROUP = "remove_from_group"
     CREATE_POLICY = "create_policy"
     DELETE_POLICY = "delete_policy"
+    UPDATE_POLICY = "update_policy"
+    SET_DEFAULT_VERSION = "set_default_version"
+
+
+# Ops whose target is a managed policy, not a principal.
+POLICY_OPS = frozenset(
+    {Op.CREATE_POLICY, Op.DELETE_POLICY, Op.UPDATE_POLICY, Op.SET_DEFAULT_VERSION}
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """`target` is the principal (or, for CREATE/DELETE_POLICY, the policy ARN); `name` the
-    inline policy name, managed policy ARN or group the op acts on."""
+    """`target` is the principal (or, for the `POLICY_OPS`, the policy ARN); `name` the
+    inline policy name, managed policy ARN, group or (SET_DEFAULT_VERSION) version id the op
+    acts on."""
 
     op: Op
     target: str
@@ -47,6 +58,10 @@ class Change:
             return iam.managed_policy(self.target) == self.document
         if self.op is Op.DELETE_POLICY:
             return iam.managed_policy(self.target) is None
+        if self.op is Op.UPDATE_POLICY:
+            return iam.managed_policy(self.target) == self.document
+        if self.op is Op.SET_DEFAULT_VERSION:
+            return iam.managed_policy_version(self.target) == self.name
         state = iam.principal_state(self.target)
         inline, attached = state["inline"], state["attached"]
         groups = state.get("groups", [])
@@ -89,6 +104,10 @@ class Change:
             iam.remove_from_group(target, name)
         elif op is Op.CREATE_POLICY:
             iam.create_managed_policy(target, self._document())
+        elif op is Op.UPDATE_POLICY:
+            iam.update_managed_policy(target, self._document())
+        elif op is Op.SET_DEFAULT_VERSION:
+            iam.set_default_policy_version(target, name)
         else:
             iam.delete_managed_policy(target)
 
@@ -125,4 +144,15 @@ def restore_changes(principal: str, previous: JsonDict, current: JsonDict) -> li
     for group in current.get("groups", []):
         if group not in previous.get("groups", []):
             changes.append(Change(Op.REMOVE_FROM_GROUP, principal, group))
+    return changes
+
+
+def restore_versions(previous: dict[str, str], iam: IamChanger) -> list[Change]:
+    """The changes that make each managed policy's default version what it was (`previous`:
+    policy ARN -> version id) again; a policy deleted since is left alone."""
+    changes: list[Change] = []
+    for arn, version in sorted(previous.items()):
+        now = iam.managed_policy_version(arn)
+        if now is not None and now != version:
+            changes.append(Change(Op.SET_DEFAULT_VERSION, arn, version))
     return changes

@@ -24,6 +24,7 @@ from alpha.rollout.approvals import (
     blocking_violations,
     require_approved,
 )
+from alpha.rollout.drift import BASELINE_KEY, ENFORCED_KEY, check_unchanged
 from alpha.rollout.errors import ApprovalError, RolloutError
 from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
 from alpha.rollout.notify_ports import Notifier, StageFailed, StagePassed
@@ -48,6 +49,7 @@ from alpha.rollout.workflow import Event, WorkflowState, next_state, workflow_st
 from alpha.store.model import (
     ProposalState,
     Stage,
+    StageRecord,
     StageState,
     StoredProposal,
 )
@@ -111,7 +113,9 @@ class RolloutEngine:
         self.checkpoint = checkpoint
         self.actor = actor
         self.blocking = blocking
-        self.steps = RolloutSteps(store, iam, clock, checkpoint, actor, notifier=notifier)
+        self.steps = RolloutSteps(
+            store, iam, clock, checkpoint, actor, notifier=notifier, scope=self.settings.scope
+        )
         self.rollbacks = Rollbacks(store, iam, clock, self.steps, checkpoint)
 
     # Entry points ------------------------------------------------------------------------
@@ -130,6 +134,8 @@ class RolloutEngine:
         state = self.store.proposal_state(proposal.id)
         if state is ProposalState.APPROVED:
             check_may_start(self.store, proposal)
+            for target in targets or [proposal.principal]:
+                self.steps.guard(target)  # refused before the rollout even starts
             self._start(proposal, through, targets or [proposal.principal])
         elif state in _STAGE_OF:
             # A rollout keeps the stage settings (bakes, thresholds) it started with.
@@ -189,6 +195,7 @@ class RolloutEngine:
             state = self.store.proposal_state(proposal.id)
             next_state(workflow_state(state), Event.ROLLBACK)  # refuses an illegal rollback
             check_may_roll_back(self.store, proposal)
+            self._check_left_as_enforced(proposal)
             self.rollbacks.begin(proposal, actor, reason, Event.ROLLBACK)
         return self._finish_rollback(proposal)
 
@@ -259,6 +266,8 @@ class RolloutEngine:
                     return self._result(proposal, state, stage, record.state, f"{stage} passed")
                 self.steps.move(proposal, workflow_state(state), Event.PASSED, f"{stage} passed")
                 continue
+            if record is None:
+                self._check_before(proposal, stage, targets)
             refused = self._refusal(proposal, stage) if record is None else None
             if refused is not None:
                 return self._fail(proposal, stage, Judgement(Verdict.FAILED, refused, {}))
@@ -272,6 +281,38 @@ class RolloutEngine:
                 return self._fail(proposal, stage, judgement)
             self.steps.log(proposal, stage, "stage passed", "passed", metrics=judgement.metrics)
             self.steps.notify(StagePassed(proposal.id, proposal.principal, stage, judgement.detail))
+
+    def _check_before(self, proposal: StoredProposal, stage: Stage, targets: list[str]) -> None:
+        """Before a stage changes anything: every target in scope, and each as the stage was
+        planned against (`alpha.rollout.drift`); either refusal stops the run, nothing
+        changed, the proposal left where it is."""
+        if stage is Stage.SANDBOX:
+            return
+        for target in targets:
+            self.steps.guard(target)
+        if stage is Stage.CANARY:
+            expected = (proposal.plan or {}).get(BASELINE_KEY) or {}
+            before = f"proposal {proposal.short_id} was made"
+        else:
+            canary = self.store.stage(proposal.id, Stage.CANARY)
+            expected = {} if canary is None else canary.metrics.get(ENFORCED_KEY) or {}
+            before = "its canary"
+        for target in targets:
+            if target in expected:
+                live = self.iam.principal_state(target)
+                check_unchanged(target, expected[target], live, before)
+
+    def _check_left_as_enforced(self, proposal: StoredProposal) -> None:
+        """A rollback by hand restores the state from before the canary: refused when someone
+        changed a principal since the rollout last did (the rollback would undo it too)."""
+        for stage in (Stage.PRODUCTION, Stage.CANARY):
+            record = self.store.stage(proposal.id, stage)
+            enforced = None if record is None else record.metrics.get(ENFORCED_KEY)
+            if enforced:
+                for target, expected in enforced.items():
+                    live = self.iam.principal_state(target)
+                    check_unchanged(target, expected, live, f"its {stage.value} changed it")
+                return
 
     def _refusal(self, proposal: StoredProposal, stage: Stage) -> str | None:
         """Why the stage may not begin now: the approval expired, or the guardrails in force
@@ -319,6 +360,7 @@ class RolloutEngine:
                     target, previous[target], proposal.id, proposal.document, settings
                 )
                 self.steps.apply_all(proposal, f"canary.{wave}", changes)
+            record = self._enforced(record, planned[wave])
             record = self.steps.baking(record)
             enforced = [t for w in planned[: wave + 1] for t in w]
             since = datetime.fromisoformat(record.metrics["bake_since"])
@@ -334,6 +376,15 @@ class RolloutEngine:
             record = self.steps.save_stage(
                 replace(record, state=StageState.STARTED, metrics=metrics)
             )
+
+    def _enforced(self, record: StageRecord, wave: list[str]) -> StageRecord:
+        """Note the state the canary left each target in: production starts from it."""
+        enforced = dict(record.metrics.get(ENFORCED_KEY) or {})
+        if all(t in enforced for t in wave):
+            return record
+        enforced.update({t: self.iam.principal_state(t) for t in wave})
+        metrics = {**record.metrics, ENFORCED_KEY: enforced}
+        return self.steps.save_stage(replace(record, metrics=metrics))
 
     def _production(self, proposal: StoredProposal, targets: list[str]) -> Judgement:
         settings = self._stages(proposal)
@@ -354,6 +405,7 @@ class RolloutEngine:
             )
             changes += uncanary_changes(target, previous[target], proposal.id, settings)
             self.steps.apply_all(proposal, "production", changes)
+        record = self._enforced(record, targets)
         record = self.steps.baking(record)
         since = datetime.fromisoformat(record.metrics["bake_since"])
         judgement = judge_errors(

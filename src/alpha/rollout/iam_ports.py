@@ -8,6 +8,11 @@ such a dict, so an adapter must return every field, always in this form.
 
 Every change is idempotent: putting the same inline policy twice, detaching what is not
 attached, deleting a boundary that is not there are no-ops, not errors.
+
+Customer-managed policies change through versions, as IAM keeps them: `update_managed_policy`
+adds a version and makes it the default, keeping at most `MAX_POLICY_VERSIONS` (the oldest
+version that is not the default goes first: `oldest_to_delete`); a rollback makes the old
+default the default again (`set_default_policy_version`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["ErrorRate", "IamChanger", "JsonDict", "Monitor", "MonitoredCall"]
+__all__ = [
+    "MAX_POLICY_VERSIONS",
+    "ErrorRate",
+    "IamChanger",
+    "JsonDict",
+    "Monitor",
+    "MonitoredCall",
+    "next_version_id",
+    "oldest_to_delete",
+]
+
+# IAM's quota of versions per managed policy.
+MAX_POLICY_VERSIONS = 5
 
 
 JsonDict = dict[str, Any]
@@ -59,6 +76,26 @@ class IamChanger(Protocol):
 
     def delete_managed_policy(self, policy_arn: str) -> None:
         """Delete a customer-managed policy nothing uses any more; a no-op if it is gone."""
+        ...
+
+    def managed_policy_version(self, policy_arn: str) -> str | None:
+        """The id of the managed policy's default version (`v3`), None if there is no policy."""
+        ...
+
+    def update_managed_policy(self, policy_arn: str, document: JsonDict) -> None:
+        """Make `document` the default version of an existing customer-managed policy: a new
+        version, with the oldest non-default one deleted first when the policy has
+        `MAX_POLICY_VERSIONS`; a no-op when the default version already says this.
+        `IamChangeError` when there is no such policy."""
+        ...
+
+    def set_default_policy_version(self, policy_arn: str, version_id: str) -> None:
+        """Make an existing version the default (a rollback); a no-op when it is already.
+        `IamChangeError` when the policy or the version is not there."""
+        ...
+
+    def principal_tags(self, principal: str) -> dict[str, str]:
+        """The principal's tags (what a rollout's scope may select by)."""
         ...
 
 
@@ -107,6 +144,25 @@ class Monitor(Protocol):
     def covered_until(self) -> datetime | None:
         """The latest event time in the logs so far; None when there are none."""
         ...
+
+
+def oldest_to_delete(version_ids: list[str], default: str) -> str | None:
+    """The version to delete before adding one: None while there is room, else the oldest
+    (lowest number) that is not the default."""
+    if len(version_ids) < MAX_POLICY_VERSIONS:
+        return None
+    others = [v for v in version_ids if v != default]
+    return min(others, key=_version_number) if others else None
+
+
+def next_version_id(version_ids: list[str]) -> str:
+    """The id IAM gives the next version: one past the highest ever made that is still here."""
+    return f"v{max((_version_number(v) for v in version_ids), default=0) + 1}"
+
+
+def _version_number(version_id: str) -> int:
+    digits = version_id.lstrip("vV")
+    return int(digits) if digits.isdigit() else 0
 
 
 def policy_arn_for(principal: str, name: str, path: str = "/alpha/") -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from alpha.rollout.changes import Change, Op, restore_changes
+from alpha.rollout.changes import Change, Op, restore_changes, restore_versions
 from alpha.rollout.errors import IamChangeError, RolloutError
 from alpha.rollout.iam_ports import IamChanger, JsonDict
 from alpha.rollout.notify_ports import RollbackFailed, RolledBack
@@ -77,6 +77,8 @@ class Rollbacks:
         for target, previous in captured_state(canary).items():
             current = self.iam.principal_state(target)
             self.steps.apply_all(proposal, "rollback", restore_changes(target, previous, current))
+        versions: dict[str, str] = canary.previous_state.get("policies") or {}
+        self.steps.apply_all(proposal, "rollback", restore_versions(versions, self.iam))
         for arn in self._created_policies(proposal.id):
             self.steps.apply(proposal, "rollback", Change(Op.DELETE_POLICY, arn))
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from alpha.rollout.scope import PrincipalScope
+
 __all__ = ["DEFAULT_EXPIRY", "ApprovalPolicy", "RolloutSettings", "StageSettings"]
 
 DEFAULT_EXPIRY = timedelta(days=7)
@@ -72,3 +74,6 @@ class RolloutSettings:
     approval: ApprovalPolicy = field(default_factory=ApprovalPolicy)
     poll_interval: timedelta = timedelta(seconds=30)
     max_wait: timedelta = timedelta(hours=2)
+    # Checked with the settings in force (not the ones a rollout started with): a narrower
+    # scope applies at once.
+    scope: PrincipalScope = field(default_factory=PrincipalScope)

@@ -14,7 +14,9 @@ fewer resources or adds conditions to is not enforced by it (the boundary form e
 Production: the proposal's change plan. The new policy is attached first (inline, or created as
 a customer-managed policy and attached), then the replaced inline policies are deleted, the
 replaced managed policies detached (never edited: shared ones stay intact for their other
-users) and group memberships ended; finally the canary enforcement is removed.
+users) and group memberships ended; finally the canary enforcement is removed. One managed
+policy is edited: ALPHA's own policy from an earlier rollout of this principal alone, which
+gets the proposal as a new default version instead of a second ALPHA policy beside it.
 
 Canary and production are judged on `IAMErrorRate` in the logs of the bake period: a breach
 is more than `max_new_denials` AccessDenied calls (default 0: any), or, when `max_error_rate`
@@ -270,13 +272,20 @@ def production_changes(
     attach = next((s for s in plan if s.get("action") == "attach"), None)
     name = str(attach["name"]) if attach is not None else settings.policy_name
     changes: list[Change] = []
+    own = None
     if attach is not None and attach.get("kind") != "inline":
-        # One policy per proposal: the same name for several principals must not collide.
-        arn = policy_arn_for(principal, f"{name}-{proposal_id[:12]}", settings.managed_path)
-        changes += [
-            Change(Op.CREATE_POLICY, arn, document=proposed),
-            Change(Op.ATTACH, principal, arn),
-        ]
+        own = _own_policy(plan, proposal_principal, principal, settings)
+        if own is not None:
+            # ALPHA's policy from an earlier rollout, this principal's alone: a new default
+            # version of it (a rollback sets the old default back).
+            changes.append(Change(Op.UPDATE_POLICY, own, document=proposed))
+        else:
+            # One policy per proposal: the same name for several principals must not collide.
+            arn = policy_arn_for(principal, f"{name}-{proposal_id[:12]}", settings.managed_path)
+            changes += [
+                Change(Op.CREATE_POLICY, arn, document=proposed),
+                Change(Op.ATTACH, principal, arn),
+            ]
     else:
         changes.append(Change(Op.PUT_INLINE, principal, name, proposed))
     for step in plan:
@@ -285,10 +294,27 @@ def production_changes(
             changes.append(Change(Op.DELETE_INLINE, principal, step_name))
         elif action == "detach" and step.get("arn"):
             arn = _in_account(str(step["arn"]), proposal_principal, principal)
-            changes.append(Change(Op.DETACH, principal, arn))
+            if arn != own:
+                changes.append(Change(Op.DETACH, principal, arn))
         elif action == "remove_from_group":
             changes.append(Change(Op.REMOVE_FROM_GROUP, principal, step_name))
     return changes
+
+
+def _own_policy(
+    plan: list[JsonDict], proposal_principal: str, principal: str, settings: StageSettings
+) -> str | None:
+    """The customer-managed policy an earlier rollout made for this principal alone (under
+    ALPHA's path, named after its policy), which the plan detaches; None if there is none."""
+    prefix = policy_arn_for(principal, f"{settings.policy_name}-", settings.managed_path)
+    for step in plan:
+        if step.get("action") != "detach" or not step.get("arn") or step.get("shared_with"):
+            continue
+        arn = _in_account(str(step["arn"]), proposal_principal, principal)
+        rest = arn.removeprefix(prefix)
+        if rest != arn and rest and "/" not in rest:
+            return arn
+    return None
 
 
 def uncanary_changes(

@@ -11,11 +11,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from alpha.rollout.changes import Change
+from alpha.rollout.changes import POLICY_OPS, Change
 from alpha.rollout.errors import ConcurrentChangeError
 from alpha.rollout.iam_ports import IamChanger, JsonDict
 from alpha.rollout.logs import LOGGER_NAME, step_fields
 from alpha.rollout.notify_ports import Notifier, NotifyEvent, SilentNotifier, StageStarted
+from alpha.rollout.scope import PrincipalScope
 from alpha.rollout.stages import Judgement, Verdict
 from alpha.rollout.workflow import USER_STATE, Event, WorkflowState, next_state
 from alpha.store.model import JournalPhase, Stage, StageRecord, StageState, StoredProposal
@@ -40,11 +41,25 @@ class RolloutSteps:
         actor: str,
         *,
         notifier: Notifier | None = None,
+        scope: PrincipalScope | None = None,
     ) -> None:
         self.store, self.iam, self.clock = store, iam, clock
         self.checkpoint = checkpoint
         self.actor = actor
         self.notifier = notifier or SilentNotifier()
+        self.scope = scope or PrincipalScope()
+        self._allowed: set[str] = set()
+
+    # Scope -------------------------------------------------------------------------------
+    def guard(self, principal: str) -> None:
+        """`OutOfScopeError` unless the scope lets the principal be changed (checked once
+        per principal for the engine's life: a command's worth)."""
+        if principal in self._allowed:
+            return
+        full = self.iam.principal_state(principal)["principal"]  # with its path
+        tags = self.iam.principal_tags(principal) if self.scope.needs_tags else {}
+        self.scope.check(full, tags)
+        self._allowed.add(principal)
 
     # Stage records -----------------------------------------------------------------------
     def stage_record(
@@ -57,13 +72,26 @@ class RolloutSteps:
         previous = None
         if capture is not None:
             # Captured before this stage changes anything; write-once in the store.
-            previous = {"targets": {t: self.iam.principal_state(t) for t in capture}}
+            targets = {t: self.iam.principal_state(t) for t in capture}
+            previous = {"targets": targets, "policies": self._default_versions(targets)}
         record = StageRecord(proposal.id, stage, StageState.STARTED, now, now, previous, {})
         self.checkpoint(f"before {stage} record")
         self.log(proposal, stage, "stage started", "started")
         saved = self.save_stage(record)
         self.notify(StageStarted(proposal.id, proposal.principal, stage))
         return saved
+
+    def _default_versions(self, states: dict[str, JsonDict]) -> dict[str, str]:
+        """The default version of each customer-managed policy the principals have, so a
+        rollback can set it back after the rollout made a new one."""
+        found: dict[str, str] = {}
+        for state in states.values():
+            for arn in state["attached"]:
+                if ":aws:policy/" not in arn and arn not in found:
+                    version = self.iam.managed_policy_version(arn)
+                    if version is not None:
+                        found[arn] = version
+        return found
 
     def baking(self, record: StageRecord) -> StageRecord:
         if "bake_since" in record.metrics:
@@ -100,6 +128,8 @@ class RolloutSteps:
         entries = [e for e in self.store.journal(proposal.id) if e.step == key]
         if any(e.phase is JournalPhase.DONE for e in entries):
             return
+        if change.op not in POLICY_OPS:
+            self.guard(change.target)
         payload: JsonDict = {"op": change.op.value, "target": change.target, "name": change.name}
         if not entries:
             self.store.append_journal(proposal.id, key, JournalPhase.INTENT, payload, self.clock())

@@ -532,3 +532,24 @@ def test_any_text_is_an_account_or_one_line_error(text: str) -> None:
     value_or_one_line_error(
         lambda: parse_authorization_details_text(text, "account.json"), AccountError
     )
+
+
+def test_moto_shaped_policies_without_names_or_boundary_counts_are_read() -> None:
+    """moto leaves PolicyName, PolicyId and PermissionsBoundaryUsageCount out of `Policies`
+    and writes dates with a space; AWS sends all of them. Both read the same."""
+    real = json.loads(EDGE_CASES_ACCOUNT.read_text())
+    moto_shaped = copy.deepcopy(real)
+    for policy in moto_shaped["Policies"]:
+        for key in ("PolicyName", "PolicyId", "PermissionsBoundaryUsageCount"):
+            policy.pop(key, None)
+        policy["CreateDate"] = "2024-01-10 09:00:00+00:00"
+    for role in moto_shaped["RoleDetailList"]:
+        if "PermissionsBoundary" in role:
+            role["PermissionsBoundary"]["PermissionsBoundaryType"] = "PermissionsBoundaryPolicy"
+    ours = parse_authorization_details(moto_shaped, "moto")
+    theirs = parse_authorization_details(real, "aws")
+    assert [(p.arn, p.name) for p in ours.policies] == [(p.arn, p.name) for p in theirs.policies]
+    assert [p.name for p in ours.policies][:2] == ["shared-s3-read", "solo-policy"]
+    assert ours.effective_policies(ours.roles[0].arn) == theirs.effective_policies(
+        theirs.roles[0].arn
+    )

@@ -11,6 +11,8 @@ from botocore.exceptions import ClientError, ProfileNotFound
 
 from alpha.adapters.aws.errors import AwsSourceError
 
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "make_client", "retry_config"]
+
 DEFAULT_MAX_ATTEMPTS = 10
 
 

@@ -288,9 +288,11 @@ def _managed_policy(obj: dict[str, Any], at: At) -> ManagedPolicy:
     default_id = optional_string(obj, "DefaultVersionId", at)
     chosen = _default_version(versions, default_id, versions_at)
     version_at, version = chosen
+    arn = _arn(obj, "policy", at)
     return ManagedPolicy(
-        arn=_arn(obj, "policy", at),
-        name=string(obj, "PolicyName", at),
+        arn=arn,
+        # moto leaves PolicyName out (AWS always sends it): the ARN ends with the name.
+        name=optional_string(obj, "PolicyName", at) or arn.rpartition("/")[2],
         path=string(obj, "Path", at, default="/"),
         policy_id=string(obj, "PolicyId", at, default=""),
         default_version_id=string(version, "VersionId", version_at),

@@ -22,10 +22,16 @@ from urllib.parse import unquote
 
 from alpha.adapters.local.authorization_details import parse_authorization_details
 from alpha.rollout.errors import IamChangeError
-from alpha.rollout.iam_ports import JsonDict
+from alpha.rollout.iam_ports import JsonDict, next_version_id, oldest_to_delete
 from alpha.store.ports import Store
 
-__all__ = ["WorkingCopyIam", "export_account_copy", "import_account_copy"]
+__all__ = [
+    "WorkingCopyIam",
+    "export_account_copy",
+    "import_account_copy",
+    "normalised_account",
+    "state_in_document",
+]
 
 
 _DEFAULT_VERSION = "v1"
@@ -60,23 +66,22 @@ class WorkingCopyIam:
     # Reads ---------------------------------------------------------------------------------
     def principal_state(self, principal: str) -> JsonDict:
         name, document = self._copy_of(principal)
-        entry, kind = _find_principal(document, principal, name)
-        state: JsonDict = {
-            "principal": entry["Arn"],
-            "inline": {
-                p["PolicyName"]: _decoded(p["PolicyDocument"]) for p in entry.get(_inline(kind), [])
-            },
-            "attached": sorted(p["PolicyArn"] for p in entry.get("AttachedManagedPolicies", [])),
-            "boundary": _boundary_arn(entry),
-        }
-        if kind == "user":
-            state["groups"] = sorted(entry.get("GroupList", []))
-        return state
+        return state_in_document(document, principal, name)
 
     def managed_policy(self, policy_arn: str) -> JsonDict | None:
         _, document = self._copy_of(policy_arn)
         policy = _find_policy(document, policy_arn)
         return None if policy is None else _default_document(policy)
+
+    def managed_policy_version(self, policy_arn: str) -> str | None:
+        _, document = self._copy_of(policy_arn)
+        policy = _find_policy(document, policy_arn)
+        return None if policy is None else _default_id(policy)
+
+    def principal_tags(self, principal: str) -> dict[str, str]:
+        name, document = self._copy_of(principal)
+        entry, _ = _find_principal(document, principal, name)
+        return {str(t["Key"]): str(t["Value"]) for t in entry.get("Tags") or []}
 
     # Changes -------------------------------------------------------------------------------
     def put_inline_policy(self, principal: str, name: str, document: JsonDict) -> None:
@@ -168,6 +173,39 @@ class WorkingCopyIam:
 
         self._change_copy(policy_arn, change)
 
+    def update_managed_policy(self, policy_arn: str, document: JsonDict) -> None:
+        def change(doc: JsonDict) -> None:
+            policy = _require_policy(doc, policy_arn)
+            if _default_document(policy) == document:
+                return
+            versions = policy.setdefault("PolicyVersionList", [])
+            ids = [str(v["VersionId"]) for v in versions]
+            doomed = oldest_to_delete(ids, _default_id(policy) or "")
+            if doomed is not None:
+                versions[:] = [v for v in versions if v["VersionId"] != doomed]
+            new_id = next_version_id([str(v["VersionId"]) for v in versions])
+            versions.append(
+                {
+                    "Document": copy.deepcopy(document),
+                    "VersionId": new_id,
+                    "IsDefaultVersion": False,
+                    "CreateDate": _EPOCH,
+                }
+            )
+            _make_default(policy, new_id)
+
+        self._change_copy(policy_arn, change)
+
+    def set_default_policy_version(self, policy_arn: str, version_id: str) -> None:
+        def change(doc: JsonDict) -> None:
+            policy = _require_policy(doc, policy_arn)
+            if not any(v["VersionId"] == version_id for v in policy.get("PolicyVersionList", [])):
+                raise IamChangeError(f"{policy_arn} has no version {version_id}")
+            if _default_id(policy) != version_id:
+                _make_default(policy, version_id)
+
+        self._change_copy(policy_arn, change)
+
     def delete_managed_policy(self, policy_arn: str) -> None:
         def change(doc: JsonDict) -> None:
             policy = _find_policy(doc, policy_arn)
@@ -209,6 +247,29 @@ class WorkingCopyIam:
 
     def _names_text(self) -> str:
         return ", ".join(self._names)
+
+
+def state_in_document(document: JsonDict, principal: str, where: str) -> JsonDict:
+    """The principal's `principal_state` as an authorization-details document shows it;
+    `IamChangeError` naming `where` when it holds no such role or user."""
+    entry, kind = _find_principal(document, principal, where)
+    state: JsonDict = {
+        "principal": entry["Arn"],
+        "inline": {
+            p["PolicyName"]: _decoded(p["PolicyDocument"]) for p in entry.get(_inline(kind)) or []
+        },
+        "attached": sorted(p["PolicyArn"] for p in entry.get("AttachedManagedPolicies") or []),
+        "boundary": _boundary_arn(entry),
+    }
+    if kind == "user":
+        state["groups"] = sorted(entry.get("GroupList") or [])
+    return state
+
+
+def normalised_account(data: object) -> JsonDict:
+    """An authorization-details document (one object or a list of pages) as one object, its
+    policy documents decoded: the working copy's form."""
+    return _normalised(data)
 
 
 def _normalised(data: object) -> JsonDict:
@@ -304,6 +365,27 @@ def _default_document(policy: JsonDict) -> JsonDict | None:
             found: JsonDict = _decoded(version["Document"])
             return found
     return None
+
+
+def _require_policy(document: JsonDict, arn: str) -> JsonDict:
+    policy = _find_policy(document, arn)
+    if policy is None:
+        raise IamChangeError(f"no managed policy {arn}")
+    return policy
+
+
+def _default_id(policy: JsonDict) -> str | None:
+    wanted = policy.get("DefaultVersionId")
+    if wanted:
+        return str(wanted)
+    found = [v for v in policy.get("PolicyVersionList") or [] if v.get("IsDefaultVersion")]
+    return str(found[0]["VersionId"]) if found else None
+
+
+def _make_default(policy: JsonDict, version_id: str) -> None:
+    policy["DefaultVersionId"] = version_id
+    for version in policy.get("PolicyVersionList") or []:
+        version["IsDefaultVersion"] = version["VersionId"] == version_id
 
 
 def _count(document: JsonDict, policy_arn: str, key: str, delta: int) -> None:
