@@ -21,7 +21,9 @@ from alpha.app.backends import (
     account_copy_name,
     working_copies,
 )
+from alpha.app.console import Overview, ServiceChange, action_changes, overview
 from alpha.app.errors import AppError
+from alpha.app.options import action_options, check_unchanged
 from alpha.app.proposing import (
     Generated,
     GenerateRequest,
@@ -39,6 +41,7 @@ from alpha.rollout.identity import check_name
 from alpha.rollout.service import RolloutService, Status
 from alpha.store.model import ProposalState, Stage, StoredProposal
 from alpha.store.ports import Store
+from alpha.store.summaries import SummaryPage, SummaryQuery, page_summaries
 
 __all__ = ["Application", "Decision", "Exported", "application_for"]
 
@@ -112,14 +115,40 @@ class Application:
         )
 
     # Decisions ---------------------------------------------------------------------------
-    def approve(self, proposal_id: str, by: str, comment: str = "") -> Decision:
-        return self._decide(proposal_id, by, comment, approve=True)
+    def approve(
+        self,
+        proposal_id: str,
+        by: str,
+        comment: str = "",
+        *,
+        expected: ProposalState | None = None,
+    ) -> Decision:
+        """`expected`: the state the decider saw; a proposal that moved since is refused
+        (someone else decided meanwhile), in the same transaction as the decision."""
+        return self._decide(proposal_id, by, comment, expected, approve=True)
 
-    def reject(self, proposal_id: str, by: str, comment: str = "") -> Decision:
-        return self._decide(proposal_id, by, comment, approve=False)
+    def reject(
+        self,
+        proposal_id: str,
+        by: str,
+        comment: str = "",
+        *,
+        expected: ProposalState | None = None,
+    ) -> Decision:
+        return self._decide(proposal_id, by, comment, expected, approve=False)
 
-    def _decide(self, proposal_id: str, by: str, comment: str, *, approve: bool) -> Decision:
-        with self._service(writes=True) as (store, service):
+    def _decide(
+        self,
+        proposal_id: str,
+        by: str,
+        comment: str,
+        expected: ProposalState | None,
+        *,
+        approve: bool,
+    ) -> Decision:
+        with self._service(writes=True) as (store, service), store.transaction():
+            if expected is not None:
+                check_unchanged(store, proposal_id, expected)
             decide = service.approve if approve else service.reject
             approval = decide(proposal_id, by, comment)
             state = store.proposal_state(approval.proposal_id)
@@ -164,6 +193,33 @@ class Application:
             status = service.proposal_status(proposal_id)
             found = status.proposal
             return found, show_view(status, store.approvals(found.id), store.audit(found.id))
+
+    def summaries(self, query: SummaryQuery) -> SummaryPage:
+        """A page of proposal summaries, newest first (cheap on a store that can page)."""
+        with self.backends.open_store() as store:
+            return page_summaries(store, query)
+
+    def overview(self) -> Overview:
+        """The status page: the metrics, privilege removed over time, the rollouts' checks."""
+        with self.backends.open_store() as store:
+            return overview(store, self.settings.rollout_settings().stages)
+
+    def action_changes(self, proposal: StoredProposal) -> tuple[ServiceChange, ...]:
+        return action_changes(proposal.document, self.backends.catalog())
+
+    def options(self, proposal_id: str, user: str) -> dict[str, str | None]:
+        """What `user` may do with the proposal now: for `approve`, `reject`, `roll_out` and
+        `roll_back`, None when it would be taken, else why it would be refused."""
+        with self._service() as (store, service):
+            status = service.proposal_status(proposal_id)
+            return action_options(
+                status,
+                store.approvals(status.proposal.id),
+                user,
+                now=self.backends.clock()(),
+                policy=self.settings.rollout_settings().approval,
+                blocking=self._guardrails_in_force(),
+            )
 
     def proposal(self, proposal_id: str) -> StoredProposal:
         """By full id or a unique prefix."""

@@ -95,7 +95,9 @@ def account_copy_name(account_id: str) -> str:
 
 def working_copies(store: Store) -> list[str]:
     """The working copies the stored proposals' principals live in."""
-    accounts = {p.principal.split(":")[4] for p in store.proposals()}
+    from alpha.store.summaries import principals_of
+
+    accounts = {arn.split(":")[4] for arn in principals_of(store) if arn.count(":") >= 4}
     return sorted(account_copy_name(a) for a in accounts if a)
 
 

@@ -21,6 +21,9 @@ and an error names the file, the line and the field.
     expiry = "7d"
     separation_of_duties = true
 
+    [web]
+    user_header = "X-Forwarded-User"  # set by an authenticating proxy; requests without it: 401
+
 Other tables (`[guardrails]`) belong to their own readers and are ignored here.
 """
 
@@ -34,7 +37,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from alpha.app.errors import SettingsError
-from alpha.app.values import check_duration, parse_duration
+from alpha.app.values import check_duration, check_header_name, parse_duration
 from alpha.policy.user_files import InputTextError, decode_toml, one_line, read_input, shown
 
 __all__ = ["FileSettings", "read_file_settings"]
@@ -75,6 +78,10 @@ class ApprovalsTable(_Table):
     separation_of_duties: bool | None = None
 
 
+class WebTable(_Table):
+    user_header: Annotated[str, AfterValidator(check_header_name)] | None = None
+
+
 class FileSettings(BaseModel):
     """The workflow's tables of alpha.toml; other tables ([guardrails]) are read elsewhere."""
 
@@ -82,6 +89,7 @@ class FileSettings(BaseModel):
     store: StoreTable = Field(default_factory=StoreTable)
     rollout: RolloutTable = Field(default_factory=RolloutTable)
     approvals: ApprovalsTable = Field(default_factory=ApprovalsTable)
+    web: WebTable = Field(default_factory=WebTable)
 
 
 def read_file_settings(path: Path) -> FileSettings:

@@ -9,7 +9,8 @@ UTC time, to replay past logs, in a store made for it), ALPHA_STORE_REPLAY (true
 store is made to replay old logs), ALPHA_STORE_KEY (the key of a sealed store's hash chain, at
 least 16 characters; only a variable, never in alpha.toml beside the store it protects),
 ALPHA_STORE_ANCHOR (`SEQ:HASH`, a chain head printed by `alpha store head`, which the store must
-still hold). An empty variable counts as unset.
+still hold), ALPHA_WEB_USER_HEADER (the header an authenticating proxy names the user in, for
+`alpha serve`). An empty variable counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.
@@ -26,7 +27,13 @@ from typing import TYPE_CHECKING, TypeVar
 
 from alpha.app.errors import SettingsError
 from alpha.app.store_options import parse_chain_head, parse_store_key
-from alpha.app.values import parse_boolean, parse_duration, parse_names, parse_time
+from alpha.app.values import (
+    check_header_name,
+    parse_boolean,
+    parse_duration,
+    parse_names,
+    parse_time,
+)
 from alpha.rollout.identity import IdentityError, check_name
 from alpha.rollout.settings import ApprovalPolicy, RolloutSettings, StageSettings
 
@@ -95,6 +102,7 @@ class Settings:
     replay: bool = False
     store_key: bytes | None = field(default=None, repr=False)
     store_anchor: ChainHead | None = None
+    web_user_header: str | None = None
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -170,6 +178,11 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         ),
         store_key=_env(env, "ALPHA_STORE_KEY", parse_store_key),
         store_anchor=_env(env, "ALPHA_STORE_ANCHOR", parse_chain_head),
+        web_user_header=first_given(
+            _env(env, "ALPHA_WEB_USER_HEADER", check_header_name),
+            table.web.user_header,
+            default=None,
+        ),
     )
 
 

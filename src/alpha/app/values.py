@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["check_duration", "parse_boolean", "parse_duration", "parse_names", "parse_time"]
+__all__ = [
+    "check_duration",
+    "check_header_name",
+    "parse_boolean",
+    "parse_duration",
+    "parse_names",
+    "parse_time",
+]
 
 _DURATION = re.compile(r"(\d+)\s*(w|d|h|m|s)")
 _UNIT_SECONDS = {"w": 7 * 86_400, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+_HEADER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,99}")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -80,3 +88,12 @@ def parse_boolean(text: str) -> bool:
     if lowered in _FALSE:
         return False
     raise ValueError(f"{text!r} is not true or false")
+
+
+def check_header_name(text: str) -> str:
+    """An HTTP header name (letters, digits and dashes: `X-Forwarded-User`); ValueError
+    otherwise."""
+    name = text.strip()
+    if not _HEADER.fullmatch(name):
+        raise ValueError(f"{_short(text)} is not a header name like X-Forwarded-User")
+    return name

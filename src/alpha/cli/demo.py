@@ -62,6 +62,7 @@ def _commands(result: DemoResult) -> list[str]:
         f"{alpha} proposals show {reports}",
         f"{alpha} status",
         f"{alpha} proposals export-account --out account-after.json",
+        f"{alpha} serve   # the web console on this store: open http://127.0.0.1:8080/",
     ]
 
 

@@ -62,6 +62,7 @@ from alpha.store.model import (
     normalise_prefix,
     single_match,
 )
+from alpha.store.summaries import SummaryPage, SummaryQuery
 
 __all__ = ["SQLiteStore"]
 
@@ -160,6 +161,17 @@ class SQLiteStore:
                 return found
             states = self._states(Scope())
         return [proposal for proposal in found if states.get(proposal.id) is state]
+
+    def proposal_summaries(self, query: SummaryQuery) -> SummaryPage:
+        """A page of summaries (`alpha.store.summaries`), without reading whole documents."""
+        from alpha.adapters.local.sqlite_summaries import summaries
+
+        return summaries(self._db, query)
+
+    def proposal_principals(self) -> list[str]:
+        from alpha.adapters.local.sqlite_summaries import principals
+
+        return principals(self._db)
 
     # States ------------------------------------------------------------------------------
     def proposal_state(self, proposal_id: str) -> ProposalState:
