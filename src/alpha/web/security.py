@@ -76,7 +76,7 @@ class Identity:
         if not value.strip():
             raise IdentityMissingError(f"no user: the request has no {self.header} header")
         try:
-            return check_name(value, f"user in {self.header}")
+            return check_name(_utf8(value), f"user in {self.header}")
         except IdentityError as exc:
             raise IdentityMissingError(str(exc)) from exc
 
@@ -91,6 +91,14 @@ class Identity:
             )
         if token is None or not hmac.compare_digest(token, self.token(user)):
             raise CsrfError("refused: the form's token is missing or not this user's; reload")
+
+
+def _utf8(value: str) -> str:
+    """Header values reach the app as Latin-1; a proxy sends a name's UTF-8 bytes."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
 
 
 def request_origin(origin: str | None, referer: str | None) -> str | None:
