@@ -214,3 +214,10 @@ def test_the_api_is_documented_by_its_openapi_schema(client: TestClient) -> None
         "/api/status",
     } <= set(paths)  # fmt: skip
     assert "/proposals" not in paths  # pages are not the API
+
+
+def test_the_status_metrics_are_those_of_alpha_status(demo: World, proposed: World) -> None:
+    """The overview reads summaries, not every proposal: the same figures all the same."""
+    for world in (demo, proposed):
+        app = application_for(load_settings(Flags(), {}, world.folder), {})
+        assert app.overview().metrics == app.status().metrics
