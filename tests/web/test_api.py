@@ -145,7 +145,7 @@ def test_a_post_from_another_origin_changes_nothing(client: TestClient, fresh: W
 )
 def test_a_request_without_identity_is_401(client: TestClient, headers: dict[str, object]) -> None:
     for path in ("/api/proposals", "/proposals", "/status"):
-        assert client.get(path, headers=headers).status_code == 401  # type: ignore[arg-type]
+        assert client.get(path, headers=headers).status_code == 401
 
 
 def test_a_user_named_in_utf8_by_the_proxy_is_read_as_utf8(client: TestClient) -> None:
@@ -159,7 +159,9 @@ def test_bodies_are_checked(client: TestClient, fresh: World) -> None:
     for body in ({"comment": 3}, {"surprise": 1}, {"expected_state": "nowhere"}):
         answer = client.post(f"/api/proposals/{pid}/approve", json=body, headers=as_user("sam"))
         assert answer.status_code == 422, body
-    answer = client.post(f"/api/proposals/{pid}/rollback", json={"reason": ""}, headers=as_user("sam"))
+    answer = client.post(
+        f"/api/proposals/{pid}/rollback", json={"reason": ""}, headers=as_user("sam")
+    )
     assert answer.status_code == 422
 
 

@@ -218,7 +218,7 @@ class ConfiguredBackends:
     def iam_changer(self, store: Store) -> IamChanger:
         from alpha.adapters.local.working_copy_iam import WorkingCopyIam
 
-        return WorkingCopyIam(store, working_copies(store))
+        return WorkingCopyIam(store, lambda: working_copies(store))
 
     @contextmanager
     def open_monitor(self, *, watch: bool) -> Iterator[Monitor]:

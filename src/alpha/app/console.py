@@ -68,9 +68,13 @@ def action_changes(document: JsonDict, catalog: Catalog) -> tuple[ServiceChange,
         "added": _strings(diff.get("added_actions")),
         "kept": _kept_actions(document.get("proposed_policy"), catalog),
     }
+    levels: dict[str, dict[str, str]] = {}  # service -> action name (lower case) -> level
     for kind, actions in kinds.items():
         for action in actions:
-            service, level = _place(action, catalog)
+            service, _, name = action.lower().partition(":")
+            if service not in levels:
+                levels[service] = _levels_of(service, catalog)
+            level = levels[service].get(name, UNKNOWN_LEVEL)
             groups.setdefault(service, {}).setdefault(level, {}).setdefault(kind, set()).add(action)
     return tuple(
         ServiceChange(
@@ -78,20 +82,22 @@ def action_changes(document: JsonDict, catalog: Catalog) -> tuple[ServiceChange,
             catalog.service_name(service) or service,
             tuple(
                 LevelChange(level, *(tuple(sorted(kinds.get(k, ()))) for k in _KINDS))
-                for level, kinds in sorted(levels.items())
+                for level, kinds in sorted(by_level.items())
             ),
         )
-        for service, levels in sorted(groups.items())
+        for service, by_level in sorted(groups.items())
     )
 
 
 _KINDS = ("removed", "added", "kept")
 
 
-def _place(action: str, catalog: Catalog) -> tuple[str, str]:
-    service = action.partition(":")[0].lower() or "?"
-    found = catalog.action(action) if ":" in action and "*" not in action else None
-    return service, UNKNOWN_LEVEL if found is None else found.access_level.value
+def _levels_of(service: str, catalog: Catalog) -> dict[str, str]:
+    """Each of the service's actions, by lower-case name, with its access level (one walk
+    of the service's actions: a proposal may remove thousands)."""
+    if not service or not catalog.has_service(service):
+        return {}
+    return {a.name.lower(): a.access_level.value for a in catalog.actions(service)}
 
 
 def _kept_actions(policy: object, catalog: Catalog) -> list[str]:
