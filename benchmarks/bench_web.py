@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import socket
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -34,21 +35,24 @@ from alpha.web import create_app
 MOVES = (ProposalState.APPROVED, ProposalState.REJECTED, ProposalState.EXPIRED)
 
 
-def build(folder: Path, count: int) -> list[str]:
-    """The demo in `folder`, then its store filled up to `count` proposals; their ids."""
+def build(folder: Path, count: int) -> None:
+    """The demo in `folder`, then its store filled up to `count` proposals."""
     run_demo(folder, lambda step: None)
     path = folder / ".alpha" / "alpha.db"
     with SQLiteStore(path) as store:
         base = store.proposals()
-        ids = [p.id for p in base]
         with store.transaction():
             for n in range(count - len(base)):
                 made = _copy(base[n % len(base)], n)
                 store.save_proposal(made)
                 if n % 4 == 0:
                     store.set_state(made.id, MOVES[n % 3], ProposalState.PROPOSED)
-                ids.append(made.id)
-    return ids
+
+
+def _ids(folder: Path) -> list[str]:
+    """Every proposal's id in the order stored (the demo's three first)."""
+    with sqlite3.connect(f"file:{folder / '.alpha' / 'alpha.db'}?mode=ro", uri=True) as db:
+        return [row[0] for row in db.execute("SELECT id FROM proposals ORDER BY rowid")]
 
 
 def _copy(proposal: StoredProposal, n: int) -> StoredProposal:
@@ -82,15 +86,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--proposals", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--keep", type=Path, help="Build the store here and leave it.")
+    parser.add_argument(
+        "--keep", type=Path, help="Build the store here and leave it (or reuse the one there)."
+    )
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench-web-")) / "demo"
     start = time.perf_counter()
-    ids = build(folder, args.proposals)
+    if not (folder / ".alpha").is_dir():
+        build(folder, args.proposals)
+    ids = _ids(folder)
     size = (folder / ".alpha" / "alpha.db").stat().st_size
-    print(
-        f"built {len(ids):,} proposals ({size / 1e9:.2f} GB) in {time.perf_counter() - start:.0f} s"
-    )
+    print(f"{len(ids):,} proposals ({size / 1e9:.2f} GB) in {time.perf_counter() - start:.0f} s")
     import uvicorn
 
     env = {"ALPHA_WEB_USER_HEADER": "X-Forwarded-User"}
@@ -106,14 +112,16 @@ def main() -> None:
         start = time.perf_counter()
         client.get("/proposals").raise_for_status()
         print(f"first request (opens and checks the store): {time.perf_counter() - start:.1f} s")
+        names = {
+            pid: client.get(f"/api/proposals/{pid}").json()["principal"].rpartition("/")[2]
+            for pid in ids[:3]
+        }
         pages = {
             "list, first page": "/proposals",
             "list, page 100": "/proposals?page=100",
             "list, state approved, page 10": "/proposals?state=approved&page=10",
             "API list, 50": "/api/proposals?limit=50",
-            "proposal (report-builder, 110 kB)": f"/proposals/{ids[0]}",
-            "proposal (orders-api)": f"/proposals/{ids[1]}",
-            "proposal (ci-deployer, blocked)": f"/proposals/{ids[2]}",
+            **{f"proposal ({name})": f"/proposals/{pid}" for pid, name in names.items()},
             "proposal, latest stored": f"/proposals/{ids[-1]}",
             "API proposal": f"/api/proposals/{ids[-1]}",
             "status": "/status",

@@ -70,7 +70,12 @@ def test_the_list_links_to_each_proposal_and_its_diff(
     assert diff.locator("tr.removed, tr.changed").count() > 0
     assert diff.locator("tr.added, tr.changed").count() > 0
     assert '"s3:GetObject"' in diff.inner_text()
-    assert page.locator('#action-diff tbody[data-service="athena"] td.removed').count() > 0
+    athena = page.locator('#action-diff tr[data-service="athena"]')
+    assert athena.locator("span.removed").count() > 0
+    s3 = page.locator('#action-diff tr[data-service="s3"]')
+    assert "s3:GetObject" in s3.inner_text()  # what is granted is named
+    athena.get_by_role("link", name="athena").click()
+    assert page.locator("ul.names.removed li").count() > 10
     page.context.close()
 
 

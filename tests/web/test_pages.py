@@ -135,3 +135,18 @@ def test_the_list_filters_and_pages(demo: World) -> None:
         assert client.get("/proposals?page=0", headers=user).status_code == 422
         empty = client.get("/proposals?page=9", headers=user).text
         assert "No proposals" in empty
+
+
+def test_a_service_page_lists_every_action_the_proposal_changes(proposed: World) -> None:
+    user = {HEADER: "sam"}
+    pid = proposed.ids["ci-deployer"]  # removes nearly every AWS action
+    with TestClient(proposed.app()) as client:
+        page = client.get(f"/proposals/{pid}", headers=user).text
+        assert len(page) < 600_000  # counts per service; names on each service's page
+        ec2 = client.get(f"/proposals/{pid}/actions/ec2", headers=user).text
+        diff = client.get(f"/api/proposals/{pid}/diff", headers=user).json()
+        removed = [a for a in diff["removed_actions"] if a.startswith("ec2:")]
+        assert removed
+        assert all(f"<li>{a}</li>" in ec2 for a in removed)
+        none = client.get(f"/proposals/{pid}/actions/nosuchservice", headers=user).text
+        assert "changes no action of nosuchservice" in none

@@ -46,6 +46,7 @@ from alpha.store.summaries import SummaryPage, SummaryQuery, page_summaries
 __all__ = ["Application", "Decision", "Exported", "application_for"]
 
 Sleeper = Callable[[float], None]
+_CHANGES_KEPT = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +86,7 @@ class Application:
         self.settings = settings
         self.backends = backends
         self._sleeper = sleeper
+        self._changes: dict[str, tuple[ServiceChange, ...]] = {}
 
     # From usage --------------------------------------------------------------------------
     def scan(
@@ -205,7 +207,15 @@ class Application:
             return overview(store, self.settings.rollout_settings().stages)
 
     def action_changes(self, proposal: StoredProposal) -> tuple[ServiceChange, ...]:
-        return action_changes(proposal.document, self.backends.catalog())
+        """Kept for the latest few proposals: an id is its content's hash, so they never
+        change, and a proposal removing every AWS action takes a while to group."""
+        found = self._changes.pop(proposal.id, None)
+        if found is None:
+            found = action_changes(proposal.document, self.backends.catalog())
+        self._changes[proposal.id] = found  # most recently used last
+        while len(self._changes) > _CHANGES_KEPT:
+            del self._changes[next(iter(self._changes))]
+        return found
 
     def options(self, proposal_id: str, user: str) -> dict[str, str | None]:
         """What `user` may do with the proposal now: for `approve`, `reject`, `roll_out` and

@@ -5,6 +5,7 @@ IAMErrorRate against its threshold during the bakes). Values only; interfaces dr
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from alpha.catalog import Catalog
 
 __all__ = [
+    "UNKNOWN_LEVEL",
     "ErrorCheck",
     "LevelChange",
     "Overview",
@@ -56,6 +58,16 @@ class ServiceChange:
     def count(self, which: str) -> int:
         return sum(len(getattr(level, which)) for level in self.levels)
 
+    def level(self, name: str) -> LevelChange | None:
+        return next((level for level in self.levels if level.level == name), None)
+
+    @property
+    def granted(self) -> tuple[str, ...]:
+        """What the proposal lets the principal do in this service: kept, then added."""
+        return tuple(
+            a for kind in ("kept", "added") for lv in self.levels for a in getattr(lv, kind)
+        )
+
 
 def action_changes(document: JsonDict, catalog: Catalog) -> tuple[ServiceChange, ...]:
     """The proposal's removed, added and kept actions by service, then access level (from the
@@ -85,13 +97,21 @@ def action_changes(document: JsonDict, catalog: Catalog) -> tuple[ServiceChange,
                 for level, kinds in sorted(by_level.items())
             ),
         )
-        for service, by_level in sorted(groups.items())
+        for service, by_level in sorted(groups.items(), key=_granted_first)
     )
 
 
 _KINDS = ("removed", "added", "kept")
 
 
+def _granted_first(item: tuple[str, dict[str, dict[str, set[str]]]]) -> tuple[bool, str]:
+    """Services the proposal grants something of first: what it keeps is what to review."""
+    service, by_level = item
+    granted = any(kinds.get("kept") or kinds.get("added") for kinds in by_level.values())
+    return not granted, service
+
+
+@functools.lru_cache(maxsize=1024)
 def _levels_of(service: str, catalog: Catalog) -> dict[str, str]:
     """Each of the service's actions, by lower-case name, with its access level (one walk
     of the service's actions: a proposal may remove thousands)."""

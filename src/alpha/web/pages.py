@@ -9,7 +9,9 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from alpha.app import Application
+from alpha.app.console import UNKNOWN_LEVEL
 from alpha.app.views import policy_text
+from alpha.catalog import AccessLevel
 from alpha.errors import AlphaError
 from alpha.store.errors import ProposalNotFoundError
 from alpha.store.model import ProposalState
@@ -23,6 +25,10 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+LEVELS = [level.value for level in AccessLevel] + [UNKNOWN_LEVEL]
+INLINE_ACTIONS = 40
+"""Up to this many granted actions of a service are named on the proposal page; every action
+(a proposal may remove thousands) is on the service's own page."""
 DONE = {
     "approved": "Approved.",
     "rejected": "Rejected.",
@@ -86,6 +92,8 @@ def _proposal_page(app: Application, proposal_id: str, user: str) -> dict[str, A
         ),
         "services": app.action_changes(proposal),
         "options": app.options(proposal.id, user),
+        "inline": INLINE_ACTIONS,
+        "levels": LEVELS,
     }
 
 
@@ -101,6 +109,21 @@ async def proposal(request: Request, proposal_id: str, done: str | None = None) 
     console = console_of(request)
     user = console.user(request)
     return await _show(console, request, user, proposal_id, notice=DONE.get(done or ""))
+
+
+@router.get("/proposals/{proposal_id}/actions/{service}")
+async def service_actions(request: Request, proposal_id: str, service: str) -> Response:
+    """Every removed, added and kept action of one service, by access level."""
+    console = console_of(request)
+    user = console.user(request)
+
+    def call(app: Application) -> dict[str, Any]:
+        found = app.proposal(proposal_id)
+        changes = [s for s in app.action_changes(found) if s.service == service.lower()]
+        return {"proposal": found, "changes": changes}
+
+    values = await console.worker.run(call)
+    return _render(console, request, "actions.html", user=user, service=service, **values)
 
 
 async def _act(

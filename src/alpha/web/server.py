@@ -22,6 +22,7 @@ from alpha.app import Application
 from alpha.app.held_store import HeldStoreBackends
 from alpha.errors import AlphaError
 from alpha.store.errors import ProposalNotFoundError
+from alpha.store.summaries import SummaryQuery
 from alpha.web.security import CsrfError, Identity, IdentityMissingError
 from alpha.web.worker import Worker
 
@@ -68,6 +69,9 @@ def create_app(application: Application) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Open and check the store, and read the proposals' summaries, before serving: on a
+        # big store that takes a while, better spent before the first user waits.
+        await console.worker.run(lambda app: app.summaries(SummaryQuery(limit=0)))
         yield
         console.worker.close()
 
