@@ -166,6 +166,7 @@ class StageChecks:
     stage: Stage
     state: str
     bake_since: datetime | None
+    bake_until: datetime | None
     checks: tuple[ErrorCheck, ...]
 
 
@@ -250,23 +251,24 @@ def _rollouts(
                 summary.state,
                 kept.max_new_denials,
                 kept.max_error_rate,
-                tuple(_stage_checks(r) for r in stages[summary.id] if r.stage in _WATCHED),
+                tuple(_stage_checks(r, kept) for r in stages[summary.id] if r.stage in _WATCHED),
             )
         )
     return tuple(found)
 
 
-def _stage_checks(record: StageRecord) -> StageChecks:
+def _stage_checks(record: StageRecord, kept: StageSettings) -> StageChecks:
     metrics = record.metrics
     checks = metrics.get("checks")
     if not isinstance(checks, list):  # a stage judged before checks were kept: its last one
         last = metrics.get("last")
         checks = [{"at": record.updated_at.isoformat(), **last}] if isinstance(last, dict) else []
-    since = metrics.get("bake_since")
+    since = _time(metrics.get("bake_since"))
     return StageChecks(
         record.stage,
         record.state.value,
-        _time(since),
+        since,
+        None if since is None else since + kept.bake_of(record.stage.value),
         tuple(c for c in map(_check, checks) if c is not None),
     )
 

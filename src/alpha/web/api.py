@@ -191,6 +191,7 @@ def _watch(watch: RolloutWatch) -> dict[str, Any]:
                 "stage": s.stage.value,
                 "state": s.state,
                 "bake_since": None if s.bake_since is None else s.bake_since.isoformat(),
+                "bake_until": None if s.bake_until is None else s.bake_until.isoformat(),
                 "checks": [
                     {
                         "at": c.at.isoformat(),

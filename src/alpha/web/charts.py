@@ -9,7 +9,7 @@ from html import escape
 
 from markupsafe import Markup
 
-from alpha.app.console import PrivilegePoint, RolloutWatch
+from alpha.app.console import PrivilegePoint, RolloutWatch, StageChecks
 
 __all__ = ["error_rate_chart", "removed_chart", "states_chart"]
 
@@ -110,32 +110,28 @@ def states_chart(by_state: dict[str, int]) -> Markup:
 
 
 def error_rate_chart(watch: RolloutWatch) -> Markup:
+    """Each watched stage's bake as a band; its checks as points at the time they were made;
+    the rate of its latest check (the one the stage was judged on) across the band; the
+    threshold as a dashed line. A point over the threshold is red."""
     label = f"IAMErrorRate of {watch.principal} during its bakes"
     checks = [(s, c) for s in watch.stages for c in s.checks]
     if not checks:
         return _svg(label, '<text x="50%" y="50%" text-anchor="middle">no checks yet</text>')
-    starts = [s.bake_since for s in watch.stages if s.bake_since is not None]
-    start = min([c.at for _, c in checks] + starts)
-    end = max(c.at for _, c in checks)
+    moments = [c.at for _, c in checks]
+    moments += [m for s in watch.stages for m in (s.bake_since, s.bake_until) if m is not None]
+    start, end = min(moments), max(moments)
     span = (end - start).total_seconds()
     threshold = watch.max_error_rate if watch.max_error_rate is not None else 0.0
     top = max(0.05, threshold * 1.25, *(c.error_rate * 1.1 for _, c in checks))
     body = _axes(start, end, f"{top:.0%}")
     for stage in watch.stages:
-        if stage.bake_since is not None:
-            x = _x(stage.bake_since, start, span)
-            body += (
-                f'<line class="bake" x1="{x:.1f}" y1="{PAD}" x2="{x:.1f}" y2="{HEIGHT - PAD}"/>'
-                f'<text class="bake" x="{x + 3:.1f}" y="{PAD + 10}">{stage.stage.value} bake</text>'
-            )
+        body += _bake_band(stage, start, span, top)
     y = _y(threshold, top)
     body += (
         f'<line class="threshold" x1="{PAD}" y1="{y:.1f}" x2="{WIDTH - PAD}" y2="{y:.1f}"/>'
         f'<text class="threshold" x="{WIDTH - PAD}" y="{y - 4:.1f}" text-anchor="end">'
         f"{escape(_threshold_text(watch))}</text>"
     )
-    coords = " ".join(f"{_x(c.at, start, span):.1f},{_y(c.error_rate, top):.1f}" for _, c in checks)
-    body += f'<polyline class="series-rate" fill="none" points="{coords}"/>'
     for stage, check in checks:
         css = "check breach" if _breaches(watch, check.denied, check.error_rate) else "check"
         body += (
@@ -145,6 +141,25 @@ def error_rate_chart(watch: RolloutWatch) -> Markup:
             f"{check.error_rate:.2%}</title></circle>"
         )
     return _svg(label, body)
+
+
+def _bake_band(stage: StageChecks, start: datetime, span: float, top: float) -> str:
+    if stage.bake_since is None:
+        return ""
+    left = _x(stage.bake_since, start, span)
+    right = _x(stage.bake_until or stage.bake_since, start, span)
+    band = (
+        f'<rect class="bake" x="{left:.1f}" y="{PAD}" width="{max(right - left, 1):.1f}" '
+        f'height="{HEIGHT - 2 * PAD}"/>'
+        f'<text class="bake" x="{left + 3:.1f}" y="{PAD + 10}">{stage.stage.value} bake</text>'
+    )
+    if stage.checks:
+        y = _y(stage.checks[-1].error_rate, top)
+        band += (
+            f'<line class="series-rate" x1="{left:.1f}" y1="{y:.1f}" x2="{right:.1f}" '
+            f'y2="{y:.1f}"/>'
+        )
+    return band
 
 
 def _threshold_text(watch: RolloutWatch) -> str:
