@@ -66,3 +66,16 @@ def _get(url: str, server: subprocess.Popen[str]) -> str:
         except httpx.TransportError:
             time.sleep(0.2)
     raise AssertionError("alpha serve did not answer within a minute")
+
+
+def test_a_store_that_cannot_be_opened_is_one_line_before_serving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".alpha").mkdir()
+    (tmp_path / ".alpha" / "alpha.db").write_text("not a database\n")
+    monkeypatch.chdir(tmp_path)
+    ran = alpha("serve", "--port", "0")
+    assert ran.code == 2
+    assert ran.err.splitlines()[-1].startswith("alpha: error: ")
+    assert "not an SQLite database" in ran.err
+    assert "ALPHA console on" not in ran.out

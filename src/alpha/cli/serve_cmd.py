@@ -20,6 +20,7 @@ def serve(host: str, port: int, store: str | None, config: str | None) -> None:
     import uvicorn
 
     from alpha.web import check_bind, create_app
+    from alpha.web.server import open_before_serving
 
     app = application_of(store=store, config=config, now=None)
     check_bind(host, app.settings.web_user_header)
@@ -29,5 +30,8 @@ def serve(host: str, port: int, store: str | None, config: str | None) -> None:
         else f"the local user {app.settings.user!r}"
     )
     shown = f"[{host}]" if ":" in host else host
+    web = create_app(app)
+    click.echo(f"opening {app.settings.store} ...", err=True)
+    open_before_serving(web)
     click.echo(f"ALPHA console on http://{shown}:{port}/ for {who}; store {app.settings.store}")
-    uvicorn.run(create_app(app), host=host, port=port, log_level="warning")
+    uvicorn.run(web, host=host, port=port, log_level="warning")

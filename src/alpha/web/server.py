@@ -26,7 +26,7 @@ from alpha.store.summaries import SummaryQuery
 from alpha.web.security import CsrfError, Identity, IdentityMissingError
 from alpha.web.worker import Worker
 
-__all__ = ["Console", "console_of", "create_app"]
+__all__ = ["Console", "console_of", "create_app", "open_before_serving"]
 
 HERE = Path(__file__).parent
 
@@ -49,8 +49,7 @@ class Console:
 
 
 def console_of(request: Request) -> Console:
-    console: Console = request.app.state.console
-    return console
+    return console_of_app(request.app)
 
 
 def create_app(application: Application) -> FastAPI:
@@ -69,9 +68,7 @@ def create_app(application: Application) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # Open and check the store, and read the proposals' summaries, before serving: on a
-        # big store that takes a while, better spent before the first user waits.
-        await console.worker.run(lambda app: app.summaries(SummaryQuery(limit=0)))
+        await console.worker.run(_open)  # at once if `open_before_serving` did it
         yield
         console.worker.close()
 
@@ -88,6 +85,28 @@ def create_app(application: Application) -> FastAPI:
     app.include_router(api.router)
     _handle_errors(app, console)
     return app
+
+
+def _open(app: Application) -> None:
+    """Open and check the store and read the proposals' summaries, before serving: on a big
+    store that takes a while, better spent before the first user waits."""
+    app.summaries(SummaryQuery(limit=0))
+
+
+def open_before_serving(app: FastAPI) -> None:
+    """Open the console's store now (an `AlphaError` if it cannot be), before a server runs
+    the app; the server closes it when it stops, this closes it if it cannot be opened."""
+    console = console_of_app(app)
+    try:
+        console.worker.call(_open)
+    except BaseException:
+        console.worker.close()
+        raise
+
+
+def console_of_app(app: FastAPI) -> Console:
+    console: Console = app.state.console
+    return console
 
 
 def _handle_errors(app: FastAPI, console: Console) -> None:

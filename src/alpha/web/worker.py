@@ -26,6 +26,10 @@ class Worker:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, call, self.application)
 
+    def call(self, call: Callable[[Application], T]) -> T:
+        """`call` on the worker, waited for (outside the event loop)."""
+        return self._pool.submit(call, self.application).result()
+
     def close(self) -> None:
         self._pool.submit(self._on_close).result()
         self._pool.shutdown(wait=True)
