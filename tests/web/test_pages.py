@@ -150,3 +150,15 @@ def test_a_service_page_lists_every_action_the_proposal_changes(proposed: World)
         assert all(f"<li>{a}</li>" in ec2 for a in removed)
         none = client.get(f"/proposals/{pid}/actions/nosuchservice", headers=user).text
         assert "changes no action of nosuchservice" in none
+
+
+def test_what_users_wrote_is_shown_as_text_never_as_markup(fresh: World) -> None:
+    pid = fresh.ids["report-builder"]
+    comment = '<script>alert("x")</script>'
+    with TestClient(fresh.app()) as client:
+        client.post(
+            f"/api/proposals/{pid}/reject", json={"comment": comment}, headers={HEADER: "sam"}
+        )
+        page = client.get(f"/proposals/{pid}", headers={HEADER: "sam"}).text
+    assert comment not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
