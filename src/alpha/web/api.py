@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from alpha.app import Application
 from alpha.app.console import Overview, RolloutWatch
 from alpha.app.views import diff_view
 from alpha.store.model import ProposalState, Stage
@@ -102,7 +103,7 @@ async def diff(request: Request, proposal_id: str) -> dict[str, Any]:
     console = console_of(request)
     _user(console, request, posting=False)
 
-    def call(app: Any) -> dict[str, Any]:
+    def call(app: Application) -> dict[str, Any]:
         found = app.proposal(proposal_id)
         services = app.action_changes(found)
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -127,7 +128,11 @@ async def service_actions(request: Request, proposal_id: str, service: str) -> R
 
 
 async def _act(
-    request: Request, proposal_id: str, csrf: str | None, done: str, call: Any
+    request: Request,
+    proposal_id: str,
+    csrf: str | None,
+    done: str,
+    call: Callable[[Application, str], str],
 ) -> Response:
     """Check the post, run `call(app, user)`; the page again with the refusal, or on to it."""
     console = console_of(request)
