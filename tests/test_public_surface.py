@@ -102,6 +102,7 @@ PACKAGES: dict[str, list[str]] = {
     ],
     "alpha.store": [],
     "alpha.usage": [],
+    "alpha.web": ["WebError", "check_bind", "create_app"],
 }
 OWN_SURFACE = "alpha.app"
 
