@@ -24,7 +24,7 @@ CORE = (
     "store",
     "usage",
 )
-INTERFACES = ("alpha.cli", "alpha.demo", "alpha.slack", "alpha.lambdas")
+INTERFACES = ("alpha.cli", "alpha.demo", "alpha.slack", "alpha.lambdas", "alpha.web")
 SDKS = ("boto3", "botocore", "slack_bolt", "slack_sdk", "github")
 RENDERING = ("click", "rich")
 

@@ -108,6 +108,7 @@ PACKAGES: dict[str, list[str]] = {
     "alpha.slack": [],
     "alpha.store": [],
     "alpha.usage": [],
+    "alpha.web": ["WebError", "check_bind", "create_app"],
 }
 OWN_SURFACE = "alpha.app"
 

@@ -21,8 +21,10 @@ from alpha.app.backends import (
     account_copy_name,
     working_copies,
 )
+from alpha.app.console import Overview, ServiceChange, action_changes, overview
 from alpha.app.errors import AppError
 from alpha.app.notifying import GuardedNotifier
+from alpha.app.options import action_options, check_unchanged
 from alpha.app.proposing import (
     Generated,
     GenerateRequest,
@@ -43,6 +45,7 @@ from alpha.rollout.notify_ports import ProposalApproved, ProposalCreated, Propos
 from alpha.rollout.service import RolloutService, Status
 from alpha.store.model import ProposalState, Stage, StoredProposal
 from alpha.store.ports import Store
+from alpha.store.summaries import SummaryPage, SummaryQuery, page_summaries
 
 if TYPE_CHECKING:
     from alpha.app.monitoring import NotifiedObject, Publishing, PublishReport
@@ -53,6 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["Application", "Decision", "Exported", "application_for"]
 
 Sleeper = Callable[[float], None]
+_CHANGES_KEPT = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,7 @@ class Application:
         self._sleeper = sleeper
         self.notifier = GuardedNotifier(backends.notifier)
         """Who is told (see `Backends.notifier`); a failure to tell is logged, never raised."""
+        self._changes: dict[str, tuple[ServiceChange, ...]] = {}
 
     # From usage --------------------------------------------------------------------------
     def scan(
@@ -168,14 +173,40 @@ class Application:
             self.notifier.notify(ProposalCreated.of(item.proposal))
 
     # Decisions ---------------------------------------------------------------------------
-    def approve(self, proposal_id: str, by: str, comment: str = "") -> Decision:
-        return self._decide(proposal_id, by, comment, approve=True)
+    def approve(
+        self,
+        proposal_id: str,
+        by: str,
+        comment: str = "",
+        *,
+        expected: ProposalState | None = None,
+    ) -> Decision:
+        """`expected`: the state the decider saw; a proposal that moved since is refused
+        (someone else decided meanwhile), in the same transaction as the decision."""
+        return self._decide(proposal_id, by, comment, expected, approve=True)
 
-    def reject(self, proposal_id: str, by: str, comment: str = "") -> Decision:
-        return self._decide(proposal_id, by, comment, approve=False)
+    def reject(
+        self,
+        proposal_id: str,
+        by: str,
+        comment: str = "",
+        *,
+        expected: ProposalState | None = None,
+    ) -> Decision:
+        return self._decide(proposal_id, by, comment, expected, approve=False)
 
-    def _decide(self, proposal_id: str, by: str, comment: str, *, approve: bool) -> Decision:
-        with self._service(writes=True) as (store, service):
+    def _decide(
+        self,
+        proposal_id: str,
+        by: str,
+        comment: str,
+        expected: ProposalState | None,
+        *,
+        approve: bool,
+    ) -> Decision:
+        with self._service(writes=True) as (store, service), store.transaction():
+            if expected is not None:
+                check_unchanged(store, proposal_id, expected)
             decide = service.approve if approve else service.reject
             approval = decide(proposal_id, by, comment)
             state = store.proposal_state(approval.proposal_id)
@@ -260,6 +291,41 @@ class Application:
             status = service.proposal_status(proposal_id)
             found = status.proposal
             return found, show_view(status, store.approvals(found.id), store.audit(found.id))
+
+    def summaries(self, query: SummaryQuery) -> SummaryPage:
+        """A page of proposal summaries, newest first (cheap on a store that can page)."""
+        with self.backends.open_store() as store:
+            return page_summaries(store, query)
+
+    def overview(self) -> Overview:
+        """The status page: the metrics, privilege removed over time, the rollouts' checks."""
+        with self.backends.open_store() as store:
+            return overview(store, self.settings.rollout_settings().stages)
+
+    def action_changes(self, proposal: StoredProposal) -> tuple[ServiceChange, ...]:
+        """Kept for the latest few proposals: an id is its content's hash, so they never
+        change, and a proposal removing every AWS action takes a while to group."""
+        found = self._changes.pop(proposal.id, None)
+        if found is None:
+            found = action_changes(proposal.document, self.backends.catalog())
+        self._changes[proposal.id] = found  # most recently used last
+        while len(self._changes) > _CHANGES_KEPT:
+            del self._changes[next(iter(self._changes))]
+        return found
+
+    def options(self, proposal_id: str, user: str) -> dict[str, str | None]:
+        """What `user` may do with the proposal now: for `approve`, `reject`, `roll_out` and
+        `roll_back`, None when it would be taken, else why it would be refused."""
+        with self._service() as (store, service):
+            status = service.proposal_status(proposal_id)
+            return action_options(
+                status,
+                store.approvals(status.proposal.id),
+                user,
+                now=self.backends.clock()(),
+                policy=self.settings.rollout_settings().approval,
+                blocking=self._guardrails_in_force(),
+            )
 
     def proposal(self, proposal_id: str) -> StoredProposal:
         """By full id or a unique prefix."""

@@ -155,8 +155,15 @@ def is_live_account(text: str) -> bool:
 
 def working_copies(store: Store) -> list[str]:
     """The working copies the stored proposals' principals live in."""
-    accounts = {p.principal.split(":")[4] for p in store.proposals()}
-    return sorted(account_copy_name(a) for a in accounts if a)
+    return [account_copy_name(a) for a in stored_accounts(store)]
+
+
+def stored_accounts(store: Store) -> list[str]:
+    """The accounts of the stored proposals' principals (read from their summaries)."""
+    from alpha.store.summaries import principals_of
+
+    accounts = {arn.split(":")[4] for arn in principals_of(store) if arn.count(":") >= 4}
+    return sorted(a for a in accounts if a)
 
 
 def clock_for(settings: Settings) -> Clock:
@@ -313,7 +320,7 @@ class ConfiguredBackends:
         from a live read (or every account, with `iam = "aws"`; none with `"local"`)."""
         from alpha.adapters.local.working_copy_iam import WorkingCopyIam
 
-        accounts = sorted({p.principal.split(":")[4] for p in store.proposals()} - {""})
+        accounts = stored_accounts(store)
         live = self._live_sources(store, accounts)
         local = WorkingCopyIam(store, [account_copy_name(a) for a in accounts if a not in live])
         if not live:

@@ -38,6 +38,8 @@ and an error names the file, the line and the field.
     [github]                          # see alpha.app.github_settings
     users = { octocat = "sam" }
     files = { "orders-api" = "policies/orders.json" }
+    [web]
+    user_header = "X-Forwarded-User"  # set by an authenticating proxy; requests without it: 401
 
 Other tables (`[guardrails]`) belong to their own readers and are ignored here.
 """
@@ -62,7 +64,7 @@ from pydantic import (
 
 from alpha.app.errors import SettingsError
 from alpha.app.model_settings import check_model, check_role, check_trail
-from alpha.app.values import check_duration, parse_duration
+from alpha.app.values import check_duration, check_header_name, parse_duration
 from alpha.policy.user_files import InputTextError, decode_toml, one_line, read_input, shown
 
 __all__ = [
@@ -164,6 +166,10 @@ class GithubTable(_Table):
     files: dict[str, str] = Field(default_factory=dict)
 
 
+class WebTable(_Table):
+    user_header: Annotated[str, AfterValidator(check_header_name)] | None = None
+
+
 class FileSettings(BaseModel):
     """The workflow's tables of alpha.toml; other tables ([guardrails]) are read elsewhere."""
 
@@ -176,6 +182,7 @@ class FileSettings(BaseModel):
     slack: SlackTable = Field(default_factory=SlackTable)
     github: GithubTable = Field(default_factory=GithubTable)
     scope: ScopeTable = Field(default_factory=ScopeTable)
+    web: WebTable = Field(default_factory=WebTable)
 
 
 def read_file_settings(path: Path) -> FileSettings:

@@ -16,7 +16,8 @@ SLACK_SIGNING_SECRET, ALPHA_SLACK_*) are read by `alpha.app.slack_settings`; the
 `alpha.app.github_settings`; ALPHA_IAM (`aws`, `aws://PROFILE` or `local`: where rollouts
 change IAM; unset: as each proposal's account was read), ALPHA_SCOPE_NAMES, ALPHA_SCOPE_PATHS,
 ALPHA_SCOPE_TAGS (comma-separated: the principals a rollout may change; `[scope]` in
-alpha.toml). An empty variable counts as unset.
+alpha.toml), ALPHA_WEB_USER_HEADER (the header an authenticating proxy names the user in, for
+`alpha serve`). An empty variable counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.
@@ -41,7 +42,14 @@ from alpha.app.model_settings import (
 )
 from alpha.app.slack_settings import SlackSettings, slack_settings
 from alpha.app.store_options import parse_chain_head, parse_store_key
-from alpha.app.values import first_given, parse_boolean, parse_duration, parse_names, parse_time
+from alpha.app.values import (
+    check_header_name,
+    first_given,
+    parse_boolean,
+    parse_duration,
+    parse_names,
+    parse_time,
+)
 from alpha.rollout.identity import IdentityError, check_name
 from alpha.rollout.scope import PrincipalScope
 from alpha.rollout.settings import ApprovalPolicy, RolloutSettings, StageSettings
@@ -118,6 +126,7 @@ class Settings:
     github: GithubSettings = field(default_factory=GithubSettings)
     iam: str | None = None
     scope: PrincipalScope = field(default_factory=PrincipalScope)
+    web_user_header: str | None = None
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -205,6 +214,11 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         github=github_settings(table.github, env, config_file),
         iam=first_given(_env(env, "ALPHA_IAM", _iam_target), rollout.iam, default=None),
         scope=_scope(env, table.scope),
+        web_user_header=first_given(
+            _env(env, "ALPHA_WEB_USER_HEADER", check_header_name),
+            table.web.user_header,
+            default=None,
+        ),
     )
 
 

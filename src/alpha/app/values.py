@@ -10,6 +10,7 @@ T = TypeVar("T")
 
 __all__ = [
     "check_duration",
+    "check_header_name",
     "first_given",
     "parse_boolean",
     "parse_duration",
@@ -19,6 +20,7 @@ __all__ = [
 
 _DURATION = re.compile(r"(\d+)\s*(w|d|h|m|s)")
 _UNIT_SECONDS = {"w": 7 * 86_400, "d": 86_400, "h": 3_600, "m": 60, "s": 1}
+_HEADER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,99}")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -95,3 +97,12 @@ def parse_boolean(text: str) -> bool:
     if lowered in _FALSE:
         return False
     raise ValueError(f"{text!r} is not true or false")
+
+
+def check_header_name(text: str) -> str:
+    """An HTTP header name (letters, digits and dashes: `X-Forwarded-User`); ValueError
+    otherwise."""
+    name = text.strip()
+    if not _HEADER.fullmatch(name):
+        raise ValueError(f"{_short(text)} is not a header name like X-Forwarded-User")
+    return name

@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
 from alpha.rollout.service import ProposalStatus
 from alpha.store.model import Approval, AuditEvent, StoredProposal
 
-__all__ = ["audit_row", "diff_view", "list_row", "show_view"]
+__all__ = ["audit_row", "diff_view", "list_row", "policy_text", "show_view"]
 
 
 def list_row(status: ProposalStatus) -> dict[str, Any]:
@@ -71,3 +72,18 @@ def audit_row(event: AuditEvent) -> dict[str, Any]:
         "reason": event.reason,
         "details": event.details,
     }
+
+
+def policy_text(document: object) -> str:
+    """The policy as people read it, in IAM's element order (the store keeps canonical JSON,
+    keys sorted); `(none)` when there is none."""
+    if document is None:
+        return "(none)"
+    from alpha.policy.errors import PolicyError
+    from alpha.policy.parse import parse_policy
+    from alpha.policy.serialize import to_json
+
+    try:
+        return to_json(parse_policy(document, "stored proposal"))
+    except PolicyError:
+        return json.dumps(document, indent=2)

@@ -64,6 +64,7 @@ def _commands(result: DemoResult) -> list[str]:
         f"{alpha} status",
         f"{alpha} proposals export-account --out account-after.json",
         f"{alpha} pr {orders} --repo YOUR-IAC-CLONE  # a pull request to your IaC: docs/github.md",
+        f"{alpha} serve   # the web console on this store: open http://127.0.0.1:8080/",
     ]
 
 

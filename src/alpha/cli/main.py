@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "monitor": "alpha.cli.monitor_cmd:monitor",
     "slack": "alpha.cli.slack_cmd:slack",
     "pr": "alpha.cli.pr_cmd:pr",
+    "serve": "alpha.cli.serve_cmd:serve",
 }
 
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
 
-from alpha.app.views import diff_view, list_row
+from alpha.app.views import diff_view, list_row, policy_text
 from alpha.cli.console import stdout_console
 from alpha.rollout.engine import RunResult
 from alpha.rollout.service import Status
@@ -95,24 +95,10 @@ def render_diff(proposal: StoredProposal, out: Console) -> None:
     table.add_column("existing", style="red", ratio=1)
     table.add_column("proposed", style="green", ratio=1)
     table.add_row(
-        Syntax(_pretty(diff["existing_policy"]), "json", theme="ansi_dark", word_wrap=True),
-        Syntax(_pretty(diff["proposed_policy"]), "json", theme="ansi_dark", word_wrap=True),
+        Syntax(policy_text(diff["existing_policy"]), "json", theme="ansi_dark", word_wrap=True),
+        Syntax(policy_text(diff["proposed_policy"]), "json", theme="ansi_dark", word_wrap=True),
     )
     out.print(table)
-
-
-def _pretty(document: object) -> str:
-    """The policy in IAM's element order (the store keeps canonical JSON, keys sorted)."""
-    if document is None:
-        return "(none)"
-    from alpha.policy.errors import PolicyError
-    from alpha.policy.parse import parse_policy
-    from alpha.policy.serialize import to_json
-
-    try:
-        return to_json(parse_policy(document, "stored proposal"))
-    except PolicyError:
-        return json.dumps(document, indent=2)
 
 
 def findings(proposal: StoredProposal, out: Console) -> None:

@@ -21,7 +21,14 @@ from alpha.rollout.identity import IdentityError, check_name, person_key, same_p
 from alpha.rollout.settings import ApprovalPolicy
 from alpha.store.model import Approval, ProposalState, StoredProposal
 
-__all__ = ["ApprovalPolicy", "BlockingCheck", "approval_time"]
+__all__ = [
+    "ApprovalPolicy",
+    "BlockingCheck",
+    "approval_time",
+    "approval_wait",
+    "check_can_decide",
+    "require_approved",
+]
 
 
 _DECIDABLE = frozenset({ProposalState.PROPOSED, ProposalState.APPROVED, ProposalState.REJECTED})
@@ -179,8 +186,15 @@ def require_approved(
 
 def approval_time(proposal: StoredProposal, approvals: list[Approval]) -> timedelta | None:
     """From proposing to the first binding approval (the seed's "approval time")."""
-    first = next((a for a in approvals if a.binds(proposal) and a.approved), None)
-    return None if first is None else first.timestamp - proposal.created_at
+    return approval_wait(proposal.id, proposal.created_at, approvals)
+
+
+def approval_wait(
+    proposal_id: str, created_at: datetime, approvals: list[Approval]
+) -> timedelta | None:
+    """`approval_time` of the proposal with this id, proposed at `created_at`."""
+    first = next((a for a in approvals if a.binds_id(proposal_id) and a.approved), None)
+    return None if first is None else first.timestamp - created_at
 
 
 def _who(approval: Approval | None) -> str:

@@ -12,14 +12,22 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from alpha.rollout.approvals import approval_time
-from alpha.store.model import ProposalState, StageState
+from alpha.store.model import ProposalState, StageRecord, StageState
 from alpha.store.ports import Store
 
-__all__ = ["GENERATION_FAILED"]
+__all__ = [
+    "GENERATION_FAILED",
+    "Metrics",
+    "ProposalFacts",
+    "generation_failures",
+    "metrics_of",
+]
 
 
 GENERATION_FAILED = "generation_failed"
@@ -59,49 +67,67 @@ class Metrics:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class ProposalFacts:
+    """What the metrics need of one proposal."""
+
+    state: ProposalState
+    privilege_reduction: float | None
+    approval_wait: timedelta | None
+    stages: tuple[StageRecord, ...] = ()
+
+
 def metrics(store: Store) -> Metrics:
-    proposals = store.proposals()
-    states = {p.id: store.proposal_state(p.id) for p in proposals}
-    by_state = {s.value: sum(1 for v in states.values() if v is s) for s in ProposalState}
-    failures = sum(1 for e in store.audit() if e.action == GENERATION_FAILED)
-    attempts = len(proposals) + failures
-    waits = [
-        t.total_seconds()
-        for p in proposals
-        if (t := approval_time(p, store.approvals(p.id))) is not None
+    facts = [
+        ProposalFacts(
+            store.proposal_state(p.id),
+            _reduction(p.document),
+            approval_time(p, store.approvals(p.id)),
+            tuple(store.stages(p.id)),
+        )
+        for p in store.proposals()
     ]
-    finished = [s for s in states.values() if s in _FINISHED]
+    return metrics_of(facts, generation_failures(store))
+
+
+def generation_failures(store: Store) -> int:
+    return sum(1 for e in store.audit() if e.action == GENERATION_FAILED)
+
+
+def metrics_of(facts: Sequence[ProposalFacts], failures: int) -> Metrics:
+    """The metrics of these proposals, `failures` being the principals none could be made for."""
+    by_state = {s.value: sum(1 for f in facts if f.state is s) for s in ProposalState}
+    waits = [f.approval_wait.total_seconds() for f in facts if f.approval_wait is not None]
+    finished = [f.state for f in facts if f.state in _FINISHED]
     bad = sum(1 for s in finished if s is not ProposalState.SUCCEEDED)
-    reductions = {p.id: _reduction(p.document) for p in proposals}
     applied = [
-        r
-        for pid, r in reductions.items()
-        if r is not None and states[pid] is ProposalState.SUCCEEDED
+        f.privilege_reduction
+        for f in facts
+        if f.privilege_reduction is not None and f.state is ProposalState.SUCCEEDED
     ]
-    proposed = [r for r in reductions.values() if r is not None]
+    proposed = [f.privilege_reduction for f in facts if f.privilege_reduction is not None]
     return Metrics(
-        proposals=len(proposals),
+        proposals=len(facts),
         by_state=by_state,
-        generation_success_rate=_ratio(len(proposals), attempts),
+        generation_success_rate=_ratio(len(facts), len(facts) + failures),
         approval_seconds_mean=statistics.fmean(waits) if waits else None,
         approval_seconds_median=statistics.median(waits) if waits else None,
         rollouts_finished=len(finished),
         rollout_failure_rate=_ratio(bad, len(finished)),
-        stage_failure_rate=_stage_failures(store, [p.id for p in proposals]),
+        stage_failure_rate=_stage_failures([r for f in facts for r in f.stages]),
         privilege_reduction_applied=statistics.fmean(applied) if applied else None,
         privilege_reduction_proposed=statistics.fmean(proposed) if proposed else None,
     )
 
 
-def _stage_failures(store: Store, ids: list[str]) -> dict[str, float]:
+def _stage_failures(records: Sequence[StageRecord]) -> dict[str, float]:
     done: dict[str, int] = {}
     failed: dict[str, int] = {}
-    for pid in ids:
-        for record in store.stages(pid):
-            if record.state in _STAGE_DONE:
-                done[record.stage.value] = done.get(record.stage.value, 0) + 1
-                is_failure = record.state is StageState.FAILED
-                failed[record.stage.value] = failed.get(record.stage.value, 0) + int(is_failure)
+    for record in records:
+        if record.state in _STAGE_DONE:
+            done[record.stage.value] = done.get(record.stage.value, 0) + 1
+            is_failure = record.state is StageState.FAILED
+            failed[record.stage.value] = failed.get(record.stage.value, 0) + int(is_failure)
     return {stage: failed[stage] / count for stage, count in done.items()}
 
 

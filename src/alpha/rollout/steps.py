@@ -22,6 +22,9 @@ from alpha.rollout.workflow import USER_STATE, Event, WorkflowState, next_state
 from alpha.store.model import JournalPhase, Stage, StageRecord, StageState, StoredProposal
 from alpha.store.ports import Store
 
+MAX_CHECKS = 200
+"""The checks of one stage's bake kept in its metrics (the latest)."""
+
 # The engine's logger: step records keep the name they always had.
 log = logging.getLogger(f"{LOGGER_NAME}.engine")
 
@@ -107,6 +110,9 @@ class RolloutSteps:
             Verdict.BAKING: StageState.BAKING,
         }
         metrics = {**record.metrics, "last": judgement.metrics, "detail": judgement.detail}
+        # Every check of the bake, bounded, so the console can draw IAMErrorRate over time.
+        check = {"at": self.clock().isoformat(), **judgement.metrics}
+        metrics["checks"] = [*record.metrics.get("checks", [])[-(MAX_CHECKS - 1) :], check]
         if "bake_since" not in metrics:
             metrics["bake_since"] = record.started_at.isoformat()
         self.save_stage(replace(record, state=states[judgement.verdict], metrics=metrics))

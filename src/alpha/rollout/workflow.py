@@ -21,6 +21,8 @@ from typing import Any
 from alpha.rollout.errors import IllegalTransitionError
 from alpha.store.model import ProposalState
 
+__all__ = ["Event", "next_state", "workflow_state"]
+
 
 class WorkflowState(StrEnum):
     GENERATE = "Generate"

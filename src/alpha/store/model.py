@@ -221,7 +221,11 @@ class Approval:
 
     def binds(self, proposal: StoredProposal) -> bool:
         """Whether this decision was made on exactly this proposal's content."""
-        return self.proposal_id == proposal.id and self.proposal_hash == proposal.id
+        return self.binds_id(proposal.id)
+
+    def binds_id(self, proposal_id: str) -> bool:
+        """`binds`, for the proposal with this id (its content hash)."""
+        return self.proposal_id == proposal_id and self.proposal_hash == proposal_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alpha.adapters.local.sqlite_chain import (
     APPROVALS,
@@ -62,6 +63,10 @@ from alpha.store.model import (
     normalise_prefix,
     single_match,
 )
+from alpha.store.summaries import SummaryPage, SummaryQuery
+
+if TYPE_CHECKING:
+    from alpha.adapters.local.sqlite_summaries import SummaryCache
 
 __all__ = ["SQLiteStore"]
 
@@ -87,6 +92,7 @@ class SQLiteStore:
     ) -> None:
         self.path = Path(path)
         self._db = Database(self.path, busy_timeout, key, anchor)
+        self._summaries: SummaryCache | None = None
 
     def __enter__(self) -> SQLiteStore:
         return self
@@ -160,6 +166,21 @@ class SQLiteStore:
                 return found
             states = self._states(Scope())
         return [proposal for proposal in found if states.get(proposal.id) is state]
+
+    def proposal_summaries(self, query: SummaryQuery) -> SummaryPage:
+        """A page of summaries (`alpha.store.summaries`), without reading whole documents
+        again: what they take from each proposal is kept from the first call on."""
+        return self._summary_cache().page(self._db, query)
+
+    def proposal_principals(self) -> list[str]:
+        return self._summary_cache().principals(self._db)
+
+    def _summary_cache(self) -> SummaryCache:
+        from alpha.adapters.local.sqlite_summaries import SummaryCache
+
+        if self._summaries is None:
+            self._summaries = SummaryCache()
+        return self._summaries
 
     # States ------------------------------------------------------------------------------
     def proposal_state(self, proposal_id: str) -> ProposalState:

@@ -59,9 +59,19 @@ class WorkingCopyIam:
     """`IamChanger` over one or more working copies (the same role in several accounts: one
     copy per account); a principal is looked for in the copy of its account."""
 
-    def __init__(self, store: Store, names: Iterable[str]) -> None:
+    def __init__(self, store: Store, names: Iterable[str] | Callable[[], Iterable[str]]) -> None:
+        """`names`, or a function giving them when first needed (finding them may read every
+        proposal's principal, and most services built never change IAM)."""
         self._store = store
-        self._names = tuple(names)
+        self._found: tuple[str, ...] | None = None
+        self._source = names
+
+    @property
+    def _names(self) -> tuple[str, ...]:
+        if self._found is None:
+            source = self._source
+            self._found = tuple(source() if callable(source) else source)
+        return self._found
 
     # Reads ---------------------------------------------------------------------------------
     def principal_state(self, principal: str) -> JsonDict:
