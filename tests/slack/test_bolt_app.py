@@ -81,7 +81,7 @@ def test_approve_with_the_slash_command(world: World) -> None:
     assert world.state("orders-api") == "approved"
     _, shown = world.app.show(orders)
     assert shown["approvals"][0]["comments"] == "checked with the team"
-    assert len(world.slack.api("chat.update")) == 1
+    _eventually(lambda: len(world.slack.api("chat.update")) == 1, seconds=20)
 
 
 def test_reject_with_the_button_asks_why_in_a_modal(world: World) -> None:
@@ -174,6 +174,8 @@ def test_status_and_show(world: World) -> None:
 def test_stage_messages_are_posted_in_the_proposals_thread(world: World) -> None:
     orders = world.ids()["orders-api"]
     _command(world, f"approve {orders}")
+    # The update may still be in the outbox when the command answers (a loaded machine).
+    _eventually(lambda: len(world.slack.api("chat.update")) == 1, seconds=20)
     parent = world.slack.api("chat.update")[0].body["ts"]
     rollout = application_at(world.folder, world.slack, ROLLOUT_AT + timedelta(minutes=5))
     rollout.roll_out(orders, Stage.SANDBOX)
