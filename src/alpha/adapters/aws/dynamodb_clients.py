@@ -1,0 +1,33 @@
+"""The DynamoDB client the store uses: adaptive retries (throttling backs off), and the store's
+errors for a profile or region that is not there."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from alpha.adapters.aws.clients import make_client
+from alpha.adapters.aws.errors import AwsSourceError
+from alpha.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+__all__ = ["make_dynamodb_client"]
+
+
+def make_dynamodb_client(
+    *, region: str | None = None, profile: str | None = None, endpoint_url: str | None = None
+) -> DynamoDBClient:
+    """`endpoint_url` None: botocore's own resolution (AWS_ENDPOINT_URL_DYNAMODB included)."""
+    try:
+        client: DynamoDBClient = make_client(
+            "dynamodb", region=region, profile=profile, endpoint_url=endpoint_url
+        )
+    except AwsSourceError as error:
+        raise StoreError(str(error)) from error
+    if client.meta.region_name is None:
+        raise StoreError(
+            "a DynamoDB store needs an AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or "
+            "region in the AWS profile)"
+        )
+    return client
