@@ -3,6 +3,7 @@ and an error names the file, the line and the field.
 
     [store]
     path = ".alpha/alpha.db"          # relative paths are relative to alpha.toml's folder
+    # url = "dynamodb://alpha"        # or the store on DynamoDB (tables alpha-approvals, ...)
     replay = false                    # a new store made to replay old logs (--now allowed)
 
     [rollout]
@@ -37,7 +38,7 @@ from alpha.app.errors import SettingsError
 from alpha.app.values import check_duration, parse_duration
 from alpha.policy.user_files import InputTextError, decode_toml, one_line, read_input, shown
 
-__all__ = ["FileSettings", "read_file_settings"]
+__all__ = ["FileSettings", "StoreTable", "read_file_settings"]
 
 
 def _duration_field(value: object) -> object:
@@ -54,6 +55,7 @@ class _Table(BaseModel):
 
 class StoreTable(_Table):
     path: str | None = None
+    url: str | None = None
     replay: bool | None = None
 
 

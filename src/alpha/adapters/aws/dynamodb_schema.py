@@ -17,7 +17,6 @@ account just works. docs/aws/dynamodb.md describes each table and the IAM policy
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,18 +36,14 @@ __all__ = [
     "JOURNAL",
     "LEASES",
     "PROPOSALS",
-    "SCHEME",
     "STAGES",
     "TABLES",
     "TableSpec",
     "ensure_tables",
-    "parse_store_url",
 ]
 
 log = logging.getLogger(__name__)
 
-SCHEME = "dynamodb://"
-_PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 _WAIT_DELAY = 2  # seconds between DescribeTable calls while a new table is being created
 _WAIT_ATTEMPTS = 150  # five minutes: a new table is usually ACTIVE within seconds
 _USABLE = ("ACTIVE", "UPDATING")
@@ -89,19 +84,6 @@ COPIES = TableSpec("copies", ("name", "S"))
 LEASES = TableSpec("leases", ("name", "S"))
 BLOBS = TableSpec("blobs", ("blob", "S"), ("part", "N"))
 TABLES = (APPROVALS, PROPOSALS, STAGES, JOURNAL, AUDIT, COPIES, LEASES, BLOBS)
-
-
-def parse_store_url(text: str) -> str:
-    """The PREFIX of `dynamodb://PREFIX`; `StoreError` when it cannot name tables."""
-    if not text.startswith(SCHEME):
-        raise StoreError(f"{text!r} is not a DynamoDB store (dynamodb://PREFIX)")
-    prefix = text[len(SCHEME) :]
-    if not _PREFIX.fullmatch(prefix):
-        raise StoreError(
-            f"{text!r}: the table prefix must be 1 to 200 characters of letters, digits, "
-            "'_', '-' and '.' (tables are named PREFIX-approvals, PREFIX-proposals, ...)"
-        )
-    return prefix
 
 
 def ensure_tables(client: DynamoDBClient, prefix: str, specs: Iterable[TableSpec] = TABLES) -> None:
