@@ -12,6 +12,7 @@ edited, removed or inserted outside alpha, an approval added, edited or removed,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -85,6 +86,14 @@ class LogChain:
             if item["kind"] == Kind.APPROVAL and item.get("proposal_id") == proposal_id:
                 rows[(proposal_id, item["key"])] = Recorded(item["seq"], item["digest"])
         return rows
+
+    def refusing(self, check: Callable[[], None]) -> None:
+        """Run a check of rows against the chain; if it finds an edit, refuse writes too."""
+        try:
+            check()
+        except TamperedStoreError as error:
+            self._refusal = error
+            raise
 
     def check(self) -> None:
         """The entries added since the last check (all of them the first time)."""

@@ -187,7 +187,9 @@ class DynamoDBStore:
         rows = (RowDigest(proposal_id, str(i["timestamp"]), approval_digest(i)) for i in items)
         table = self._tables.name(APPROVALS)
         pattern = f"table {table}, item proposal_id {{proposal}}, timestamp {{key}}"
-        match_rows(self._chain.where, rows, self._chain.approvals(proposal_id), pattern)
+        self._chain.refusing(
+            lambda: match_rows(self._chain.where, rows, self._chain.approvals(proposal_id), pattern)
+        )
         return read_each(
             self.where,
             items,
