@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from alpha.adapters.aws.dynamodb_schema import TABLES
 from alpha.adapters.aws.dynamodb_store import DynamoDBStore
 from alpha.adapters.local.sqlite_store import SQLiteStore
 from alpha.store.errors import AmbiguousProposalError, ProposalNotFoundError, StoreError
@@ -43,27 +44,56 @@ def dynamodb_local_endpoint(aws_env: None) -> Iterator[str]:
         yield endpoint
 
 
-def dynamodb_store(endpoint: str) -> DynamoDBStore:
-    """A store on fresh tables (a prefix of its own) at `endpoint`."""
-    from alpha.adapters.aws.dynamodb_clients import make_dynamodb_client
+class TablePool:
+    """Sets of store tables on one endpoint, emptied between tests: making eight tables for
+    each test would take most of the suite's time on moto and DynamoDB Local."""
 
-    client = make_dynamodb_client(region="us-east-1", endpoint_url=endpoint)
-    return DynamoDBStore(client, f"t{uuid.uuid4().hex[:12]}")
+    def __init__(self, endpoint: str) -> None:
+        from alpha.adapters.aws.dynamodb_clients import make_dynamodb_client
+
+        self.client = make_dynamodb_client(region="us-east-1", endpoint_url=endpoint)
+        self._free: list[str] = []
+
+    def take(self) -> DynamoDBStore:
+        if self._free:
+            return DynamoDBStore(self.client, self._free.pop(), create=False)
+        return DynamoDBStore(self.client, f"t{uuid.uuid4().hex[:12]}")
+
+    def give_back(self, store: DynamoDBStore) -> None:
+        prefix = store.where.removeprefix("dynamodb://")
+        for spec in TABLES:
+            items = self.client.scan(TableName=spec.name(prefix), ConsistentRead=True)["Items"]
+            for item in items:  # a test writes a few dozen items at most: one page
+                key = {name: item[name] for name in spec.key_names}
+                self.client.delete_item(TableName=spec.name(prefix), Key=key)
+        self._free.append(prefix)
+
+
+@pytest.fixture(scope="session")
+def moto_tables(moto_endpoint: str) -> TablePool:
+    return TablePool(moto_endpoint)
+
+
+@pytest.fixture(scope="session")
+def local_tables(dynamodb_local_endpoint: str) -> TablePool:
+    return TablePool(dynamodb_local_endpoint)
 
 
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened: Store
     if request.param == "memory":
-        opened = MemoryStore()
+        yield MemoryStore()
     elif request.param == "sqlite":
-        opened = SQLiteStore(tmp_path / "alpha.db")
-    elif request.param == "dynamodb-moto":
-        opened = dynamodb_store(request.getfixturevalue("moto_endpoint"))
+        with SQLiteStore(tmp_path / "alpha.db") as opened:
+            yield opened
     else:
-        opened = dynamodb_store(request.getfixturevalue("dynamodb_local_endpoint"))
-    yield opened
-    opened.close()
+        pool: TablePool = request.getfixturevalue(
+            "moto_tables" if request.param == "dynamodb-moto" else "local_tables"
+        )
+        dynamodb = pool.take()
+        yield dynamodb
+        dynamodb.close()
+        pool.give_back(dynamodb)
 
 
 def test_saving_a_proposal_again_is_a_no_op(store: Store) -> None:
