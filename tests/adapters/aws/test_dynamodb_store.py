@@ -344,3 +344,42 @@ def test_the_audit_log_and_approvals_are_only_ever_appended(client: Any, prefix:
     assert not [c for c in calls.seen if c[0] in {"UpdateItem", "TransactUpdate"}]
     deleted = {table for op, table, _ in calls.seen if "Delete" in op}
     assert deleted <= {f"{prefix}-leases", f"{prefix}-blobs"}
+
+
+def test_every_read_follows_the_pages_to_the_end(client: Any, prefix: str) -> None:
+    store = DynamoDBStore(client, prefix, page_size=1)
+    proposals = [make_proposal(n, created_at=at(n)) for n in range(4)]
+    for proposal in proposals:
+        store.save_proposal(proposal)
+    first = proposals[0].id
+    for n in range(3):
+        store.record_approval(Approval(first, at(n), n % 2 == 0, "sam"))
+        store.append_journal(first, f"step{n}", JournalPhase.INTENT, {"n": n}, at(n))
+        store.append_audit(at=at(n), proposal_id=first, actor="a", action=f"x{n}", reason="r")
+    large = big_proposal()
+    store.save_proposal(large)
+    found = store.proposals()
+    assert [p for p in found if p.id != large.id] == proposals
+    assert len(found) == 5
+    assert store.find_proposal(large.id[:10]) == large
+    assert [a.approved for a in store.approvals(first)] == [True, False, True]
+    assert [e.payload for e in store.journal(first)] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert [e.action for e in DynamoDBStore(client, prefix, page_size=1).audit()] == [
+        "x0", "x1", "x2",
+    ]  # fmt: skip
+
+
+def test_store_head_reads_the_chain_and_seal_is_refused(
+    client: Any, prefix: str, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from alpha.app.errors import SettingsError
+    from alpha.app.settings import Flags, load_settings
+    from alpha.app.store_admin import seal_store, store_head
+
+    store = DynamoDBStore(client, prefix)
+    _audited(store)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_endpoint)
+    settings = load_settings(Flags(), {"ALPHA_STORE": f"dynamodb://{prefix}"}, tmp_path)
+    assert store_head(settings) == store.chain_head() == ChainHead(5, store.chain_head().hash)
+    with pytest.raises(SettingsError, match="cannot be sealed afterwards"):
+        seal_store(settings, KEY)

@@ -85,7 +85,9 @@ class DynamoDBStore:
     `key` (at least 16 bytes, from outside the store) makes the chain's links HMACs; a store
     whose chain began keyed opens only with it. `anchor`, a head kept from before
     (`chain_head`), must still be in the chain. `create`: make missing tables (else a missing
-    table is an error when first used)."""
+    table is an error when first used). `lock_seconds`: how long the store's write lock lasts
+    (a crashed process frees it then); `busy_timeout`: how long to wait for it; `page_size`:
+    items per Query or Scan page (None: DynamoDB's 1 MB)."""
 
     def __init__(
         self,
@@ -97,10 +99,17 @@ class DynamoDBStore:
         create: bool = True,
         lock_seconds: float = 60.0,
         busy_timeout: float = 30.0,
+        page_size: int | None = None,
     ) -> None:
         if create:
             ensure_tables(client, prefix)
-        self._tables = Tables(client, prefix, lock_seconds=lock_seconds, busy_timeout=busy_timeout)
+        self._tables = Tables(
+            client,
+            prefix,
+            lock_seconds=lock_seconds,
+            busy_timeout=busy_timeout,
+            page_size=page_size,
+        )
         self._values = JsonValues(self._tables)
         self._chain = LogChain(self._tables, self._values, Linker(key), anchor)
         self.where = self._tables.where

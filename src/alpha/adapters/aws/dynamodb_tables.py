@@ -91,7 +91,8 @@ class _Buffer:
 
 class Tables:
     """The tables of one store (`prefix`), through `client`. `clock` gives seconds since the
-    epoch (the lock's expiry); `sleep` waits between attempts to take the lock."""
+    epoch (the lock's expiry); `sleep` waits between attempts to take the lock; `page_size`
+    caps the items of one Query or Scan page (None: DynamoDB's 1 MB pages)."""
 
     def __init__(
         self,
@@ -102,8 +103,10 @@ class Tables:
         busy_timeout: float = 30.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        page_size: int | None = None,
     ) -> None:
         self.client = client
+        self._page_size = page_size
         self.prefix = prefix
         self.where = f"dynamodb://{prefix}"
         self._lock_seconds = lock_seconds
@@ -270,6 +273,8 @@ class Tables:
     ) -> list[Item]:
         items: list[Item] = []
         call = getattr(self.client, operation)
+        if self._page_size is not None and not single:
+            request = {**request, "Limit": self._page_size}
         while True:
             try:
                 page = call(**request)
