@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import BotoCoreError
+
 from alpha.adapters.aws.clients import make_client
 from alpha.adapters.aws.errors import AwsSourceError
 from alpha.store.errors import StoreError
@@ -25,9 +27,9 @@ def make_dynamodb_client(
         )
     except AwsSourceError as error:
         raise StoreError(str(error)) from error
-    if client.meta.region_name is None:
+    except BotoCoreError as error:  # no region: botocore resolves the endpoint here
         raise StoreError(
-            "a DynamoDB store needs an AWS region: set AWS_REGION (or AWS_DEFAULT_REGION, or "
-            "region in the AWS profile)"
-        )
+            f"the DynamoDB store cannot be reached ({error}): set AWS_DEFAULT_REGION (or region "
+            "in the AWS profile)"
+        ) from error
     return client
