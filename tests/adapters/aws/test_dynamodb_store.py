@@ -5,11 +5,14 @@ IAM policy in docs/aws/dynamodb.md grants nothing else)."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from fnmatch import fnmatch
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -327,23 +330,89 @@ class Calls:
             self.seen.append((model.name, str(params.get("TableName")), params))
 
 
-def test_the_audit_log_and_approvals_are_only_ever_appended(client: Any, prefix: str) -> None:
-    calls = Calls(client)
-    store = DynamoDBStore(client, prefix)
+def _workload(store: DynamoDBStore) -> None:
+    """Every kind of read and write the store makes."""
     proposal = _audited(store)
     store.set_state(proposal.id, ProposalState.APPROVED, ProposalState.PROPOSED)
     record = StageRecord(proposal.id, Stage.CANARY, StageState.STARTED, at(6), at(6), {"a": 1})
     store.save_stage(record)
+    store.stages(proposal.id)
+    store.append_journal(proposal.id, "s", JournalPhase.INTENT, {}, at(6))
+    store.journal(proposal.id)
+    large = big_proposal(3_000).document
+    store.save_account_copy("main", large)
+    assert store.account_copy("main") == large
     store.save_account_copy("main", {"RoleDetailList": []})
+    store.account_copy("main")
     store.acquire_lease("rollout:x", "run-1", at(20), at(6))
+    store.lease("rollout:x")
     store.release_lease("rollout:x", "run-1")
+    store.find_proposal(proposal.id[:8])
+    store.proposals()
+    store.latest_approval(proposal.id)
+    store.chain_head()
+
+
+def test_the_audit_log_and_approvals_are_only_ever_appended(client: Any, prefix: str) -> None:
+    calls = Calls(client)
+    _workload(DynamoDBStore(client, prefix))
     appended = {f"{prefix}-audit", f"{prefix}-approvals"}
     writes = [(op, body) for op, table, body in calls.seen if table in appended and op in WRITES]
     assert {op for op, _ in writes} == {"TransactPut"}
     assert all(body["ConditionExpression"] == "attribute_not_exists(#k)" for _, body in writes)
     assert not [c for c in calls.seen if c[0] in {"UpdateItem", "TransactUpdate"}]
     deleted = {table for op, table, _ in calls.seen if "Delete" in op}
-    assert deleted <= {f"{prefix}-leases", f"{prefix}-blobs"}
+    assert deleted == {f"{prefix}-leases", f"{prefix}-blobs"}
+
+
+# What IAM checks for each call the store makes (transactions: each action's own item action).
+IAM_ACTION = {"TransactPut": "PutItem", "TransactDelete": "DeleteItem",
+              "PutRequest": "BatchWriteItem", "DeleteRequest": "BatchWriteItem"}  # fmt: skip
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "aws" / "dynamodb.md"
+
+
+def _documented_policy() -> list[dict[str, Any]]:
+    text = DOCS.read_text()
+    block = text.split("```json", 1)[1].split("```", 1)[0]
+    statements: list[dict[str, Any]] = json.loads(block)["Statement"]
+    return statements
+
+
+def _grants(statement: dict[str, Any], action: str, suffix: str) -> bool:
+    tables = [arn.rpartition("table/alpha-")[2] for arn in _listed(statement["Resource"])]
+    actions = _listed(statement["Action"])
+    return f"dynamodb:{action}" in actions and any(fnmatch(suffix, t) for t in tables)
+
+
+def _listed(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def test_the_documented_iam_policy_allows_every_call_the_store_makes(
+    client: Any, prefix: str
+) -> None:
+    calls = Calls(client)
+    _workload(DynamoDBStore(client, prefix))
+    policy = _documented_policy()
+    made = {
+        (IAM_ACTION.get(op, op), table.removeprefix(f"{prefix}-")) for op, table, _ in calls.seen
+    }
+    assert ("BatchWriteItem", "blobs") in made
+    for action, suffix in sorted(made):
+        allowed = [s for s in policy if s["Effect"] == "Allow" and _grants(s, action, suffix)]
+        denied = [s for s in policy if s["Effect"] == "Deny" and _grants(s, action, suffix)]
+        assert allowed, f"the policy in {DOCS.name} does not allow {action} on {suffix}"
+        assert not denied, f"the policy in {DOCS.name} denies {action} on {suffix}"
+    for action in ("UpdateItem", "DeleteItem", "BatchWriteItem"):
+        for suffix in ("audit", "approvals"):
+            assert any(s["Effect"] == "Deny" and _grants(s, action, suffix) for s in policy)
+    for statement in policy:  # least privilege: nothing granted on a table goes unused
+        tables = [arn.rpartition("table/alpha-")[2] for arn in _listed(statement["Resource"])]
+        if statement["Effect"] != "Allow" or tables == ["*"]:
+            continue
+        for action in _listed(statement["Action"]):
+            for suffix in tables:
+                assert (action.removeprefix("dynamodb:"), suffix) in made, (action, suffix)
 
 
 def test_every_read_follows_the_pages_to_the_end(client: Any, prefix: str) -> None:
