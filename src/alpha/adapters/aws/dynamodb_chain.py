@@ -23,7 +23,7 @@ from alpha.adapters.aws.dynamodb_items import (
     reading,
 )
 from alpha.adapters.aws.dynamodb_schema import AUDIT
-from alpha.adapters.aws.dynamodb_tables import absent
+from alpha.adapters.aws.dynamodb_wire import absent
 from alpha.store.chain import (
     START,
     ChainEntry,
@@ -37,7 +37,8 @@ from alpha.store.chain import (
 from alpha.store.errors import TamperedStoreError
 
 if TYPE_CHECKING:
-    from alpha.adapters.aws.dynamodb_tables import Item, Tables
+    from alpha.adapters.aws.dynamodb_tables import Tables
+    from alpha.adapters.aws.dynamodb_wire import Item
     from alpha.store.model import AuditEvent
 
 __all__ = ["LOG", "LogChain"]

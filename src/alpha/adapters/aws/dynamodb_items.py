@@ -37,7 +37,8 @@ from alpha.store.model import (
 )
 
 if TYPE_CHECKING:
-    from alpha.adapters.aws.dynamodb_tables import Item, Tables
+    from alpha.adapters.aws.dynamodb_tables import Tables
+    from alpha.adapters.aws.dynamodb_wire import Item
 
 __all__ = [
     "INLINE_BYTES",

@@ -49,7 +49,8 @@ from alpha.adapters.aws.dynamodb_schema import (
     STAGES,
     ensure_tables,
 )
-from alpha.adapters.aws.dynamodb_tables import LOCK_NAME, Item, Tables, absent, at_revision
+from alpha.adapters.aws.dynamodb_tables import LOCK_NAME, Tables
+from alpha.adapters.aws.dynamodb_wire import Item, absent, at_revision, next_revision
 from alpha.store.chain import ChainEntry, ChainHead, Kind, Linker, RowDigest, match_rows
 from alpha.store.errors import ProposalNotFoundError, StoreError
 from alpha.store.model import (
@@ -159,7 +160,9 @@ class DynamoDBStore:
         return next(self._proposal(item) for item in items if item["proposal_id"] == found)
 
     def proposals(self, state: ProposalState | None = None) -> list[StoredProposal]:
-        items = [i for i in self._tables.scan(PROPOSALS) if state is None or i["state"] == state]
+        items = [
+            i for i in self._tables.scan(PROPOSALS) if state is None or i.get("state") == state
+        ]
         found = [self._proposal(item) for item in items]
         return sorted(found, key=lambda p: (p.created_at, p.id))
 
@@ -174,7 +177,7 @@ class DynamoDBStore:
             item = self._require(proposal_id)
             if item.get("state") != expected_old.value:
                 return False
-            moved = {**item, "state": new.value, "rev": int(item["rev"]) + 1}
+            moved = {**item, "state": new.value, "rev": next_revision(item)}
             self._tables.write(PROPOSALS, moved, at_revision(item, PROPOSALS))
             return True
 
@@ -225,7 +228,7 @@ class DynamoDBStore:
                         f"{record.proposal_id[:12]} at stage {record.stage} is already "
                         "recorded and cannot change"
                     )
-            rev = 1 if stored is None else int(stored["rev"]) + 1
+            rev = next_revision(stored)
             item = stage_item(
                 record if kept is None else _without_previous(record), self._values, rev
             )
@@ -296,9 +299,14 @@ class DynamoDBStore:
     def save_account_copy(self, name: str, document: JsonDict) -> int:
         with self.transaction():
             stored = self._tables.get(COPIES, {"name": name})
-            version = 1 if stored is None else int(stored["version"]) + 1
+            version = self.account_copy_version(name) + 1
             encoded = self._values.encode(f"copy#{name}#v{version}", document)
-            item = {"name": name, "version": version, "document": encoded, "rev": version}
+            item = {
+                "name": name,
+                "version": version,
+                "document": encoded,
+                "rev": next_revision(stored),
+            }
             self._tables.write(COPIES, item, at_revision(stored, COPIES))
             if stored is not None:
                 replaced = self._values.blob_keys(stored["document"])
@@ -322,7 +330,8 @@ class DynamoDBStore:
 
     def account_copy_version(self, name: str) -> int:
         item = self._tables.get(COPIES, {"name": name})
-        return 0 if item is None else int(item["version"])
+        with reading(self.where, f"table {self._tables.name(COPIES)}, item name {name}"):
+            return 0 if item is None else int(item["version"])
 
     # Leases ------------------------------------------------------------------------------
     def acquire_lease(self, name: str, holder: str, until: datetime, now: datetime) -> bool:
@@ -331,10 +340,14 @@ class DynamoDBStore:
             raise ValueError(f"{name!r} is the store's own write lock")
         with self.transaction():
             stored = self._tables.get(LEASES, {"name": name})
-            if not lease_free_for(None if stored is None else lease_of(stored), holder, now):
+            if not lease_free_for(self.lease(name), holder, now):
                 return False
-            rev = 1 if stored is None else int(stored.get("rev", 0)) + 1
-            item = {"name": name, "holder": holder, "until": time_text(until), "rev": rev}
+            item = {
+                "name": name,
+                "holder": holder,
+                "until": time_text(until),
+                "rev": next_revision(stored),
+            }
             self._tables.write(LEASES, item, at_revision(stored, LEASES))
             return True
 

@@ -20,58 +20,35 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from alpha.adapters.aws.dynamodb_schema import LEASES, TableSpec
+from alpha.adapters.aws.dynamodb_wire import (
+    Condition,
+    Item,
+    deserialize,
+    error_code,
+    item_size,
+    key_of,
+    reasons,
+    serialize,
+    sort_of,
+)
 from alpha.store.errors import StoreError
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-__all__ = ["LOCK_NAME", "Condition", "Item", "Tables", "absent", "at_revision"]
+__all__ = ["LOCK_NAME", "Tables"]
 
 log = logging.getLogger(__name__)
 
-Item = dict[str, Any]
 LOCK_NAME = "alpha:store-write-lock"
 MAX_ACTIONS = 100  # TransactWriteItems' limit
 MAX_ITEM_BYTES = 400 * 1024  # DynamoDB's item size limit
-_SERIALIZER = TypeSerializer()
-_DESERIALIZER = TypeDeserializer()
 _RETRIED = ("ThrottlingError", "TransactionConflict", "ProvisionedThroughputExceeded")
-
-
-@dataclass(frozen=True, slots=True)
-class Condition:
-    """A condition expression with its names and values (plain Python values)."""
-
-    expression: str
-    names: dict[str, str] = field(default_factory=dict)
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def request(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"ConditionExpression": self.expression}
-        if self.names:
-            found["ExpressionAttributeNames"] = self.names
-        if self.values:
-            found["ExpressionAttributeValues"] = serialize(self.values)
-        return found
-
-
-def absent(spec: TableSpec) -> Condition:
-    """The item is not there yet."""
-    return Condition("attribute_not_exists(#k)", {"#k": spec.partition[0]})
-
-
-def at_revision(stored: Item | None, spec: TableSpec) -> Condition:
-    """The item is still as it was read: absent, or at the revision read."""
-    if stored is None:
-        return absent(spec)
-    return Condition("#rev = :rev", {"#rev": "rev"}, {":rev": stored["rev"]})
 
 
 @dataclass(slots=True)
@@ -137,7 +114,10 @@ class Tables:
         finally:
             self._buffer = None
         for action in buffer.after:
-            action()
+            try:
+                action()
+            except StoreError as error:  # committed: what is left behind is only unused parts
+                log.warning("%s: tidying up after a commit failed: %s", self.where, error)
 
     @property
     def in_transaction(self) -> bool:
@@ -159,7 +139,7 @@ class Tables:
     def get(self, spec: TableSpec, key: Item) -> Item | None:
         if "" in key.values():
             return None  # DynamoDB takes no empty key, so no item has one
-        pending = self._pending(spec, _key_of(spec, key))
+        pending = self._pending(spec, key_of(spec, key))
         if pending is not None:
             return copy.deepcopy(pending.image)
         try:
@@ -201,7 +181,7 @@ class Tables:
         if committed:
             return found
         merged = self._merged(spec, found, lambda item: item[spec.partition[0]] == partition)
-        merged = [item for item in merged if after is None or _sort_of(spec, item) > after]
+        merged = [item for item in merged if after is None or sort_of(spec, item) > after]
         return merged[-1:] if last else merged
 
     def scan(self, spec: TableSpec) -> list[Item]:
@@ -232,7 +212,7 @@ class Tables:
 
     def error(self, doing: str, error: Exception) -> StoreError:
         if isinstance(error, ClientError):
-            code = _code(error)
+            code = error_code(error)
             message = " ".join(str(error.response.get("Error", {}).get("Message", "")).split())
             return StoreError(f"{self.where}: {doing} failed ({code}: {message[:200]})")
         return StoreError(f"{self.where}: {doing} failed ({type(error).__name__}: {error})")
@@ -245,7 +225,7 @@ class Tables:
 
     def _pend(self, spec: TableSpec, key: Item, image: Item | None, cond: Condition | None) -> None:
         buffer = self._require_buffer()
-        index = (spec.suffix, _key_of(spec, key))
+        index = (spec.suffix, key_of(spec, key))
         earlier = buffer.writes.get(index)
         condition = earlier.condition if earlier is not None else cond
         buffer.writes[index] = _Pending(spec, dict(key), copy.deepcopy(image), condition)
@@ -258,7 +238,7 @@ class Tables:
     ) -> list[Item]:
         if self._buffer is None:
             return found
-        items = {_key_of(spec, item): item for item in found}
+        items = {key_of(spec, item): item for item in found}
         for (suffix, key), pending in self._buffer.writes.items():
             if suffix != spec.suffix:
                 continue
@@ -329,7 +309,7 @@ class Tables:
                 )
                 return
             except ClientError as error:
-                if _code(error) != "ConditionalCheckFailedException":
+                if error_code(error) != "ConditionalCheckFailedException":
                     raise self.error("taking the store's write lock", error) from error
             except BotoCoreError as error:
                 raise self.error("taking the store's write lock", error) from error
@@ -349,7 +329,7 @@ class Tables:
                 **_held_by(token).request(),
             )
         except ClientError as error:
-            if _code(error) != "ConditionalCheckFailedException":  # it ran out: not ours now
+            if error_code(error) != "ConditionalCheckFailedException":  # it ran out: not ours now
                 log.warning("%s: releasing the write lock failed: %s", self.where, error)
         except BotoCoreError as error:
             log.warning("%s: releasing the write lock failed: %s", self.where, error)
@@ -372,13 +352,9 @@ class Tables:
                 )
                 return
             except ClientError as error:
-                reasons = _reasons(error)
-                if (
-                    not reasons
-                    or not all(r in ("None", *_RETRIED) for r in reasons)
-                    or attempt == 7
-                ):
-                    raise self._refused(error, reasons, list(buffer.writes.values())) from error
+                codes = reasons(error)
+                if not codes or not all(r in ("None", *_RETRIED) for r in codes) or attempt == 7:
+                    raise self._refused(error, codes, list(buffer.writes.values())) from error
             except BotoCoreError as error:
                 raise self.error("committing a transaction", error) from error
             self._sleep(delay)
@@ -390,7 +366,7 @@ class Tables:
         if pending.image is None:
             return {"Delete": {"TableName": table, "Key": serialize(pending.key), **extra}}
         item = serialize(pending.image)
-        size = _item_size(pending.image)
+        size = item_size(pending.image)
         if size > MAX_ITEM_BYTES:
             raise StoreError(
                 f"{self.where}: an item of {table} would be {size:,} bytes, over DynamoDB's "
@@ -398,20 +374,18 @@ class Tables:
             )
         return {"Put": {"TableName": table, "Item": item, **extra}}
 
-    def _refused(
-        self, error: ClientError, reasons: list[str], writes: list[_Pending]
-    ) -> StoreError:
-        if _code(error) != "TransactionCanceledException":
+    def _refused(self, error: ClientError, codes: list[str], writes: list[_Pending]) -> StoreError:
+        if error_code(error) != "TransactionCanceledException":
             return self.error("committing a transaction", error)
-        if reasons and reasons[-1] == "ConditionalCheckFailed":
+        if codes and codes[-1] == "ConditionalCheckFailed":
             return StoreError(
                 f"{self.where}: this alpha held the store's write lock past its "
                 f"{self._lock_seconds:g} s and another process took it; nothing was written: "
                 "try again"
             )
-        changed = [writes[i] for i, r in enumerate(reasons[:-1]) if r == "ConditionalCheckFailed"]
+        changed = [writes[i] for i, r in enumerate(codes[:-1]) if r == "ConditionalCheckFailed"]
         if changed:
-            key = _key_of(changed[0].spec, changed[0].key)
+            key = key_of(changed[0].spec, changed[0].key)
             return StoreError(
                 f"{self.where}: item {key} of {self.name(changed[0].spec)} was changed by "
                 "another process meanwhile; nothing was written: try again"
@@ -436,55 +410,3 @@ def _lock_release(table: str, token: str) -> dict[str, Any]:
             **_held_by(token).request(),
         }
     }
-
-
-def serialize(item: Item) -> dict[str, Any]:
-    return {name: _SERIALIZER.serialize(value) for name, value in item.items()}
-
-
-def deserialize(item: dict[str, Any]) -> Item:
-    return {name: _plain(_DESERIALIZER.deserialize(value)) for name, value in item.items()}
-
-
-def _plain(value: Any) -> Any:
-    """Numbers as int (the store keeps only whole numbers); binary as bytes."""
-    if isinstance(value, Decimal):
-        return int(value)
-    if hasattr(value, "value") and isinstance(value.value, bytes):  # boto3's Binary
-        return bytes(value.value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-def _key_of(spec: TableSpec, item: Item) -> tuple[Any, ...]:
-    return tuple(item[name] for name in spec.key_names)
-
-
-def _sort_of(spec: TableSpec, item: Item) -> Any:
-    return item[spec.sort[0]] if spec.sort is not None else None
-
-
-def _item_size(item: Item) -> int:
-    """DynamoDB's measure, near enough: names plus values in UTF-8."""
-    total = 0
-    for name, value in item.items():
-        total += len(name.encode())
-        if isinstance(value, str):
-            total += len(value.encode("utf-8", "surrogatepass"))
-        elif isinstance(value, bytes):
-            total += len(value)
-        elif isinstance(value, dict):
-            total += _item_size(value) + 3
-        else:
-            total += 21
-    return total
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
-
-
-def _reasons(error: ClientError) -> list[str]:
-    found = error.response.get("CancellationReasons") or []
-    return [str(reason.get("Code", "None")) for reason in found]
