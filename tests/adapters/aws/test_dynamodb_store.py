@@ -220,9 +220,13 @@ def test_an_anchor_shows_the_chain_was_cut_back(client: Any, prefix: str) -> Non
         DynamoDBStore(client, prefix, anchor=ChainHead(5, "0" * 64)).audit()
 
 
-def test_of_two_processes_one_moves_the_state(moto_endpoint: str, prefix: str) -> None:
+@pytest.mark.parametrize("server", ["moto_endpoint", "dynamodb_local_endpoint"])
+def test_of_two_processes_one_moves_the_state(
+    request: pytest.FixtureRequest, server: str, prefix: str
+) -> None:
+    endpoint = request.getfixturevalue(server)
     stores = [
-        DynamoDBStore(make_dynamodb_client(region="us-east-1", endpoint_url=moto_endpoint), prefix)
+        DynamoDBStore(make_dynamodb_client(region="us-east-1", endpoint_url=endpoint), prefix)
         for _ in range(4)
     ]
     proposal = make_proposal()
@@ -246,6 +250,39 @@ def test_of_two_processes_one_moves_the_state(moto_endpoint: str, prefix: str) -
         thread.join()
     assert won == [True]
     assert [e.action for e in stores[1].audit()] == ["approve"]
+
+
+@pytest.mark.slow  # three processes contend for the lock twelve times: 6-8 s
+@pytest.mark.parametrize("server", ["moto_endpoint", "dynamodb_local_endpoint"])
+def test_processes_appending_at_once_keep_one_chain(
+    request: pytest.FixtureRequest, server: str, prefix: str
+) -> None:
+    endpoint = request.getfixturevalue(server)
+    stores = [
+        DynamoDBStore(make_dynamodb_client(region="us-east-1", endpoint_url=endpoint), prefix)
+        for _ in range(3)
+    ]
+    proposal = make_proposal()
+    stores[0].save_proposal(proposal)
+    start = threading.Barrier(len(stores))
+
+    def append(n: int, store: DynamoDBStore) -> None:
+        start.wait()
+        for k in range(4):
+            store.record_approval(Approval(proposal.id, at(k), k % 2 == 0, f"user{n}"))
+            store.append_audit(at=at(k), proposal_id=None, actor=f"user{n}", action="x", reason="")
+
+    threads = [threading.Thread(target=append, args=pair) for pair in enumerate(stores)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    fresh = DynamoDBStore(make_dynamodb_client(region="us-east-1", endpoint_url=endpoint), prefix)
+    events = fresh.audit()
+    assert len(events) == 12
+    assert [e.seq for e in events] == sorted({e.seq for e in events})
+    assert len(fresh.approvals(proposal.id)) == 12
+    assert fresh.chain_head().seq == 1 + 12 + 12
 
 
 def test_a_busy_store_is_waited_for_then_refused(

@@ -319,7 +319,7 @@ class Tables:
                     f"{self._busy_timeout:g} s; try again when it has finished"
                 )
             self._sleep(delay)
-            delay = min(delay * 2, 0.5)
+            delay = min(delay * 2, 0.2)
 
     def _release_lock(self, token: str) -> None:
         try:
