@@ -206,13 +206,13 @@ def test_the_terminal_output_has_no_colour_codes_when_not_a_terminal(
         assert "proposal" in ran.out
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("world", ["dynamodb"], indirect=True)
 def test_decisions_are_in_the_seeds_approvals_table(world: tuple[SamplePaths, Ran]) -> None:
     import os
 
     import boto3
 
-    if os.environ.get("ALPHA_STORE") != DYNAMODB_STORE:
-        pytest.skip("the SQLite store keeps decisions in its own file")
     client = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
     items = client.scan(TableName="alpha-test-approvals")["Items"]
     decided = {(i["approver"]["S"], i["approved"]["BOOL"]) for i in items}
