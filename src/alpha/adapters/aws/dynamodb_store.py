@@ -299,7 +299,7 @@ class DynamoDBStore:
     def save_account_copy(self, name: str, document: JsonDict) -> int:
         with self.transaction():
             stored = self._tables.get(COPIES, {"name": name})
-            version = self.account_copy_version(name) + 1
+            version = self._copy_version(name, stored) + 1
             encoded = self._values.encode(f"copy#{name}#v{version}", document)
             item = {
                 "name": name,
@@ -329,7 +329,9 @@ class DynamoDBStore:
         return None  # not reached: the last attempt returns or raises
 
     def account_copy_version(self, name: str) -> int:
-        item = self._tables.get(COPIES, {"name": name})
+        return self._copy_version(name, self._tables.get(COPIES, {"name": name}))
+
+    def _copy_version(self, name: str, item: Item | None) -> int:
         with reading(self.where, f"table {self._tables.name(COPIES)}, item name {name}"):
             return 0 if item is None else int(item["version"])
 
@@ -340,7 +342,7 @@ class DynamoDBStore:
             raise ValueError(f"{name!r} is the store's own write lock")
         with self.transaction():
             stored = self._tables.get(LEASES, {"name": name})
-            if not lease_free_for(self.lease(name), holder, now):
+            if not lease_free_for(self._lease(name, stored), holder, now):
                 return False
             item = {
                 "name": name,
@@ -362,7 +364,9 @@ class DynamoDBStore:
     def lease(self, name: str) -> Lease | None:
         if name == LOCK_NAME:
             return None
-        item = self._tables.get(LEASES, {"name": name})
+        return self._lease(name, self._tables.get(LEASES, {"name": name}))
+
+    def _lease(self, name: str, item: Item | None) -> Lease | None:
         place = f"table {self._tables.name(LEASES)}, item name {name}"
         with reading(self.where, place):
             return None if item is None else lease_of(item)
