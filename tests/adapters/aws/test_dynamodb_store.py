@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from alpha.adapters.aws.dynamodb_clients import make_dynamodb_client
-from alpha.adapters.aws.dynamodb_schema import TABLES
+from alpha.adapters.aws.dynamodb_schema import TABLES, ensure_tables
 from alpha.adapters.aws.dynamodb_store import DynamoDBStore
 from alpha.store.chain import ChainHead
 from alpha.store.errors import StoreError, TamperedStoreError
@@ -73,6 +74,37 @@ def test_tables_are_made_on_demand_with_point_in_time_recovery(client: Any, pref
         assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
     store = DynamoDBStore(client, prefix)  # the second open finds them and creates nothing
     assert store.save_proposal(make_proposal())
+
+
+class BackupsNotYet:
+    """The real client, except that a new table refuses point-in-time recovery twice, as
+    DynamoDB does while it prepares a table's backups (moto turns it on at once)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.refused: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def update_continuous_backups(self, **params: Any) -> Any:
+        if self.refused.count(params["TableName"]) < 2:
+            self.refused.append(params["TableName"])
+            code = "ContinuousBackupsUnavailableException"
+            raise ClientError({"Error": {"Code": code, "Message": "being enabled"}}, "Update")
+        return self._client.update_continuous_backups(**params)
+
+
+def test_recovery_is_asked_for_again_until_a_new_table_takes_it(client: Any, prefix: str) -> None:
+    flaky = BackupsNotYet(client)
+    waited: list[float] = []
+    ensure_tables(flaky, prefix, sleep=waited.append)  # type: ignore[arg-type]
+    assert len(flaky.refused) == 2 * len(TABLES)
+    assert len(waited) == 2 * len(TABLES)
+    for spec in TABLES:
+        backups = client.describe_continuous_backups(TableName=spec.name(prefix))
+        recovery = backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
 
 
 def test_a_table_of_that_name_with_other_keys_is_left_alone(client: Any, prefix: str) -> None:

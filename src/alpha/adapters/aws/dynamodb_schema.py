@@ -17,7 +17,8 @@ account just works. docs/aws/dynamodb.md describes each table and the IAM policy
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 _WAIT_DELAY = 2  # seconds between DescribeTable calls while a new table is being created
 _WAIT_ATTEMPTS = 150  # five minutes: a new table is usually ACTIVE within seconds
 _USABLE = ("ACTIVE", "UPDATING")
+_PITR_ATTEMPTS = 30  # a minute at _WAIT_DELAY: backups become available soon after creation
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,13 @@ BLOBS = TableSpec("blobs", ("blob", "S"), ("part", "N"))
 TABLES = (APPROVALS, PROPOSALS, STAGES, JOURNAL, AUDIT, COPIES, LEASES, BLOBS)
 
 
-def ensure_tables(client: DynamoDBClient, prefix: str, specs: Iterable[TableSpec] = TABLES) -> None:
+def ensure_tables(
+    client: DynamoDBClient,
+    prefix: str,
+    specs: Iterable[TableSpec] = TABLES,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
     """Every table there with the keys the store needs; the missing ones created (on demand,
     point-in-time recovery on) and waited for until ACTIVE. A table of that name with other
     keys is a `StoreError`: it belongs to something else and is never changed."""
@@ -102,7 +110,7 @@ def ensure_tables(client: DynamoDBClient, prefix: str, specs: Iterable[TableSpec
             _wait(client, spec.name(prefix))
     for spec in created:
         _wait(client, spec.name(prefix))
-        _recoverable(client, spec.name(prefix))
+        _recoverable(client, spec.name(prefix), sleep)
 
 
 def _describe(client: DynamoDBClient, name: str) -> dict[str, Any] | None:
@@ -144,19 +152,28 @@ def _wait(client: DynamoDBClient, name: str) -> None:
         raise StoreError(f"DynamoDB table {name} did not become ACTIVE: {error}") from error
 
 
-def _recoverable(client: DynamoDBClient, name: str) -> None:
-    """Point-in-time recovery on. DynamoDB Local has no backups: said, and the table used."""
-    try:
-        client.update_continuous_backups(
-            TableName=name,
-            PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
-        )
-    except ClientError as error:
-        if _code(error) == "UnknownOperationException":
-            log.warning("%s: this endpoint has no point-in-time recovery (DynamoDB Local?)", name)
+def _recoverable(client: DynamoDBClient, name: str, sleep: Callable[[float], None]) -> None:
+    """Point-in-time recovery on. A table just made may refuse it for a while
+    (ContinuousBackupsUnavailableException): asked again until it takes it. DynamoDB Local
+    has no backups: said, and the table used."""
+    for attempt in range(_PITR_ATTEMPTS):
+        try:
+            client.update_continuous_backups(
+                TableName=name,
+                PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
+            )
             return
-        what = "was created, but point-in-time recovery cannot be turned on"
-        raise _error(name, what, error) from error
+        except ClientError as error:
+            code = _code(error)
+            if code == "UnknownOperationException":
+                log.warning(
+                    "%s: this endpoint has no point-in-time recovery (DynamoDB Local?)", name
+                )
+                return
+            if code != "ContinuousBackupsUnavailableException" or attempt == _PITR_ATTEMPTS - 1:
+                what = "was created, but point-in-time recovery cannot be turned on"
+                raise _error(name, what, error) from error
+        sleep(_WAIT_DELAY)
 
 
 def _check_keys(spec: TableSpec, prefix: str, table: dict[str, Any]) -> None:
