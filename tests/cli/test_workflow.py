@@ -1,5 +1,7 @@
 """The whole loop through the CLI on the demo sample: propose, list, approve (separation of
-duties), roll out through every stage, and a canary that is rolled back automatically."""
+duties), roll out through every stage, and a canary that is rolled back automatically; the same
+commands and the same results with the store in SQLite and in DynamoDB (moto over HTTP,
+`ALPHA_STORE=dynamodb://alpha-test`)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from alpha.store.model import ProposalState
 from tests.cli.workflow_helpers import Ran, alpha
 
 STATES = {s.value for s in ProposalState}
+DYNAMODB_STORE = "dynamodb://alpha-test"
 
 
 def at(hours: int, minutes: int = 0) -> str:
@@ -22,14 +25,19 @@ def at(hours: int, minutes: int = 0) -> str:
     return (ROLLOUT_AT + timedelta(hours=hours, minutes=minutes)).isoformat()
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SamplePaths, Ran]]:
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("dynamodb", marks=pytest.mark.slow)])
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[SamplePaths, Ran]]:
     folder = tmp_path_factory.mktemp("loop")
     paths = write_sample(folder)
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)
         for name in ("ALPHA_STORE", "ALPHA_CONFIG", "ALPHA_LOGS", "ALPHA_USER"):
             patch.delenv(name, raising=False)
+        if request.param == "dynamodb":
+            patch.setenv("AWS_ENDPOINT_URL_DYNAMODB", request.getfixturevalue("moto_endpoint"))
+            patch.setenv("ALPHA_STORE", DYNAMODB_STORE)
         patch.setenv("ALPHA_NOW", at(-2))
         patch.setenv("ALPHA_STORE_REPLAY", "true")  # a store made to replay the sample's past
         patch.setenv("ALPHA_BAKE", "6h")
@@ -196,3 +204,23 @@ def test_the_terminal_output_has_no_colour_codes_when_not_a_terminal(
         assert ran.code == 0
         assert "\x1b[" not in ran.out
         assert "proposal" in ran.out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("world", ["dynamodb"], indirect=True)
+def test_decisions_are_in_the_seeds_approvals_table(world: tuple[SamplePaths, Ran]) -> None:
+    import os
+
+    import boto3
+
+    client = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+    items = client.scan(TableName="alpha-test-approvals")["Items"]
+    decided = {(i["approver"]["S"], i["approved"]["BOOL"]) for i in items}
+    assert ("sam", True) in decided
+    assert ("sam", False) in decided  # the rejection of ci-deployer
+    assert all(i["proposal_id"]["S"] and "timestamp" in i for i in items)
+    keys = client.describe_table(TableName="alpha-test-approvals")["Table"]["KeySchema"]
+    assert [(k["AttributeName"], k["KeyType"]) for k in keys] == [
+        ("proposal_id", "HASH"),
+        ("timestamp", "RANGE"),
+    ]

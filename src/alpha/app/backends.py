@@ -26,6 +26,7 @@ from alpha.app.settings import Settings
 from alpha.rollout.errors import RolloutError
 from alpha.rollout.iam_ports import ErrorRate, IamChanger, Monitor, MonitoredCall
 from alpha.rollout.notify_ports import Notifier, SilentNotifier
+from alpha.store.errors import StoreError
 from alpha.store.ports import Store
 from alpha.usage.errors import UsageError
 
@@ -59,6 +60,7 @@ __all__ = [
     "notifier_for",
     "open_change_requester",
     "open_checkout",
+    "open_configured_store",
     "outbox_path",
     "slack_web_client",
     "usage_source_for",
@@ -253,13 +255,12 @@ class ConfiguredBackends:
 
     @contextmanager
     def open_store(self) -> Iterator[Store]:
-        """SQLite at the configured path (its folder made when missing), with the rollout's
-        JSON logs appended beside it while it is open."""
-        from alpha.adapters.local.sqlite_store import SQLiteStore
-
+        """SQLite at the configured path (its folder made when missing), or DynamoDB when the
+        store is `dynamodb://PREFIX`, with the rollout's JSON logs appended beside the SQLite
+        path while it is open."""
         path = self.settings.store
         path.parent.mkdir(parents=True, exist_ok=True)
-        store = SQLiteStore(path, key=self.settings.store_key, anchor=self.settings.store_anchor)
+        store = open_configured_store(self.settings)
         try:
             with _json_logs_beside(path):
                 yield store
@@ -521,6 +522,27 @@ def _live_iam(text: str, account_id: str) -> IamChanger:
     client = make_client("iam", profile=profile)
     sts = make_client("sts", profile=profile)
     return LiveIam(client, account_id, identity=lambda: str(sts.get_caller_identity()["Account"]))
+
+
+def open_configured_store(settings: Settings) -> Store:
+    """The store the settings name: DynamoDB (`dynamodb://PREFIX`; the region, credentials
+    and endpoint are boto3's: AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_DYNAMODB, ...) or the
+    SQLite file."""
+    if settings.store_url is not None:
+        from alpha.app.store_options import store_prefix
+
+        try:
+            from alpha.adapters.aws.dynamodb_clients import make_dynamodb_client
+            from alpha.adapters.aws.dynamodb_store import DynamoDBStore
+        except ImportError as exc:
+            hint = "the DynamoDB store needs boto3 (pip install 'alpha-iam[aws]')"
+            raise StoreError(f"{settings.store_url}: {hint}") from exc
+        prefix = store_prefix(settings.store_url)
+        client = make_dynamodb_client()
+        return DynamoDBStore(client, prefix, key=settings.store_key, anchor=settings.store_anchor)
+    from alpha.adapters.local.sqlite_store import SQLiteStore
+
+    return SQLiteStore(settings.store, key=settings.store_key, anchor=settings.store_anchor)
 
 
 @contextmanager

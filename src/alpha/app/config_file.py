@@ -3,6 +3,7 @@ and an error names the file, the line and the field.
 
     [store]
     path = ".alpha/alpha.db"          # relative paths are relative to alpha.toml's folder
+    # url = "dynamodb://alpha"        # or the store on DynamoDB (tables alpha-approvals, ...)
     replay = false                    # a new store made to replay old logs (--now allowed)
 
     [rollout]
@@ -73,6 +74,7 @@ __all__ = [
     "GithubTable",
     "ReasoningTable",
     "SlackTable",
+    "StoreTable",
     "read_file_settings",
 ]
 
@@ -91,6 +93,7 @@ class _Table(BaseModel):
 
 class StoreTable(_Table):
     path: str | None = None
+    url: str | None = None
     replay: bool | None = None
 
 

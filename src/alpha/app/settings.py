@@ -2,7 +2,8 @@
 then `alpha.toml` (see `alpha.app.config_file`), then the default. The defaults are the core's
 own (`StageSettings`, `ApprovalPolicy`, `RolloutSettings`), never written a second time here.
 
-Variables: ALPHA_CONFIG (the file), ALPHA_STORE, ALPHA_USAGE_STORE, ALPHA_LOGS (comma-separated),
+Variables: ALPHA_CONFIG (the file), ALPHA_STORE (a path, or `dynamodb://PREFIX` for the store
+on DynamoDB), ALPHA_USAGE_STORE, ALPHA_LOGS (comma-separated),
 ALPHA_BAKE, ALPHA_APPROVERS (comma-separated), ALPHA_APPROVAL_EXPIRY,
 ALPHA_SEPARATION_OF_DUTIES (true/false), ALPHA_USER (who is acting), ALPHA_NOW (act as of this
 UTC time, to replay past logs, in a store made for it), ALPHA_STORE_REPLAY (true/false: a new
@@ -41,7 +42,7 @@ from alpha.app.model_settings import (
     resolve_reasoning,
 )
 from alpha.app.slack_settings import SlackSettings, slack_settings
-from alpha.app.store_options import parse_chain_head, parse_store_key
+from alpha.app.store_options import parse_chain_head, parse_store_key, store_url
 from alpha.app.values import (
     check_header_name,
     first_given,
@@ -55,7 +56,7 @@ from alpha.rollout.scope import PrincipalScope
 from alpha.rollout.settings import ApprovalPolicy, RolloutSettings, StageSettings
 
 if TYPE_CHECKING:
-    from alpha.app.config_file import ScopeTable
+    from alpha.app.config_file import ScopeTable, StoreTable
     from alpha.store.chain import ChainHead
 
 __all__ = [
@@ -127,6 +128,14 @@ class Settings:
     iam: str | None = None
     scope: PrincipalScope = field(default_factory=PrincipalScope)
     web_user_header: str | None = None
+    store_url: str | None = None
+    """`dynamodb://PREFIX`: the store on DynamoDB (then `store` is unused but for the rollout's
+    JSON log, kept in its folder)."""
+
+    @property
+    def store_shown(self) -> str:
+        """The store as messages name it."""
+        return self.store_url or str(self.store)
 
     @property
     def guardrails_file(self) -> Path | None:
@@ -164,9 +173,10 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
     rollout, approvals = table.rollout, table.approvals
     bake_flag = _flag(flags.bake, "--bake", parse_duration)
     bake_variable = _env(env, "ALPHA_BAKE", parse_duration)
+    store, url = _store(flags, env, table.store, (base, cwd), config_file)
     return Settings(
-        store=_path(flags.store, env.get("ALPHA_STORE"), table.store.path, base, cwd)
-        or cwd / DEFAULT_STORE,
+        store=store,
+        store_url=url,
         usage_store=_path(
             flags.usage_store, env.get("ALPHA_USAGE_STORE"), rollout.usage_store, base, cwd
         )
@@ -254,6 +264,37 @@ def parse_monitor(text: str) -> MonitorKind:
         if text.strip().lower() == kind:
             return kind
     raise ValueError(f"{text!r}: not a monitor (one of {', '.join(MONITORS)})")
+
+
+def _store(
+    flags: Flags,
+    env: Mapping[str, str],
+    table: StoreTable,
+    bases: tuple[Path, Path],
+    config_file: Path | None,
+) -> tuple[Path, str | None]:
+    """The SQLite file, and the store's URL when it is not one: `--store` or ALPHA_STORE (a
+    path, or `dynamodb://PREFIX`), then `[store] url` or `[store] path`."""
+    base, cwd = bases
+    path, url = table.path, table.url
+    if path and url:
+        raise SettingsError(f"{config_file}: store: give either path or url, not both")
+    given, where = (
+        (flags.store, "--store") if flags.store else (env.get("ALPHA_STORE"), "ALPHA_STORE")
+    )
+    if given and "://" in given:
+        return cwd / DEFAULT_STORE, _url(given, where)
+    found = _path(flags.store, env.get("ALPHA_STORE"), path, base, cwd)
+    if found is None and url:
+        return cwd / DEFAULT_STORE, _url(url, f"{config_file}: store.url")
+    return found or cwd / DEFAULT_STORE, None
+
+
+def _url(text: str, where: str) -> str:
+    try:
+        return store_url(text)
+    except ValueError as exc:
+        raise SettingsError(f"{where}: {exc}") from exc
 
 
 def _user(flags: Flags, env: Mapping[str, str]) -> str:

@@ -43,13 +43,13 @@ def check_time(store: Store, now: datetime, settings: Settings) -> None:
     clock = _clock_of(events)
     if settings.replay and clock != REPLAY:
         raise TimelineError(
-            f"{settings.store}: this store follows the wall clock; replay ([store] replay, "
+            f"{settings.store_shown}: this store follows the wall clock; replay ([store] replay, "
             "ALPHA_STORE_REPLAY) applies only to a new store"
         )
     if settings.now is not None and clock != REPLAY:
         raise TimelineError(
-            f"--now / ALPHA_NOW: {settings.store} follows the wall clock; only a store made to "
-            "replay old logs ([store] replay = true when it is created) takes another time"
+            f"--now / ALPHA_NOW: {settings.store_shown} follows the wall clock; only a store "
+            "made to replay old logs ([store] replay = true when it is created) takes another time"
         )
     last = max(event.at for event in events)
     if now < last - (REPLAY_SLACK if clock == REPLAY else timedelta(0)):

@@ -28,8 +28,9 @@ def workflow_options(command: F) -> F:
         ),
         click.option(
             "--store",
-            metavar="FILE",
-            help="The store (default .alpha/alpha.db; ALPHA_STORE; [store] path).",
+            metavar="FILE|URL",
+            help="The store: a file (default .alpha/alpha.db) or dynamodb://PREFIX (ALPHA_STORE; "
+            "[store] path or url).",
         ),
         click.option(
             "--config", metavar="FILE", help="Settings file (default ./alpha.toml; ALPHA_CONFIG)."

