@@ -122,7 +122,7 @@ def test_renames(mapper: EventMapper, source: str, name: str, expected: list[str
 def test_copy_object_reads_the_source_and_writes_the_destination(mapper: EventMapper) -> None:
     assert names(mapper.map(event("s3.amazonaws.com", "CopyObject"))) == [
         ("s3:GetObject", "source"),
-        ("s3:PutObject", ""),
+        ("s3:PutObject", "destination"),
     ]
 
 

@@ -59,6 +59,12 @@ FORMATS = ("table", "json")
     show_default=True,
     help="The DuckDB file usage is kept in between runs.",
 )
+@click.option(
+    "--drop-unmapped",
+    is_flag=True,
+    help="Drop today's grants of services whose calls ALPHA cannot map (kept by default: "
+    "those calls would fail).",
+)
 def generate(
     *,
     principal: str | None,
@@ -70,6 +76,7 @@ def generate(
     since: str | None,
     until: str | None,
     store: Path,
+    drop_unmapped: bool,
 ) -> None:
     """Propose a least-privilege policy from what the principal really did: never wider than
     today (proven), still allowing every call seen (replayed), explained, risk-scored and
@@ -80,7 +87,9 @@ def generate(
 
     if every == (principal is not None):
         raise click.UsageError("give either --principal ARN or --all")
-    request = GenerateRequest(str(account), sources, principal, time_window(since, until))
+    request = GenerateRequest(
+        str(account), sources, principal, time_window(since, until), not drop_unmapped
+    )
     stream = prepare(report_backends(store, guardrails_file), request, _progress)
     if principal is not None:
         _one(list(stream.outcomes()), principal, sources, output)

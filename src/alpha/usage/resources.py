@@ -15,12 +15,13 @@ from typing import Any
 
 from alpha.catalog import Catalog
 from alpha.usage.events import CloudTrailEvent, EventResource
-from alpha.usage.request_arns import BUILDERS
+from alpha.usage.request_arns import BUILDERS, route_arn
 
 UNKNOWN_RESOURCE = "*"
 PASSED = "passed"
 """The mapping-table side of an implied `iam:PassRole`: the role the request passes."""
 _UNKNOWN = (UNKNOWN_RESOURCE,)
+_NAMED_ROLES = ("new:", "type:", "route:")
 _TEMPLATE_PART = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -57,6 +58,13 @@ class _Template:
         # even indexes are literals, odd ones variable names
         self.parts = tuple((i % 2 == 1, piece) for i, piece in enumerate(pieces))
 
+    def fill_any(self, values: Mapping[str, str]) -> str:
+        """The format with `values` filled in and every other variable `*`: each ARN of the
+        type in that partition, region and account."""
+        return "".join(
+            (values.get(piece) or "*") if is_var else piece for is_var, piece in self.parts
+        )
+
     def fill(self, values: Mapping[str, str]) -> str | None:
         out = []
         for is_var, piece in self.parts:
@@ -73,18 +81,24 @@ class _Template:
 class _Context:
     """One event's request, as the builders see it (implements request_arns.RequestContext)."""
 
-    __slots__ = ("_resolver", "caller_user", "defaults", "params", "role")
+    __slots__ = ("_defaults", "_resolver", "caller_user", "params", "response", "role")
 
     def __init__(self, resolver: ResourceResolver, event: CloudTrailEvent, role: str) -> None:
         self._resolver = resolver
         self.params: Mapping[str, Any] = event.requestParameters or {}
+        response = event.responseElements
+        self.response: Mapping[str, Any] = response if isinstance(response, dict) else {}
         self.role = role
         identity = event.userIdentity
         is_user = identity is not None and identity.type == "IAMUser"
         self.caller_user = identity.arn if is_user and identity is not None else None
         account = event.recipientAccountId or (identity.accountId if identity else None) or ""
         region = event.awsRegion or ""
-        self.defaults = {"Partition": partition_of(region), "Region": region, "Account": account}
+        self._defaults = {"Partition": partition_of(region), "Region": region, "Account": account}
+
+    @property
+    def defaults(self) -> dict[str, str]:
+        return self._defaults
 
     def arn(self, service: str, resource_type: str, **names: str) -> str | None:
         template = self._resolver.template(service, resource_type)
@@ -114,6 +128,8 @@ class ResourceResolver:
             return _UNKNOWN  # the action takes no resource: `*` is the only possible one
         if role.startswith(("table:", "index:")):
             return self._dynamodb_role(role, event) or _UNKNOWN
+        if role.startswith(_NAMED_ROLES):
+            return self._named_role(action, types, role, event)
         if not role and event.resources:
             found = self._from_event_resources(types, event.resources)
             if found:
@@ -131,6 +147,39 @@ class ResourceResolver:
         if role == PASSED:
             return ()  # no role named: the call passed none, so it needed no iam:PassRole
         return self._arns_in_request(types, params) or _UNKNOWN
+
+    def _named_role(
+        self, action: str, types: _ActionTypes, role: str, event: CloudTrailEvent
+    ) -> tuple[str, ...]:
+        """`new:TYPE` (a resource the call creates: any of the type in the event's region and
+        account, as its id is unknown until the call returns), `type:TYPE` (the request's
+        resources of that type; when it names none, any of the type if the action requires
+        it, else none: AWS authorises no optional resource the request leaves out) and
+        `route:PATH` (API Gateway's management path, its `{member}` parts from the request)."""
+        kind, _, rest = role.partition(":")
+        context = _Context(self, event, role)
+        if kind == "route":
+            return (route_arn(rest, context),)
+        if kind == "type":
+            builder = BUILDERS.get(types.service)
+            wanted = rest.lower()
+            built = dict.fromkeys(
+                arn for k, arn in (builder(context) if builder else ()) if k.lower() == wanted
+            )
+            if built:
+                return tuple(built)
+            if not self.requires(action, rest):
+                return ()
+        template = self.template(types.service, rest)
+        return (template.fill_any(context.defaults),) if template else _UNKNOWN
+
+    def requires(self, action: str, resource_type: str) -> bool:
+        """Whether the reference marks `resource_type` required for `action`."""
+        found = self.catalog.action(action)
+        wanted = resource_type.lower()
+        return found is not None and any(
+            r.required and r.name.lower() == wanted for r in found.resources
+        )
 
     def template(self, service: str, resource_type: str) -> _Template | None:
         key = (service, resource_type)
