@@ -94,6 +94,13 @@ ENTRIES = [
         "S3 API reference, UploadPartCopy: s3:GetObject on the source, s3:PutObject on the "
         "destination",
     ),
+    (
+        "macie.amazonaws.com",
+        "UpdateMacieSession",
+        ["macie2:UpdateMacieSession"],
+        "Amazon Macie API reference (macie2) names UpdateMacieSession; some trails log Macie "
+        "under macie.amazonaws.com, and the retired classic Macie has no IAM service left",
+    ),
     *[
         ("rdsdata.amazonaws.com", name, [f"rds-data:{name}", DATA_API], WHY_DATA)
         for name in (

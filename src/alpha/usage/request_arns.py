@@ -258,10 +258,56 @@ def _ec2_launch(ctx: RequestContext) -> Candidates:
         yield from _emit("security-group", ctx.arn("ec2", "security-group", SecurityGroupId=group))
 
 
+# EC2 ids name their type by prefix (the EC2 API reference's id formats)
+_EC2_ID_PREFIXES = {
+    "i": ("instance", "InstanceId"),
+    "ami": ("image", "ImageId"),
+    "vol": ("volume", "VolumeId"),
+    "snap": ("snapshot", "SnapshotId"),
+    "sg": ("security-group", "SecurityGroupId"),
+    "subnet": ("subnet", "SubnetId"),
+    "vpc": ("vpc", "VpcId"),
+    "eni": ("network-interface", "NetworkInterfaceId"),
+    "igw": ("internet-gateway", "InternetGatewayId"),
+    "rtb": ("route-table", "RouteTableId"),
+    "acl": ("network-acl", "NaclId"),
+    "eipalloc": ("elastic-ip", "AllocationId"),
+    "nat": ("natgateway", "NatGatewayId"),
+    "fl": ("vpc-flow-log", "VpcFlowLogId"),
+    "lt": ("launch-template", "LaunchTemplateId"),
+}
+
+
+def _ec2_ids(ctx: RequestContext, values: list[Any]) -> Candidates:
+    """Each value that is an EC2 id (`vol-0abc`), as an ARN of the type its prefix names;
+    `{"tag": 1, "content": ID}` (how CloudTrail logs some newer EC2 requests) as its content."""
+    for value in values:
+        if isinstance(value, dict):
+            value = value.get("content")
+        if not isinstance(value, str) or "-" not in value:
+            continue
+        found = _EC2_ID_PREFIXES.get(value.rpartition("-")[0])  # eni-attach-1 is no eni
+        if found is not None:
+            kind, variable = found
+            yield from _emit(kind, ctx.arn("ec2", kind, **{variable: value}))
+
+
+def _ec2_request(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Newer EC2 calls are logged as `{"DeleteNatGatewayRequest": {...}}`: the inner request."""
+    if len(params) == 1:
+        ((key, inner),) = params.items()
+        if key.endswith("Request") and isinstance(inner, dict):
+            return inner
+    return params
+
+
 def _ec2(ctx: RequestContext) -> Candidates:
-    params = ctx.params
+    params = _ec2_request(ctx.params)
     if ctx.role.startswith("type:"):
         yield from _ec2_launch(ctx)
+    # CreateTags / DeleteTags: each resource tagged; other calls: their top-level ids
+    tagged = [i.get("resourceId") for i in _sets(params, "resourcesSet")]
+    yield from _ec2_ids(ctx, tagged + list(params.values()))
     instances = _items(params, "instancesSet", "instanceId") + _strings(params.get("instanceId"))
     instances += _strings(params.get("instanceIds"))
     for instance in instances:
@@ -440,9 +486,12 @@ def _ssm(ctx: RequestContext) -> Candidates:
             yield from _emit(
                 "parameter", ctx.arn("ssm", "parameter", ParameterNameWithoutLeadingSlash=bare)
             )
-    document = _text(params, "documentName")
-    if document is not None:
-        yield from _emit("document", ctx.arn("ssm", "document", DocumentName=document))
+    # `name` is a document's for GetDocument, DescribeDocument, ... (the type filter decides)
+    for document in _strings(params.get("documentName")) + _strings(params.get("name")):
+        if not document.startswith("arn:"):
+            yield from _emit("document", ctx.arn("ssm", "document", DocumentName=document))
+    for session in _strings(params.get("sessionId")):
+        yield from _emit("session", ctx.arn("ssm", "session", SessionId=session))
     instances = _strings(params.get("instanceIds")) + _strings(params.get("instanceId"))
     # StartSession's `target`: an instance id, or a managed (hybrid) instance `mi-...`
     for target in _strings(params.get("target")):

@@ -40,12 +40,17 @@ class _ActionTypes:
 
     service: str
     names: frozenset[str]  # the action's resource types, lower case
+    required: frozenset[str]  # those the reference marks required, lower case
     # every resource type of the service (lower case) -> whether the action takes it
     takes: Mapping[str, bool]
     patterns: tuple[re.Pattern[str], ...]
 
 
-_NO_TYPES = _ActionTypes("", frozenset(), {}, ())
+_NO_TYPES = _ActionTypes("", frozenset(), frozenset(), {}, ())
+# Services whose required resource types are each authorised (EC2: a call is checked against
+# every resource it touches); elsewhere several required types are alternatives (Bedrock's
+# InvokeModel takes a foundation model or a profile or ...).
+_ALL_REQUIRED = frozenset({"ec2"})
 
 
 class _Template:
@@ -139,9 +144,10 @@ class ResourceResolver:
         # IAM calls without parameters (GetUser, ListAccessKeys) act on the calling user
         if builder is not None and (params or types.service == "iam"):
             context = _Context(self, event, role)
-            built = dict.fromkeys(
-                arn for kind, arn in builder(context) if kind.lower() in types.names
-            )
+            found = [(k.lower(), arn) for k, arn in builder(context) if k.lower() in types.names]
+            built = dict.fromkeys(arn for _, arn in found)
+            if types.service in _ALL_REQUIRED and not role:
+                built.update(self._missing_required(types, {k for k, _ in found}, context))
             if built or role == PASSED:
                 return tuple(built)
         if role == PASSED:
@@ -172,6 +178,25 @@ class ResourceResolver:
                 return ()
         template = self.template(types.service, rest)
         return (template.fill_any(context.defaults),) if template else _UNKNOWN
+
+    def _missing_required(
+        self, types: _ActionTypes, found: set[str], context: _Context
+    ) -> dict[str, None]:
+        """Each required type the request names none of, as any of it in the event's region
+        and account: a resource the call creates (`CreateVolume`'s volume) or one the request
+        reaches through another (`DetachNetworkInterface`'s instance, by attachment id)."""
+        out: dict[str, None] = {}
+        for kind in sorted(types.required - found):
+            template = self._template_named(types.service, kind)
+            if template is not None:
+                out[template.fill_any(context.defaults)] = None
+        return out
+
+    def _template_named(self, service: str, lowered: str) -> _Template | None:
+        for rtype in self.catalog.resource_types(service):
+            if rtype.name.lower() == lowered:
+                return self.template(service, rtype.name)
+        return None
 
     def requires(self, action: str, resource_type: str) -> bool:
         """Whether the reference marks `resource_type` required for `action`."""
@@ -273,6 +298,7 @@ class ResourceResolver:
         return _ActionTypes(
             service=action.service,
             names=names,
+            required=frozenset(r.name.lower() for r in action.resources if r.required),
             takes={r.name.lower(): r.name.lower() in names for r in service_types},
             patterns=tuple(r.arn_pattern() for r in resource_types),
         )
