@@ -144,10 +144,10 @@ class ResourceResolver:
         # IAM calls without parameters (GetUser, ListAccessKeys) act on the calling user
         if builder is not None and (params or types.service == "iam"):
             context = _Context(self, event, role)
-            found = [(k.lower(), arn) for k, arn in builder(context) if k.lower() in types.names]
-            built = dict.fromkeys(arn for _, arn in found)
+            typed = [(k.lower(), arn) for k, arn in builder(context) if k.lower() in types.names]
+            built = dict.fromkeys(arn for _, arn in typed)
             if types.service in _ALL_REQUIRED and not role:
-                built.update(self._missing_required(types, {k for k, _ in found}, context))
+                built.update(self._missing_required(types, {k for k, _ in typed}, context))
             if built or role == PASSED:
                 return tuple(built)
         if role == PASSED:
