@@ -39,6 +39,25 @@ WHY_DATA = (
     "secretsmanager:GetSecretValue on the secretArn the service reads with its credentials"
 )
 
+WHY_TAGS = (
+    "Tagging on create: a request with tags also needs the service's tagging action on the "
+    "new resource (IAM user guide, permissions for tagging; Service Authorization Reference)"
+)
+WHY_LAYERS = (
+    "Lambda developer guide, layers: using a layer version needs lambda:GetLayerVersion on it"
+)
+TAGGED = [
+    ("iam.amazonaws.com", "CreateUser", "iam:TagUser@tags"),
+    ("iam.amazonaws.com", "CreateRole", "iam:TagRole@tags"),
+    ("iam.amazonaws.com", "CreatePolicy", "iam:TagPolicy@tags"),
+    ("iam.amazonaws.com", "CreateInstanceProfile", "iam:TagInstanceProfile@tags"),
+    ("secretsmanager.amazonaws.com", "CreateSecret", "secretsmanager:TagResource@tags"),
+    ("ssm.amazonaws.com", "PutParameter", "ssm:AddTagsToResource@tags"),
+    ("logs.amazonaws.com", "CreateLogGroup", "logs:TagResource@tags"),
+    ("rds.amazonaws.com", "CreateDBSnapshot", "rds:AddTagsToResource@tags:snapshot"),
+    ("sts.amazonaws.com", "AssumeRole", "sts:TagSession@tags"),
+]
+
 ENTRIES = [
     (
         "ec2.amazonaws.com",
@@ -101,6 +120,30 @@ ENTRIES = [
         "Amazon Macie API reference (macie2) names UpdateMacieSession; some trails log Macie "
         "under macie.amazonaws.com, and the retired classic Macie has no IAM service left",
     ),
+    *[
+        (source, name, [f"{source.split('.')[0]}:{name}", tagging], WHY_TAGS)
+        for source, name, tagging in TAGGED
+    ],
+    (
+        "iam.amazonaws.com",
+        "AddRoleToInstanceProfile",
+        ["iam:AddRoleToInstanceProfile", "iam:PassRole@passed"],
+        "IAM API reference, AddRoleToInstanceProfile: the caller needs iam:PassRole on the role",
+    ),
+    *[
+        (
+            "lambda.amazonaws.com",
+            name,
+            [f"lambda:{action}", "iam:PassRole@passed", "lambda:GetLayerVersion@layers"],
+            f"{WHY_LAYERS}; the role passed needs iam:PassRole",
+        )
+        for name, action in (
+            ("CreateFunction", "CreateFunction"),
+            ("CreateFunction20150331", "CreateFunction"),
+            ("UpdateFunctionConfiguration", "UpdateFunctionConfiguration"),
+            ("UpdateFunctionConfiguration20150331v2", "UpdateFunctionConfiguration"),
+        )
+    ],
     *[
         ("rdsdata.amazonaws.com", name, [f"rds-data:{name}", DATA_API], WHY_DATA)
         for name in (

@@ -92,12 +92,16 @@ RENAMES = [
     ("sqs.amazonaws.com", "ChangeMessageVisibilityBatch", ["sqs:ChangeMessageVisibility"]),
     ("sns.amazonaws.com", "PublishBatch", ["sns:Publish"]),
     ("lambda.amazonaws.com", "Invoke", ["lambda:InvokeFunction"]),
-    ("lambda.amazonaws.com", "CreateFunction20150331", ["lambda:CreateFunction", "iam:PassRole"]),
+    (
+        "lambda.amazonaws.com",
+        "CreateFunction20150331",
+        ["lambda:CreateFunction", "iam:PassRole", "lambda:GetLayerVersion"],
+    ),
     ("lambda.amazonaws.com", "GetFunction20150331v2", ["lambda:GetFunction"]),
     (
         "lambda.amazonaws.com",
         "UpdateFunctionConfiguration20150331v2",
-        ["lambda:UpdateFunctionConfiguration", "iam:PassRole"],
+        ["lambda:UpdateFunctionConfiguration", "iam:PassRole", "lambda:GetLayerVersion"],
     ),
     ("lambda.amazonaws.com", "ListTags20170331", ["lambda:ListTags"]),
     ("monitoring.amazonaws.com", "DescribeAlarms", ["cloudwatch:DescribeAlarms"]),

@@ -168,7 +168,13 @@ def _kinesis(ctx: RequestContext) -> Candidates:
 
 def _lambda(ctx: RequestContext) -> Candidates:
     """`functionName` may be a name, `name:qualifier`, `ACCOUNT:function:name` or an ARN; a
-    qualified call is authorised against the qualified ARN, so that is what is recorded."""
+    qualified call is authorised against the qualified ARN, so that is what is recorded.
+    `layers`: each layer version the function is given (lambda:GetLayerVersion on each)."""
+    if ctx.role == "layers":
+        for layer in _strings(ctx.params.get("layers")):
+            if layer.startswith("arn:"):
+                yield "layerVersion", layer
+        return
     name = _text(ctx.params, "functionName", "FunctionName")
     if name is None:
         return
@@ -541,6 +547,7 @@ _PASSED_ROLE_KEYS = (
     "taskRoleArn",
     "executionRoleArn",
     "serviceRole",
+    "roleName",  # AddRoleToInstanceProfile
 )
 
 

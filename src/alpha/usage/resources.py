@@ -22,6 +22,8 @@ PASSED = "passed"
 """The mapping-table side of an implied `iam:PassRole`: the role the request passes."""
 _UNKNOWN = (UNKNOWN_RESOURCE,)
 _NAMED_ROLES = ("new:", "type:", "route:")
+# Sides of a call authorised only when the request names them (a role passed, layers given)
+_ONLY_WHEN_NAMED = frozenset({PASSED, "layers"})
 _TEMPLATE_PART = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -135,6 +137,13 @@ class ResourceResolver:
             return self._dynamodb_role(role, event) or _UNKNOWN
         if role.startswith(_NAMED_ROLES):
             return self._named_role(action, types, role, event)
+        if role == "tags" or role.startswith("tags:"):
+            # tagging on create (iam:TagRole for CreateRole with tags): only when tags are
+            # given, on the call's own resource (or its resource of the type named)
+            if not _has_tags(event.requestParameters):
+                return ()
+            kind = role.partition(":")[2]
+            return self.resources(action, event, f"type:{kind}" if kind else "")
         if not role and event.resources:
             found = self._from_event_resources(types, event.resources)
             if found:
@@ -148,10 +157,10 @@ class ResourceResolver:
             built = dict.fromkeys(arn for _, arn in typed)
             if types.service in _ALL_REQUIRED and not role:
                 built.update(self._missing_required(types, {k for k, _ in typed}, context))
-            if built or role == PASSED:
+            if built or role in _ONLY_WHEN_NAMED:
                 return tuple(built)
-        if role == PASSED:
-            return ()  # no role named: the call passed none, so it needed no iam:PassRole
+        if role in _ONLY_WHEN_NAMED:
+            return ()  # no role (layer) named: the call passed none, so it needed no check
         return self._arns_in_request(types, params) or _UNKNOWN
 
     def _named_role(
@@ -302,6 +311,13 @@ class ResourceResolver:
             takes={r.name.lower(): r.name.lower() in names for r in service_types},
             patterns=tuple(r.arn_pattern() for r in resource_types),
         )
+
+
+_TAG_KEYS = ("tags", "Tags", "tagList", "TagList")
+
+
+def _has_tags(params: Mapping[str, Any] | None) -> bool:
+    return bool(params) and any(params.get(k) for k in _TAG_KEYS)  # type: ignore[union-attr]
 
 
 def _kind_of(cloudtrail_type: str | None) -> str:
