@@ -81,6 +81,7 @@ def observed_calls(rows: Sequence[UsageRow]) -> tuple[ObservedCall, ...]:
     `iam:PassedToService`. Which call passed which role is not kept, so each passing call
     carries every role passed in the window."""
     used = [r for r in rows if r.count > 0]
+    passing = any(r.action.lower() in PASSED_TO for r in used)
     passed = tuple(
         sorted({r.resource for r in used if r.action == PASS_ROLE and r.resource != "*"})
     )
@@ -95,7 +96,8 @@ def observed_calls(rows: Sequence[UsageRow]) -> tuple[ObservedCall, ...]:
             passed_roles=passed if r.action.lower() in PASSED_TO else (),
         )
         for r in used
-        if r.action != PASS_ROLE and not r.action.startswith(UNMAPPED_PREFIX)
+        # PassRole rows ride on the passing calls; with none (AddRoleToInstanceProfile), a call
+        if (r.action != PASS_ROLE or not passing) and not r.action.startswith(UNMAPPED_PREFIX)
     )
     return tuple(calls)
 

@@ -72,6 +72,10 @@ def waves(targets: list[str], fraction: float) -> list[list[str]]:
 # Sandbox ---------------------------------------------------------------------------------
 
 
+_PASS_ROLE = "iam:passrole"
+_PASSED_TO_UNKNOWN = "the logs do not keep which service the role was passed to"
+
+
 def judge_sandbox(
     monitor: Monitor,
     targets: list[str],
@@ -101,11 +105,19 @@ def judge_sandbox(
                     not_checked.append(f"{call.action} on {call.resource}: {checked.shortfall}")
                 continue
             context = {"aws:RequestedRegion": (call.region,)} if call.region else {}
-            replayed += call.count
-            if not all(
+            allowed = all(
                 evaluator.evaluate(Request(call.action, r, context, principal=target)).allowed
                 for r in checked.resources
-            ):
+            )
+            if not allowed and call.action.lower() == _PASS_ROLE:
+                # granted for the service it is passed to (iam:PassedToService), which the
+                # logs do not keep: not checkable here, never a denial
+                unchecked += call.count
+                if len(not_checked) < 5:
+                    not_checked.append(f"{call.action} on {call.resource}: {_PASSED_TO_UNKNOWN}")
+                continue
+            replayed += call.count
+            if not allowed:
                 denied += call.count
                 if len(examples) < 5:
                     examples.append(f"{call.action} on {call.resource}")
