@@ -29,6 +29,7 @@ from enum import StrEnum
 from alpha.catalog import Catalog
 
 __all__ = [
+    "READS_RESPONSE",
     "UNMAPPED_PREFIX",
     "CheckedCall",
     "Scope",
@@ -42,6 +43,10 @@ __all__ = [
 ]
 
 UNMAPPED_PREFIX = "unmapped:"
+# The calls whose authorisations the model reads from `responseElements` too (RunInstances'
+# subnet and security groups when the request left them to defaults): an adapter that groups
+# calls (Athena) keeps the response of these, and only these.
+READS_RESPONSE = frozenset({("ec2.amazonaws.com", "RunInstances")})
 _ARN_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
