@@ -116,7 +116,7 @@ def prepare(
     backends: Backends, request: GenerateRequest, on_progress: Progress | None = None
 ) -> GenerationStream:
     """Read the account and ingest the sources once; the proposals are made on demand."""
-    from alpha.generate.model import GenerationSettings
+    from alpha.generate import GenerationSettings
     from alpha.generate.run import plan_generation
 
     snapshot = backends.read_account(request.account)
