@@ -14,7 +14,7 @@ import msgspec
 
 from alpha.rollout.iam_ports import ErrorRate, MonitoredCall
 from alpha.usage.events import CloudTrailEvent
-from alpha.usage.interpret import EventUsage, interpret
+from alpha.usage.interpret import EventUsage, UnmappedEvent, interpret
 from alpha.usage.mapping import EventMapper
 
 
@@ -62,10 +62,13 @@ class ScriptedMonitor:
 
 def calls_in(records: Iterable[dict[str, Any]], mapper: EventMapper) -> list[Call]:
     """One call per action and resource of each record that is a principal's call, as the
-    ingest interprets it; records that are no such call (ignored, unmapped) give none."""
+    ingest interprets it (an unmapped call under its stand-in action, as the usage store keeps
+    it); records that are no principal's call (ignored, skipped) give none."""
     found: list[Call] = []
     for record in records:
         seen = interpret(msgspec.convert(record, CloudTrailEvent), mapper)
+        if isinstance(seen, UnmappedEvent):
+            seen = seen.usage
         if isinstance(seen, EventUsage):
             found.extend(
                 Call(seen.principal, seen.time, use.action, use.resource, seen.denied)

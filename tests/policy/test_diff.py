@@ -141,3 +141,19 @@ def test_to_dict_uses_the_seed_field_names(catalog: Catalog) -> None:
     assert data["proposed_policy"]["Statement"][0]["Action"] == "s3:GetObject"
     assert set(data["by_access_level"]) == {level.value for level in AccessLevel}
     assert 0 < data["privilege_reduction"] < 1
+
+
+def test_an_action_the_catalog_lacks_is_compared_with_the_other_sides_wildcards(
+    catalog: Catalog,
+) -> None:
+    admin = doc(allow("*"))
+    named = doc(allow(["s3:GetObject", "newservice:GetThing"]))
+    result = diff_policies(admin, named, catalog)
+    assert "newservice:GetThing" not in result.added_actions  # `*` already holds it
+    assert diff_policies(named, admin, catalog).added_actions != ()
+    narrow = doc(allow("s3:*"))
+    assert diff_policies(narrow, named, catalog).added_actions == ("newservice:GetThing",)
+    assert (
+        "newservice:GetThing"
+        not in diff_policies(doc(allow("new*:Get*")), named, catalog).added_actions
+    )

@@ -490,3 +490,13 @@ def test_decision_is_case_insensitive_in_the_action(
         evaluator.evaluate(Request(mixed, resource)).decision
         is evaluator.evaluate(Request(action, resource)).decision
     )
+
+
+def test_get_caller_identity_is_allowed_whatever_the_policies_say() -> None:
+    denied = parse_policy(
+        {"Statement": [{"Effect": "Deny", "Action": "sts:*", "Resource": "*"}]}, "deny.json"
+    )
+    evaluator = compile_policy_set(PolicySet(identity=(denied,)))
+    assert evaluator.evaluate(Request("sts:GetCallerIdentity", "*")).allowed
+    assert not evaluator.evaluate(Request("sts:AssumeRole", "*")).allowed
+    assert compile_policy_set(PolicySet()).evaluate(Request("STS:getcalleridentity", "*")).allowed

@@ -17,6 +17,7 @@ from alpha.scan import (
     scan_account,
 )
 from alpha.usage.aggregate import BatchUsage, HourlyUsage, StoredBatch, UsageQuery, UsageRow
+from alpha.usage.authorisations import unmapped_action
 from alpha.usage.ports import TimeWindow
 from tests.fakes.memory_account import MemoryAccount
 from tests.fakes.memory_usage_store import MemoryUsageStore
@@ -239,3 +240,14 @@ def test_an_open_window_is_closed_at_the_usage_it_holds(catalog: Catalog) -> Non
     assert report.window.since == first
     assert report.window.until is not None
     assert last < report.window.until <= last + timedelta(seconds=1)
+
+
+def test_an_unmapped_call_keeps_its_principal_used_and_its_services_grants(
+    catalog: Catalog,
+) -> None:
+    actions = ["rds-data:ExecuteStatement", "s3:PutObject"]
+    account = snapshot(role("app", allow(actions)))
+    stand_in = unmapped_action("rdsdata.amazonaws.com", "SomethingNew")
+    score = run(catalog, account, used(role_arn("app"), [stand_in]))["app"]
+    assert not any(isinstance(f, UnusedPrincipal) for f in score.flags)
+    assert score.unused_grants == grants_of(catalog, "s3:PutObject")

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgspec
+
 from alpha.usage.aggregate import (
     MAX_SOURCE_IPS,
     BatchUsage,
@@ -48,7 +50,14 @@ def test_a_batch_tallies_per_hour_and_keeps_denials_apart() -> None:
         used("2024-03-10T12:05:00+00:00"),
         used("2024-03-10T13:00:00+00:00", session="alice"),
         IgnoredEvent("sign-in", "signin.amazonaws.com", "ConsoleLogin"),
-        UnmappedEvent("x.amazonaws.com", "Do", ROLE, datetime(2024, 3, 10, tzinfo=UTC)),
+        UnmappedEvent(
+            "x.amazonaws.com",
+            "Do",
+            msgspec.structs.replace(
+                used("2024-03-10T12:20:00+00:00"),
+                uses=(ActionUse("unmapped:x.amazonaws.com/Do", "*"),),
+            ),
+        ),
         SkippedEvent("missing eventTime"),
     ):
         tally.add(outcome)
@@ -59,7 +68,7 @@ def test_a_batch_tallies_per_hour_and_keeps_denials_apart() -> None:
         ("x.amazonaws.com", "Do", 1)
     ]
     hourly = batch.hourly()
-    assert batch.row_count == len(hourly) == 4
+    assert batch.row_count == len(hourly) == 5  # the unmapped call is a row of its own
     noon = int(datetime(2024, 3, 10, 12, tzinfo=UTC).timestamp())
     get_noon = next(r for r in hourly if r.action == "s3:GetObject" and r.session is None)
     assert get_noon == HourlyUsage(

@@ -160,11 +160,14 @@ def test_kms_through_a_service_is_the_principals_need_flagged(mapper: EventMappe
     assert result.uses == (ActionUse("kms:Decrypt", "arn:aws:kms:eu-west-1:111122223333:key/k-1"),)
 
 
-def test_unknown_events_are_reported_unmapped(mapper: EventMapper) -> None:
+def test_unknown_events_are_reported_unmapped_and_stay_the_principals_activity(
+    mapper: EventMapper,
+) -> None:
     result = interpret(record(eventSource="iam.amazonaws.com", eventName="NotCreateUser"), mapper)
-    assert result == UnmappedEvent(
-        "iam.amazonaws.com", "NotCreateUser", ROLE, datetime(2024, 5, 1, 10, tzinfo=UTC)
-    )
+    assert isinstance(result, UnmappedEvent)
+    assert (result.event_source, result.event_name) == ("iam.amazonaws.com", "NotCreateUser")
+    assert (result.principal, result.time) == (ROLE, datetime(2024, 5, 1, 10, tzinfo=UTC))
+    assert result.usage.uses == (ActionUse("unmapped:iam.amazonaws.com/NotCreateUser", "*"),)
 
 
 def test_copy_object_uses_both_objects(mapper: EventMapper) -> None:

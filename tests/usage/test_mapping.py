@@ -92,12 +92,16 @@ RENAMES = [
     ("sqs.amazonaws.com", "ChangeMessageVisibilityBatch", ["sqs:ChangeMessageVisibility"]),
     ("sns.amazonaws.com", "PublishBatch", ["sns:Publish"]),
     ("lambda.amazonaws.com", "Invoke", ["lambda:InvokeFunction"]),
-    ("lambda.amazonaws.com", "CreateFunction20150331", ["lambda:CreateFunction", "iam:PassRole"]),
+    (
+        "lambda.amazonaws.com",
+        "CreateFunction20150331",
+        ["lambda:CreateFunction", "iam:PassRole", "lambda:GetLayerVersion"],
+    ),
     ("lambda.amazonaws.com", "GetFunction20150331v2", ["lambda:GetFunction"]),
     (
         "lambda.amazonaws.com",
         "UpdateFunctionConfiguration20150331v2",
-        ["lambda:UpdateFunctionConfiguration", "iam:PassRole"],
+        ["lambda:UpdateFunctionConfiguration", "iam:PassRole", "lambda:GetLayerVersion"],
     ),
     ("lambda.amazonaws.com", "ListTags20170331", ["lambda:ListTags"]),
     ("monitoring.amazonaws.com", "DescribeAlarms", ["cloudwatch:DescribeAlarms"]),
@@ -122,7 +126,7 @@ def test_renames(mapper: EventMapper, source: str, name: str, expected: list[str
 def test_copy_object_reads_the_source_and_writes_the_destination(mapper: EventMapper) -> None:
     assert names(mapper.map(event("s3.amazonaws.com", "CopyObject"))) == [
         ("s3:GetObject", "source"),
-        ("s3:PutObject", ""),
+        ("s3:PutObject", "destination"),
     ]
 
 

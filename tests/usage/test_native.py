@@ -572,8 +572,9 @@ def test_damaged_documents_never_crash_and_never_differ(
         except msgspec.ValidationError:
             pass  # valid JSON with a number out of range: both paths must still agree
         except (msgspec.DecodeError, UnicodeDecodeError):  # (after: it is a DecodeError)
-            assert native.tally(damaged, "f.json") is None  # invalid JSON: never taken
-            continue
+            if not damaged.startswith(b"\x1f\x8b"):  # gzip's magic: refused as the reader does
+                assert native.tally(damaged, "f.json") is None  # invalid JSON: never taken
+                continue
         check(native, mapper, damaged)
 
 

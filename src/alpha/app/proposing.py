@@ -55,6 +55,8 @@ class GenerateRequest:
     sources: tuple[str, ...]
     principal: str | None = None
     window: TimeWindow = field(default_factory=TimeWindow)
+    # Keep today's grants of a service whose calls ALPHA cannot map (issue 10)
+    keep_unmapped: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,7 @@ def prepare(
     backends: Backends, request: GenerateRequest, on_progress: Progress | None = None
 ) -> GenerationStream:
     """Read the account and ingest the sources once; the proposals are made on demand."""
+    from alpha.generate import GenerationSettings
     from alpha.generate.run import plan_generation
 
     snapshot = backends.read_account(request.account)
@@ -144,6 +147,7 @@ def prepare(
             store=usage,
             window=request.window,
             principal=principal,
+            settings=GenerationSettings(keep_unmapped=request.keep_unmapped),
             reasoner=backends.reasoner(),
             on_progress=on_progress,
         )

@@ -63,6 +63,12 @@ FORMATS = ("table", "json")
     help="The DuckDB file usage is kept in between runs.",
 )
 @model_options
+@click.option(
+    "--drop-unmapped",
+    is_flag=True,
+    help="Drop today's grants of services whose calls ALPHA cannot map (kept by default: "
+    "those calls would fail).",
+)
 def generate(
     *,
     principal: str | None,
@@ -76,6 +82,7 @@ def generate(
     store: Path,
     reasoner: str | None,
     engine: str | None,
+    drop_unmapped: bool,
 ) -> None:
     """Propose a least-privilege policy from what the principal really did: never wider than
     today (proven), still allowing every call seen (replayed), explained, risk-scored and
@@ -86,7 +93,9 @@ def generate(
 
     if every == (principal is not None):
         raise click.UsageError("give either --principal ARN or --all")
-    request = GenerateRequest(str(account), sources, principal, time_window(since, until))
+    request = GenerateRequest(
+        str(account), sources, principal, time_window(since, until), not drop_unmapped
+    )
     backends = report_backends(store, guardrails_file, reasoner=reasoner, engine=engine)
     stream = prepare(backends, request, _progress)
     if principal is not None:

@@ -66,6 +66,11 @@ def _render_one(console: object, proposal: PolicyProposal) -> None:
         )
     for dropped in proposal.replay.removed_by_guardrails:
         console.print(f"[yellow]removed by guardrails[/yellow] {dropped.action} {dropped.resource}")
+    for unchecked in proposal.replay.unchecked:
+        console.print(
+            f"[yellow]not checked[/yellow] {unchecked.action} on {unchecked.resource} "
+            f"({unchecked.count} calls): {unchecked.reason}"
+        )
     for step in proposal.plan.steps:
         target = step.arn or step.name
         console.print(

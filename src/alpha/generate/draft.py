@@ -8,8 +8,6 @@ existing grants cover, build the statements and copy the existing Denies that ca
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import product
@@ -27,9 +25,10 @@ from alpha.generate.inference import Granted, Need, infer, pass_role_gaps
 from alpha.generate.model import DroppedCall, GenerationSettings, InferredGrant, ObservedCall
 from alpha.generate.scoping import scope_resources
 from alpha.policy.evaluate import Request
-from alpha.policy.model import Condition, Policy
+from alpha.policy.model import ActionList, Condition, Effect, Policy, ResourceList
+from alpha.policy.patterns import compile_glob
+from alpha.usage.authorisations import Scope, resource_scope, typed_patterns
 
-_ARN_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 REGION_KEY = "aws:requestedregion"
 SOURCE_IP_KEY = "aws:sourceip"
 
@@ -93,7 +92,14 @@ class Drafter:
         self.roles_by_profile = roles_by_profile
         self._settings = GenerationSettings()
 
-    def draft(self, calls: Sequence[ObservedCall], settings: GenerationSettings) -> Draft:
+    def draft(
+        self,
+        calls: Sequence[ObservedCall],
+        settings: GenerationSettings,
+        unmapped_prefixes: Sequence[str] = (),
+    ) -> Draft:
+        """`unmapped_prefixes`: the IAM prefixes of calls ALPHA could not map; today's grants
+        of those services are kept as they are (narrowed to the service), as inferred needs."""
         self._settings = settings
         pending: dict[tuple[str, ConditionKey], _Pending] = {}
         granted: list[Granted] = []
@@ -109,6 +115,11 @@ class Drafter:
             cases.append(ReplayCase(call, requests))
         needs = list(self._scoped(pending.values(), settings))
         inferred_needs, inferred = self._inferred(granted, settings)
+        kept = self._kept_for_unmapped(unmapped_prefixes)
+        inferred_needs += kept
+        inferred += [
+            InferredGrant(n.action, r, n.inferred or "", None) for n in kept for r in n.resources
+        ]
         allows = build_statements([*needs, *inferred_needs], self.catalog)
         actions = {a for s in allows for a in s.action.patterns}
         denies = [s for s, _ in self.existing.denies_for(actions)]
@@ -121,7 +132,8 @@ class Drafter:
         self, call: ObservedCall, pending: dict[tuple[str, ConditionKey], _Pending]
     ) -> tuple[tuple[Condition, ...], tuple[Request, ...]] | None:
         action = self.catalog.action(call.action)
-        takes_resource = action is None or action.supports_resource_level
+        # `*` for an action that requires no resource type is the real request's resource
+        takes_resource = resource_scope(self.catalog, call.action, call.resource) is not Scope.ANY
         name = action.key if action is not None else call.action
         requests: list[Request] = []
         first: tuple[Condition, ...] | None = None
@@ -176,23 +188,35 @@ class Drafter:
         return narrowed, sample, patterns
 
     def _typed_patterns(self, action: str, limit: int) -> tuple[str, ...]:
-        found = self.catalog.action(action)
-        if found is None or self.account is None:
-            return ()
-        out = []
-        for rtype in self.catalog.resource_types_of(found):
-            text = _ARN_VARIABLE.sub(
-                lambda m: {"Partition": "aws", "Account": self.account or "*"}.get(m.group(1), "*"),
-                rtype.arn_format,
-            )
-            out.append(text)
-        unique = sorted(set(out))
-        if len(unique) <= limit:
-            return tuple(unique)
-        # Many types (ec2:CreateTags takes ~100): one pattern for all of them in the account.
-        prefix = os.path.commonprefix(unique)  # noqa: RUF071 (characters, on purpose)
-        cut = max(prefix.rfind(":"), prefix.rfind("/"))
-        return (prefix[: cut + 1] + "*",) if cut > len("arn:aws:") else ()
+        return typed_patterns(self.catalog, action, self.account, limit)
+
+    def _kept_for_unmapped(self, prefixes: Sequence[str]) -> list[Need]:
+        """Today's Allow statements narrowed to the services of unmapped calls: the grant
+        such a call may need, which ALPHA cannot name (a NotAction or NotResource statement
+        is not kept: it cannot be narrowed to a service as it is)."""
+        needs: list[Need] = []
+        for prefix in sorted(set(prefixes)):
+            why = f"kept: calls of {prefix} that ALPHA cannot map to IAM actions"
+            for policy in self.existing.policies:
+                for statement in policy.statements:
+                    if statement.effect is not Effect.ALLOW:
+                        continue
+                    if not isinstance(statement.action, ActionList):
+                        continue
+                    if not isinstance(statement.resource, ResourceList):
+                        continue
+                    for pattern in statement.action.patterns:
+                        narrowed = _narrowed_to(pattern, prefix)
+                        if narrowed is not None:
+                            needs.append(
+                                Need(
+                                    narrowed,
+                                    statement.resource.patterns,
+                                    statement.conditions,
+                                    why,
+                                )
+                            )
+        return needs
 
     def _scoped(self, pending: Iterable[_Pending], settings: GenerationSettings) -> Iterable[Need]:
         for entry in pending:
@@ -263,6 +287,23 @@ class Drafter:
         if not covered:
             return None
         return Need(need.action, covered, need.conditions, need.inferred)
+
+
+def _narrowed_to(pattern: str, prefix: str) -> str | None:
+    """The part of an action pattern in service `prefix`: the pattern itself when it names the
+    service, `prefix:REST` when its service part is a wildcard that matches the prefix."""
+    service, _, rest = pattern.partition(":")
+    if service.lower() == prefix.lower():
+        return pattern
+    if pattern == "*":
+        return f"{prefix}:*"
+    if ("*" in service or "?" in service) and rest and _glob_matches(service, prefix):
+        return f"{prefix}:{rest}"
+    return None
+
+
+def _glob_matches(pattern: str, text: str) -> bool:
+    return compile_glob(pattern, ignore_case=True)(text)
 
 
 def _not_granted(call: ObservedCall) -> DroppedCall:

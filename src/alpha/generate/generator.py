@@ -20,7 +20,7 @@ grant them without widening access.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import msgspec
@@ -50,6 +50,13 @@ from alpha.policy.model import Policy
 from alpha.policy.validate import InlineOwner
 from alpha.reasoning import LocalReasoner, Reasoner, build_evidence
 from alpha.usage.aggregate import UsageRow
+from alpha.usage.authorisations import (
+    UNMAPPED_PREFIX,
+    Scope,
+    checked_call,
+    service_prefix,
+    unmapped_sources,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,7 @@ def observed_calls(rows: Sequence[UsageRow]) -> tuple[ObservedCall, ...]:
     `iam:PassedToService`. Which call passed which role is not kept, so each passing call
     carries every role passed in the window."""
     used = [r for r in rows if r.count > 0]
+    passing = any(r.action.lower() in PASSED_TO for r in used)
     passed = tuple(
         sorted({r.resource for r in used if r.action == PASS_ROLE and r.resource != "*"})
     )
@@ -88,9 +96,31 @@ def observed_calls(rows: Sequence[UsageRow]) -> tuple[ObservedCall, ...]:
             passed_roles=passed if r.action.lower() in PASSED_TO else (),
         )
         for r in used
-        if r.action != PASS_ROLE
+        # PassRole rows ride on the passing calls; with none (AddRoleToInstanceProfile), a call
+        if (r.action != PASS_ROLE or not passing) and not r.action.startswith(UNMAPPED_PREFIX)
     )
     return tuple(calls)
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedUse:
+    """Allowed calls of one (eventSource, eventName) ALPHA could not map to IAM actions."""
+
+    event_source: str
+    event_name: str
+    count: int
+    prefix: str | None  # the IAM service, when the event source names one
+
+
+def unmapped_uses(rows: Sequence[UsageRow], catalog: Catalog) -> tuple[UnmappedUse, ...]:
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        for call in unmapped_sources((row.action,)) if row.count > 0 else ():
+            counts[call] = counts.get(call, 0) + row.count
+    return tuple(
+        UnmappedUse(source, name, count, service_prefix(catalog, source))
+        for (source, name), count in sorted(counts.items())
+    )
 
 
 class ProposalGenerator:
@@ -127,9 +157,13 @@ class ProposalGenerator:
         found = self.snapshot.principal(principal)
         arn = found.arn
         calls = observed_calls(rows)
-        if not calls:
+        unmapped = unmapped_uses(rows, self.catalog)
+        kept = [u.prefix for u in unmapped if u.prefix] if self.settings.keep_unmapped else []
+        if not calls and not kept:
+            named = ", ".join(f"{u.event_source} {u.event_name}" for u in unmapped)
             raise GenerateError(
                 f"{arn}: no successful call in the usage window to base a policy on"
+                + (f" (calls ALPHA cannot map: {named})" if named else "")
             )
         effective = self.snapshot.effective_policies(arn)
         existing = ExistingGrants(effective.documents)
@@ -141,7 +175,7 @@ class ProposalGenerator:
         )
         owner = InlineOwner.ROLE if isinstance(found, Role) else InlineOwner.USER
         fitted = fit(
-            drafter.draft(calls, self.settings),
+            drafter.draft(calls, self.settings, kept),
             drafter=drafter,
             calls=calls,
             settings=self.settings,
@@ -157,6 +191,8 @@ class ProposalGenerator:
             replay = _replay(draft, guarded.policy)
         else:
             replay = _full_replay(draft)
+        unchecked = _unchecked(draft, unmapped, self.catalog, keep=self.settings.keep_unmapped)
+        replay = replace(replay, unchecked=unchecked)
         today = Policy(tuple(s for p in existing.policies for s in p.statements))
         diff = diff_policies(today, guarded.policy, self.catalog)
         mine = [msgspec.structs.replace(r, principal=arn) for r in rows]
@@ -235,6 +271,30 @@ def _replay_or_fail(principal: str, draft: Draft) -> None:
                 f"the generated policy does not allow the observed call {call.action} on "
                 f"{call.resource}, which today's policies allow",
             )
+
+
+def _unchecked(
+    draft: Draft, unmapped: Sequence[UnmappedUse], catalog: Catalog, *, keep: bool
+) -> tuple[DroppedCall, ...]:
+    """The calls replay could not check against the real request, as the sandbox reads them."""
+    out = []
+    for case in draft.cases:
+        call = case.call
+        checked = checked_call(catalog, call.action, call.resource)
+        if checked.scope is Scope.UNKNOWN and checked.shortfall:
+            granted = ", ".join(sorted({r.resource for r in case.requests}))
+            reason = f"{checked.shortfall}: replayed on {granted}"
+            out.append(DroppedCall(call.action, call.resource, call.count, reason))
+    for use in unmapped:
+        if not use.prefix:
+            what = "no IAM service is known for its event source: nothing could be kept for it"
+        elif keep:
+            what = f"today's {use.prefix} grants are kept for it"
+        else:
+            what = f"today's {use.prefix} grants are dropped (told not to keep them)"
+        reason = f"ALPHA cannot map {use.event_source} {use.event_name} to IAM actions: {what}"
+        out.append(DroppedCall(f"{use.event_source} {use.event_name}", "*", use.count, reason))
+    return tuple(out)
 
 
 def _full_replay(draft: Draft) -> Replay:

@@ -66,6 +66,9 @@ class GenerationSettings:
     infer_list_bucket: bool = True
     infer_create_tags: bool = True
     infer_pass_role: bool = True
+    # Today's grants of a service whose calls ALPHA cannot map are kept (False: dropped, and
+    # those calls will fail once the proposal is applied).
+    keep_unmapped: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,9 +119,12 @@ class Replay:
     allowed_events: int
     removed_by_guardrails: tuple[DroppedCall, ...] = ()
     not_granted_today: tuple[DroppedCall, ...] = ()
+    # Calls no replay can check against the real request (`alpha.usage.authorisations`): an
+    # unmapped call, or a resource the logs do not name. Listed, with why, never hidden.
+    unchecked: tuple[DroppedCall, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "observed": self.observed,
             "allowed": self.allowed,
             "observed_events": self.observed_events,
@@ -126,6 +132,9 @@ class Replay:
             "removed_by_guardrails": [c.to_dict() for c in self.removed_by_guardrails],
             "not_granted_today": [c.to_dict() for c in self.not_granted_today],
         }
+        if self.unchecked:
+            out["unchecked"] = [c.to_dict() for c in self.unchecked]
+        return out
 
 
 @dataclass(frozen=True, slots=True)

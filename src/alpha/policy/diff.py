@@ -18,7 +18,7 @@ proposed policy no longer holds, overall and per access level.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -27,7 +27,7 @@ from alpha.catalog import AccessLevel, Catalog, ResourceType
 from alpha.policy.arns import could_be_of_type
 from alpha.policy.globlang import STAR, AutomatonLimitError, Glob, find_string, glob
 from alpha.policy.model import ActionList, Effect, Policy, Statement
-from alpha.policy.patterns import has_wildcard
+from alpha.policy.patterns import compile_glob, has_wildcard
 from alpha.policy.serialize import to_document
 from alpha.policy.symbolic import resource_language
 
@@ -93,8 +93,8 @@ class PolicyDiff:
 
 def diff_policies(existing: Policy, proposed: Policy, catalog: Catalog) -> PolicyDiff:
     before, after = policy_grants(existing, catalog), policy_grants(proposed, catalog)
-    added = _sorted_missing(after, before)
-    removed = _sorted_missing(before, after)
+    added = _sorted_missing(after, before, catalog)
+    removed = _sorted_missing(before, after, catalog)
     kept = before.grants & after.grants
     # Count the levels of what is kept (small: a proposal) and subtract, rather than count
     # what is removed (often every action of several services).
@@ -126,6 +126,12 @@ class HeldGrants:
     sorted_actions: tuple[str, ...]
     grants: frozenset[ActionTypePair]
     by_level: Counter[AccessLevel]
+    # Each Allow's action test as written: an action the catalog lacks is held when one
+    # matches it (`*` holds any action AWS adds, which no catalog expansion lists)
+    allows: tuple[Callable[[str], bool], ...] = ()
+
+    def holds_unlisted(self, name: str) -> bool:
+        return any(test(name) for test in self.allows)
 
 
 @lru_cache(maxsize=512)
@@ -136,11 +142,26 @@ def policy_grants(policy: Policy, catalog: Catalog) -> HeldGrants:
     actions = computed.actions()
     grants = frozenset(computed.grants())
     ordered = tuple(sorted(actions.values(), key=str.lower))
-    return HeldGrants(actions, ordered, grants, _count_levels(catalog, grants))
+    tests = tuple(_action_test(s) for s in computed.allows)
+    return HeldGrants(actions, ordered, grants, _count_levels(catalog, grants), tests)
 
 
-def _sorted_missing(mine: HeldGrants, theirs: HeldGrants) -> tuple[str, ...]:
-    return tuple(name for name in mine.sorted_actions if name.lower() not in theirs.actions)
+def _action_test(statement: Statement) -> Callable[[str], bool]:
+    matchers = [compile_glob(p, ignore_case=True) for p in statement.action.patterns]
+    if isinstance(statement.action, ActionList):
+        return lambda name: any(m(name) for m in matchers)
+    return lambda name: not any(m(name) for m in matchers)
+
+
+def _sorted_missing(mine: HeldGrants, theirs: HeldGrants, catalog: Catalog) -> tuple[str, ...]:
+    """Actions `mine` holds and `theirs` does not; one the catalog lacks is compared with the
+    other side's patterns (`*` holds it), never as plain text alone."""
+    return tuple(
+        name
+        for name in mine.sorted_actions
+        if name.lower() not in theirs.actions
+        and (catalog.action(name) is not None or not theirs.holds_unlisted(name))
+    )
 
 
 def _count_levels(catalog: Catalog, grants: Iterable[ActionTypePair]) -> Counter[AccessLevel]:

@@ -33,12 +33,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from alpha.catalog import Catalog, load_catalog
 from alpha.policy.evaluate import PolicySet, Request, compile_policy_set
 from alpha.policy.parse import parse_policy
 from alpha.rollout.changes import Change, Op
 from alpha.rollout.errors import RolloutError
 from alpha.rollout.iam_ports import ErrorRate, IamChanger, JsonDict, Monitor, policy_arn_for
 from alpha.rollout.settings import StageSettings
+from alpha.usage.authorisations import checked_call
 
 __all__ = ["StageSettings"]
 
@@ -72,29 +74,61 @@ def waves(targets: list[str], fraction: float) -> list[list[str]]:
 # Sandbox ---------------------------------------------------------------------------------
 
 
+_PASS_ROLE = "iam:passrole"
+_PASSED_TO_UNKNOWN = "the logs do not keep which service the role was passed to"
+
+
 def judge_sandbox(
     monitor: Monitor,
     targets: list[str],
     proposal: JsonDict,
     since: datetime,
     settings: StageSettings,
+    *,
+    catalog: Catalog | None = None,
 ) -> Judgement:
+    """Replay the targets' calls against the proposal, each read as generation read it
+    (`alpha.usage.authorisations.checked_call`): calls it cannot check (unmapped, or a
+    resource the logs do not name) are counted and named, never passed off as replayed."""
     end = since + settings.bake_of("sandbox")
     covered = monitor.covered_until()
     until = min(end, covered) if covered is not None else since
     evaluator = compile_policy_set(PolicySet(identity=(parse_policy(proposal, "proposal"),)))
-    replayed = denied = 0
+    catalog = catalog if catalog is not None else load_catalog()
+    replayed = denied = unchecked = 0
     examples: list[str] = []
+    not_checked: list[str] = []
     for target in targets:
         for call in monitor.calls(target, since - settings.sandbox_lookback, max(until, since)):
+            checked = checked_call(catalog, call.action, call.resource)
+            if not checked.resources:
+                unchecked += call.count
+                if len(not_checked) < 5:
+                    not_checked.append(f"{call.action} on {call.resource}: {checked.shortfall}")
+                continue
             context = {"aws:RequestedRegion": (call.region,)} if call.region else {}
-            request = Request(call.action, call.resource, context, principal=target)
+            allowed = all(
+                evaluator.evaluate(Request(call.action, r, context, principal=target)).allowed
+                for r in checked.resources
+            )
+            if not allowed and call.action.lower() == _PASS_ROLE:
+                # granted for the service it is passed to (iam:PassedToService), which the
+                # logs do not keep: not checkable here, never a denial
+                unchecked += call.count
+                if len(not_checked) < 5:
+                    not_checked.append(f"{call.action} on {call.resource}: {_PASSED_TO_UNKNOWN}")
+                continue
             replayed += call.count
-            if not evaluator.evaluate(request).allowed:
+            if not allowed:
                 denied += call.count
                 if len(examples) < 5:
                     examples.append(f"{call.action} on {call.resource}")
-    metrics: JsonDict = {"replayed_calls": replayed, "would_be_denied": denied}
+    metrics: JsonDict = {
+        "replayed_calls": replayed,
+        "would_be_denied": denied,
+        "unchecked_calls": unchecked,
+        "unchecked_examples": not_checked,
+    }
     if denied > settings.max_would_be_denials:
         detail = (
             f"{denied} replayed call(s) would be denied (threshold "
@@ -103,7 +137,8 @@ def judge_sandbox(
         return Judgement(Verdict.FAILED, detail, metrics)
     if covered is None or covered < end:
         return Judgement(Verdict.BAKING, _waiting(covered, end), metrics)
-    return Judgement(Verdict.PASSED, f"{replayed} replayed call(s), none denied", metrics)
+    tail = f"; {unchecked} call(s) could not be checked" if unchecked else ""
+    return Judgement(Verdict.PASSED, f"{replayed} replayed call(s), none denied{tail}", metrics)
 
 
 # Canary and production: watch IAMErrorRate -----------------------------------------------

@@ -41,6 +41,7 @@ from alpha.scan.model import (
 )
 from alpha.scan.weights import ACCESS_WEIGHTS
 from alpha.usage.aggregate import UsageQuery, UsageRow
+from alpha.usage.authorisations import service_prefix, unmapped_call
 from alpha.usage.ports import TimeWindow, UsageReader
 
 
@@ -183,6 +184,19 @@ def _flags(
     return tuple(flags)
 
 
+def _used_actions(catalog: Catalog, allowed: set[str], folded: _Weights) -> set[str]:
+    """The granted actions the calls may have used: each mapped call's own, and for a call
+    ALPHA cannot map (`alpha.usage.authorisations`) every grant of its service, so no grant
+    it may have used is called unused."""
+    used = set(allowed)
+    for name in allowed:
+        call = unmapped_call(name)
+        prefix = service_prefix(catalog, call[0]) if call is not None else None
+        if prefix is not None:
+            used.update(k for k in folded.by_action if k.lower().startswith(f"{prefix}:"))
+    return used
+
+
 def _score(
     catalog: Catalog,
     principal: Principal,
@@ -193,8 +207,8 @@ def _score(
     unresolved: tuple[Unresolved, ...],
 ) -> PrincipalScore:
     used_by_level = dict.fromkeys(AccessLevel, 0)
-    for name in seen.allowed:
-        action = catalog.action(name)
+    for key in _used_actions(catalog, seen.allowed, folded):
+        action = catalog.action(key)
         if action is not None:
             used_by_level[action.access_level] += folded.by_action.get(action.key, 0)
     levels = tuple(

@@ -62,6 +62,9 @@ class CloudTrailEvent(msgspec.Struct, frozen=True, omit_defaults=True):
     errorMessage: str | None = None  # noqa: N815
     userIdentity: UserIdentity | None = None  # noqa: N815
     requestParameters: dict[str, Any] | None = None  # noqa: N815
+    # What the call returned: the ids a call made (RunInstances' subnet and security groups
+    # when the request left them to defaults). Read only where the request does not say.
+    responseElements: Any = None  # noqa: N815 (any JSON: never makes a record unreadable)
     resources: list[EventResource] | None = None
     recipientAccountId: str | None = None  # noqa: N815
     eventType: str | None = None  # noqa: N815
@@ -88,6 +91,7 @@ class LazyEvent(msgspec.Struct, frozen=True, gc=False):
     errorMessage: str | None = None  # noqa: N815
     userIdentity: UserIdentity | None = None  # noqa: N815
     requestParameters: msgspec.Raw = NO_REQUEST  # noqa: N815
+    responseElements: msgspec.Raw = NO_REQUEST  # noqa: N815
     resources: list[EventResource] | None = None
     recipientAccountId: str | None = None  # noqa: N815
     eventType: str | None = None  # noqa: N815
@@ -109,6 +113,7 @@ class LazyEvent(msgspec.Struct, frozen=True, gc=False):
             errorMessage=self.errorMessage,
             userIdentity=self.userIdentity,
             requestParameters=_request_decoder().decode(self.requestParameters),
+            responseElements=_response_of(self.responseElements),
             resources=self.resources,
             recipientAccountId=self.recipientAccountId,
             eventType=self.eventType,
@@ -121,3 +126,12 @@ _OBJECT_OR_NULL = frozenset(b"{n")
 @cache
 def _request_decoder() -> msgspec.json.Decoder[dict[str, Any] | None]:
     return msgspec.json.Decoder(_REQUEST_TYPE)
+
+
+def _response_of(raw: msgspec.Raw) -> Any:
+    """The response decoded; bad bytes as none: only a few mappings read it, and a response
+    never makes a record unreadable."""
+    try:
+        return msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return None

@@ -98,9 +98,7 @@ class FastTally:
                 return False
             mapping = mapping.plain
         if not isinstance(mapping, Mapped):
-            tally.events += 1
-            tally.unmapped(source, name)
-            return True
+            return False  # unmapped: `interpret` counts it, and the principal's activity
         uses = self._uses(mapping, event)
         if uses is None:
             return False

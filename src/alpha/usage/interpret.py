@@ -6,7 +6,9 @@ cheaper to build):
 - `EventUsage`: a principal's call that needed IAM actions (denied or not);
 - `IgnoredEvent`: not usage of a principal (sign-in, AWS-internal, a service's own call, an
   unauthenticated request), with the reason;
-- `UnmappedEvent`: a principal's call whose IAM action is unknown, reported, never guessed;
+- `UnmappedEvent`: a principal's call whose IAM action is unknown, reported, never guessed,
+  and still the principal's activity: its `usage` holds one stand-in use
+  (`authorisations.unmapped_action`) so scan, usage and generate see the call;
 - `SkippedEvent`: a record missing eventTime/eventSource/eventName or with a bad value.
 """
 
@@ -16,10 +18,11 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from alpha.usage.authorisations import unmapped_action
 from alpha.usage.denials import ErrorKind, classify_error
 from alpha.usage.events import CloudTrailEvent
 from alpha.usage.mapping import EventMapper, Mapped, NotAnAction
-from alpha.usage.resources import ResourceResolver
+from alpha.usage.resources import UNKNOWN_RESOURCE, ResourceResolver
 
 __all__ = ["EventUsage", "UnmappedEvent", "interpret", "parse_event_time"]
 
@@ -64,8 +67,15 @@ class IgnoredEvent(msgspec.Struct, frozen=True, gc=False):
 class UnmappedEvent(msgspec.Struct, frozen=True, gc=False):
     event_source: str
     event_name: str
-    principal: str
-    time: datetime
+    usage: EventUsage
+
+    @property
+    def principal(self) -> str:
+        return self.usage.principal
+
+    @property
+    def time(self) -> datetime:
+        return self.usage.time
 
 
 class SkippedEvent(msgspec.Struct, frozen=True, gc=False):
@@ -98,9 +108,11 @@ def interpret(event: CloudTrailEvent, mapper: EventMapper) -> Interpretation:
     kind = classify_error(event.errorCode, event.errorMessage)
     if kind is ErrorKind.UNAUTHENTICATED:
         return IgnoredEvent("unauthenticated", source, name)
-    if not isinstance(mapping, Mapped):
-        return UnmappedEvent(source, name, principal.arn, time)
-    return EventUsage(
+    if isinstance(mapping, Mapped):
+        uses = action_uses(mapping, event, mapper.resources)
+    else:
+        uses = (ActionUse(unmapped_action(source, name), UNKNOWN_RESOURCE),)
+    usage = EventUsage(
         principal=principal.arn,
         session=principal.session,
         time=time,
@@ -109,8 +121,9 @@ def interpret(event: CloudTrailEvent, mapper: EventMapper) -> Interpretation:
         denied=kind is ErrorKind.DENIED,
         error_code=event.errorCode or None,
         via_service=_via_service(event),
-        uses=action_uses(mapping, event, mapper.resources),
+        uses=uses,
     )
+    return usage if isinstance(mapping, Mapped) else UnmappedEvent(source, name, usage)
 
 
 def action_uses(

@@ -103,7 +103,7 @@ class NativeResolver:
         if isinstance(mapping, VersionedMapping):
             mapping = mapping.plain
         if not isinstance(mapping, Mapped):
-            return ("unmapped",)
+            return None  # unmapped: handed back, `interpret` counts it and the activity
         modes = tuple((m.action, self._mode(m.action, m.resource)) for m in mapping.actions)
         return ("mapped", versioned, modes)
 

@@ -8,6 +8,7 @@ as they are. Values of unexpected types are ignored: requestParameters is untrus
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 from urllib.parse import unquote
@@ -20,7 +21,14 @@ class RequestContext(Protocol):
     event's partition, region and account."""
 
     params: Mapping[str, Any]
+    response: Mapping[str, Any]  # responseElements (an object, else empty)
     role: str
+
+    @property
+    def defaults(self) -> Mapping[str, str]:
+        """Partition, Region and Account of the event."""
+        ...
+
     caller_user: str | None  # the calling IAM user's ARN, for IAM calls that default to it
 
     def arn(self, service: str, resource_type: str, **names: str) -> str | None: ...
@@ -160,7 +168,13 @@ def _kinesis(ctx: RequestContext) -> Candidates:
 
 def _lambda(ctx: RequestContext) -> Candidates:
     """`functionName` may be a name, `name:qualifier`, `ACCOUNT:function:name` or an ARN; a
-    qualified call is authorised against the qualified ARN, so that is what is recorded."""
+    qualified call is authorised against the qualified ARN, so that is what is recorded.
+    `layers`: each layer version the function is given (lambda:GetLayerVersion on each)."""
+    if ctx.role == "layers":
+        for layer in _strings(ctx.params.get("layers")):
+            if layer.startswith("arn:"):
+                yield "layerVersion", layer
+        return
     name = _text(ctx.params, "functionName", "FunctionName")
     if name is None:
         return
@@ -202,8 +216,104 @@ _EC2_IDS = {
 }
 
 
-def _ec2(ctx: RequestContext) -> Candidates:
+def _sets(container: Any, set_key: str) -> list[dict[str, Any]]:
+    """The `items` of `container[set_key]` that are objects."""
+    found = container.get(set_key) if isinstance(container, dict) else None
+    items = found.get("items") if isinstance(found, dict) else None
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+_LAUNCH_NAMES = (("imageId", "image", "ImageId"), ("keyName", "key-pair", "KeyPairName"))
+
+
+def _ec2_launch(ctx: RequestContext) -> Candidates:
+    """RunInstances: the image and key pair of each `instancesSet` item, the request's
+    security groups and network interfaces, the launch template; the subnet and security
+    groups the instances got when the request left them to defaults (`responseElements`)."""
     params = ctx.params
+    for item in _sets(params, "instancesSet"):
+        for key, kind, variable in _LAUNCH_NAMES:
+            value = item.get(key)
+            if isinstance(value, str) and value:
+                yield from _emit(kind, ctx.arn("ec2", kind, **{variable: value}))
+    groups = [g.get("groupId") for g in _sets(params, "groupSet")]
+    for interface in _sets(params, "networkInterfaceSet"):
+        existing = interface.get("networkInterfaceId")
+        if isinstance(existing, str) and existing:
+            yield from _emit(
+                "network-interface",
+                ctx.arn("ec2", "network-interface", NetworkInterfaceId=existing),
+            )
+        subnet = interface.get("subnetId")
+        if isinstance(subnet, str) and subnet:
+            yield from _emit("subnet", ctx.arn("ec2", "subnet", SubnetId=subnet))
+        groups += [g.get("groupId") for g in _sets(interface, "groupSet")]
+        groups += _strings(interface.get("groupSet"))
+    template = params.get("launchTemplate")
+    template_id = template.get("launchTemplateId") if isinstance(template, dict) else None
+    if isinstance(template_id, str) and template_id:
+        yield from _emit(
+            "launch-template", ctx.arn("ec2", "launch-template", LaunchTemplateId=template_id)
+        )
+    for instance in _sets(ctx.response, "instancesSet"):
+        subnet = instance.get("subnetId")
+        if isinstance(subnet, str) and subnet and "subnetId" not in params:
+            yield from _emit("subnet", ctx.arn("ec2", "subnet", SubnetId=subnet))
+        groups += [g.get("groupId") for g in _sets(instance, "groupSet")]
+    for group in dict.fromkeys(g for g in groups if isinstance(g, str) and g):
+        yield from _emit("security-group", ctx.arn("ec2", "security-group", SecurityGroupId=group))
+
+
+# EC2 ids name their type by prefix (the EC2 API reference's id formats)
+_EC2_ID_PREFIXES = {
+    "i": ("instance", "InstanceId"),
+    "ami": ("image", "ImageId"),
+    "vol": ("volume", "VolumeId"),
+    "snap": ("snapshot", "SnapshotId"),
+    "sg": ("security-group", "SecurityGroupId"),
+    "subnet": ("subnet", "SubnetId"),
+    "vpc": ("vpc", "VpcId"),
+    "eni": ("network-interface", "NetworkInterfaceId"),
+    "igw": ("internet-gateway", "InternetGatewayId"),
+    "rtb": ("route-table", "RouteTableId"),
+    "acl": ("network-acl", "NaclId"),
+    "eipalloc": ("elastic-ip", "AllocationId"),
+    "nat": ("natgateway", "NatGatewayId"),
+    "fl": ("vpc-flow-log", "VpcFlowLogId"),
+    "lt": ("launch-template", "LaunchTemplateId"),
+}
+
+
+def _ec2_ids(ctx: RequestContext, values: list[Any]) -> Candidates:
+    """Each value that is an EC2 id (`vol-0abc`), as an ARN of the type its prefix names;
+    `{"tag": 1, "content": ID}` (how CloudTrail logs some newer EC2 requests) as its content."""
+    for value in values:
+        if isinstance(value, dict):
+            value = value.get("content")
+        if not isinstance(value, str) or "-" not in value:
+            continue
+        found = _EC2_ID_PREFIXES.get(value.rpartition("-")[0])  # eni-attach-1 is no eni
+        if found is not None:
+            kind, variable = found
+            yield from _emit(kind, ctx.arn("ec2", kind, **{variable: value}))
+
+
+def _ec2_request(params: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Newer EC2 calls are logged as `{"DeleteNatGatewayRequest": {...}}`: the inner request."""
+    if len(params) == 1:
+        ((key, inner),) = params.items()
+        if key.endswith("Request") and isinstance(inner, dict):
+            return inner
+    return params
+
+
+def _ec2(ctx: RequestContext) -> Candidates:
+    params = _ec2_request(ctx.params)
+    if ctx.role.startswith("type:"):
+        yield from _ec2_launch(ctx)
+    # CreateTags / DeleteTags: each resource tagged; other calls: their top-level ids
+    tagged = [i.get("resourceId") for i in _sets(params, "resourcesSet")]
+    yield from _ec2_ids(ctx, tagged + list(params.values()))
     instances = _items(params, "instancesSet", "instanceId") + _strings(params.get("instanceId"))
     instances += _strings(params.get("instanceIds"))
     for instance in instances:
@@ -285,14 +395,87 @@ def _kms(ctx: RequestContext) -> Candidates:
 
 def _secretsmanager(ctx: RequestContext) -> Candidates:
     """A secret's ARN ends in `-` and six random characters the request does not show, so a
-    name becomes the partial ARN `secret:NAME-??????` (the form AWS documents for policies)."""
-    secret = _text(ctx.params, "secretId", "SecretId", "name", "Name")
-    if secret is None:
-        return
+    name becomes the partial ARN `secret:NAME-??????` (the form AWS documents for policies).
+    `items`: BatchGetSecretValue's `secretIdList`, each read with GetSecretValue."""
+    if ctx.role == "items":
+        secrets = _strings(ctx.params.get("secretIdList"))
+    elif ctx.role == "secret":  # the RDS Data API's `secretArn`
+        secrets = _strings(ctx.params.get("secretArn"))
+    else:
+        secrets = _strings(_text(ctx.params, "secretId", "SecretId", "name", "Name"))
+    for secret in secrets:
+        yield from _secret(ctx, secret)
+
+
+def _secret(ctx: RequestContext, secret: str) -> Candidates:
     if secret.startswith("arn:"):
         yield "secret", secret
     else:
         yield from _emit("secret", ctx.arn("secretsmanager", "Secret", SecretId=f"{secret}-??????"))
+
+
+def _rds_data(ctx: RequestContext) -> Candidates:
+    yield from _emit("cluster", _text(ctx.params, "resourceArn"))
+
+
+def _athena(ctx: RequestContext) -> Candidates:
+    """A query runs in its `workGroup`, `primary` when the request names none (Athena user
+    guide, workgroups): StartQueryExecution is authorised on that workgroup."""
+    group = _text(ctx.params, "workGroup", "WorkGroup")
+    if group is None and ctx.role == "type:workgroup":
+        group = "primary"
+    if group is not None:
+        yield from _emit("workgroup", ctx.arn("athena", "workgroup", WorkGroupName=group))
+
+
+# A cross-region inference profile id is the model id behind a geography prefix.
+_PROFILE_PREFIXES = ("us.", "eu.", "apac.", "us-gov.", "ca.", "jp.", "au.", "global.")
+
+
+def _bedrock(ctx: RequestContext) -> Candidates:
+    """`modelId` (InvokeModel, Converse and their streaming forms): an ARN as it is; an
+    inference profile id (`us.anthropic...`) is authorised on the profile and on the
+    foundation model in every region the profile routes to; else a foundation model."""
+    model = _text(ctx.params, "modelId", "ModelId")
+    if model is None:
+        return
+    if model.startswith("arn:"):
+        kind = model.split(":", 5)[-1].split("/", 1)[0]
+        yield kind, model
+        return
+    if model.startswith(_PROFILE_PREFIXES):
+        yield from _emit(
+            "inference-profile", ctx.arn("bedrock", "inference-profile", ResourceId=model)
+        )
+        base = model.partition(".")[2]
+        yield from _emit(
+            "foundation-model",
+            ctx.arn("bedrock", "foundation-model", Region="*", ResourceId=base),
+        )
+        return
+    yield from _emit("foundation-model", ctx.arn("bedrock", "foundation-model", ResourceId=model))
+
+
+def route_arn(paths: str, ctx: RequestContext) -> str:
+    """API Gateway's management resource: `arn:PARTITION:apigateway:REGION::PATH`, each
+    `{member}` of the path filled from the request (case aside), `*` where it names none.
+    `paths` may list alternatives (`v1|v2`, for names both APIs use): the first whose
+    members the request all names, else the first."""
+    lowered = {k.lower(): v for k, v in ctx.params.items() if isinstance(v, str) and v}
+    options = paths.split("|")
+    path = next(
+        (p for p in options if all(m.lower() in lowered for m in _PATH_MEMBER.findall(p))),
+        options[0],
+    )
+
+    def fill(match: re.Match[str]) -> str:
+        return str(lowered.get(match.group(1).lower(), "*"))
+
+    filled = _PATH_MEMBER.sub(fill, path)
+    return f"arn:{ctx.defaults['Partition']}:apigateway:{ctx.defaults['Region']}::{filled}"
+
+
+_PATH_MEMBER = re.compile(r"\{([^}]+)\}")
 
 
 def _ssm(ctx: RequestContext) -> Candidates:
@@ -309,10 +492,22 @@ def _ssm(ctx: RequestContext) -> Candidates:
             yield from _emit(
                 "parameter", ctx.arn("ssm", "parameter", ParameterNameWithoutLeadingSlash=bare)
             )
-    document = _text(params, "documentName")
-    if document is not None:
-        yield from _emit("document", ctx.arn("ssm", "document", DocumentName=document))
-    for instance in _strings(params.get("instanceIds")) + _strings(params.get("instanceId")):
+    # `name` is a document's for GetDocument, DescribeDocument, ... (the type filter decides)
+    for document in _strings(params.get("documentName")) + _strings(params.get("name")):
+        if not document.startswith("arn:"):
+            yield from _emit("document", ctx.arn("ssm", "document", DocumentName=document))
+    for session in _strings(params.get("sessionId")):
+        yield from _emit("session", ctx.arn("ssm", "session", SessionId=session))
+    instances = _strings(params.get("instanceIds")) + _strings(params.get("instanceId"))
+    # StartSession's `target`: an instance id, or a managed (hybrid) instance `mi-...`
+    for target in _strings(params.get("target")):
+        if target.startswith("mi-"):
+            yield from _emit(
+                "managed-instance", ctx.arn("ssm", "managed-instance", InstanceId=target)
+            )
+        else:
+            instances.append(target)
+    for instance in instances:
         yield from _emit("instance", ctx.arn("ssm", "instance", InstanceId=instance))
 
 
@@ -352,6 +547,7 @@ _PASSED_ROLE_KEYS = (
     "taskRoleArn",
     "executionRoleArn",
     "serviceRole",
+    "roleName",  # AddRoleToInstanceProfile
 )
 
 
@@ -427,6 +623,9 @@ BUILDERS: dict[str, Callable[[RequestContext], Candidates]] = {
     "kms": _kms,
     "secretsmanager": _secretsmanager,
     "ssm": _ssm,
+    "rds-data": _rds_data,
+    "athena": _athena,
+    "bedrock": _bedrock,
     "iam": _iam,
     "sts": _sts,
     "logs": _logs,

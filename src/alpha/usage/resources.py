@@ -15,12 +15,15 @@ from typing import Any
 
 from alpha.catalog import Catalog
 from alpha.usage.events import CloudTrailEvent, EventResource
-from alpha.usage.request_arns import BUILDERS
+from alpha.usage.request_arns import BUILDERS, route_arn
 
 UNKNOWN_RESOURCE = "*"
 PASSED = "passed"
 """The mapping-table side of an implied `iam:PassRole`: the role the request passes."""
 _UNKNOWN = (UNKNOWN_RESOURCE,)
+_NAMED_ROLES = ("new:", "type:", "route:")
+# Sides of a call authorised only when the request names them (a role passed, layers given)
+_ONLY_WHEN_NAMED = frozenset({PASSED, "layers"})
 _TEMPLATE_PART = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -39,12 +42,17 @@ class _ActionTypes:
 
     service: str
     names: frozenset[str]  # the action's resource types, lower case
+    required: frozenset[str]  # those the reference marks required, lower case
     # every resource type of the service (lower case) -> whether the action takes it
     takes: Mapping[str, bool]
     patterns: tuple[re.Pattern[str], ...]
 
 
-_NO_TYPES = _ActionTypes("", frozenset(), {}, ())
+_NO_TYPES = _ActionTypes("", frozenset(), frozenset(), {}, ())
+# Services whose required resource types are each authorised (EC2: a call is checked against
+# every resource it touches); elsewhere several required types are alternatives (Bedrock's
+# InvokeModel takes a foundation model or a profile or ...).
+_ALL_REQUIRED = frozenset({"ec2"})
 
 
 class _Template:
@@ -56,6 +64,13 @@ class _Template:
         pieces = _TEMPLATE_PART.split(arn_format)
         # even indexes are literals, odd ones variable names
         self.parts = tuple((i % 2 == 1, piece) for i, piece in enumerate(pieces))
+
+    def fill_any(self, values: Mapping[str, str]) -> str:
+        """The format with `values` filled in and every other variable `*`: each ARN of the
+        type in that partition, region and account."""
+        return "".join(
+            (values.get(piece) or "*") if is_var else piece for is_var, piece in self.parts
+        )
 
     def fill(self, values: Mapping[str, str]) -> str | None:
         out = []
@@ -73,18 +88,24 @@ class _Template:
 class _Context:
     """One event's request, as the builders see it (implements request_arns.RequestContext)."""
 
-    __slots__ = ("_resolver", "caller_user", "defaults", "params", "role")
+    __slots__ = ("_defaults", "_resolver", "caller_user", "params", "response", "role")
 
     def __init__(self, resolver: ResourceResolver, event: CloudTrailEvent, role: str) -> None:
         self._resolver = resolver
         self.params: Mapping[str, Any] = event.requestParameters or {}
+        response = event.responseElements
+        self.response: Mapping[str, Any] = response if isinstance(response, dict) else {}
         self.role = role
         identity = event.userIdentity
         is_user = identity is not None and identity.type == "IAMUser"
         self.caller_user = identity.arn if is_user and identity is not None else None
         account = event.recipientAccountId or (identity.accountId if identity else None) or ""
         region = event.awsRegion or ""
-        self.defaults = {"Partition": partition_of(region), "Region": region, "Account": account}
+        self._defaults = {"Partition": partition_of(region), "Region": region, "Account": account}
+
+    @property
+    def defaults(self) -> dict[str, str]:
+        return self._defaults
 
     def arn(self, service: str, resource_type: str, **names: str) -> str | None:
         template = self._resolver.template(service, resource_type)
@@ -114,6 +135,15 @@ class ResourceResolver:
             return _UNKNOWN  # the action takes no resource: `*` is the only possible one
         if role.startswith(("table:", "index:")):
             return self._dynamodb_role(role, event) or _UNKNOWN
+        if role.startswith(_NAMED_ROLES):
+            return self._named_role(action, types, role, event)
+        if role == "tags" or role.startswith("tags:"):
+            # tagging on create (iam:TagRole for CreateRole with tags): only when tags are
+            # given, on the call's own resource (or its resource of the type named)
+            if not _has_tags(event.requestParameters):
+                return ()
+            kind = role.partition(":")[2]
+            return self.resources(action, event, f"type:{kind}" if kind else "")
         if not role and event.resources:
             found = self._from_event_resources(types, event.resources)
             if found:
@@ -123,14 +153,67 @@ class ResourceResolver:
         # IAM calls without parameters (GetUser, ListAccessKeys) act on the calling user
         if builder is not None and (params or types.service == "iam"):
             context = _Context(self, event, role)
-            built = dict.fromkeys(
-                arn for kind, arn in builder(context) if kind.lower() in types.names
-            )
-            if built or role == PASSED:
+            typed = [(k.lower(), arn) for k, arn in builder(context) if k.lower() in types.names]
+            built = dict.fromkeys(arn for _, arn in typed)
+            if types.service in _ALL_REQUIRED and not role:
+                built.update(self._missing_required(types, {k for k, _ in typed}, context))
+            if built or role in _ONLY_WHEN_NAMED:
                 return tuple(built)
-        if role == PASSED:
-            return ()  # no role named: the call passed none, so it needed no iam:PassRole
+        if role in _ONLY_WHEN_NAMED:
+            return ()  # no role (layer) named: the call passed none, so it needed no check
         return self._arns_in_request(types, params) or _UNKNOWN
+
+    def _named_role(
+        self, action: str, types: _ActionTypes, role: str, event: CloudTrailEvent
+    ) -> tuple[str, ...]:
+        """`new:TYPE` (a resource the call creates: any of the type in the event's region and
+        account, as its id is unknown until the call returns), `type:TYPE` (the request's
+        resources of that type; when it names none, any of the type if the action requires
+        it, else none: AWS authorises no optional resource the request leaves out) and
+        `route:PATH` (API Gateway's management path, its `{member}` parts from the request)."""
+        kind, _, rest = role.partition(":")
+        context = _Context(self, event, role)
+        if kind == "route":
+            return (route_arn(rest, context),)
+        if kind == "type":
+            builder = BUILDERS.get(types.service)
+            wanted = rest.lower()
+            built = dict.fromkeys(
+                arn for k, arn in (builder(context) if builder else ()) if k.lower() == wanted
+            )
+            if built:
+                return tuple(built)
+            if not self.requires(action, rest):
+                return ()
+        template = self.template(types.service, rest)
+        return (template.fill_any(context.defaults),) if template else _UNKNOWN
+
+    def _missing_required(
+        self, types: _ActionTypes, found: set[str], context: _Context
+    ) -> dict[str, None]:
+        """Each required type the request names none of, as any of it in the event's region
+        and account: a resource the call creates (`CreateVolume`'s volume) or one the request
+        reaches through another (`DetachNetworkInterface`'s instance, by attachment id)."""
+        out: dict[str, None] = {}
+        for kind in sorted(types.required - found):
+            template = self._template_named(types.service, kind)
+            if template is not None:
+                out[template.fill_any(context.defaults)] = None
+        return out
+
+    def _template_named(self, service: str, lowered: str) -> _Template | None:
+        for rtype in self.catalog.resource_types(service):
+            if rtype.name.lower() == lowered:
+                return self.template(service, rtype.name)
+        return None
+
+    def requires(self, action: str, resource_type: str) -> bool:
+        """Whether the reference marks `resource_type` required for `action`."""
+        found = self.catalog.action(action)
+        wanted = resource_type.lower()
+        return found is not None and any(
+            r.required and r.name.lower() == wanted for r in found.resources
+        )
 
     def template(self, service: str, resource_type: str) -> _Template | None:
         key = (service, resource_type)
@@ -224,9 +307,17 @@ class ResourceResolver:
         return _ActionTypes(
             service=action.service,
             names=names,
+            required=frozenset(r.name.lower() for r in action.resources if r.required),
             takes={r.name.lower(): r.name.lower() in names for r in service_types},
             patterns=tuple(r.arn_pattern() for r in resource_types),
         )
+
+
+_TAG_KEYS = ("tags", "Tags", "tagList", "TagList")
+
+
+def _has_tags(params: Mapping[str, Any] | None) -> bool:
+    return bool(params) and any(params.get(k) for k in _TAG_KEYS)  # type: ignore[union-attr]
 
 
 def _kind_of(cloudtrail_type: str | None) -> str:

@@ -60,6 +60,9 @@ def count_outcome(
 ) -> None:
     """Count one interpreted event into `counter`."""
     counter.events += 1
+    if isinstance(outcome, UnmappedEvent):
+        counter.unmapped(outcome.event_source, outcome.event_name)
+        outcome = outcome.usage  # and the principal's activity, under a stand-in action
     if isinstance(outcome, EventUsage):
         counter.use(
             outcome.principal,
@@ -70,8 +73,6 @@ def count_outcome(
             outcome.denied,
             outcome.uses,
         )
-    elif isinstance(outcome, UnmappedEvent):
-        counter.unmapped(outcome.event_source, outcome.event_name)
     else:
         counter.skip(outcome.reason)
 

@@ -113,6 +113,7 @@ def table_row(event: CloudTrailEvent) -> tuple[Any, ...]:
         }
     resources = raw.get("resources")
     params = raw.get("requestParameters")
+    response = raw.get("responseElements")
     time = raw.get("eventTime") or ""
     return (
         "1.08",
@@ -126,7 +127,7 @@ def table_row(event: CloudTrailEvent) -> tuple[Any, ...]:
         raw.get("errorCode"),
         raw.get("errorMessage"),
         None if params is None else orjson.dumps(params).decode(),
-        None,
+        None if response is None else orjson.dumps(response).decode(),
         raw.get("eventID"),
         None
         if resources is None
@@ -346,13 +347,15 @@ RESULT_COLUMNS = (
 
 
 def test_the_result_columns_are_the_query_columns(duck: duckdb.DuckDBPyConnection) -> None:
-    cursor = duck.execute(usage_query(TABLE, TimeWindow()).sql, [])
+    query = usage_query(TABLE, TimeWindow())
+    cursor = duck.execute(query.sql, list(query.parameters))
     names = [column[0] for column in cursor.description]
 
     assert names == [
         *RESULT_COLUMNS[:-1],
         "resources_json",
         "request_json",
+        "response_json",
         "calls",
         "first_seen",
         "last_seen",

@@ -74,6 +74,7 @@ def _event(row: Mapping[str, str | None], time: str) -> CloudTrailEvent:
         errorMessage=row["error_message"],
         userIdentity=identity,
         requestParameters=_request(row),
+        responseElements=_response(row.get("response_json")),
         resources=_resources(row["resources_json"]),
     )
 
@@ -89,6 +90,11 @@ def _request(row: Mapping[str, str | None]) -> dict[str, Any] | None:
         if name.startswith("request_") and value is not None
     }
     return picked or None
+
+
+def _response(text: str | None) -> Any:
+    """The response the query kept (only for the calls the model reads it for)."""
+    return orjson.loads(text) if text else None
 
 
 def _resources(text: str | None) -> list[EventResource] | None:
@@ -125,6 +131,7 @@ def hourly_usage(groups: Iterable[UsageGroup], mapper: EventMapper) -> BatchUsag
         elif isinstance(outcome, UnmappedEvent):
             key = (outcome.event_source, outcome.event_name)
             unmapped[key] = unmapped.get(key, 0) + group.count
+            _add(rows, outcome.usage, group)  # still the principal's activity, as locally
         else:
             skipped[str(outcome.reason)] = skipped.get(str(outcome.reason), 0) + group.count
     hourly = tuple(

@@ -35,6 +35,7 @@ from alpha.adapters.aws.athena_groups import hourly_usage, usage_groups
 from alpha.adapters.aws.clients import make_client
 from alpha.adapters.aws.errors import AwsSourceError
 from alpha.usage.aggregate import BatchUsage
+from alpha.usage.authorisations import READS_RESPONSE
 from alpha.usage.mapping import EventMapper
 from alpha.usage.ports import TimeWindow
 
@@ -151,6 +152,10 @@ def usage_query(
         for key in request.keys:
             columns.append(f"json_format(json_extract(requestparameters, ?)) AS request_{key}")
             parameters.append(f"$.{key}")
+    # the response only where the model reads it, so other calls group as before
+    reads = " OR ".join("(eventsource = ? AND eventname = ?)" for _ in READS_RESPONSE)
+    columns.append(f"CASE WHEN {reads} THEN responseelements END AS response_json")
+    parameters.extend(part for pair in sorted(READS_RESPONSE) for part in pair)
     conditions, values = _conditions(table, window, principal)
     parameters.extend(values)
     where = f"WHERE {' AND '.join(conditions)}\n" if conditions else ""

@@ -1,0 +1,51 @@
+"""The sandbox reads each call as generation does (`alpha.usage.authorisations`): what it
+cannot check (an unmapped call, a resource the logs do not name) is counted and named, never
+replayed as a made-up request nor passed off as replayed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from alpha.rollout.stages import StageSettings, Verdict, judge_sandbox
+from alpha.usage.authorisations import unmapped_action
+from tests.fakes.scripted_monitor import Call, ScriptedMonitor
+from tests.rollout.factories import APP, T0
+
+PROPOSAL = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data/*"},
+        {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"},
+    ],
+}
+
+
+def judge(*calls: tuple[str, str]) -> tuple[Verdict, str, dict[str, object]]:
+    monitor = ScriptedMonitor()
+    monitor.add(*(Call(APP, T0 + timedelta(minutes=1), a, r) for a, r in calls))
+    monitor.covered = T0 + timedelta(hours=2)
+    found = judge_sandbox(monitor, [APP], PROPOSAL, T0, StageSettings(bake=timedelta(hours=1)))
+    return found.verdict, found.detail, found.metrics
+
+
+def test_calls_it_cannot_check_are_counted_and_named_not_replayed() -> None:
+    verdict, detail, metrics = judge(
+        ("s3:GetObject", "arn:aws:s3:::data/a"),
+        ("cloudwatch:PutMetricData", "*"),  # `*` is the real request: replayed on it
+        ("athena:StartQueryExecution", "*"),  # the logs do not name the workgroup
+        (unmapped_action("rdsdata.amazonaws.com", "New"), "*"),
+    )
+    assert verdict is Verdict.PASSED
+    assert metrics["replayed_calls"] == 2
+    assert metrics["would_be_denied"] == 0
+    assert metrics["unchecked_calls"] == 2
+    assert "2 call(s) could not be checked" in detail
+    examples = " ".join(str(e) for e in metrics["unchecked_examples"])  # type: ignore[attr-defined]
+    assert "athena:StartQueryExecution" in examples
+    assert "rdsdata.amazonaws.com New" in examples
+
+
+def test_a_known_call_the_proposal_denies_still_fails() -> None:
+    verdict, detail, _ = judge(("s3:GetObject", "arn:aws:s3:::other/a"))
+    assert verdict is Verdict.FAILED
+    assert "s3:GetObject on arn:aws:s3:::other/a" in detail
