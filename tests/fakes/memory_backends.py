@@ -120,7 +120,7 @@ class MemoryBackends:
     def delivery_ledger(self) -> MemoryDeliveryLedger:
         return self.ledger
 
-    def bake_metrics(self) -> MemoryMetricSink | None:
+    def bake_metrics(self, store: Store) -> MemoryMetricSink | None:
         """The sink when a test says the rollout goes to a live account (`publish_bakes`)."""
         return self.metrics if self.publish_bakes else None
 

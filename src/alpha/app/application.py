@@ -363,7 +363,7 @@ class Application:
                 RolloutService(
                     store,
                     self.backends.iam_changer(store),
-                    self._measured(opened) if watch else opened,
+                    self._measured(opened, store) if watch else opened,
                     self.backends.clock(),
                     self.settings.rollout_settings(),
                     sleeper=self._sleeper,
@@ -373,13 +373,13 @@ class Application:
                 ),
             )
 
-    def _measured(self, monitor: Monitor) -> Monitor:
+    def _measured(self, monitor: Monitor, store: Store) -> Monitor:
         """The hook that publishes what bakes measured (`MeasuredMonitor`), around whichever
         monitor the settings chose, when the backends say this rollout's bakes are published
         (a rollout to a live account)."""
         from alpha.app.monitoring import MeasuredMonitor
 
-        sink = self.backends.bake_metrics()
+        sink = self.backends.bake_metrics(store)
         return monitor if sink is None else MeasuredMonitor(monitor, sink)
 
     def _check_time(self, store: Store, now: datetime) -> None:

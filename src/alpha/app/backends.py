@@ -128,8 +128,9 @@ class Backends(Protocol):
         """Which CloudTrail deliveries were published."""
         ...
 
-    def bake_metrics(self) -> MetricSink | None:
-        """Where a rollout publishes what its bakes measured; None: it does not."""
+    def bake_metrics(self, store: Store) -> MetricSink | None:
+        """Where a rollout of the store's proposals publishes what its bakes measured; None:
+        it does not (rollouts to a working copy, not to a live account)."""
         ...
 
     def open_metric_log(self) -> AbstractContextManager[MetricLog]:
@@ -382,11 +383,11 @@ class ConfiguredBackends:
 
         return SQLiteDeliveryLedger(ledger_path(self.settings.usage_store))
 
-    def bake_metrics(self) -> MetricSink | None:
-        # Bakes are published for rollouts to a live account. IAM here is always the store's
-        # working copy of an account file, so none is; live IAM returns `self.metric_sink()`
-        # here when its changer is the one in use.
-        return None
+    def bake_metrics(self, store: Store) -> MetricSink | None:
+        # Published when a rollout may change live IAM (the same choice `iam_changer` makes):
+        # a working copy's bakes measure nothing anyone watches on CloudWatch.
+        live = self._live_sources(store, stored_accounts(store))
+        return self.metric_sink() if live else None
 
     @contextmanager
     def open_metric_log(self) -> Iterator[MetricLog]:

@@ -94,8 +94,8 @@ class HeldStoreBackends:
     def delivery_ledger(self) -> DeliveryLedger:
         return self._inner.delivery_ledger()
 
-    def bake_metrics(self) -> MetricSink | None:
-        return self._inner.bake_metrics()
+    def bake_metrics(self, store: Store) -> MetricSink | None:
+        return self._inner.bake_metrics(store)
 
     def open_metric_log(self) -> AbstractContextManager[MetricLog]:
         return self._inner.open_metric_log()
