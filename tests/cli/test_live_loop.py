@@ -82,9 +82,9 @@ def test_the_loop_on_aws_keeps_one_rollout_and_rolls_one_back(account: Any) -> N
     assert set(ids) == {"app", "batch"}
     tables = boto3.client("dynamodb", region_name="us-east-1").list_tables()["TableNames"]
     assert "alpha-e2e-approvals" in tables
-    for role in ids:
-        assert alpha("approve", ids[role], "--by", "dana", "--now", at(-1)).code == 2
-        assert alpha("approve", ids[role], "--by", "sam", "--now", at(-1)).code == 0
+    for proposal_id in ids.values():
+        assert alpha("approve", proposal_id, "--by", "dana", "--now", at(-1)).code == 2
+        assert alpha("approve", proposal_id, "--by", "sam", "--now", at(-1)).code == 0
     approvals = boto3.client("dynamodb", region_name="us-east-1").scan(
         TableName="alpha-e2e-approvals"
     )["Items"]
