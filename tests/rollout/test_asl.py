@@ -73,7 +73,8 @@ def test_choices_carry_no_edge_the_table_lacks() -> None:
         for choice in body["Choices"]:
             event, target = choice["StringEquals"], choice["Next"]
             if event == BAKING:
-                assert target == f"{source}Bake" and states[target]["Next"] == source
+                assert target == f"{source}Bake"
+                assert states[target]["Next"] == source
                 continue
             assert (source, event, target) in table
         assert body["Default"] == "RecordFailure"
@@ -137,7 +138,8 @@ def test_function_arns_are_substituted_and_all_required() -> None:
         name: f"arn:aws:lambda:eu-west-1:123456789012:function:alpha-{name}" for name in FUNCTIONS
     }
     text = json.dumps(to_asl(arns))
-    assert "${" not in text and arns["Canary"] in text
+    assert "${" not in text
+    assert arns["Canary"] in text
     assert "${CanaryFunctionArn}" in json.dumps(to_asl())
     assert function_placeholders()["Rollback"] == "${RollbackFunctionArn}"
     with pytest.raises(ValueError, match="no function ARN for Rollback"):
