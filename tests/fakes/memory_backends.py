@@ -26,6 +26,7 @@ from tests.fakes.memory_iam import MemoryIam
 from tests.fakes.memory_store import MemoryStore
 from tests.fakes.memory_usage_source import MemoryUsageSource
 from tests.fakes.memory_usage_store import MemoryUsageStore
+from tests.fakes.recorded_callbacks import RecordedCallbacks
 from tests.fakes.scripted_monitor import ScriptedMonitor
 
 
@@ -51,6 +52,7 @@ class MemoryBackends:
         self._reasoner = reasoner
         self.opened_monitors: list[bool] = []
         self.guardrail_config = load_config(None, {})
+        self.callbacks = RecordedCallbacks()
 
     def add_account(self, name: str, document: dict[str, Any]) -> None:
         self.accounts[name] = document
@@ -106,3 +108,6 @@ class MemoryBackends:
 
     def catalog(self) -> Catalog:
         return load_catalog()
+
+    def workflow_callbacks(self) -> RecordedCallbacks:
+        return self.callbacks
