@@ -23,7 +23,7 @@ CORE = (
     "store",
     "usage",
 )
-INTERFACES = ("alpha.cli", "alpha.demo")
+INTERFACES = ("alpha.cli", "alpha.demo", "alpha.lambdas")
 SDKS = ("boto3", "botocore", "slack_bolt", "slack_sdk", "github")
 RENDERING = ("click", "rich")
 

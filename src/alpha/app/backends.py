@@ -289,10 +289,12 @@ class ConfiguredBackends:
     def workflow_callbacks(self) -> WorkflowCallbacks:
         """Step Functions, in the region and credentials of the environment; only asked for
         when a proposal has an execution waiting."""
-        from alpha.adapters.aws.clients import make_client
-        from alpha.adapters.aws.step_functions import StepFunctionsCallbacks
+        from alpha.adapters.aws.step_functions import (
+            StepFunctionsCallbacks,
+            make_step_functions_client,
+        )
 
-        return StepFunctionsCallbacks(make_client("stepfunctions"))
+        return StepFunctionsCallbacks(make_step_functions_client())
 
     def guardrails(self) -> GuardrailConfig:
         from alpha.guardrails import load_config

@@ -26,10 +26,12 @@ from alpha.store.ports import Store
 
 __all__ = [
     "BAKING",
+    "WORKFLOW_FAILED",
     "StepError",
     "StepResult",
     "find_principals",
     "propose_step",
+    "record_failure",
     "rollback_step",
     "stage_step",
 ]
@@ -134,3 +136,29 @@ def _bake_left(app: Application, result: RunResult, stage: Stage) -> int:
     now: datetime = app.backends.clock()()
     left = datetime.fromisoformat(since) + bake - now if since else bake
     return int(max(left, app.settings.poll_interval, timedelta(seconds=1)).total_seconds())
+
+
+WORKFLOW_FAILED = "workflow.failed"
+
+
+def record_failure(app: Application, state: dict[str, Any], execution: str) -> StepResult:
+    """Audit why an execution ends in Failed: the error a task raised, or the event no
+    route took. The proposal (when there is one yet) carries the event."""
+    result = state.get("result") or {}
+    error = state.get("error") or {}
+    proposal_id = str(result.get("proposal_id") or "")
+    reason = str(error.get("Cause") or result.get("detail") or result.get("event") or "failed")
+    with app.backends.open_store() as store:
+        store.append_audit(
+            at=app.backends.clock()(),
+            proposal_id=proposal_id if proposal_id and store.proposal(proposal_id) else None,
+            actor="alpha",
+            action=WORKFLOW_FAILED,
+            reason=reason[:2000],
+            details={
+                "execution": execution,
+                "error": str(error.get("Error") or ""),
+                "principal": str(state.get("principal") or ""),
+            },
+        )
+    return StepResult(Event.FAILED.value, proposal_id, detail=reason[:2000])

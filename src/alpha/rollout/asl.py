@@ -96,7 +96,8 @@ def to_asl(
     missing = [name for name in FUNCTIONS if name not in arns]
     if missing:
         raise ValueError(f"no function ARN for {', '.join(missing)}")
-    find = _task(arns[FIND], {"by.$": "$.by"}, next_state="UseFound", result_path="$.found")
+    payload = {"by.$": "$.by", "step": _STEP}
+    find = _task(arns[FIND], payload, next_state="UseFound", result_path="$.found")
     find["ResultSelector"] = {"principals.$": "$.Payload.principals"}
     find["Catch"] = [{"ErrorEquals": ["States.ALL"], "Next": "FindFailed"}]
     return {

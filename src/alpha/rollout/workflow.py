@@ -20,6 +20,19 @@ from enum import StrEnum
 from alpha.rollout.errors import IllegalTransitionError
 from alpha.store.model import ProposalState
 
+__all__ = [
+    "TRANSITIONS",
+    "USER_STATE",
+    "Event",
+    "Transition",
+    "Trigger",
+    "WorkflowState",
+    "next_state",
+    "terminal_states",
+    "transition",
+    "workflow_state",
+]
+
 
 class WorkflowState(StrEnum):
     GENERATE = "Generate"

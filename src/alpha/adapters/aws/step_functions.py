@@ -7,13 +7,18 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from alpha.adapters.aws.clients import describe_error
+from alpha.adapters.aws.clients import describe_error, make_client
 from alpha.errors import AlphaError
 
-__all__ = ["StepFunctionsCallbacks", "WorkflowAnswerError"]
+__all__ = ["StepFunctionsCallbacks", "WorkflowAnswerError", "make_step_functions_client"]
 
 # Step Functions' limits on SendTaskFailure's fields.
 _MAX_ERROR, _MAX_CAUSE = 256, 32768
+
+
+def make_step_functions_client(endpoint_url: str | None = None) -> Any:
+    """In the environment's region and credentials (`AWS_ENDPOINT_URL_SFN` may redirect it)."""
+    return make_client("stepfunctions", endpoint_url=endpoint_url)
 
 
 class WorkflowAnswerError(AlphaError):
