@@ -23,7 +23,7 @@ CORE = (
     "store",
     "usage",
 )
-INTERFACES = ("alpha.cli", "alpha.demo", "alpha.lambdas")
+INTERFACES = ("alpha.cli", "alpha.demo", "alpha.lambdas", "alpha.agentcore")
 SDKS = ("boto3", "botocore", "slack_bolt", "slack_sdk", "github")
 RENDERING = ("click", "rich")
 

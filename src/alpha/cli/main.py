@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "status": "alpha.cli.rollout_cmd:status",
     "demo": "alpha.cli.demo:demo",
     "store": "alpha.cli.store_cmd:store",
+    "mcp": "alpha.cli.mcp_cmd:mcp",
 }
 
 
