@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from alpha.app import Application
+from alpha.app import AppError, Application
 from alpha.app.approval_requests import REJECTED_ERROR, pending_request
 from alpha.rollout.errors import ApprovalError
 from alpha.store.model import ProposalState
@@ -73,3 +73,16 @@ def test_a_decision_without_a_waiting_execution_asks_no_workflow(
 ) -> None:
     assert app.approve(orders_of(app), APPROVER).answered_execution is None
     assert backends.callbacks.answers == []
+
+
+def test_an_answer_that_fails_says_the_decision_is_recorded(
+    app: Application, backends: MemoryBackends
+) -> None:
+    orders = orders_of(app)
+    app.record_approval_request(orders, "never-issued", EXECUTION)  # Step Functions forgot it
+    with pytest.raises(
+        AppError, match=f"approved \\(recorded\\), but the waiting execution {EXECUTION}"
+    ):
+        app.approve(orders, APPROVER)
+    with backends.open_store() as store:
+        assert store.proposal_state(orders) is ProposalState.APPROVED

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from alpha.app.errors import AppError
+from alpha.errors import AlphaError
 from alpha.store.model import ProposalState
 from alpha.store.ports import Store
 
@@ -90,13 +92,20 @@ def answer_request(
     now: datetime,
 ) -> str | None:
     """Answer the waiting execution if the decision settled it (approved, or rejected); None
-    while more approvals are needed. Returns the execution answered."""
-    if state is ProposalState.APPROVED:
-        callbacks.succeed(request.token, _approved_output(request.proposal_id))
-    elif state is ProposalState.REJECTED:
-        callbacks.fail(request.token, REJECTED_ERROR, f"rejected by {by}")
-    else:
-        return None
+    while more approvals are needed. Returns the execution answered. The decision is stored
+    before: when the answer fails, the error says so (the execution then expires)."""
+    try:
+        if state is ProposalState.APPROVED:
+            callbacks.succeed(request.token, _approved_output(request.proposal_id))
+        elif state is ProposalState.REJECTED:
+            callbacks.fail(request.token, REJECTED_ERROR, f"rejected by {by}")
+        else:
+            return None
+    except AlphaError as exc:
+        raise AppError(
+            f"{state.value} (recorded), but the waiting execution {request.execution} "
+            f"could not be answered: {exc}"
+        ) from exc
     store.append_audit(
         at=now,
         proposal_id=request.proposal_id,
