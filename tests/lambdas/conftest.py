@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,23 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 600_000
+
+
+def function_env(
+    folder: Path, sample: SamplePaths, idempotency_table: str, now: datetime
+) -> dict[str, str]:
+    """What the template sets for every function, over local files in `folder`."""
+    return {
+        "ALPHA_STORE": str(folder / "alpha.db"),
+        "ALPHA_USAGE_STORE": str(folder / "usage.duckdb"),
+        "ALPHA_ACCOUNT": str(sample.account),
+        "ALPHA_LOGS": str(sample.observed),
+        "ALPHA_USER": "alpha",
+        "ALPHA_NOW": now.isoformat(),
+        "ALPHA_STORE_REPLAY": "true",  # the sample's logs are from its own time
+        "ALPHA_IDEMPOTENCY_TABLE": idempotency_table,
+        "POWERTOOLS_SERVICE_NAME": "alpha",
+    }
 
 
 @pytest.fixture(scope="session")
@@ -52,20 +70,10 @@ def lambda_env(
     moto_endpoint: str,
     idempotency_table: str,
 ) -> Path:
-    """The function's environment; yields the store's path."""
+    """The function's environment; the store's path."""
     store = tmp_path / "alpha.db"
-    for name, value in {
-        "ALPHA_STORE": str(store),
-        "ALPHA_USAGE_STORE": str(tmp_path / "usage.duckdb"),
-        "ALPHA_ACCOUNT": str(sample.account),
-        "ALPHA_LOGS": str(sample.observed),
-        "ALPHA_USER": "alpha",
-        "ALPHA_NOW": ROLLOUT_AT.isoformat(),
-        "ALPHA_STORE_REPLAY": "true",  # the sample's logs are from its own time
-        "ALPHA_IDEMPOTENCY_TABLE": idempotency_table,
-        "AWS_ENDPOINT_URL_DYNAMODB": moto_endpoint,
-        "POWERTOOLS_SERVICE_NAME": "alpha",
-    }.items():
+    for name, value in function_env(tmp_path, sample, idempotency_table, ROLLOUT_AT).items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", moto_endpoint)
     monkeypatch.delenv("ALPHA_CONFIG", raising=False)
     return store

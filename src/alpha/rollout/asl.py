@@ -129,7 +129,7 @@ def _each_principal(states: JsonDict, max_concurrency: int) -> JsonDict:
         "ItemSelector": {"principal.$": "$$.Map.Item.Value", "by.$": "$.by"},
         "MaxConcurrency": max_concurrency,
         # One principal's failure is its own execution's; the others carry on.
-        "ToleratedFailurePercentage": 100,
+        "ToleratedFailurePercentage": 100.0,
         "ItemProcessor": {
             "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
             "StartAt": PROPOSE,
