@@ -191,8 +191,9 @@ def test_a_rejected_execution_ends_in_rejected(
     deployed: Deployed, capsys: pytest.CaptureFixture[str]
 ) -> None:
     execution, proposal = _run(deployed, "rejected", "report-builder")
-    code, _, err = run_cli(["reject", proposal[:12], "--by", "sam", "--comment", "no"], capsys)
+    code, out, err = run_cli(["reject", proposal[:12], "--by", "sam", "--comment", "no"], capsys)
     assert code == 0, err
+    assert f"answered the waiting execution {execution}" in out
     assert _ended(deployed, execution) == "SUCCEEDED"  # the parent tolerates a child's end
     audit = _store_read(deployed.store, lambda s: [e.action for e in s.audit(proposal)])
     assert audit[-1] == "approval.answered"

@@ -201,6 +201,8 @@ def _decide(
             f"{decision.proposal_id[:12]} {verb} by {decision.by}: now "
             f"{state_text(decision.state.value)}"
         )
+        if decision.answered_execution:
+            console().print(f"answered the waiting execution {decision.answered_execution}")
 
 
 def _decision_command(name: str, *, approve: bool, doc: str) -> click.Command:
