@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,15 +44,17 @@ def run_step(
     context: Any,
     env: Mapping[str, str],
 ) -> dict[str, Any]:
-    from aws_lambda_powertools import Logger, Metrics
+    event = _parse(model, raw)
+    with _invocation_logger() as logger:
+        return _logged_step(name, event, step, logger, context=context, env=env)
+
+
+def _logged_step(
+    name: str, event: Event, step: Step[Event], logger: Any, *, context: Any, env: Mapping[str, str]
+) -> dict[str, Any]:
+    from aws_lambda_powertools import Metrics
     from aws_lambda_powertools.metrics import MetricUnit
 
-    event = _parse(model, raw)
-    logger = Logger(service="alpha", child=False)
-    handler = logger.registered_handler
-    if isinstance(handler, logging.StreamHandler):
-        # Powertools keeps the first instance's handler; write where stdout is now.
-        handler.stream = sys.stdout  # (setStream would flush the old one, maybe closed)
     step_context = getattr(event, "step", None)
     logger.set_correlation_id(getattr(step_context, "execution", None))
     logger.append_keys(step=name, proposal_id=getattr(event, "proposal_id", None))
@@ -69,6 +72,29 @@ def run_step(
         raise
     finally:
         metrics.flush_metrics()
+
+
+@contextmanager
+def _invocation_logger() -> Iterator[Any]:
+    """Powertools' JSON logger on the `alpha` logger (so the library's own logs carry the
+    correlation id too) for this invocation only: the logger's handlers, level and flags, and
+    the root handlers' filters Powertools adds, are put back after it."""
+    from aws_lambda_powertools import Logger
+
+    library = logging.getLogger("alpha")
+    handlers, level, propagate = list(library.handlers), library.level, library.propagate
+    attributes = dict(vars(library))
+    filters = {handler: list(handler.filters) for handler in logging.root.handlers}
+    try:
+        yield Logger(service="alpha", stream=sys.stdout)
+    finally:
+        library.handlers[:] = handlers
+        library.setLevel(level)
+        library.propagate = propagate
+        for added in set(vars(library)) - set(attributes):
+            delattr(library, added)
+        for handler, kept in filters.items():
+            handler.filters[:] = kept
 
 
 def _parse(model: type[Event], raw: Mapping[str, Any]) -> Event:
