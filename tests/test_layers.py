@@ -24,7 +24,14 @@ CORE = (
     "store",
     "usage",
 )
-INTERFACES = ("alpha.cli", "alpha.demo", "alpha.slack", "alpha.lambdas", "alpha.web")
+INTERFACES = (
+    "alpha.cli",
+    "alpha.demo",
+    "alpha.slack",
+    "alpha.lambdas",
+    "alpha.web",
+    "alpha.agentcore",
+)
 SDKS = ("boto3", "botocore", "slack_bolt", "slack_sdk", "github")
 RENDERING = ("click", "rich")
 

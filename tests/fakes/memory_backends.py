@@ -27,6 +27,7 @@ from tests.fakes.memory_metrics import MemoryDeliveryLedger, MemoryMetricLog, Me
 from tests.fakes.memory_store import MemoryStore
 from tests.fakes.memory_usage_source import MemoryUsageSource
 from tests.fakes.memory_usage_store import MemoryUsageStore
+from tests.fakes.recorded_callbacks import RecordedCallbacks
 from tests.fakes.recording_notifier import RecordingNotifier
 from tests.fakes.scripted_monitor import ScriptedMonitor
 
@@ -58,6 +59,7 @@ class MemoryBackends:
         self.metric_log = MemoryMetricLog()
         self.publish_bakes = False
         self.notified = RecordingNotifier()
+        self.callbacks = RecordedCallbacks()
 
     def add_account(self, name: str, document: dict[str, Any]) -> None:
         self.accounts[name] = document
@@ -130,3 +132,6 @@ class MemoryBackends:
 
     def notifier(self) -> RecordingNotifier:
         return self.notified
+
+    def workflow_callbacks(self) -> RecordedCallbacks:
+        return self.callbacks

@@ -11,7 +11,6 @@ from alpha.rollout.workflow import (
     WorkflowState,
     next_state,
     terminal_states,
-    to_asl,
     transition,
     workflow_state,
 )
@@ -82,22 +81,3 @@ def test_terminal_states() -> None:
         WorkflowState.REJECTED,
         WorkflowState.EXPIRED,
     }
-
-
-def test_asl_has_every_state_and_only_table_edges() -> None:
-    asl = to_asl()
-    states = asl["States"]
-    assert asl["StartAt"] == "Generate"
-    for state in WorkflowState:
-        assert state.value in states
-    assert states["Succeeded"] == {"Type": "Succeed"}
-    assert states["Failed"] == {"Type": "Fail"}
-    choices = states["Canary?"]["Choices"]
-    assert {(c["StringEquals"], c["Next"]) for c in choices} == {
-        ("passed", "Production"),
-        ("failed", "Rollback"),
-        ("rollback", "Rollback"),
-    }
-    for name, body in states.items():
-        for choice in body.get("Choices", []):
-            assert choice["Next"] in states, name

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from alpha.app.approval_requests import answer_request, pending_request, record_request
 from alpha.app.backends import (
     Backends,
     Clock,
@@ -69,8 +70,10 @@ class Decision:
     at: datetime
     comments: str
     state: ProposalState
+    answered_execution: str | None = None  # the Step Functions execution it let go on
 
     def to_dict(self) -> dict[str, Any]:
+        answered = {"answered_execution": self.answered_execution}
         return {
             "id": self.proposal_id,
             "approved": self.approved,
@@ -78,6 +81,7 @@ class Decision:
             "at": self.at.isoformat(),
             "comments": self.comments,
             "state": self.state.value,
+            **(answered if self.answered_execution else {}),
         }
 
 
@@ -204,22 +208,25 @@ class Application:
         *,
         approve: bool,
     ) -> Decision:
-        with self._service(writes=True) as (store, service), store.transaction():
-            if expected is not None:
-                check_unchanged(store, proposal_id, expected)
-            decide = service.approve if approve else service.reject
-            approval = decide(proposal_id, by, comment)
-            state = store.proposal_state(approval.proposal_id)
+        with self._service(writes=True) as (store, service):
+            with store.transaction():
+                if expected is not None:
+                    check_unchanged(store, proposal_id, expected)
+                decide = service.approve if approve else service.reject
+                approval = decide(proposal_id, by, comment)
+                state = store.proposal_state(approval.proposal_id)
             decided = store.proposal(approval.proposal_id)
             assert decided is not None  # it was just decided
             from alpha.app.workflow_metrics import approval_event
 
             approvals = store.approvals(decided.id)
             self._emit([approval_event(decided, approvals, approval)])
-        told = ProposalApproved if approval.approved else ProposalRejected
-        self.notifier.notify(
-            told(decided.id, decided.principal, approval.approver, approval.timestamp, comment)
-        )
+            told = ProposalApproved if approval.approved else ProposalRejected
+            self.notifier.notify(
+                told(decided.id, decided.principal, approval.approver, approval.timestamp, comment)
+            )
+            # After the decision is stored: a failure to answer says it was recorded.
+            answered = self._answer_execution(store, approval.proposal_id, state, by)
         return Decision(
             approval.proposal_id,
             approval.approved,
@@ -227,7 +234,25 @@ class Application:
             approval.timestamp,
             approval.comments,
             state,
+            answered,
         )
+
+    def _answer_execution(
+        self, store: Store, proposal_id: str, state: ProposalState, by: str
+    ) -> str | None:
+        """Let a Step Functions execution waiting for this decision go on (or end)."""
+        request = pending_request(store, proposal_id)
+        if request is None:
+            return None
+        callbacks = self.backends.workflow_callbacks()
+        return answer_request(store, callbacks, request, state, by=by, now=self.backends.clock()())
+
+    def record_approval_request(self, proposal_id: str, token: str, execution: str) -> str:
+        """Keep the task token of an execution waiting for the decision; the full id."""
+        with self.backends.open_store() as store:
+            found = store.proposal(proposal_id) or store.find_proposal(proposal_id)
+            record_request(store, found.id, token, execution, self.backends.clock()())
+            return found.id
 
     # Rollout -----------------------------------------------------------------------------
     def roll_out(

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from alpha.app.approval_requests import WorkflowCallbacks
 from alpha.app.errors import SettingsError
 from alpha.app.settings import Settings
 from alpha.rollout.errors import RolloutError
@@ -117,6 +118,10 @@ class Backends(Protocol):
         ...
 
     def guardrails(self) -> GuardrailConfig: ...
+
+    def workflow_callbacks(self) -> WorkflowCallbacks:
+        """Where an approval answers a Step Functions execution waiting for it."""
+        ...
 
     def catalog(self) -> Catalog: ...
 
@@ -433,6 +438,16 @@ class ConfiguredBackends:
 
         client = make_analyzer_client(region=chosen.region)
         return AnalyzerEngine(AccessAnalyzer(client, max_wait=chosen.max_wait), chosen)
+
+    def workflow_callbacks(self) -> WorkflowCallbacks:
+        """Step Functions, in the region and credentials of the environment; only asked for
+        when a proposal has an execution waiting."""
+        from alpha.adapters.aws.step_functions import (
+            StepFunctionsCallbacks,
+            make_step_functions_client,
+        )
+
+        return StepFunctionsCallbacks(make_step_functions_client())
 
     def guardrails(self) -> GuardrailConfig:
         from alpha.guardrails import load_config

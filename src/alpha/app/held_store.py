@@ -19,6 +19,7 @@ from alpha.store.ports import Store
 
 if TYPE_CHECKING:
     from alpha.account import AccountSnapshot
+    from alpha.app.approval_requests import WorkflowCallbacks
     from alpha.catalog import Catalog
     from alpha.guardrails import GuardrailConfig
     from alpha.reasoning import Reasoner
@@ -102,3 +103,6 @@ class HeldStoreBackends:
 
     def notifier(self) -> Notifier:
         return self._inner.notifier()
+
+    def workflow_callbacks(self) -> WorkflowCallbacks:
+        return self._inner.workflow_callbacks()

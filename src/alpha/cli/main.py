@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "slack": "alpha.cli.slack_cmd:slack",
     "pr": "alpha.cli.pr_cmd:pr",
     "serve": "alpha.cli.serve_cmd:serve",
+    "mcp": "alpha.cli.mcp_cmd:mcp",
 }
 
 

@@ -205,6 +205,9 @@ def _decide(
             f"{decision.proposal_id[:12]} {verb} by {decision.by}: now "
             f"{state_text(decision.state.value)}"
         )
+        if decision.answered_execution:
+            answered = f"answered the waiting execution {decision.answered_execution}"
+            console().print(answered, soft_wrap=True)  # an ARN to copy, never broken
 
 
 def _decision_command(name: str, *, approve: bool, doc: str) -> click.Command:

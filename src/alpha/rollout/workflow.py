@@ -5,7 +5,7 @@ expired) -> Sandbox -> Canary -> Production -> Succeeded. A failed sandbox enfor
 it fails outright; a failed canary or production goes to Rollback, which ends in RolledBack when
 the exact previous IAM state is restored, or Failed when it cannot be. Transitions triggered by
 an operator (approve, reject, a manual rollback) are marked, so the Step Functions definition
-(`to_asl`) can leave out the ones that leave a terminal state.
+(`alpha.rollout.asl.to_asl`) can leave out the ones that leave a terminal state.
 
 Each workflow state maps to the user-facing `ProposalState`; the four states before Persist have
 none (nothing is stored yet). Rollback and Failed both show as `failed`: a `failed` proposal
@@ -16,12 +16,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from alpha.rollout.errors import IllegalTransitionError
 from alpha.store.model import ProposalState
 
-__all__ = ["Event", "next_state", "workflow_state"]
+__all__ = [
+    "TRANSITIONS",
+    "USER_STATE",
+    "Event",
+    "Transition",
+    "Trigger",
+    "WorkflowState",
+    "next_state",
+    "terminal_states",
+    "transition",
+    "workflow_state",
+]
 
 
 class WorkflowState(StrEnum):
@@ -158,44 +168,3 @@ def terminal_states(table: tuple[Transition, ...] = TRANSITIONS) -> frozenset[Wo
     """States the workflow itself never leaves (an operator may, e.g. rolling back a success)."""
     leaving = {e.source for e in table if e.trigger is Trigger.WORKFLOW}
     return frozenset(s for s in WorkflowState if s not in leaving)
-
-
-def to_asl(table: tuple[Transition, ...] = TRANSITIONS) -> dict[str, Any]:
-    """An Amazon States Language skeleton of the table: one Lambda Task per working state
-    (function `alpha-<State>`, which returns the event it ends with in `$.event`) followed by a
-    Choice on that event; Succeed/Fail for terminal states. Operator transitions out of
-    terminal states are left out (they start a new execution). Function ARNs, retries and the
-    approval callback token are for the deployment to fill in."""
-    finals = terminal_states(table)
-    states: dict[str, Any] = {}
-    for state in WorkflowState:
-        if state in finals:
-            failed = state in {S.FAILED, S.REJECTED, S.EXPIRED}
-            states[state.value] = {"Type": "Fail" if failed else "Succeed"}
-            continue
-        edges = [e for e in table if e.source is state]
-        states[state.value] = {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke",
-            "Parameters": {"FunctionName": f"alpha-{state.value}", "Payload.$": "$"},
-            "ResultSelector": {"event.$": "$.Payload.event"},
-            "ResultPath": "$.result",
-            "Next": f"{state.value}?",
-        }
-        states[f"{state.value}?"] = {
-            "Type": "Choice",
-            "Choices": [
-                {
-                    "Variable": "$.result.event",
-                    "StringEquals": e.event.value,
-                    "Next": e.target.value,
-                }
-                for e in edges
-            ],
-            "Default": S.FAILED.value,
-        }
-    return {
-        "Comment": "ALPHA least-privilege workflow (generated from the transition table)",
-        "StartAt": S.GENERATE.value,
-        "States": states,
-    }
