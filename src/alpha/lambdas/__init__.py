@@ -4,3 +4,4 @@ the logger, metrics and idempotency) and the Slack app (`alpha.lambdas.slack_han
 
 # Nothing is exported from the package itself: other packages import from its modules,
 # each of which lists its public names in its own __all__.
+__all__: list[str] = []
