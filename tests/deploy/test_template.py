@@ -50,6 +50,24 @@ def test_the_committed_definition_is_the_generated_one(template: Resolved) -> No
     assert committed == generator.definition_text(), "run: python deploy/generate_definition.py"
 
 
+def test_the_tables_are_the_dynamodb_stores_own(template: Resolved) -> None:
+    """The store finds its tables made (name, keys), so the functions never create them."""
+    from alpha.adapters.aws.dynamodb_schema import TABLES
+
+    prefix = template.values["StorePrefix"]
+    made = {
+        template.resolve(props["TableName"]): (
+            props["KeySchema"],
+            sorted(props["AttributeDefinitions"], key=lambda d: d["AttributeName"]),
+        )
+        for props in template.of_type("AWS::DynamoDB::Table").values()
+    }
+    for spec in TABLES:
+        definitions = sorted(spec.attribute_definitions(), key=lambda d: d["AttributeName"])
+        assert made.pop(spec.name(prefix)) == (spec.key_schema(), definitions), spec.suffix
+    assert list(made) == [f"{prefix}-idempotency"]  # Powertools' own
+
+
 def test_every_handler_named_exists_and_each_task_has_its_function(template: Resolved) -> None:
     functions = _functions(template)
     for logical, props in functions.items():
@@ -116,7 +134,7 @@ TRAIL_BUCKET = "arn:aws:s3:::my-cloudtrail-bucket"
 # (reads by key and by proposal, conditional writes, lease release).
 STORE = [
     (action, _table(table))
-    for table in ("proposals", "approvals", "stages", "journal", "audit", "accounts", "leases")
+    for table in ("proposals", "approvals", "stages", "journal", "audit", "copies", "leases")
     for action in (
         "dynamodb:GetItem",
         "dynamodb:PutItem",
