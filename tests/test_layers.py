@@ -17,6 +17,7 @@ CORE = (
     "generate",
     "guardrails",
     "iac",
+    "org",
     "policy",
     "reasoning",
     "rollout",

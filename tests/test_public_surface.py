@@ -82,6 +82,14 @@ PACKAGES: dict[str, list[str]] = {
     ],
     "alpha.lambdas": [],
     "alpha.iac": [],
+    "alpha.org": [
+        "AccountFilter",
+        "AccountReadFailure",
+        "OrgAccount",
+        "OrgError",
+        "OrgUnit",
+        "Organization",
+    ],
     "alpha.policy": [],
     "alpha.reasoning": [
         "Evidence",

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError, ProfileNotFound
 
 from alpha.adapters.aws.errors import AwsSourceError
 
-__all__ = ["DEFAULT_MAX_ATTEMPTS", "make_client", "retry_config"]
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "describe_error", "make_client", "retry_config"]
 
 DEFAULT_MAX_ATTEMPTS = 10
 
