@@ -24,6 +24,7 @@ from alpha.app.backends import (
 )
 from alpha.generate.model import GenerationFailure
 from alpha.generate.run import GenerationPlan, GenerationRun, Outcome, collect
+from alpha.policy.org_policies import OrgGuardrails
 from alpha.rollout.identity import check_name
 from alpha.rollout.metrics import GENERATION_FAILED
 from alpha.store.model import ProposalState, StoredProposal
@@ -57,6 +58,8 @@ class GenerateRequest:
     window: TimeWindow = field(default_factory=TimeWindow)
     # Keep today's grants of a service whose calls ALPHA cannot map (issue 10)
     keep_unmapped: bool = True
+    # The SCPs and RCPs over the account (issue 16): what they deny is not granted today
+    org: OrgGuardrails = field(default_factory=OrgGuardrails)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from alpha.app.backends import Backends
+from alpha.policy.org_policies import OrgGuardrails
 from alpha.scan.model import ScanReport
 from alpha.usage.aggregate import UsageQuery
 from alpha.usage.ports import TimeWindow
@@ -22,6 +23,8 @@ class ScanRequest:
     account: str
     sources: tuple[str, ...]
     window: TimeWindow = field(default_factory=TimeWindow)
+    # The SCPs and RCPs over the account (issue 16): a grant they deny is not granted
+    org: OrgGuardrails = field(default_factory=OrgGuardrails)
 
 
 @dataclass(frozen=True, slots=True)
