@@ -7,6 +7,10 @@ policies attached there, so a decision can be explained as "denied by SCP <name>
 rather than by an index.
 
 RCPs (resource control policies) apply the same way, to requests for resources in the account.
+
+Neither applies to the organization's management account (`management`), nor to service-linked
+roles (AWS Organizations User Guide, "SCP effects on permissions" and "RCPs don't affect
+resources in the management account"): `in_force_for` drops them for such a principal.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from alpha.policy.evaluate import Decision, PolicySet, Result
+from alpha.policy.matchers import PolicyLayer, StatementRef, is_service_linked
 from alpha.policy.model import Policy, Statement
 
 __all__ = [
@@ -23,6 +29,9 @@ __all__ = [
     "PolicyLevel",
     "StatementOrigin",
 ]
+
+
+_KINDS = {PolicyLayer.SCP: "SCP", PolicyLayer.RCP: "RCP"}
 
 
 class LevelKind(StrEnum):
@@ -91,10 +100,57 @@ class OrgGuardrails:
 
     scps: tuple[PolicyLevel, ...] = ()
     rcps: tuple[PolicyLevel, ...] = ()
+    # The account is the organization's management account: no SCP or RCP applies in it
+    management: bool = False
 
     @property
     def empty(self) -> bool:
         return not self.scps and not self.rcps
+
+    def in_force_for(self, principal: str | None) -> OrgGuardrails:
+        """The levels that limit `principal` (an ARN of the account): none for the management
+        account or a service-linked role."""
+        if self.empty or not (self.management or is_service_linked(principal)):
+            return self
+        return OrgGuardrails(management=self.management)
+
+    def policy_set(
+        self,
+        identity: tuple[Policy, ...],
+        boundary: Policy | None = None,
+        *,
+        principal: str | None = None,
+    ) -> PolicySet:
+        """The policies of a request by `principal`, these levels included when they apply."""
+        levels = self.in_force_for(principal)
+        return PolicySet(
+            identity=identity,
+            boundary=boundary,
+            scps=levels.scp_documents(),
+            rcps=levels.rcp_documents(),
+        )
+
+    def reasons(self, result: Result, action: str) -> tuple[str, ...]:
+        """What the organization's policies did in `result` (evaluated with `policy_set`),
+        by name and level: empty when they did not decide it."""
+        if result.decision is Decision.EXPLICITLY_DENIED:
+            return tuple(
+                f"denied by {self._origin(ref)}"
+                for ref in result.statements
+                if ref.kind in _KINDS
+            )
+        missing = result.missing
+        if missing is None or missing.layer not in _KINDS or missing.level is None:
+            return ()
+        level = self._levels(missing.layer)[missing.level]
+        return (f"no {_KINDS[missing.layer]} at {level.describe()} allows {action}",)
+
+    def _levels(self, layer: PolicyLayer) -> tuple[PolicyLevel, ...]:
+        return self.scps if layer is PolicyLayer.SCP else self.rcps
+
+    def _origin(self, ref: StatementRef) -> str:
+        level = self._levels(ref.kind)[ref.policy]
+        return level.origin(ref.statement).describe(_KINDS[ref.kind])
 
     def scp_documents(self) -> tuple[Policy, ...]:
         """One document per level, as `PolicySet.scps` takes them."""
