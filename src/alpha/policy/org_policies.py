@@ -135,9 +135,7 @@ class OrgGuardrails:
         by name and level: empty when they did not decide it."""
         if result.decision is Decision.EXPLICITLY_DENIED:
             return tuple(
-                f"denied by {self._origin(ref)}"
-                for ref in result.statements
-                if ref.kind in _KINDS
+                f"denied by {self._origin(ref)}" for ref in result.statements if ref.kind in _KINDS
             )
         missing = result.missing
         if missing is None or missing.layer not in _KINDS or missing.level is None:

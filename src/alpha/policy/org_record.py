@@ -9,6 +9,7 @@ the levels the proposal was made under (not whatever the organization holds by t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from alpha.policy.errors import PolicyError
@@ -16,7 +17,15 @@ from alpha.policy.org_policies import LevelKind, OrgGuardrails, OrgPolicy, Polic
 from alpha.policy.parse import parse_policy
 from alpha.policy.serialize import to_document
 
-__all__ = ["OrgRecordError", "guardrails_from_dict", "guardrails_to_dict"]
+__all__ = [
+    "RECORD_KEY",
+    "OrgRecordError",
+    "guardrails_from_dict",
+    "guardrails_to_dict",
+    "recorded_guardrails",
+]
+
+RECORD_KEY = "organization"  # where a proposal document keeps its levels
 
 
 class OrgRecordError(PolicyError):
@@ -56,6 +65,13 @@ def guardrails_from_dict(data: object, source: str) -> OrgGuardrails:
     )
 
 
+def recorded_guardrails(document: Mapping[str, Any]) -> OrgGuardrails:
+    """The levels a proposal document was made under; none when it records none."""
+    if RECORD_KEY not in document:
+        return OrgGuardrails()
+    return guardrails_from_dict(document[RECORD_KEY], f"proposal {RECORD_KEY}")
+
+
 def _levels(data: object, where: str) -> tuple[PolicyLevel, ...]:
     if not isinstance(data, list):
         raise OrgRecordError(f"{where} must be a list of levels")
@@ -82,8 +98,8 @@ def _parse_level(data: object, where: str) -> PolicyLevel:
 
 def _policy(data: object, where: str) -> OrgPolicy:
     policy = _mapping(data, where)
-    document = parse_policy(policy.get("document"), f"{where}.document")
-    return OrgPolicy(_text(policy, "id", where), _text(policy, "name", where), document)
+    ident, name = _text(policy, "id", where), _text(policy, "name", where)
+    return OrgPolicy(ident, name, parse_policy(policy.get("document"), f"{where}.document"))
 
 
 def _mapping(data: object, where: str) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 Sandbox (shadow): changes nothing. The principal's recent calls (`sandbox_lookback` before the
 stage) and its new ones during the bake are replayed against the proposal alone with the
 evaluator; the calls it would deny must stay at or under `max_would_be_denials` (default 0).
+Under the SCP/RCP levels the proposal was made under (its `organization`), a call those levels
+deny is counted apart (`denied_by_org`): the organization denies it whatever the proposal says.
 
 Canary (reversible, existing policies untouched): the proposal becomes the principal's
 permissions boundary (a new customer-managed policy `alpha-canary-<id>`), so IAM allows only
@@ -34,7 +36,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from alpha.catalog import Catalog, load_catalog
-from alpha.policy.evaluate import PolicySet, Request, compile_policy_set
+from alpha.policy.evaluate import Request, compile_policy_set
+from alpha.policy.org_policies import OrgGuardrails
 from alpha.policy.parse import parse_policy
 from alpha.rollout.changes import Change, Op
 from alpha.rollout.errors import RolloutError
@@ -86,6 +89,7 @@ def judge_sandbox(
     settings: StageSettings,
     *,
     catalog: Catalog | None = None,
+    org: OrgGuardrails | None = None,
 ) -> Judgement:
     """Replay the targets' calls against the proposal, each read as generation read it
     (`alpha.usage.authorisations.checked_call`): calls it cannot check (unmapped, or a
@@ -93,12 +97,16 @@ def judge_sandbox(
     end = since + settings.bake_of("sandbox")
     covered = monitor.covered_until()
     until = min(end, covered) if covered is not None else since
-    evaluator = compile_policy_set(PolicySet(identity=(parse_policy(proposal, "proposal"),)))
+    policy = parse_policy(proposal, "proposal")
+    org = org or OrgGuardrails()
     catalog = catalog if catalog is not None else load_catalog()
-    replayed = denied = unchecked = 0
+    replayed = denied = unchecked = by_org = 0
     examples: list[str] = []
     not_checked: list[str] = []
+    org_examples: list[str] = []
     for target in targets:
+        levels = org.in_force_for(target)
+        evaluator = compile_policy_set(levels.policy_set((policy,), principal=target))
         for call in monitor.calls(target, since - settings.sandbox_lookback, max(until, since)):
             checked = checked_call(catalog, call.action, call.resource)
             if not checked.resources:
@@ -107,10 +115,17 @@ def judge_sandbox(
                     not_checked.append(f"{call.action} on {call.resource}: {checked.shortfall}")
                 continue
             context = {"aws:RequestedRegion": (call.region,)} if call.region else {}
-            allowed = all(
-                evaluator.evaluate(Request(call.action, r, context, principal=target)).allowed
+            results = [
+                evaluator.evaluate(Request(call.action, r, context, principal=target))
                 for r in checked.resources
-            )
+            ]
+            allowed = all(result.allowed for result in results)
+            why = [w for result in results for w in levels.reasons(result, call.action)]
+            if why:
+                by_org += call.count
+                if len(org_examples) < 5:
+                    org_examples.append(f"{call.action} on {call.resource}: {why[0]}")
+                continue
             if not allowed and call.action.lower() == _PASS_ROLE:
                 # granted for the service it is passed to (iam:PassedToService), which the
                 # logs do not keep: not checkable here, never a denial
@@ -129,6 +144,8 @@ def judge_sandbox(
         "unchecked_calls": unchecked,
         "unchecked_examples": not_checked,
     }
+    if by_org:
+        metrics |= {"denied_by_org": by_org, "denied_by_org_examples": org_examples}
     if denied > settings.max_would_be_denials:
         detail = (
             f"{denied} replayed call(s) would be denied (threshold "
@@ -138,6 +155,8 @@ def judge_sandbox(
     if covered is None or covered < end:
         return Judgement(Verdict.BAKING, _waiting(covered, end), metrics)
     tail = f"; {unchecked} call(s) could not be checked" if unchecked else ""
+    if by_org:
+        tail += f"; {by_org} call(s) the organization's SCPs/RCPs deny (not the proposal)"
     return Judgement(Verdict.PASSED, f"{replayed} replayed call(s), none denied{tail}", metrics)
 
 
