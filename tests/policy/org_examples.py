@@ -1,9 +1,12 @@
 """An organization built from AWS's documented example SCPs and RCPs (tests/data/org, with their
 attribution in its README): root, OU and account levels, as `OrgGuardrails` of one account.
 
-    root r-ab12 "Root":            FullAWSAccess, DenyLeaveOrganization | RCPFullAWSAccess
-    OU ou-ab12-prod0001 "Prod":    FullAWSAccess, DenyRegions, RequireIMDSv2 | RCPFullAWSAccess
-    account 222222222222 "prod":   FullAWSAccess, DenyRootUser | RCPFullAWSAccess, DenyBucketDeletion
+    root r-ab12 "Root":          SCPs FullAWSAccess, DenyLeaveOrganization
+                                 RCPs RCPFullAWSAccess
+    OU ou-ab12-prod0001 "Prod":  SCPs FullAWSAccess, DenyRegions, RequireIMDSv2
+                                 RCPs RCPFullAWSAccess, EnforceSecureTransport
+    account 222222222222 "prod": SCPs FullAWSAccess, DenyRootUser
+                                 RCPs RCPFullAWSAccess, DenyBucketDeletion
 """
 
 from __future__ import annotations

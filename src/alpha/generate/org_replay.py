@@ -20,7 +20,7 @@ from alpha.generate.draft import ReplayCase
 from alpha.generate.model import DroppedCall
 from alpha.policy.evaluate import PolicySet, compile_policy_set
 from alpha.policy.model import Policy
-from alpha.policy.org_policies import OrgGuardrails
+from alpha.policy.org_policies import OrgGuardrails, principal_context
 
 __all__ = ["NOT_A_BREAKAGE", "denied_by_org", "kept_note"]
 
@@ -34,19 +34,23 @@ def denied_by_org(
     principal: str, cases: Iterable[ReplayCase], proposal: Policy, levels: OrgGuardrails
 ) -> tuple[DroppedCall, ...]:
     """The observed calls the levels deny, each with the SCP/RCP and level that deny it.
-    Calls the proposal itself does not allow are left to the rest of the replay."""
+    Calls the proposal itself does not allow are left to the rest of the replay; a Deny on a
+    context key the logs did not give (a region they lack) is not claimed."""
     if levels.empty:
         return ()
     evaluator = compile_policy_set(levels.policy_set((proposal,), principal=principal))
     alone = compile_policy_set(PolicySet(identity=(proposal,)))
+    who = principal_context(principal)
     out = []
     for case in cases:
         reasons: list[str] = []
         for request in case.requests:
             if not alone.evaluate(request).allowed:
                 continue
-            result = evaluator.evaluate(replace(request, principal=principal))
-            reasons += [r for r in levels.reasons(result, request.action) if r not in reasons]
+            context = {**request.context, **who}
+            result = evaluator.evaluate(replace(request, context=context, principal=principal))
+            found = levels.reasons(result, request.action, known=context)
+            reasons += [r for r in found if r not in reasons]
         if reasons:
             call = case.call
             why = f"{'; '.join(reasons)}: {NOT_A_BREAKAGE}"

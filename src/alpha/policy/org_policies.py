@@ -15,11 +15,12 @@ resources in the management account"): `in_force_for` drops them for such a prin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from alpha.policy.evaluate import Decision, PolicySet, Result
-from alpha.policy.matchers import PolicyLayer, StatementRef, is_service_linked
+from alpha.policy.matchers import PolicyLayer, StatementRef, caller_of, is_service_linked
 from alpha.policy.model import Policy, Statement
 
 __all__ = [
@@ -28,10 +29,20 @@ __all__ = [
     "OrgPolicy",
     "PolicyLevel",
     "StatementOrigin",
+    "principal_context",
 ]
 
 
 _KINDS = {PolicyLayer.SCP: "SCP", PolicyLayer.RCP: "RCP"}
+
+
+def principal_context(principal: str) -> dict[str, tuple[str, ...]]:
+    """`aws:PrincipalArn` as AWS sets it on every request (a session gives its role's ARN):
+    SCPs often exempt roles by it, and a replayed call must carry it to be judged alike."""
+    caller = caller_of(principal)
+    if caller.kind == "session" and caller.account and caller.role_name:
+        return {"aws:PrincipalArn": (f"arn:aws:iam::{caller.account}:role/{caller.role_name}",)}
+    return {"aws:PrincipalArn": (principal,)}
 
 
 class LevelKind(StrEnum):
@@ -130,18 +141,30 @@ class OrgGuardrails:
             rcps=levels.rcp_documents(),
         )
 
-    def reasons(self, result: Result, action: str) -> tuple[str, ...]:
+    def reasons(
+        self, result: Result, action: str, known: Mapping[str, object] | None = None
+    ) -> tuple[str, ...]:
         """What the organization's policies did in `result` (evaluated with `policy_set`),
-        by name and level: empty when they did not decide it."""
+        by name and level: empty when they did not decide it. With `known` (the context keys
+        the request really carried, as from logs), a Deny whose conditions read a key not
+        among them is not claimed: it decided on a value the logs do not give."""
         if result.decision is Decision.EXPLICITLY_DENIED:
+            keys = None if known is None else {k.lower() for k in known}
             return tuple(
-                f"denied by {self._origin(ref)}" for ref in result.statements if ref.kind in _KINDS
+                f"denied by {self._origin(ref)}"
+                for ref in result.statements
+                if ref.kind in _KINDS and (keys is None or self._reads_only(ref, keys))
             )
         missing = result.missing
         if missing is None or missing.layer not in _KINDS or missing.level is None:
             return ()
         level = self._levels(missing.layer)[missing.level]
         return (f"no {_KINDS[missing.layer]} at {level.describe()} allows {action}",)
+
+    def _reads_only(self, ref: StatementRef, keys: set[str]) -> bool:
+        origin = self._levels(ref.kind)[ref.policy].origin(ref.statement)
+        statement = origin.policy.document.statements[origin.statement]
+        return all(c.key.lower() in keys for c in statement.conditions)
 
     def _levels(self, layer: PolicyLayer) -> tuple[PolicyLevel, ...]:
         return self.scps if layer is PolicyLayer.SCP else self.rcps

@@ -36,8 +36,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from alpha.catalog import Catalog, load_catalog
-from alpha.policy.evaluate import Request, compile_policy_set
-from alpha.policy.org_policies import OrgGuardrails
+from alpha.policy.evaluate import Evaluator, PolicySet, Request, compile_policy_set
+from alpha.policy.org_policies import OrgGuardrails, principal_context
 from alpha.policy.parse import parse_policy
 from alpha.rollout.changes import Change, Op
 from alpha.rollout.errors import RolloutError
@@ -106,7 +106,8 @@ def judge_sandbox(
     org_examples: list[str] = []
     for target in targets:
         levels = org.in_force_for(target)
-        evaluator = compile_policy_set(levels.policy_set((policy,), principal=target))
+        alone = compile_policy_set(PolicySet(identity=(policy,)))
+        under = compile_policy_set(levels.policy_set((policy,), principal=target))
         for call in monitor.calls(target, since - settings.sandbox_lookback, max(until, since)):
             checked = checked_call(catalog, call.action, call.resource)
             if not checked.resources:
@@ -115,16 +116,20 @@ def judge_sandbox(
                     not_checked.append(f"{call.action} on {call.resource}: {checked.shortfall}")
                 continue
             context = {"aws:RequestedRegion": (call.region,)} if call.region else {}
-            results = [
-                evaluator.evaluate(Request(call.action, r, context, principal=target))
+            allowed = all(
+                alone.evaluate(Request(call.action, r, context, principal=target)).allowed
                 for r in checked.resources
-            ]
-            allowed = all(result.allowed for result in results)
-            why = [w for result in results for w in levels.reasons(result, call.action)]
+            )
+            why = _org_denial(
+                levels,
+                under,
+                Request(call.action, "*", context, principal=target),
+                checked.resources,
+            )
             if why:
                 by_org += call.count
                 if len(org_examples) < 5:
-                    org_examples.append(f"{call.action} on {call.resource}: {why[0]}")
+                    org_examples.append(f"{call.action} on {call.resource}: {why}")
                 continue
             if not allowed and call.action.lower() == _PASS_ROLE:
                 # granted for the service it is passed to (iam:PassedToService), which the
@@ -158,6 +163,22 @@ def judge_sandbox(
     if by_org:
         tail += f"; {by_org} call(s) the organization's SCPs/RCPs deny (not the proposal)"
     return Judgement(Verdict.PASSED, f"{replayed} replayed call(s), none denied{tail}", metrics)
+
+
+def _org_denial(
+    levels: OrgGuardrails, evaluator: Evaluator, call: Request, resources: Iterable[str]
+) -> str | None:
+    """Why the organization's levels deny `call` (on any of `resources`) whatever the
+    proposal says, if they do on what the logs tell (`OrgGuardrails.reasons`)."""
+    if levels.empty or call.principal is None:
+        return None
+    known = {**call.context, **principal_context(call.principal)}
+    for resource in resources:
+        result = evaluator.evaluate(Request(call.action, resource, known, call.principal))
+        found = levels.reasons(result, call.action, known=known)
+        if found:
+            return found[0]
+    return None
 
 
 # Canary and production: watch IAMErrorRate -----------------------------------------------
