@@ -108,8 +108,8 @@ def org_sentence(evidence: Evidence) -> str:
     shown = "; ".join(f"{action} ({why})" for action, why in blocked[:ONCE_LISTED])
     more = f" and {num(len(blocked) - ONCE_LISTED)} more" if len(blocked) > ONCE_LISTED else ""
     return (
-        f"{num(len(blocked))} of the removed actions the organization's policies deny "
-        f"anyway, so removing them changes no effective access: {shown}{more}."
+        f"The organization's policies deny {num(len(blocked))} of the removed actions anyway, "
+        f"so removing them changes no effective access: {shown}{more}."
     )
 
 
