@@ -49,7 +49,9 @@ def test_the_replay_counts_org_denials_apart_from_breakage() -> None:
 def test_grants_the_scps_deny_today_are_kept_and_the_proposal_says_so() -> None:
     plain, under = propose(OrgGuardrails()), propose(prod_guardrails())
     assert under.proposed_policy == plain.proposed_policy
-    assert any("ec2:DescribeInstances" in s.action.patterns for s in under.proposed_policy.statements)
+    assert any(
+        "ec2:DescribeInstances" in s.action.patterns for s in under.proposed_policy.statements
+    )
     assert any("deny today (replay.denied_by_org)" in note for note in under.notes)
     assert not any("denied_by_org" in note for note in plain.notes)
 

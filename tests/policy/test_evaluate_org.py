@@ -47,12 +47,10 @@ def decide(
     guardrails: OrgGuardrails,
     action: str,
     resource: str = "*",
-    principal: str = ROLE,
-    **context: tuple[str, ...],
+    context: dict[str, tuple[str, ...]] | None = None,
 ) -> tuple[Decision, tuple[str, ...]]:
-    evaluator = compile_policy_set(guardrails.policy_set((ADMIN,), principal=principal))
-    ctx = {key.replace("_", ":", 1): value for key, value in context.items()}
-    result = evaluator.evaluate(Request(action, resource, ctx, principal=principal))
+    evaluator = compile_policy_set(guardrails.policy_set((ADMIN,), principal=ROLE))
+    result = evaluator.evaluate(Request(action, resource, context or {}, principal=ROLE))
     return result.decision, guardrails.reasons(result, action)
 
 
@@ -164,7 +162,7 @@ def test_rcps_apply_only_to_the_services_aws_lists() -> None:
     )
     evaluator = compile_policy_set(PolicySet((ADMIN,), rcps=(ec2_deny,)))
     assert evaluator.evaluate(Request("ec2:RunInstances", "*", principal=ROLE)).allowed
-    assert decide(only_rcp, "s3:DeleteBucket", "arn:aws:s3:::b", **SECURE)[0] is (
+    assert decide(only_rcp, "s3:DeleteBucket", "arn:aws:s3:::b", SECURE)[0] is (
         Decision.EXPLICITLY_DENIED
     )
 
@@ -187,7 +185,7 @@ def test_service_linked_roles_are_exempt_from_scps_and_rcps(principal: str) -> N
 def test_the_management_account_is_exempt() -> None:
     levels = prod_guardrails(management=True)
     assert levels.in_force_for(ROLE).empty
-    assert decide(levels, "organizations:LeaveOrganization", **IN_EU)[0] is Decision.ALLOWED
+    assert decide(levels, "organizations:LeaveOrganization", "*", IN_EU)[0] is Decision.ALLOWED
     assert not is_service_linked(ROLE)
     assert not is_service_linked(SESSION)
 

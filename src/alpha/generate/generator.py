@@ -44,7 +44,7 @@ from alpha.generate.model import (
     PolicyProposal,
     Replay,
 )
-from alpha.generate.org_replay import denied_by_org, kept_note
+from alpha.generate.org_replay import OrgView
 from alpha.generate.plan import change_plan
 from alpha.generate.quota import fit
 from alpha.guardrails import GuardrailConfig, enforce
@@ -52,7 +52,6 @@ from alpha.policy.compare import AccessCheck, NewAccess, NoNewAccess, no_new_acc
 from alpha.policy.diff import diff_policies
 from alpha.policy.evaluate import PolicySet, compile_policy_set
 from alpha.policy.model import Policy
-from alpha.policy.org_blocks import OrgBlocks
 from alpha.policy.org_policies import OrgGuardrails
 from alpha.policy.validate import InlineOwner
 from alpha.reasoning import LocalReasoner, Reasoner, build_evidence
@@ -142,8 +141,7 @@ class ProposalGenerator:
         org: OrgGuardrails | None = None,
     ) -> None:
         self.catalog = MemoCatalog(catalog)
-        self.org = org or OrgGuardrails()
-        self._blocks = OrgBlocks(self.org)
+        self.org = OrgView(org or OrgGuardrails())
         self.snapshot = snapshot
         self.guardrails = guardrails
         self.settings = settings or GenerationSettings()
@@ -202,12 +200,11 @@ class ProposalGenerator:
         else:
             replay = _full_replay(draft)
         unchecked = _unchecked(draft, unmapped, self.catalog, keep=self.settings.keep_unmapped)
-        levels = self.org.in_force_for(arn)
-        by_org = denied_by_org(arn, draft.cases, guarded.policy, levels)
-        replay = replace(replay, unchecked=unchecked, denied_by_org=by_org)
         today = Policy(tuple(s for p in existing.policies for s in p.statements))
         diff = diff_policies(today, guarded.policy, self.catalog)
-        blocked = {} if levels.empty else self._blocks.blocked(diff.removed_actions)
+        replayed = ((case.call, case.requests) for case in draft.cases)
+        org = self.org.findings(arn, replayed, guarded.policy, diff)
+        replay = replace(replay, unchecked=unchecked, denied_by_org=org.denied)
         mine = [msgspec.structs.replace(r, principal=arn) for r in rows]
         evidence = build_evidence(
             principal=arn,
@@ -220,7 +217,7 @@ class ProposalGenerator:
             inferred=draft.inferred,
             violations=guarded.violations,
             days_seen=days_seen,
-            org_blocked=blocked,
+            org_blocked=org.blocked,
         )
         return PolicyProposal(
             principal=arn,
@@ -244,10 +241,10 @@ class ProposalGenerator:
                 policy_name=self.settings.policy_name,
                 attach_as=fitted.attach_as,
             ),
-            notes=(*fitted.notes, *draft.notes, *kept_note(by_org)),
+            notes=(*fitted.notes, *draft.notes, *org.notes),
             size=fitted.size,
             attach_as=fitted.attach_as,
-            organization=levels,
+            organization=org.levels,
         )
 
 

@@ -13,16 +13,62 @@ evidence: removing those changes no effective access).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
 
-from alpha.generate.draft import ReplayCase
 from alpha.generate.model import DroppedCall
-from alpha.policy.evaluate import PolicySet, compile_policy_set
+from alpha.policy.diff import PolicyDiff
+from alpha.policy.evaluate import PolicySet, Request, compile_policy_set
 from alpha.policy.model import Policy
+from alpha.policy.org_blocks import OrgBlocks
 from alpha.policy.org_policies import OrgGuardrails, principal_context
 
-__all__ = ["NOT_A_BREAKAGE", "denied_by_org", "kept_note"]
+__all__ = ["NOT_A_BREAKAGE", "OrgFindings", "OrgView", "denied_by_org", "kept_note"]
+
+
+class _Call(Protocol):
+    """An observed call (`ObservedCall`, or a usage row): what a replay reports."""
+
+    @property
+    def action(self) -> str: ...
+    @property
+    def resource(self) -> str: ...
+    @property
+    def count(self) -> int: ...
+
+
+Replayed = tuple[_Call, Sequence[Request]]
+"""An observed call and the requests that replay it."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrgFindings:
+    """What a proposal says about the levels it was made under."""
+
+    levels: OrgGuardrails
+    denied: tuple[DroppedCall, ...] = ()
+    blocked: dict[str, str] | None = None
+    notes: tuple[str, ...] = ()
+
+
+class OrgView:
+    """The account's levels, compiled once per run, asked per proposal."""
+
+    def __init__(self, org: OrgGuardrails) -> None:
+        self.org = org
+        self._blocks = OrgBlocks(org)
+
+    def findings(
+        self, principal: str, replayed: Iterable[Replayed], proposal: Policy, diff: PolicyDiff
+    ) -> OrgFindings:
+        levels = self.org.in_force_for(principal)
+        if levels.empty:
+            return OrgFindings(levels)
+        denied = denied_by_org(principal, replayed, proposal, levels)
+        blocked = self._blocks.blocked(diff.removed_actions)
+        return OrgFindings(levels, denied, blocked, kept_note(denied))
+
 
 NOT_A_BREAKAGE = (
     "the organization denies it today as it would under the proposal: not a breakage the "
@@ -31,7 +77,7 @@ NOT_A_BREAKAGE = (
 
 
 def denied_by_org(
-    principal: str, cases: Iterable[ReplayCase], proposal: Policy, levels: OrgGuardrails
+    principal: str, replayed: Iterable[Replayed], proposal: Policy, levels: OrgGuardrails
 ) -> tuple[DroppedCall, ...]:
     """The observed calls the levels deny, each with the SCP/RCP and level that deny it.
     Calls the proposal itself does not allow are left to the rest of the replay; a Deny on a
@@ -42,9 +88,9 @@ def denied_by_org(
     alone = compile_policy_set(PolicySet(identity=(proposal,)))
     who = principal_context(principal)
     out = []
-    for case in cases:
+    for call, requests in replayed:
         reasons: list[str] = []
-        for request in case.requests:
+        for request in requests:
             if not alone.evaluate(request).allowed:
                 continue
             context = {**request.context, **who}
@@ -52,7 +98,6 @@ def denied_by_org(
             found = levels.reasons(result, request.action, known=context)
             reasons += [r for r in found if r not in reasons]
         if reasons:
-            call = case.call
             why = f"{'; '.join(reasons)}: {NOT_A_BREAKAGE}"
             out.append(DroppedCall(call.action, call.resource, call.count, why))
     return tuple(out)
