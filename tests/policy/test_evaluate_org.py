@@ -3,6 +3,7 @@ account levels: which layer decides, the exemptions, and the reasons by name and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pytest
@@ -38,16 +39,17 @@ LINKED = (
     "AWSServiceRoleForElasticBeanstalk"
 )
 LINKED_SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSServiceRoleForECS/ecs"
-IN_EU = {"aws:RequestedRegion": ("eu-west-1",)}
-IN_US = {"aws:RequestedRegion": ("us-east-1",)}
-SECURE = {"aws:SecureTransport": ("true",)}
+Context = dict[str, tuple[str, ...]]
+IN_EU: Context = {"aws:RequestedRegion": ("eu-west-1",)}
+IN_US: Context = {"aws:RequestedRegion": ("us-east-1",)}
+SECURE: Context = {"aws:SecureTransport": ("true",)}
 
 
 def decide(
     guardrails: OrgGuardrails,
     action: str,
     resource: str = "*",
-    context: dict[str, tuple[str, ...]] | None = None,
+    context: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[Decision, tuple[str, ...]]:
     evaluator = compile_policy_set(guardrails.policy_set((ADMIN,), principal=ROLE))
     result = evaluator.evaluate(Request(action, resource, context or {}, principal=ROLE))
