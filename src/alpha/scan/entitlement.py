@@ -109,15 +109,17 @@ class Entitlement:
     org_blocked: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class OrgLevels:
-    """The SCP and RCP documents, one per level, that limit a principal (none when exempt)."""
+    """The SCP and RCP documents, one per level, that limit a principal (none when exempt).
+    Compared by identity: a scan makes one for the account and shares it (`NO_LEVELS` for
+    the exempt), so the entitlement cache never hashes whole documents per principal."""
 
     scps: tuple[Policy, ...] = ()
     rcps: tuple[Policy, ...] = ()
 
 
-_NO_LEVELS = OrgLevels()
+NO_LEVELS = OrgLevels()
 _EntitlementKey = tuple[tuple[AppliedPolicy, ...], Policy | None, OrgLevels]
 
 
@@ -143,7 +145,7 @@ class EntitlementCache:
         )
 
     def entitlement(
-        self, effective: EffectivePolicies, levels: OrgLevels = _NO_LEVELS
+        self, effective: EffectivePolicies, levels: OrgLevels = NO_LEVELS
     ) -> Entitlement:
         key = (effective.identity, effective.boundary, levels)
         found = self._entitlements.get(key)

@@ -36,7 +36,7 @@ from alpha.account import (
 from alpha.catalog import AccessLevel, Catalog
 from alpha.policy.diff import ActionTypePair
 from alpha.policy.org_policies import OrgGuardrails
-from alpha.scan.entitlement import Entitlement, EntitlementCache, OrgLevels
+from alpha.scan.entitlement import NO_LEVELS, Entitlement, EntitlementCache, OrgLevels
 from alpha.scan.flags import admin_equivalent, escalation_risk, unused_principal
 from alpha.scan.model import (
     LevelExcess,
@@ -99,7 +99,7 @@ def scan(
     for principal in snapshot.principals:
         effective = snapshot.effective_policies(principal.arn)
         exempt = org.in_force_for(principal.arn).empty
-        entitlement = cache.entitlement(effective, OrgLevels() if exempt else in_force)
+        entitlement = cache.entitlement(effective, NO_LEVELS if exempt else in_force)
         folded = weights.get(entitlement.grants)
         if folded is None:
             folded = weights[entitlement.grants] = _fold(entitlement, catalog)
