@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("store", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--scp", type=Path, action="append", default=[])
+    parser.add_argument("--scp", action="append", default=[])
     args = parser.parse_args()
     account = next(args.data.glob("account-*.json"))
     catalog = load_catalog()
@@ -80,17 +80,13 @@ def main() -> None:
         print(f"scan under {len(args.scp)} SCP levels {org_s:5.2f} s  ({blocked:,} grants blocked)")
 
 
-def _levels(files: list[Path]) -> OrgGuardrails:
-    levels = tuple(
-        PolicyLevel(
-            LevelKind.OU,
-            f"ou-{i}",
-            path.stem,
-            (OrgPolicy(f"p-{i}", path.stem, read_policy_file(path)),),
-        )
-        for i, path in enumerate(files)
-    )
-    return OrgGuardrails(scps=levels)
+def _levels(levels: list[str]) -> OrgGuardrails:
+    def level(number: int, files: str) -> PolicyLevel:
+        paths = [Path(f) for f in files.split(",")]
+        policies = tuple(OrgPolicy(f"p-{p.stem}", p.stem, read_policy_file(p)) for p in paths)
+        return PolicyLevel(LevelKind.OU, f"ou-{number}", f"level {number}", policies)
+
+    return OrgGuardrails(scps=tuple(level(i, files) for i, files in enumerate(levels)))
 
 
 def _statements(documents: tuple[Policy, ...]) -> tuple[Any, ...]:
