@@ -216,8 +216,11 @@ class Evaluator:
         if denies:
             return Result(Decision.EXPLICITLY_DENIED, tuple(denies))
         org_allows: list[StatementRef] = []
-        layers = ((PolicyLayer.SCP, plan.scps if scp else ()), (PolicyLayer.RCP, plan.rcps))
-        for layer, levels in layers if rcp else layers[:1]:
+        in_force = (
+            (PolicyLayer.SCP, plan.scps if scp else ()),
+            (PolicyLayer.RCP, plan.rcps if rcp else ()),
+        )
+        for layer, levels in in_force:
             for level, candidates in enumerate(levels):
                 found = _allowing(candidates, action, resource, context)
                 if not found:
