@@ -26,6 +26,8 @@ from alpha.app.backends import usage_source_for
 from alpha.catalog import load_catalog
 from alpha.policy.diff import _Grants
 from alpha.policy.model import Policy
+from alpha.policy.org_policies import LevelKind, OrgGuardrails, OrgPolicy, PolicyLevel
+from alpha.policy.parse import read_policy_file
 from alpha.scan import scan
 from alpha.usage.aggregate import UsageQuery
 from alpha.usage.ingest import ingest
@@ -46,6 +48,7 @@ def main() -> None:
     parser.add_argument("data", type=Path)
     parser.add_argument("store", type=Path)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scp", action="append", default=[])
     args = parser.parse_args()
     account = next(args.data.glob("account-*.json"))
     catalog = load_catalog()
@@ -70,6 +73,20 @@ def main() -> None:
     print(f"usage rows from store {rows_s:8.2f} s")
     print(f"scan                  {scan_s:8.2f} s")
     print(f"baseline grant count  {base_s:8.2f} s  (scan is {base_s / scan_s:.1f}x faster)")
+    if args.scp:
+        org = _levels(args.scp)
+        org_s, under = best(args.repeat, lambda: scan(snapshot, usage, catalog, org=org))
+        blocked = sum(s.blocked_by_org for s in under.scores)
+        print(f"scan under {len(args.scp)} SCP levels {org_s:5.2f} s  ({blocked:,} grants blocked)")
+
+
+def _levels(levels: list[str]) -> OrgGuardrails:
+    def level(number: int, files: str) -> PolicyLevel:
+        paths = [Path(f) for f in files.split(",")]
+        policies = tuple(OrgPolicy(f"p-{p.stem}", p.stem, read_policy_file(p)) for p in paths)
+        return PolicyLevel(LevelKind.OU, f"ou-{number}", f"level {number}", policies)
+
+    return OrgGuardrails(scps=tuple(level(i, files) for i, files in enumerate(levels)))
 
 
 def _statements(documents: tuple[Policy, ...]) -> tuple[Any, ...]:

@@ -202,3 +202,41 @@ def test_missing_request_options_are_a_usage_error(capsys: pytest.CaptureFixture
     code, _, err = run(["simulate", "--action", "s3:GetObject"], capsys)
     assert code == 2
     assert "--policy" in err
+
+
+def test_rcps_from_files_are_levels_of_the_resources_account(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = Path(__file__).resolve().parents[1] / "data" / "org"
+    admin = write(
+        tmp_path, "admin.json", {"Version": "2012-10-17", "Statement": [ALLOW_ALL_STATEMENT]}
+    )
+    options = [
+        "--rcp",
+        str(data / "RCPFullAWSAccess.json"),
+        "--rcp",
+        str(data / "DenyBucketDeletion.json"),
+    ]
+    principal = "arn:aws:iam::111122223333:role/app"
+    code, out, _ = run(
+        [
+            *("simulate", "--policy", str(admin), *options, "--action", "s3:DeleteBucket"),
+            *("--resource", "arn:aws:s3:::reports", "--principal", principal),
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert out.splitlines()[0] == "ExplicitlyDenied: s3:DeleteBucket on arn:aws:s3:::reports"
+    assert f"denied by rcp {data / 'DenyBucketDeletion.json'} Statement[0]" in out
+    case = {
+        "policies": [{"Version": "2012-10-17", "Statement": [ALLOW_ALL_STATEMENT]}],
+        "rcps": [json.loads((data / "RCPFullAWSAccess.json").read_text())],
+        "action": "ec2:RunInstances",  # not a service RCPs cover
+        "resource": "*",
+    }
+    cases = write(tmp_path, "cases.jsonl", json.dumps(case))
+    code, out, _ = run(["simulate", "--cases", str(cases)], capsys)
+    assert json.loads(out)["decision"] == "Allowed"
+
+
+ALLOW_ALL_STATEMENT = {"Effect": "Allow", "Action": "*", "Resource": "*"}

@@ -27,6 +27,7 @@ class Call:
     action: str
     resource: str
     denied: bool = False
+    region: str | None = None
 
 
 @dataclass
@@ -50,11 +51,11 @@ class ScriptedMonitor:
 
     def calls(self, principal: str, since: datetime, until: datetime) -> list[MonitoredCall]:
         found = Counter(
-            (c.action, c.resource)
+            (c.action, c.resource, c.region or "")
             for c in self.calls_made
             if c.principal == principal and since <= c.at < until and not c.denied
         )
-        return [MonitoredCall(a, r, None, n) for (a, r), n in sorted(found.items())]
+        return [MonitoredCall(a, r, g or None, n) for (a, r, g), n in sorted(found.items())]
 
     def covered_until(self) -> datetime | None:
         return self.covered

@@ -37,7 +37,12 @@ from alpha.adapters.aws.analyzer_model import (
     TrailAccess,
     ValidationFinding,
 )
-from alpha.app.engine_checks import CandidateReplay, disagreements, replay_candidate
+from alpha.app.engine_checks import (
+    CandidateReplay,
+    disagreements,
+    replay_candidate,
+    replayed_rows,
+)
 from alpha.app.errors import SettingsError
 from alpha.app.model_settings import AnalyzerSettings
 from alpha.app.placeholders import PlaceholderFinding, fill_placeholders
@@ -199,6 +204,7 @@ class AnalyzerEngine:
         extra = _blocking(replayed, check, validation)
         guardrails = replace(guarded, violations=(*guarded.violations, *extra))
         diff = diff_policies(today, final, catalog)
+        org = generator.org.findings(arn, replayed_rows(rows), final, diff)
         mine = [msgspec.structs.replace(r, principal=arn) for r in rows]
         evidence = build_evidence(
             principal=arn,
@@ -210,6 +216,7 @@ class AnalyzerEngine:
             replay=(replayed.replay.observed, replayed.replay.allowed),
             violations=guardrails.violations,
             days_seen=days,
+            org_blocked=org.blocked,
         )
         report = EngineReport(
             generated.job_id,
@@ -228,11 +235,12 @@ class AnalyzerEngine:
             diff=diff,
             evidence=own.evidence,
             inferred=(),
-            replay=replayed.replay,
+            replay=replace(replayed.replay, denied_by_org=org.denied),
             plan=own.plan,
-            notes=_notes(generated, filled.findings),
+            notes=(*_notes(generated, filled.findings), *org.notes),
             size=policy_size(final),
             attach_as=own.attach_as,
+            organization=org.levels,
             engine=report,
         )
 

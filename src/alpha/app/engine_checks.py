@@ -20,7 +20,7 @@ from alpha.policy.evaluate import PolicySet, Request, compile_policy_set
 from alpha.policy.model import ActionList, Effect, Policy, ResourceList
 from alpha.usage.aggregate import UsageRow
 
-__all__ = ["CandidateReplay", "disagreements", "replay_candidate"]
+__all__ = ["CandidateReplay", "disagreements", "replay_candidate", "replayed_rows"]
 
 PASS_ROLE = "iam:passrole"  # never in CloudTrail: the usage layer records it for inference
 REGION_KEY = "aws:RequestedRegion"
@@ -64,6 +64,11 @@ def replay_candidate(
         observed, allowed, observed_events, allowed_events, not_granted_today=tuple(not_granted)
     )
     return CandidateReplay(replay, tuple(missed), tuple(unchecked))
+
+
+def replayed_rows(rows: Sequence[UsageRow]) -> list[tuple[UsageRow, list[Request]]]:
+    """The allowed rows with the requests that replay them, as `replay_candidate` makes them."""
+    return [(row, _requests(row)) for row in rows if row.count > 0]
 
 
 def _requests(row: UsageRow) -> list[Request]:

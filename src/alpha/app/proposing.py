@@ -153,6 +153,7 @@ def prepare(
             settings=GenerationSettings(keep_unmapped=request.keep_unmapped),
             reasoner=backends.reasoner(),
             on_progress=on_progress,
+            org=request.org,
         )
     account_id = snapshot.account_id or (principal or "::::").split(":")[4]
     return GenerationStream(account_id, plan, engine)

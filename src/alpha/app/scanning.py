@@ -50,5 +50,5 @@ def scan(
     with backends.open_usage_store() as usage:
         read = ingest(sources, usage, request.window, on_start=on_start, on_progress=on_progress)
         rows = usage.usage(UsageQuery(read.keys, None, request.window))
-    report = scan_account(snapshot, rows, backends.catalog(), request.window)
+    report = scan_account(snapshot, rows, backends.catalog(), request.window, request.org)
     return ScanOutcome(report, tuple(read.problems), read.unlisted)

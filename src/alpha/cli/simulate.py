@@ -34,12 +34,15 @@ class _Labels:
     boundary: str = "boundary"
     scps: tuple[str, ...] = ()
     resource_policy: str = "resource_policy"
+    rcps: tuple[str, ...] = ()
 
     def of(self, ref: StatementRef) -> str:
         if ref.kind is PolicyLayer.IDENTITY:
             return self.identity[ref.policy]
         if ref.kind is PolicyLayer.SCP:
             return self.scps[ref.policy]
+        if ref.kind is PolicyLayer.RCP:
+            return self.rcps[ref.policy]
         return self.boundary if ref.kind is PolicyLayer.BOUNDARY else self.resource_policy
 
 
@@ -58,6 +61,13 @@ class _Labels:
     multiple=True,
     type=UserPath(path_type=Path),
     help="Service control policy; each one is a level that must allow.",
+)
+@click.option(
+    "--rcp",
+    "rcps",
+    multiple=True,
+    type=UserPath(path_type=Path),
+    help="Resource control policy of the resource's account; each one is a level.",
 )
 @click.option(
     "--resource-policy",
@@ -87,6 +97,7 @@ def simulate(
     policies: tuple[Path, ...],
     boundary: Path | None,
     scps: tuple[Path, ...],
+    rcps: tuple[Path, ...],
     resource_policy: Path | None,
     action: str | None,
     resource: str | None,
@@ -97,7 +108,8 @@ def simulate(
 ) -> None:
     """Decide whether a request is allowed, and say which statements or layer decided it."""
     if cases is not None:
-        if policies or boundary or scps or resource_policy or action or resource or contexts:
+        single = (policies, boundary, scps, rcps, resource_policy, action, resource, contexts)
+        if any(single):
             raise click.UsageError("--cases cannot be combined with a single request's options")
         lines = list(run_cases(cases))  # all or nothing: bad input prints no partial batch
         for line in lines:
@@ -110,9 +122,14 @@ def simulate(
         boundary=None if boundary is None else read_policy_file(boundary),
         scps=tuple(read_policy_file(p) for p in scps),
         resource_policy=None if resource_policy is None else read_policy_file(resource_policy),
+        rcps=tuple(read_policy_file(p) for p in rcps),
     )
     labels = _Labels(
-        tuple(map(str, policies)), str(boundary), tuple(map(str, scps)), str(resource_policy)
+        tuple(map(str, policies)),
+        str(boundary),
+        tuple(map(str, scps)),
+        str(resource_policy),
+        tuple(map(str, rcps)),
     )
     request = Request(action, resource, parse_context_options(contexts), principal=principal)
     result = compile_policy_set(policy_set).evaluate(request)
@@ -177,6 +194,7 @@ class _Case(BaseModel):
     policies: list[Any]
     boundary: Any = None
     scps: list[Any] = []
+    rcps: list[Any] = []
     resource_policy: Any = None
     action: str
     resource: str
@@ -216,10 +234,12 @@ def _decide_case(line: str, where: str) -> dict[str, Any]:
         resource_policy=None
         if case.resource_policy is None
         else _policy(case.resource_policy, f"{where}: resource_policy"),
+        rcps=tuple(_policy(doc, f"{where}: rcps[{i}]") for i, doc in enumerate(case.rcps)),
     )
     labels = _Labels(
         tuple(f"policies[{i}]" for i in range(len(case.policies))),
         scps=tuple(f"scps[{i}]" for i in range(len(case.scps))),
+        rcps=tuple(f"rcps[{i}]" for i in range(len(case.rcps))),
     )
     context = _case_context(case.context, where)
     request = Request(case.action, case.resource, context, principal=case.principal)

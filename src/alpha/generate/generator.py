@@ -11,6 +11,10 @@
    listed as removed by guardrails;
 5. diff against today's policies, build the evidence, ask the reasoner, plan the change.
 
+Under an organization (`org`, the account's SCP/RCP levels), the proof and the draft stay on
+the identity policies and the replay lists apart the calls the levels deny; the proposal
+records the levels; see `alpha.generate.org_replay` for why.
+
 Replay counts distinct (action, resource) calls (`observed`, `allowed`) and the same weighted by
 how often each was made (`observed_events`, `allowed_events`). Calls no identity policy allows
 today are listed apart (`not_granted_today`) and are not in those counts: the proposal cannot
@@ -40,6 +44,7 @@ from alpha.generate.model import (
     PolicyProposal,
     Replay,
 )
+from alpha.generate.org_replay import OrgView
 from alpha.generate.plan import change_plan
 from alpha.generate.quota import fit
 from alpha.guardrails import GuardrailConfig, enforce
@@ -47,6 +52,7 @@ from alpha.policy.compare import AccessCheck, NewAccess, NoNewAccess, no_new_acc
 from alpha.policy.diff import diff_policies
 from alpha.policy.evaluate import PolicySet, compile_policy_set
 from alpha.policy.model import Policy
+from alpha.policy.org_policies import OrgGuardrails
 from alpha.policy.validate import InlineOwner
 from alpha.reasoning import LocalReasoner, Reasoner, build_evidence
 from alpha.usage.aggregate import UsageRow
@@ -132,8 +138,10 @@ class ProposalGenerator:
         *,
         settings: GenerationSettings | None = None,
         reasoner: Reasoner | None = None,
+        org: OrgGuardrails | None = None,
     ) -> None:
         self.catalog = MemoCatalog(catalog)
+        self.org = OrgView(org or OrgGuardrails())
         self.snapshot = snapshot
         self.guardrails = guardrails
         self.settings = settings or GenerationSettings()
@@ -192,9 +200,11 @@ class ProposalGenerator:
         else:
             replay = _full_replay(draft)
         unchecked = _unchecked(draft, unmapped, self.catalog, keep=self.settings.keep_unmapped)
-        replay = replace(replay, unchecked=unchecked)
         today = Policy(tuple(s for p in existing.policies for s in p.statements))
         diff = diff_policies(today, guarded.policy, self.catalog)
+        replayed = ((case.call, case.requests) for case in draft.cases)
+        org = self.org.findings(arn, replayed, guarded.policy, diff)
+        replay = replace(replay, unchecked=unchecked, denied_by_org=org.denied)
         mine = [msgspec.structs.replace(r, principal=arn) for r in rows]
         evidence = build_evidence(
             principal=arn,
@@ -207,6 +217,7 @@ class ProposalGenerator:
             inferred=draft.inferred,
             violations=guarded.violations,
             days_seen=days_seen,
+            org_blocked=org.blocked,
         )
         return PolicyProposal(
             principal=arn,
@@ -230,9 +241,10 @@ class ProposalGenerator:
                 policy_name=self.settings.policy_name,
                 attach_as=fitted.attach_as,
             ),
-            notes=(*fitted.notes, *draft.notes),
+            notes=(*fitted.notes, *draft.notes, *org.notes),
             size=fitted.size,
             attach_as=fitted.attach_as,
+            organization=org.levels,
         )
 
 

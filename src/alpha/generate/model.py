@@ -8,13 +8,15 @@ are optional; when present, replay uses them as request context (`aws:RequestedR
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from alpha.guardrails import GuardrailResult, Violation
 from alpha.policy.diff import PolicyDiff
 from alpha.policy.model import Policy
+from alpha.policy.org_policies import OrgGuardrails
+from alpha.policy.org_record import RECORD_KEY, guardrails_to_dict
 from alpha.policy.serialize import to_document
 from alpha.reasoning import Reasoning
 
@@ -122,6 +124,9 @@ class Replay:
     # Calls no replay can check against the real request (`alpha.usage.authorisations`): an
     # unmapped call, or a resource the logs do not name. Listed, with why, never hidden.
     unchecked: tuple[DroppedCall, ...] = ()
+    # Calls the proposal allows but the organization's SCPs/RCPs deny (today too): not
+    # breakage the proposal causes, so still counted in `allowed` (`alpha.generate.org_replay`)
+    denied_by_org: tuple[DroppedCall, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -134,6 +139,8 @@ class Replay:
         }
         if self.unchecked:
             out["unchecked"] = [c.to_dict() for c in self.unchecked]
+        if self.denied_by_org:
+            out["denied_by_org"] = [c.to_dict() for c in self.denied_by_org]
         return out
 
 
@@ -210,6 +217,8 @@ class PolicyProposal:
     notes: tuple[str, ...] = ()
     size: int = 0
     attach_as: str = "inline"
+    # The SCP/RCP levels it was made under, which the rollout's sandbox replays with
+    organization: OrgGuardrails = field(default_factory=OrgGuardrails)
 
     @property
     def violations(self) -> tuple[Violation, ...]:
@@ -237,4 +246,9 @@ class PolicyProposal:
             "size": {"characters": self.size, "attach_as": self.attach_as},
             "notes": list(self.notes),
             **self.reasoning.recorded(),
+            **(
+                {}
+                if self.organization.empty
+                else {RECORD_KEY: guardrails_to_dict(self.organization)}
+            ),
         }

@@ -26,6 +26,7 @@ from alpha.generate.errors import GenerateError
 from alpha.generate.generator import ProposalGenerator, UsageContext
 from alpha.generate.model import GenerationFailure, GenerationSettings, PolicyProposal
 from alpha.guardrails import GuardrailConfig
+from alpha.policy.org_policies import OrgGuardrails
 from alpha.reasoning import Reasoner
 from alpha.reasoning.data_plane import is_data_plane
 from alpha.usage.aggregate import UsageQuery, UsageRow
@@ -137,6 +138,7 @@ def plan_generation(
     reasoner: Reasoner | None = None,
     on_progress: Callable[[str], None] | None = None,
     workers: int = DEFAULT_WORKERS,
+    org: OrgGuardrails | None = None,
 ) -> GenerationPlan:
     """Ingest what is new and read the usage once: what to propose for `principal`, or for
     every principal of the snapshot with usage."""
@@ -157,7 +159,7 @@ def plan_generation(
     )
     del rows  # each principal's rows live on in `grouped`, then in its job only
     generator = ProposalGenerator(
-        catalog, snapshot, guardrails, settings=settings, reasoner=reasoner
+        catalog, snapshot, guardrails, settings=settings, reasoner=reasoner, org=org
     )
     jobs = deque(
         (arn, grouped.pop(arn), days.pop(arn, {}))

@@ -2,21 +2,31 @@
 
 Follows the IAM User Guide page "Policy evaluation logic" (reference_policies_evaluation-logic):
 
-1. An explicit Deny in any applicable policy (identity, boundary, SCP, resource policy) wins.
+1. An explicit Deny in any applicable policy (identity, boundary, SCP, RCP, resource policy)
+   wins.
 2. SCPs: every level (each `scps` document is one level of the organization) must allow.
-3. A same-account resource-based policy that names the caller directly (an IAM user or role
+3. RCPs: likewise every `rcps` level must allow, for requests on resources in the account the
+   RCPs protect (`rcp_account`, else the caller's account; a resource whose ARN names no
+   account, such as an S3 bucket, counts as in it), and only for the services RCPs support
+   (`RCP_SERVICES`).
+4. A same-account resource-based policy that names the caller directly (an IAM user or role
    session ARN) allows on its own: implicit denies in identity policies and the permissions
    boundary do not limit it. One that names the caller's role allows too, but the boundary
    must also allow. One that names only the account delegates to IAM policies.
-4. Otherwise identity policies must allow, and the permissions boundary (if any) too.
-5. Cross-account (caller and resource accounts known and different, resource policy given):
+5. Otherwise identity policies must allow, and the permissions boundary (if any) too.
+6. Cross-account (caller and resource accounts known and different, resource policy given):
    both the resource policy and the caller's identity policies (and boundary) must allow.
-6. KMS: for `kms:` actions with a key policy given as the resource policy, the key policy must
+7. KMS: for `kms:` actions with a key policy given as the resource policy, the key policy must
    allow, either the caller itself or the account (which enables IAM policies to grant).
 
-Simplifications, stated so nobody relies on them: no session policies, RCPs, VPC endpoint
-policies or ACLs; SCPs are applied to every caller (the management account and service-linked
-roles are not exempted); `"Principal": "*"` names a role session through its role.
+Exemptions (AWS Organizations User Guide, "Service control policies" and "Resource control
+policies"): neither SCPs nor RCPs apply to a service-linked role (a caller whose ARN says so,
+`is_service_linked`). Neither applies to the management account either; that one the caller
+of the evaluator decides, by giving no `scps`/`rcps` for it (`OrgGuardrails.management`).
+
+Simplifications, stated so nobody relies on them: no session policies, VPC endpoint policies or
+ACLs; RCPs are not exempted for AWS managed KMS keys (the key's ARN does not say it is one);
+`"Principal": "*"` names a role session through its role.
 """
 
 from __future__ import annotations
@@ -34,11 +44,13 @@ from alpha.policy.matchers import (
     StatementMatcher,
     StatementRef,
     caller_of,
+    is_service_linked,
     match_principal,
 )
 from alpha.policy.model import Effect, Policy
 
 __all__ = [
+    "RCP_SERVICES",
     "Decision",
     "Evaluator",
     "MissingAllow",
@@ -54,7 +66,17 @@ _NOBODY = Caller(None, None, "other")  # stands in when no resource policy needs
 # STS API reference, GetCallerIdentity: "No permissions are required to perform this
 # operation"; even an explicit Deny of it does not stop it.
 _ALWAYS_ALLOWED = "sts:getcalleridentity"
-_PLAN_CACHE_LIMIT = 4096  # distinct service prefixes kept; more only happens with junk input
+_PLAN_CACHE_LIMIT = 4096
+# AWS Organizations User Guide, "Resource control policies (RCPs)", "List of AWS services that
+# support RCPs" (https://docs.aws.amazon.com/organizations/latest/userguide/
+# orgs_manage_policies_rcps.html): S3, STS, KMS, SQS and Secrets Manager at launch (Nov 2024),
+# then Amazon ECR and OpenSearch Serverless (June 2025). Add later ones here: RCPs do not
+# apply to any other service's actions.
+RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss"})
+_ORG_LAYERS = (
+    PolicyLayer.SCP,
+    PolicyLayer.RCP,
+)  # distinct service prefixes kept; more only happens with junk input
 
 
 class Decision(StrEnum):
@@ -66,13 +88,14 @@ class Decision(StrEnum):
 @dataclass(frozen=True, slots=True)
 class MissingAllow:
     layer: PolicyLayer
-    level: int | None = None  # the SCP level
+    level: int | None = None  # the SCP or RCP level
 
     def __str__(self) -> str:
         return {
             PolicyLayer.IDENTITY: "no identity-based policy allows the action",
             PolicyLayer.BOUNDARY: "the permissions boundary does not allow the action",
             PolicyLayer.SCP: f"no statement of SCP level {self.level} allows the action",
+            PolicyLayer.RCP: f"no statement of RCP level {self.level} allows the action",
             PolicyLayer.RESOURCE: (
                 "the resource-based policy does not allow this cross-account call"
             ),
@@ -112,6 +135,9 @@ class PolicySet:
     boundary: Policy | None = None
     scps: tuple[Policy, ...] = ()
     resource_policy: Policy | None = None
+    rcps: tuple[Policy, ...] = ()
+    # The account whose resources the RCPs protect; None: the caller's own account
+    rcp_account: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +164,7 @@ class _Plan:
     boundary: tuple[Candidate, ...] | None
     scps: tuple[tuple[Candidate, ...], ...]
     resource: tuple[Candidate, ...] | None
+    rcps: tuple[tuple[Candidate, ...], ...] = ()
 
 
 def compile_policy_set(policy_set: PolicySet) -> Evaluator:
@@ -162,6 +189,10 @@ class Evaluator:
             if policy_set.resource_policy is None
             else _compile((policy_set.resource_policy,), PolicyLayer.RESOURCE)
         )
+        self._rcps = tuple(
+            _compile((p,), PolicyLayer.RCP, level) for level, p in enumerate(policy_set.rcps)
+        )
+        self._org = bool(self._scps or self._rcps)
         self._plans: dict[str, _Plan] = {}
 
     def evaluate(self, request: Request) -> Result:
@@ -174,23 +205,43 @@ class Evaluator:
             if self._resource is None
             else caller_of(request.principal, request.principal_account)
         )
+        scp, rcp = self._org_in_force(request, caller) if self._org else (False, False)
         denies = [
             c.matcher.ref
             for c in plan.denies
-            if c.applies(action, resource, context) and _names_caller(c, caller)
+            if c.applies(action, resource, context)
+            and _names_caller(c, caller)
+            and _in_force(c.matcher.ref.kind, scp=scp, rcp=rcp)
         ]
         if denies:
             return Result(Decision.EXPLICITLY_DENIED, tuple(denies))
-        scp_allows: list[StatementRef] = []
-        for level, candidates in enumerate(plan.scps):
-            found = _allowing(candidates, action, resource, context)
-            if not found:
-                return _missing(PolicyLayer.SCP, level)
-            scp_allows += found
+        org_allows: list[StatementRef] = []
+        in_force = (
+            (PolicyLayer.SCP, plan.scps if scp else ()),
+            (PolicyLayer.RCP, plan.rcps if rcp else ()),
+        )
+        for layer, levels in in_force:
+            for level, candidates in enumerate(levels):
+                found = _allowing(candidates, action, resource, context)
+                if not found:
+                    return _missing(layer, level)
+                org_allows += found
         result = self._grant(plan, request, caller)
         if result.allowed:
-            return Result(Decision.ALLOWED, result.statements + tuple(scp_allows))
+            return Result(Decision.ALLOWED, result.statements + tuple(org_allows))
         return result
+
+    def _org_in_force(self, request: Request, caller: Caller) -> tuple[bool, bool]:
+        """Whether the SCPs, and the RCPs, apply to this request (see the module's text)."""
+        principal = request.principal
+        if is_service_linked(principal):
+            return False, False
+        if not self._rcps or request.service not in RCP_SERVICES:
+            return True, False
+        account = request.principal_account or caller.account or _arn_account(principal or "")
+        protected = self.policy_set.rcp_account or account
+        resource_account = request.resource_account or _arn_account(request.resource)
+        return True, not (protected and resource_account and protected != resource_account)
 
     def _grant(self, plan: _Plan, request: Request, caller: Caller) -> Result:
         action, resource, context = request.action_key, request.resource, request.context
@@ -225,7 +276,8 @@ class Evaluator:
         def allows(matchers: tuple[StatementMatcher, ...]) -> tuple[Candidate, ...]:
             return view(m for m in matchers if m.ref.effect is Effect.ALLOW)
 
-        layers = [self._identity, *self._scps]
+        rcps = self._rcps if service in RCP_SERVICES else ()
+        layers = [self._identity, *self._scps, *rcps]
         layers += [x for x in (self._boundary, self._resource) if x is not None]
         plan = _Plan(
             denies=view(m for layer in layers for m in layer if m.ref.effect is Effect.DENY),
@@ -233,6 +285,7 @@ class Evaluator:
             boundary=None if self._boundary is None else allows(self._boundary),
             scps=tuple(allows(level) for level in self._scps),
             resource=None if self._resource is None else allows(self._resource),
+            rcps=tuple(allows(level) for level in rcps),
         )
         if len(self._plans) < _PLAN_CACHE_LIMIT:
             self._plans[service] = plan
@@ -262,6 +315,12 @@ def _allowing(
     context: Mapping[str, tuple[str, ...]],
 ) -> tuple[StatementRef, ...]:
     return tuple(c.matcher.ref for c in candidates if c.applies(action, resource, context))
+
+
+def _in_force(kind: PolicyLayer, *, scp: bool, rcp: bool) -> bool:
+    if kind is PolicyLayer.SCP:
+        return scp
+    return rcp if kind is PolicyLayer.RCP else True
 
 
 def _names_caller(candidate: Candidate, caller: Caller) -> bool:

@@ -24,7 +24,13 @@ from alpha.policy.model import (
 )
 from alpha.policy.patterns import Context, GlobSet, PatternSet, has_wildcard
 
-__all__ = ["Candidate", "PolicyLayer", "StatementMatcher", "StatementRef"]
+__all__ = [
+    "Candidate",
+    "PolicyLayer",
+    "StatementMatcher",
+    "StatementRef",
+    "is_service_linked",
+]
 
 
 ActionTest = Callable[[str], bool]
@@ -42,6 +48,7 @@ class PolicyLayer(StrEnum):
     IDENTITY = "identity"
     BOUNDARY = "boundary"
     SCP = "scp"
+    RCP = "rcp"
     RESOURCE = "resource"
     KMS_KEY_POLICY = "kms-key-policy"
 
@@ -109,6 +116,18 @@ def caller_of(arn: str | None, account: str | None = None) -> Caller:
         role = resource.split("/")[1]
         return Caller(arn, acct, "session", role)
     return Caller(arn, acct, "other")
+
+
+def is_service_linked(arn: str | None) -> bool:
+    """A service-linked role, or a session of one. IAM User Guide, "Using service-linked
+    roles": their path is `/aws-service-role/` and their names start `AWSServiceRoleFor`;
+    a session ARN keeps only the role's name, hence both tests."""
+    if not arn:
+        return False
+    caller = caller_of(arn)
+    if caller.kind not in ("role", "session"):
+        return False
+    return "/aws-service-role/" in arn or (caller.role_name or "").startswith("AWSServiceRoleFor")
 
 
 def match_principal(

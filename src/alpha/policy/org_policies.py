@@ -7,13 +7,20 @@ policies attached there, so a decision can be explained as "denied by SCP <name>
 rather than by an index.
 
 RCPs (resource control policies) apply the same way, to requests for resources in the account.
+
+Neither applies to the organization's management account (`management`), nor to service-linked
+roles (AWS Organizations User Guide, "SCP effects on permissions" and "RCPs don't affect
+resources in the management account"): `in_force_for` drops them for such a principal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from alpha.policy.evaluate import Decision, PolicySet, Result
+from alpha.policy.matchers import PolicyLayer, StatementRef, caller_of, is_service_linked
 from alpha.policy.model import Policy, Statement
 
 __all__ = [
@@ -22,7 +29,20 @@ __all__ = [
     "OrgPolicy",
     "PolicyLevel",
     "StatementOrigin",
+    "principal_context",
 ]
+
+
+_KINDS = {PolicyLayer.SCP: "SCP", PolicyLayer.RCP: "RCP"}
+
+
+def principal_context(principal: str) -> dict[str, tuple[str, ...]]:
+    """`aws:PrincipalArn` as AWS sets it on every request (a session gives its role's ARN):
+    SCPs often exempt roles by it, and a replayed call must carry it to be judged alike."""
+    caller = caller_of(principal)
+    if caller.kind == "session" and caller.account and caller.role_name:
+        return {"aws:PrincipalArn": (f"arn:aws:iam::{caller.account}:role/{caller.role_name}",)}
+    return {"aws:PrincipalArn": (principal,)}
 
 
 class LevelKind(StrEnum):
@@ -91,10 +111,67 @@ class OrgGuardrails:
 
     scps: tuple[PolicyLevel, ...] = ()
     rcps: tuple[PolicyLevel, ...] = ()
+    # The account is the organization's management account: no SCP or RCP applies in it
+    management: bool = False
 
     @property
     def empty(self) -> bool:
         return not self.scps and not self.rcps
+
+    def in_force_for(self, principal: str | None) -> OrgGuardrails:
+        """The levels that limit `principal` (an ARN of the account): none for the management
+        account or a service-linked role."""
+        if self.empty or not (self.management or is_service_linked(principal)):
+            return self
+        return OrgGuardrails(management=self.management)
+
+    def policy_set(
+        self,
+        identity: tuple[Policy, ...],
+        boundary: Policy | None = None,
+        *,
+        principal: str | None = None,
+    ) -> PolicySet:
+        """The policies of a request by `principal`, these levels included when they apply."""
+        levels = self.in_force_for(principal)
+        return PolicySet(
+            identity=identity,
+            boundary=boundary,
+            scps=levels.scp_documents(),
+            rcps=levels.rcp_documents(),
+        )
+
+    def reasons(
+        self, result: Result, action: str, known: Mapping[str, object] | None = None
+    ) -> tuple[str, ...]:
+        """What the organization's policies did in `result` (evaluated with `policy_set`),
+        by name and level: empty when they did not decide it. With `known` (the context keys
+        the request really carried, as from logs), a Deny whose conditions read a key not
+        among them is not claimed: it decided on a value the logs do not give."""
+        if result.decision is Decision.EXPLICITLY_DENIED:
+            keys = None if known is None else {k.lower() for k in known}
+            return tuple(
+                f"denied by {self._origin(ref)}"
+                for ref in result.statements
+                if ref.kind in _KINDS and (keys is None or self._reads_only(ref, keys))
+            )
+        missing = result.missing
+        if missing is None or missing.layer not in _KINDS or missing.level is None:
+            return ()
+        level = self._levels(missing.layer)[missing.level]
+        return (f"no {_KINDS[missing.layer]} at {level.describe()} allows {action}",)
+
+    def _reads_only(self, ref: StatementRef, keys: set[str]) -> bool:
+        origin = self._levels(ref.kind)[ref.policy].origin(ref.statement)
+        statement = origin.policy.document.statements[origin.statement]
+        return all(c.key.lower() in keys for c in statement.conditions)
+
+    def _levels(self, layer: PolicyLayer) -> tuple[PolicyLevel, ...]:
+        return self.scps if layer is PolicyLayer.SCP else self.rcps
+
+    def _origin(self, ref: StatementRef) -> str:
+        level = self._levels(ref.kind)[ref.policy]
+        return level.origin(ref.statement).describe(_KINDS[ref.kind])
 
     def scp_documents(self) -> tuple[Policy, ...]:
         """One document per level, as `PolicySet.scps` takes them."""

@@ -135,6 +135,8 @@ class Evidence:
     days_exact: bool = True
     # a few session names (CloudTrail-derived: attacker-controlled text)
     session_samples: tuple[str, ...] = ()
+    # removed actions the organization's SCPs/RCPs deny anyway: (action, why), by action
+    org_blocked: tuple[tuple[str, str], ...] = ()
 
     @property
     def window_days(self) -> float:
@@ -182,11 +184,13 @@ def build_evidence(
     inferred: Iterable[_Inferred] = (),
     violations: Iterable[_Violation] = (),
     days_seen: Mapping[str, int] | None = None,
+    org_blocked: Mapping[str, str] | None = None,
 ) -> Evidence:
     """Evidence for `principal` from its report rows (rows of other principals are ignored).
 
     `replay` is (observed, allowed); `days_seen` maps action -> exact distinct days (see
-    `days_seen_from_hourly`); without it the days are a lower bound from first/last seen."""
+    `days_seen_from_hourly`); without it the days are a lower bound from first/last seen.
+    `org_blocked` maps removed actions the organization denies anyway to why."""
     mine = [r for r in rows if r.principal == principal]
     names = sorted({s for r in mine for s in r.sessions})
     return Evidence(
@@ -204,6 +208,7 @@ def build_evidence(
         guardrails=tuple(GuardrailSummary(v.code, v.message, v.blocks) for v in violations),
         days_exact=days_seen is not None,
         session_samples=tuple(names[:SAMPLES]),
+        org_blocked=tuple(sorted((org_blocked or {}).items(), key=lambda i: i[0].lower())),
     )
 
 

@@ -46,14 +46,17 @@ class LocalReasoner:
     def reason(self, evidence: Evidence) -> Reasoning:
         risk = estimate_risk(evidence, self._catalog)
         rationale = " ".join(
-            (
+            sentence
+            for sentence in (
                 activity_sentence(evidence),
                 kept_sentence(evidence),
                 removed_sentence(evidence),
+                org_sentence(evidence),
                 inferred_sentence(evidence),
                 guardrails_sentence(evidence),
                 f"Estimated probability of break: {pct(risk.probability_of_break)}.",
             )
+            if sentence
         )
         return Reasoning(rationale, risk, remediation_notes(evidence, self._catalog))
 
@@ -93,6 +96,20 @@ def removed_sentence(evidence: Evidence) -> str:
         f"Removed {num(len(diff.removed_actions))} actions never used{detail}: "
         f"{num(diff.removed_grants)} of {num(diff.existing_grants)} grants "
         f"({pct(diff.reduction)})."
+    )
+
+
+def org_sentence(evidence: Evidence) -> str:
+    """Removed access the organization already denies: the identity policy shrinks, but
+    what the principal can do does not."""
+    blocked = evidence.org_blocked
+    if not blocked:
+        return ""
+    shown = "; ".join(f"{action} ({why})" for action, why in blocked[:ONCE_LISTED])
+    more = f" and {num(len(blocked) - ONCE_LISTED)} more" if len(blocked) > ONCE_LISTED else ""
+    return (
+        f"The organization's policies deny {num(len(blocked))} of the removed actions anyway, "
+        f"so removing them changes no effective access: {shown}{more}."
     )
 
 

@@ -147,6 +147,10 @@ def evidence_document(evidence: Evidence, local: Reasoning) -> dict[str, Any]:
             "added_actions": [untrusted(a) for a in diff.added_actions[:MAX_ITEMS]],
         },
         "replay": {"observed": evidence.replay.observed, "allowed": evidence.replay.allowed},
+        "removed_but_denied_by_organization": [
+            {"action": untrusted(a), "why": untrusted(w, MAX_MESSAGE)}
+            for a, w in evidence.org_blocked[:MAX_ITEMS]
+        ],
         "inferred": [
             {"action": untrusted(i.action), "reason": untrusted(i.reason, MAX_MESSAGE)}
             for i in evidence.inferred[:MAX_ITEMS]

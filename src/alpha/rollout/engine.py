@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from alpha.policy.org_record import recorded_guardrails
 from alpha.rollout.approvals import (
     BlockingCheck,
     blocking_violations,
@@ -343,7 +344,12 @@ class RolloutEngine:
         record = self.steps.stage_record(proposal, Stage.SANDBOX, None)
         since = record.started_at
         judgement = judge_sandbox(
-            self.monitor, targets, proposal.proposed_policy, since, self._stages(proposal)
+            self.monitor,
+            targets,
+            proposal.proposed_policy,
+            since,
+            self._stages(proposal),
+            org=recorded_guardrails(proposal.document),
         )
         self.steps.judged(record, judgement)
         return judgement

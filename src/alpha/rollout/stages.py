@@ -3,6 +3,8 @@
 Sandbox (shadow): changes nothing. The principal's recent calls (`sandbox_lookback` before the
 stage) and its new ones during the bake are replayed against the proposal alone with the
 evaluator; the calls it would deny must stay at or under `max_would_be_denials` (default 0).
+Under the SCP/RCP levels the proposal was made under (its `organization`), a call those levels
+deny is counted apart (`denied_by_org`): the organization denies it whatever the proposal says.
 
 Canary (reversible, existing policies untouched): the proposal becomes the principal's
 permissions boundary (a new customer-managed policy `alpha-canary-<id>`), so IAM allows only
@@ -34,7 +36,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from alpha.catalog import Catalog, load_catalog
-from alpha.policy.evaluate import PolicySet, Request, compile_policy_set
+from alpha.policy.evaluate import Evaluator, PolicySet, Request, compile_policy_set
+from alpha.policy.org_policies import OrgGuardrails, principal_context
 from alpha.policy.parse import parse_policy
 from alpha.rollout.changes import Change, Op
 from alpha.rollout.errors import RolloutError
@@ -86,6 +89,7 @@ def judge_sandbox(
     settings: StageSettings,
     *,
     catalog: Catalog | None = None,
+    org: OrgGuardrails | None = None,
 ) -> Judgement:
     """Replay the targets' calls against the proposal, each read as generation read it
     (`alpha.usage.authorisations.checked_call`): calls it cannot check (unmapped, or a
@@ -93,12 +97,17 @@ def judge_sandbox(
     end = since + settings.bake_of("sandbox")
     covered = monitor.covered_until()
     until = min(end, covered) if covered is not None else since
-    evaluator = compile_policy_set(PolicySet(identity=(parse_policy(proposal, "proposal"),)))
+    policy = parse_policy(proposal, "proposal")
+    org = org or OrgGuardrails()
     catalog = catalog if catalog is not None else load_catalog()
-    replayed = denied = unchecked = 0
+    replayed = denied = unchecked = by_org = 0
     examples: list[str] = []
     not_checked: list[str] = []
+    org_examples: list[str] = []
     for target in targets:
+        levels = org.in_force_for(target)
+        alone = compile_policy_set(PolicySet(identity=(policy,)))
+        under = compile_policy_set(levels.policy_set((policy,), principal=target))
         for call in monitor.calls(target, since - settings.sandbox_lookback, max(until, since)):
             checked = checked_call(catalog, call.action, call.resource)
             if not checked.resources:
@@ -108,9 +117,20 @@ def judge_sandbox(
                 continue
             context = {"aws:RequestedRegion": (call.region,)} if call.region else {}
             allowed = all(
-                evaluator.evaluate(Request(call.action, r, context, principal=target)).allowed
+                alone.evaluate(Request(call.action, r, context, principal=target)).allowed
                 for r in checked.resources
             )
+            why = _org_denial(
+                levels,
+                under,
+                Request(call.action, "*", context, principal=target),
+                checked.resources,
+            )
+            if why:
+                by_org += call.count
+                if len(org_examples) < 5:
+                    org_examples.append(f"{call.action} on {call.resource}: {why}")
+                continue
             if not allowed and call.action.lower() == _PASS_ROLE:
                 # granted for the service it is passed to (iam:PassedToService), which the
                 # logs do not keep: not checkable here, never a denial
@@ -129,6 +149,8 @@ def judge_sandbox(
         "unchecked_calls": unchecked,
         "unchecked_examples": not_checked,
     }
+    if by_org:
+        metrics |= {"denied_by_org": by_org, "denied_by_org_examples": org_examples}
     if denied > settings.max_would_be_denials:
         detail = (
             f"{denied} replayed call(s) would be denied (threshold "
@@ -138,7 +160,25 @@ def judge_sandbox(
     if covered is None or covered < end:
         return Judgement(Verdict.BAKING, _waiting(covered, end), metrics)
     tail = f"; {unchecked} call(s) could not be checked" if unchecked else ""
+    if by_org:
+        tail += f"; {by_org} call(s) the organization's SCPs/RCPs deny (not the proposal)"
     return Judgement(Verdict.PASSED, f"{replayed} replayed call(s), none denied{tail}", metrics)
+
+
+def _org_denial(
+    levels: OrgGuardrails, evaluator: Evaluator, call: Request, resources: Iterable[str]
+) -> str | None:
+    """Why the organization's levels deny `call` (on any of `resources`) whatever the
+    proposal says, if they do on what the logs tell (`OrgGuardrails.reasons`)."""
+    if levels.empty or call.principal is None:
+        return None
+    known = {**call.context, **principal_context(call.principal)}
+    for resource in resources:
+        result = evaluator.evaluate(Request(call.action, resource, known, call.principal))
+        found = levels.reasons(result, call.action, known=known)
+        if found:
+            return found[0]
+    return None
 
 
 # Canary and production: watch IAMErrorRate -----------------------------------------------

@@ -21,6 +21,14 @@ say when the boundary grants it on any resource. Both err towards granted (a bou
 identity policy may name disjoint ARNs of one type), so excess and flags are never understated.
 Reach honours only the simple Denies inside the same policy (as the guardrails do), which also
 errs towards reporting.
+
+The organization's levels (issue 16) limit like boundaries, one after another: an SCP level
+keeps a grant only if the level's own grants hold it (its unconditional Denies taken out), and
+reach only to actions the level grants somewhere. An RCP level does the same to the grants of
+the services RCPs cover (`RCP_SERVICES`), and leaves reach alone: reach is about IAM, which
+RCPs do not cover. Conditions are ignored as above, so a conditional SCP Deny (outside some
+regions, for the root user) takes nothing away: the grant is usable under some context.
+`org_blocked` counts the grants the levels took away.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from alpha.catalog import AccessLevel, Catalog
 from alpha.guardrails.escalation import ESCALATION_METHODS, Scope
 from alpha.guardrails.grants import allow_grants
 from alpha.policy.diff import ActionTypePair, policy_grants
+from alpha.policy.evaluate import RCP_SERVICES
 from alpha.policy.model import (
     CURRENT_VERSION,
     LEGACY_VERSION,
@@ -97,6 +106,21 @@ class Entitlement:
 
     grants: frozenset[ActionTypePair]
     reach: Reach
+    org_blocked: int = 0
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class OrgLevels:
+    """The SCP and RCP documents, one per level, that limit a principal (none when exempt).
+    Compared by identity: a scan makes one for the account and shares it (`NO_LEVELS` for
+    the exempt), so the entitlement cache never hashes whole documents per principal."""
+
+    scps: tuple[Policy, ...] = ()
+    rcps: tuple[Policy, ...] = ()
+
+
+NO_LEVELS = OrgLevels()
+_EntitlementKey = tuple[tuple[AppliedPolicy, ...], Policy | None, OrgLevels]
 
 
 class EntitlementCache:
@@ -108,7 +132,8 @@ class EntitlementCache:
         self.catalog = catalog
         self._pieces: dict[Policy, _Piece] = {}
         self._reach: dict[Policy, Reach] = {}
-        self._entitlements: dict[tuple[tuple[AppliedPolicy, ...], Policy | None], Entitlement] = {}
+        self._entitlements: dict[_EntitlementKey, Entitlement] = {}
+        self._level_grants: dict[Policy, frozenset[ActionTypePair]] = {}
         self._escalation_actions = frozenset(
             r.action.lower() for m in ESCALATION_METHODS for r in m.requires
         )
@@ -119,20 +144,35 @@ class EntitlementCache:
             if a.access_level is AccessLevel.PERMISSIONS_MANAGEMENT
         )
 
-    def entitlement(self, effective: EffectivePolicies) -> Entitlement:
-        key = (effective.identity, effective.boundary)
+    def entitlement(
+        self, effective: EffectivePolicies, levels: OrgLevels = NO_LEVELS
+    ) -> Entitlement:
+        key = (effective.identity, effective.boundary, levels)
         found = self._entitlements.get(key)
         if found is None:
-            found = self._entitlements[key] = self._compute(effective)
+            found = self._entitlements[key] = self._compute(effective, levels)
         return found
 
-    def _compute(self, effective: EffectivePolicies) -> Entitlement:
+    def _compute(self, effective: EffectivePolicies, levels: OrgLevels) -> Entitlement:
         grants = self.grants(effective.documents)
         reach = _union(self._labelled(applied) for applied in effective.identity)
         if effective.boundary is not None:
             grants &= self.grants((effective.boundary,))
             reach = reach.limited_to(self.reach(effective.boundary))
-        return Entitlement(grants, reach)
+        before = len(grants)
+        for level in levels.scps:
+            grants &= self._level(level)
+            reach = reach.limited_to(self.reach(level))
+        for level in levels.rcps:
+            allowed = self._level(level)
+            grants = frozenset(g for g in grants if g in allowed or not _rcp_covers(g))
+        return Entitlement(grants, reach, before - len(grants))
+
+    def _level(self, document: Policy) -> frozenset[ActionTypePair]:
+        found = self._level_grants.get(document)
+        if found is None:
+            found = self._level_grants[document] = self.grants((document,))
+        return found
 
     def grants(self, documents: tuple[Policy, ...]) -> frozenset[ActionTypePair]:
         if any(_has_deny(d) for d in documents):
@@ -197,6 +237,10 @@ class EntitlementCache:
 class _Piece:
     grants: frozenset[ActionTypePair]
     reach: Reach
+
+
+def _rcp_covers(grant: ActionTypePair) -> bool:
+    return grant[0].partition(":")[0].lower() in RCP_SERVICES
 
 
 def _has_deny(document: Policy) -> bool:

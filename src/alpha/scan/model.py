@@ -130,7 +130,8 @@ class PrincipalScore:
     `used` the distinct actions it called successfully in the window; `unused_grants` the
     grants whose action it never called. `score` is the access-level weight of the unused
     grants (see `alpha.scan.weights`), `unused_share` that weight over the weight of all its
-    grants (0 when it has none).
+    grants (0 when it has none). `blocked_by_org` counts the grants its policies hold that the
+    organization's SCPs/RCPs deny: they are not in `granted`.
     """
 
     rank: int
@@ -145,6 +146,7 @@ class PrincipalScore:
     flags: tuple[ScanFinding, ...]
     boundary: str | None = None
     unresolved: tuple[str, ...] = ()
+    blocked_by_org: int = 0
 
     @property
     def flag_codes(self) -> tuple[str, ...]:
@@ -166,6 +168,7 @@ class PrincipalScore:
             "flags": [flag.to_dict() for flag in self.flags],
             "boundary": self.boundary,
             "unresolved": list(self.unresolved),
+            **({"blocked_by_org": self.blocked_by_org} if self.blocked_by_org else {}),
         }
 
 

@@ -9,6 +9,10 @@ might have been used. Denied calls are never use.
 The window is the one asked for; an open end is closed at the first or last call the usage holds,
 so "unused in the window" and IAM's last-used date are compared over the span the logs cover.
 
+The organization's SCP and RCP levels over the account (`org`) limit what counts as granted
+(`alpha.scan.entitlement`): a grant they deny is not granted, so it is neither excess nor a
+reason for a flag. Service-linked roles and the management account are exempt from them.
+
 Ranking: score (weighted unused grants) highest first, then unused share, then ARN.
 """
 
@@ -31,7 +35,8 @@ from alpha.account import (
 )
 from alpha.catalog import AccessLevel, Catalog
 from alpha.policy.diff import ActionTypePair
-from alpha.scan.entitlement import Entitlement, EntitlementCache
+from alpha.policy.org_policies import OrgGuardrails
+from alpha.scan.entitlement import NO_LEVELS, Entitlement, EntitlementCache, OrgLevels
 from alpha.scan.flags import admin_equivalent, escalation_risk, unused_principal
 from alpha.scan.model import (
     LevelExcess,
@@ -64,10 +69,14 @@ class _Weights:
 
 
 def scan_account(
-    state: AccountState, store: UsageReader, query: UsageQuery, catalog: Catalog
+    state: AccountState,
+    store: UsageReader,
+    query: UsageQuery,
+    catalog: Catalog,
+    org: OrgGuardrails | None = None,
 ) -> ScanReport:
     """Scan the account behind `state` with the usage the query selects from `store`."""
-    return scan(state.snapshot(), store.usage(query), catalog, query.window)
+    return scan(state.snapshot(), store.usage(query), catalog, query.window, org)
 
 
 def scan(
@@ -75,17 +84,22 @@ def scan(
     usage: Iterable[UsageRow],
     catalog: Catalog,
     window: TimeWindow | None = None,
+    org: OrgGuardrails | None = None,
 ) -> ScanReport:
-    """Every role and user of the snapshot, ranked, with the usage rows of the window."""
+    """Every role and user of the snapshot, ranked, with the usage rows of the window, under
+    the organization's levels `org` (none: not in an organization)."""
     rows = list(usage)
     calls, unknown = _calls_by_principal(snapshot, rows)
     covered = _covered(window or TimeWindow(), rows)
     cache = EntitlementCache(catalog)
     weights: dict[frozenset[ActionTypePair], _Weights] = {}
+    org = org or OrgGuardrails()
+    in_force = OrgLevels(org.scp_documents(), org.rcp_documents())
     scores = []
     for principal in snapshot.principals:
         effective = snapshot.effective_policies(principal.arn)
-        entitlement = cache.entitlement(effective)
+        exempt = org.in_force_for(principal.arn).empty
+        entitlement = cache.entitlement(effective, NO_LEVELS if exempt else in_force)
         folded = weights.get(entitlement.grants)
         if folded is None:
             folded = weights[entitlement.grants] = _fold(entitlement, catalog)
@@ -99,6 +113,7 @@ def scan(
                 seen=seen,
                 flags=flags,
                 unresolved=effective.unresolved,
+                org_blocked=entitlement.org_blocked,
             )
         )
     ranked = sorted(scores, key=lambda s: (-s.score, -s.unused_share, s.principal))
@@ -205,6 +220,7 @@ def _score(
     seen: _Calls,
     flags: tuple[ScanFinding, ...],
     unresolved: tuple[Unresolved, ...],
+    org_blocked: int = 0,
 ) -> PrincipalScore:
     used_by_level = dict.fromkeys(AccessLevel, 0)
     for key in _used_actions(catalog, seen.allowed, folded):
@@ -230,4 +246,5 @@ def _score(
         flags=flags,
         boundary=principal.boundary_arn,
         unresolved=tuple(u.describe() for u in unresolved),
+        blocked_by_org=org_blocked,
     )
