@@ -41,6 +41,7 @@ from alpha.app.model_settings import (
     resolve_analyzer,
     resolve_reasoning,
 )
+from alpha.app.org_settings import OrgFlags, OrgSettings, org_settings
 from alpha.app.slack_settings import SlackSettings, slack_settings
 from alpha.app.store_options import parse_chain_head, parse_store_key, store_url
 from alpha.app.values import (
@@ -97,6 +98,7 @@ class Flags:
     user: str | None = None
     reasoner: str | None = None
     engine: str | None = None
+    org: OrgFlags = field(default_factory=OrgFlags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +130,7 @@ class Settings:
     iam: str | None = None
     scope: PrincipalScope = field(default_factory=PrincipalScope)
     web_user_header: str | None = None
+    org: OrgSettings = field(default_factory=OrgSettings)
     store_url: str | None = None
     """`dynamodb://PREFIX`: the store on DynamoDB (then `store` is unused but for the rollout's
     JSON log, kept in its folder)."""
@@ -229,6 +232,7 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
             table.web.user_header,
             default=None,
         ),
+        org=org_settings(flags.org, env, table.org, config_file),
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from alpha.account.ports import AccountState
+from alpha.account import AccountState
 from alpha.org.model import AccountReadFailure, OrgAccount, Organization
 
 __all__ = ["OrgAccountState", "OrganizationSource"]
