@@ -14,15 +14,18 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alpha.account import AccountSnapshot
 from alpha.app.backends import Backends, is_live_account
+from alpha.app.org_usage import AccountUsage, NoNewBatches
 from alpha.errors import AlphaError
 from alpha.org.model import AccountFilter, AccountReadFailure, OrgAccount, Organization
 from alpha.org.ports import OrgAccountState, OrganizationSource
+from alpha.usage.ports import UsageSource, UsageStore
 
 __all__ = [
     "AccountRead",
@@ -95,11 +98,20 @@ def _open(source: OrganizationSource, account: OrgAccount) -> OrgAccountState | 
 
 class InAccount:
     """`backends`, with the account they read being one member account's IAM, whatever name
-    a request gives it: the single-account use cases run unchanged on it."""
+    a request gives it, and its usage the account's share of the organisation's, read once
+    (`alpha.app.org_usage`): the single-account use cases run unchanged on it."""
 
-    def __init__(self, backends: Backends, state: OrgAccountState) -> None:
+    def __init__(self, backends: Backends, state: OrgAccountState, usage: AccountUsage) -> None:
         self._backends = backends
         self._state = state
+        self._usage = usage
+
+    def usage_source(self, text: str) -> UsageSource:
+        return NoNewBatches(text)
+
+    @contextmanager
+    def open_usage_store(self) -> Iterator[UsageStore]:
+        yield self._usage
 
     def read_account(self, text: str) -> AccountSnapshot:
         return self._state.snapshot()

@@ -3,8 +3,9 @@ member account runs through the single-account use case as it is read.
 
 Usage sources are the organisation trail as for one account (`AWSLogs/o-xxxx/<account>/...`
 is read already, and each principal's ARN carries its account), so the sources are ingested
-once up front; each account's own use case then finds its batches stored and reads nothing
-again. Each request carries the account's SCP and RCP levels (`OrgAccount.guardrails`).
+once up front and the stored usage queried once; each account's own use case then gets its
+principals' rows (`alpha.app.org_usage`), listing and reading nothing again.
+Each request carries the account's SCP and RCP levels (`OrgAccount.guardrails`).
 Accounts are read `max_parallel` at a time and let go once used; an account that cannot be
 read (or scanned) is reported with why, never failing the others.
 """
@@ -12,6 +13,7 @@ read (or scanned) is reported with why, never failing the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +26,14 @@ from alpha.app.org_reading import (
     read_accounts,
 )
 from alpha.app.org_settings import DEFAULT_MAX_PARALLEL
+from alpha.app.org_usage import OrgUsage
 from alpha.app.proposing import GenerateRequest, GenerationStream, ProposeResult, prepare
 from alpha.app.scanning import ReadProgress, ScanRequest, scan
 from alpha.errors import AlphaError
 from alpha.org.model import AccountFilter, AccountReadFailure, OrgAccount
 from alpha.org.ports import OrganizationSource
 from alpha.org.report import OrgReportBuilder, OrgScanReport
+from alpha.usage.ingest import IngestReport
 from alpha.usage.ports import TimeWindow
 from alpha.usage.reader import ReadProblem
 
@@ -80,18 +84,20 @@ class OrgScanOutcome:
     unlisted: int = 0
 
 
-def _ingest_once(
+@contextmanager
+def _usage_once(
     backends: Backends,
     request: OrgRequest,
-    on_start: ReadProgress | None,
-    on_progress: ReadProgress | None,
-) -> tuple[tuple[ReadProblem, ...], int]:
+    on_start: ReadProgress | None = None,
+    on_progress: ReadProgress | None = None,
+) -> Iterator[tuple[OrgUsage, IngestReport]]:
+    """The sources ingested once for every account, the store open while the accounts run."""
     from alpha.usage.ingest import ingest
 
     sources = [backends.usage_source(text) for text in request.sources]
     with backends.open_usage_store() as usage:
         read = ingest(sources, usage, request.window, on_start=on_start, on_progress=on_progress)
-    return tuple(read.problems), read.unlisted
+        yield OrgUsage(usage, read.keys, request.window), read
 
 
 def scan_organization(
@@ -102,25 +108,26 @@ def scan_organization(
 ) -> OrgScanOutcome:
     source = backends.organization(request.org)
     covered = coverage(source, request.wanted)
-    problems, unlisted = _ingest_once(backends, request, on_start, on_progress)
     builder = OrgReportBuilder(covered.organization.id)
     for skipped in covered.skipped:
         builder.fail(skipped)
-    for read in read_accounts(source, covered.accounts, request.max_parallel):
-        if isinstance(read, AccountReadFailure):
-            builder.fail(read)
-            continue
-        generate_request = request.for_account(source, read)
-        scan_request = ScanRequest(
-            generate_request.account, request.sources, request.window, org=generate_request.org
-        )
-        try:
-            outcome = scan(InAccount(backends, read.state), scan_request)
-        except AlphaError as exc:
-            builder.fail(AccountReadFailure(read.account.id, f"cannot scan: {exc}"))
-            continue
-        builder.add(read.account, outcome.report)
-    return OrgScanOutcome(builder.report(), problems, unlisted)
+    with _usage_once(backends, request, on_start, on_progress) as (usage, ingested):
+        for read in read_accounts(source, covered.accounts, request.max_parallel):
+            if isinstance(read, AccountReadFailure):
+                builder.fail(read)
+                continue
+            named = request.for_account(source, read)
+            scan_request = ScanRequest(named.account, request.sources, request.window, named.org)
+            try:
+                in_account = InAccount(backends, read.state, usage.account(read.account.id))
+                outcome = scan(in_account, scan_request)
+            except AlphaError as exc:
+                builder.fail(AccountReadFailure(read.account.id, f"cannot scan: {exc}"))
+                continue
+            finally:
+                usage.release(read.account.id)
+            builder.add(read.account, outcome.report)
+    return OrgScanOutcome(builder.report(), ingested.problems, ingested.unlisted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,19 +145,21 @@ def generate_organization(
     only the accounts in flight are held)."""
     source = backends.organization(request.org)
     covered = coverage(source, request.wanted)
-    _ingest_once(backends, request, None, None)
     yield from covered.skipped
-    for read in read_accounts(source, covered.accounts, request.max_parallel):
-        if isinstance(read, AccountReadFailure):
-            yield read
-            continue
-        in_account = InAccount(backends, read.state)
-        try:
-            stream = prepare(in_account, request.for_account(source, read), on_progress)
-        except AlphaError as exc:
-            yield AccountReadFailure(read.account.id, f"cannot generate: {exc}")
-            continue
-        yield OrgGenerated(read.account, stream)
+    with _usage_once(backends, request) as (usage, _):
+        for read in read_accounts(source, covered.accounts, request.max_parallel):
+            if isinstance(read, AccountReadFailure):
+                yield read
+                continue
+            in_account = InAccount(backends, read.state, usage.account(read.account.id))
+            try:
+                stream = prepare(in_account, request.for_account(source, read), on_progress)
+            except AlphaError as exc:
+                yield AccountReadFailure(read.account.id, f"cannot generate: {exc}")
+                continue
+            finally:
+                usage.release(read.account.id)  # the plan holds its own rows
+            yield OrgGenerated(read.account, stream)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,18 +194,22 @@ def propose_organization(
     backends = app.backends
     source = backends.organization(request.org)
     covered = coverage(source, request.wanted)
-    _ingest_once(backends, request, None, None)
     failures = list(covered.skipped)
     proposed: list[tuple[OrgAccount, ProposeResult]] = []
-    for read in read_accounts(source, covered.accounts, request.max_parallel):
-        if isinstance(read, AccountReadFailure):
-            failures.append(read)
-            continue
-        in_account = Application(app.settings, InAccount(backends, read.state))
-        try:
-            result = in_account.propose(request.for_account(source, read), by, on_progress)
-        except AlphaError as exc:
-            failures.append(AccountReadFailure(read.account.id, f"cannot propose: {exc}"))
-            continue
-        proposed.append((read.account, result))
+    with _usage_once(backends, request) as (usage, _):
+        for read in read_accounts(source, covered.accounts, request.max_parallel):
+            if isinstance(read, AccountReadFailure):
+                failures.append(read)
+                continue
+            in_account = InAccount(backends, read.state, usage.account(read.account.id))
+            try:
+                result = Application(app.settings, in_account).propose(
+                    request.for_account(source, read), by, on_progress
+                )
+            except AlphaError as exc:
+                failures.append(AccountReadFailure(read.account.id, f"cannot propose: {exc}"))
+                continue
+            finally:
+                usage.release(read.account.id)
+            proposed.append((read.account, result))
     return OrgProposeResult(tuple(proposed), tuple(failures))

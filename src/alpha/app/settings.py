@@ -18,7 +18,8 @@ SLACK_SIGNING_SECRET, ALPHA_SLACK_*) are read by `alpha.app.slack_settings`; the
 change IAM; unset: as each proposal's account was read), ALPHA_SCOPE_NAMES, ALPHA_SCOPE_PATHS,
 ALPHA_SCOPE_TAGS (comma-separated: the principals a rollout may change; `[scope]` in
 alpha.toml), ALPHA_WEB_USER_HEADER (the header an authenticating proxy names the user in, for
-`alpha serve`). An empty variable counts as unset.
+`alpha serve`); the organisation's (ALPHA_ORG, ALPHA_ORG_ROLE, ALPHA_ORG_EXTERNAL_ID) are
+read by `alpha.app.org_settings`. An empty variable counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -26,6 +26,7 @@ from alpha.org.errors import OrgError
 from alpha.org.levels import policy_levels
 from alpha.org.model import AccountReadFailure, OrgAccount, Organization, OrgUnit
 from alpha.policy.errors import PolicyParseError
+from alpha.policy.model import Policy
 from alpha.policy.org_policies import OrgGuardrails, OrgPolicy, PolicyLevel
 from alpha.policy.parse import parse_policy
 from alpha.policy.serialize import to_document
@@ -173,7 +174,7 @@ class _Builder:
                 self._known_unit(unit.ParentId, f"Units[{number}].ParentId")
         self._attached = {SCP: self._policies(SCP), RCP: self._policies(RCP)}
 
-    def _fail(self, where: str, message: str) -> None:
+    def _fail(self, where: str, message: str) -> NoReturn:
         raise OrgError(one_line(f"{shown(self._path)}: {where}: {message}"))
 
     def _known_unit(self, unit_id: str, where: str) -> None:
@@ -194,7 +195,7 @@ class _Builder:
                 attached.setdefault(target, []).append(policy)
         return attached
 
-    def _document(self, item: _Policy, where: str) -> Any:
+    def _document(self, item: _Policy, where: str) -> Policy:
         content: object = item.Content
         try:
             if isinstance(content, str):
