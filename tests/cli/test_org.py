@@ -72,8 +72,9 @@ def test_scan_org_json_ranks_accounts_and_lists_those_not_covered(
 
 
 def test_scan_org_table_and_fail_on(
-    org: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    org: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
     code, out, err = run(_scan(org, tmp_path, "--fail-on", "admin"), capsys)
     assert code == 1
     assert "Accounts by excess" in out
@@ -151,8 +152,9 @@ def test_a_broken_organization_file_is_one_line_naming_the_field(
 
 
 def test_org_show_lists_accounts_with_path_status_and_levels(
-    org: Path, capsys: pytest.CaptureFixture[str]
+    org: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # no account id folded over two lines
     code, out, _ = run(["org", "show", "--org", str(org), "--format", "json"], capsys)
     assert code == 0
     shown = {a["account"]: a for a in json.loads(out)}
