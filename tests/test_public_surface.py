@@ -86,9 +86,11 @@ PACKAGES: dict[str, list[str]] = {
         "AccountFilter",
         "AccountReadFailure",
         "OrgAccount",
+        "OrgAccountState",
         "OrgError",
         "OrgUnit",
         "Organization",
+        "OrganizationSource",
     ],
     "alpha.policy": [],
     "alpha.reasoning": [

@@ -17,6 +17,7 @@ from alpha.account import AccountSnapshot
 from alpha.adapters.local.authorization_details import parse_authorization_details
 from alpha.catalog import Catalog, load_catalog
 from alpha.guardrails import GuardrailConfig, load_config
+from alpha.org import OrgError
 from alpha.reasoning import Reasoner
 from alpha.rollout.iam_ports import IamChanger, Monitor
 from alpha.store.ports import Store
@@ -24,6 +25,7 @@ from alpha.usage.errors import UsageError
 from alpha.usage.ports import UsageSource, UsageStore
 from tests.fakes.memory_iam import MemoryIam
 from tests.fakes.memory_metrics import MemoryDeliveryLedger, MemoryMetricLog, MemoryMetricSink
+from tests.fakes.memory_org import MemoryOrganization
 from tests.fakes.memory_store import MemoryStore
 from tests.fakes.memory_usage_source import MemoryUsageSource
 from tests.fakes.memory_usage_store import MemoryUsageStore
@@ -50,6 +52,7 @@ class MemoryBackends:
         self.monitor = ScriptedMonitor()
         self.sources: dict[str, MemoryUsageSource] = {}
         self.accounts: dict[str, dict[str, Any]] = {}
+        self.organizations: dict[str, MemoryOrganization] = {}
         self.iam: MemoryIam | None = None
         self._reasoner = reasoner
         self.opened_monitors: list[bool] = []
@@ -92,6 +95,11 @@ class MemoryBackends:
         if text not in self.accounts:
             raise UsageError(f"{text}: no such account file")
         return self.accounts[text]
+
+    def organization(self, text: str) -> MemoryOrganization:
+        if text not in self.organizations:
+            raise OrgError(f"{text}: no such organization folder")
+        return self.organizations[text]
 
     def iam_changer(self, store: Store) -> IamChanger:
         assert self.iam is not None, "add_account first"

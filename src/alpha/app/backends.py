@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 from alpha.app.approval_requests import WorkflowCallbacks
 from alpha.app.errors import SettingsError
 from alpha.app.settings import Settings
+from alpha.errors import AlphaError
 from alpha.rollout.errors import RolloutError
 from alpha.rollout.iam_ports import ErrorRate, IamChanger, Monitor, MonitoredCall
 from alpha.rollout.notify_ports import Notifier, SilentNotifier
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from alpha.generate.run import GenerationPlan, Outcome
     from alpha.guardrails import GuardrailConfig
     from alpha.iac.ports import ChangeRequester, Checkout
+    from alpha.org.ports import OrganizationSource
     from alpha.reasoning import Reasoner
     from alpha.rollout.metric_ports import DeliveryLedger, MetricLog, MetricSink
     from alpha.usage.ports import UsageSource, UsageStore
@@ -100,6 +102,10 @@ class Backends(Protocol):
 
     def account_document(self, text: str) -> object:
         """The same account as its authorization-details JSON, to import as a working copy."""
+        ...
+
+    def organization(self, text: str) -> OrganizationSource:
+        """The organization a user named: `aws`, `aws://PROFILE` or an organization folder."""
         ...
 
     def iam_changer(self, store: Store) -> IamChanger: ...
@@ -322,6 +328,18 @@ class ConfiguredBackends:
             self._live[text] = LiveAccount(client, text)
         return self._live[text]
 
+    def organization(self, text: str) -> OrganizationSource:
+        """An organization folder, or Organizations live with each account's IAM through
+        `[org] role` (the management account with the caller's own credentials)."""
+        if not is_live_account(text):
+            from alpha.adapters.local.org_folder import OrgFolder
+            from alpha.org.errors import OrgError
+
+            if not Path(text).is_dir():
+                raise OrgError(f"{text}: no such organization folder (or give aws, aws://PROFILE)")
+            return OrgFolder(Path(text))
+        return _live_organization(text, self.settings)
+
     def iam_changer(self, store: Store) -> IamChanger:
         """The store's working copies; live IAM for the accounts whose proposals were made
         from a live read (or every account, with `iam = "aws"`; none with `"local"`)."""
@@ -538,6 +556,27 @@ def _live_iam(text: str, account_id: str) -> IamChanger:
     client = make_client("iam", profile=profile)
     sts = make_client("sts", profile=profile)
     return LiveIam(client, account_id, identity=lambda: str(sts.get_caller_identity()["Account"]))
+
+
+def _live_organization(text: str, settings: Settings) -> OrganizationSource:
+    from alpha.org.errors import OrgError
+
+    try:
+        from alpha.adapters.aws.assume_role import RoleInAccounts
+        from alpha.adapters.aws.clients import make_client
+        from alpha.adapters.aws.iam_account import profile_of
+        from alpha.adapters.aws.organizations import AwsOrganization, MemberIam
+    except ImportError as exc:
+        raise OrgError(f"{text}: Organizations needs boto3 (pip install 'alpha-iam[aws]')") from exc
+    try:
+        profile = profile_of(text)
+        clients = {s: make_client(s, profile=profile) for s in ("organizations", "sts", "iam")}
+    except AlphaError as exc:  # no such profile, a bad aws:// name
+        raise OrgError(f"{text}: {exc}") from exc
+    org = settings.org
+    role = RoleInAccounts(org.role, external_id=org.external_id)
+    members = MemberIam(clients["sts"], role, own_iam=clients["iam"])
+    return AwsOrganization(clients["organizations"], members, text)
 
 
 def open_configured_store(settings: Settings) -> Store:

@@ -39,6 +39,9 @@ and an error names the file, the line and the field.
     [github]                          # see alpha.app.github_settings
     users = { octocat = "sam" }
     files = { "orders-api" = "policies/orders.json" }
+    [org]                             # see alpha.app.org_settings
+    source = "aws"
+    role = "OrganizationAccountAccessRole"
     [web]
     user_header = "X-Forwarded-User"  # set by an authenticating proxy; requests without it: 401
 
@@ -72,6 +75,7 @@ __all__ = [
     "AnalyzerTable",
     "FileSettings",
     "GithubTable",
+    "OrgTable",
     "ReasoningTable",
     "SlackTable",
     "StoreTable",
@@ -169,6 +173,21 @@ class GithubTable(_Table):
     files: dict[str, str] = Field(default_factory=dict)
 
 
+_UNIT = r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$"
+
+
+class OrgTable(_Table):
+    """`[org]`: see `alpha.app.org_settings`."""
+
+    source: str | None = Field(default=None, min_length=1)
+    role: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_+=,.@/-]+$", max_length=512)
+    external_id: str | None = Field(default=None, min_length=2, max_length=1224)
+    units: list[Annotated[str, Field(pattern=_UNIT)]] | None = None
+    tags: list[Annotated[str, Field(pattern=r"^[^=]+=.*$")]] | None = None
+    accounts: list[Annotated[str, Field(pattern=r"^\d{12}$")]] | None = None
+    max_parallel: int | None = Field(default=None, ge=1, le=64)
+
+
 class WebTable(_Table):
     user_header: Annotated[str, AfterValidator(check_header_name)] | None = None
 
@@ -186,6 +205,7 @@ class FileSettings(BaseModel):
     github: GithubTable = Field(default_factory=GithubTable)
     scope: ScopeTable = Field(default_factory=ScopeTable)
     web: WebTable = Field(default_factory=WebTable)
+    org: OrgTable = Field(default_factory=OrgTable)
 
 
 def read_file_settings(path: Path) -> FileSettings:

@@ -18,7 +18,8 @@ SLACK_SIGNING_SECRET, ALPHA_SLACK_*) are read by `alpha.app.slack_settings`; the
 change IAM; unset: as each proposal's account was read), ALPHA_SCOPE_NAMES, ALPHA_SCOPE_PATHS,
 ALPHA_SCOPE_TAGS (comma-separated: the principals a rollout may change; `[scope]` in
 alpha.toml), ALPHA_WEB_USER_HEADER (the header an authenticating proxy names the user in, for
-`alpha serve`). An empty variable counts as unset.
+`alpha serve`); the organisation's (ALPHA_ORG, ALPHA_ORG_ROLE, ALPHA_ORG_EXTERNAL_ID) are
+read by `alpha.app.org_settings`. An empty variable counts as unset.
 
 The environment is passed in (a mapping), never read here, so every interface (a command line,
 a web server, a Lambda handler) decides what it trusts.
@@ -41,6 +42,7 @@ from alpha.app.model_settings import (
     resolve_analyzer,
     resolve_reasoning,
 )
+from alpha.app.org_settings import OrgFlags, OrgSettings, org_settings
 from alpha.app.slack_settings import SlackSettings, slack_settings
 from alpha.app.store_options import parse_chain_head, parse_store_key, store_url
 from alpha.app.values import (
@@ -97,6 +99,7 @@ class Flags:
     user: str | None = None
     reasoner: str | None = None
     engine: str | None = None
+    org: OrgFlags = field(default_factory=OrgFlags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ class Settings:
     iam: str | None = None
     scope: PrincipalScope = field(default_factory=PrincipalScope)
     web_user_header: str | None = None
+    org: OrgSettings = field(default_factory=OrgSettings)
     store_url: str | None = None
     """`dynamodb://PREFIX`: the store on DynamoDB (then `store` is unused but for the rollout's
     JSON log, kept in its folder)."""
@@ -229,6 +233,7 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
             table.web.user_header,
             default=None,
         ),
+        org=org_settings(flags.org, env, table.org, config_file),
     )
 
 

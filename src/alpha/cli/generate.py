@@ -14,14 +14,20 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from alpha.cli.org_options import chosen_org, org_flags, org_options, org_request, read_org
 from alpha.cli.paths import ACCOUNT_HELP, AccountSource
 from alpha.cli.usage import time_window
 from alpha.cli.workflow_options import model_options
 from alpha.generate.model import GenerationFailure, PolicyProposal
 from alpha.generate.run import Outcome
+
+if TYPE_CHECKING:
+    from alpha.app.backends import Backends
+    from alpha.app.org_scanning import OrgRequest
 
 FORMATS = ("table", "json")
 
@@ -42,10 +48,10 @@ FORMATS = ("table", "json")
 @click.option(
     "--account",
     type=AccountSource(dir_okay=False, path_type=Path),
-    required=True,
     metavar="FILE|aws|aws://PROFILE",
     help=ACCOUNT_HELP,
 )
+@org_options
 @click.option(
     "--guardrails",
     "guardrails_file",
@@ -74,7 +80,11 @@ def generate(
     principal: str | None,
     every: bool,
     sources: tuple[str, ...],
-    account: str | Path,
+    account: str | Path | None,
+    org: str | None,
+    units: tuple[str, ...],
+    org_tags: tuple[str, ...],
+    org_accounts: tuple[str, ...],
     guardrails_file: Path | None,
     output: str,
     since: str | None,
@@ -93,10 +103,21 @@ def generate(
 
     if every == (principal is not None):
         raise click.UsageError("give either --principal ARN or --all")
+    flags = org_flags(org, units, org_tags, org_accounts)
+    org_settings = read_org(flags)
+    backends = report_backends(
+        store, guardrails_file, reasoner=reasoner, engine=engine, org=org_settings
+    )
+    if chosen_org(account, flags, org_settings):
+        window = time_window(since, until)
+        found = org_request(
+            org_settings, sources, window, principal=principal, keep_unmapped=not drop_unmapped
+        )
+        _every(_org_outcomes(backends, found), output)
+        return
     request = GenerateRequest(
         str(account), sources, principal, time_window(since, until), not drop_unmapped
     )
-    backends = report_backends(store, guardrails_file, reasoner=reasoner, engine=engine)
     stream = prepare(backends, request, _progress)
     if principal is not None:
         _one(list(stream.outcomes()), principal, sources, output)
@@ -155,6 +176,20 @@ def _every(outcomes: Iterator[Outcome], output: str) -> None:
         sys.exit(2)
     if blocked:
         sys.exit(1)
+
+
+def _org_outcomes(backends: Backends, request: OrgRequest) -> Iterator[Outcome]:
+    """Every covered account's outcomes in turn; an account not covered is a warning."""
+    from alpha.app.org_scanning import generate_organization
+    from alpha.cli.org_render import warn_not_covered
+    from alpha.org import AccountReadFailure
+
+    for item in generate_organization(backends, request, _progress):
+        if isinstance(item, AccountReadFailure):
+            warn_not_covered([item])
+            continue
+        _progress(f"account {item.account.id} ({item.account.name}):")
+        yield from item.stream.outcomes()
 
 
 def _progress(message: str) -> None:

@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "pr": "alpha.cli.pr_cmd:pr",
     "serve": "alpha.cli.serve_cmd:serve",
     "mcp": "alpha.cli.mcp_cmd:mcp",
+    "org": "alpha.cli.org_cmd:org",
 }
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from alpha.cli.org_options import chosen_org, org_flags, org_options, org_request
 from alpha.cli.paths import ACCOUNT_HELP, AccountSource, UserPath
 from alpha.cli.workflow_options import (
     application_of,
@@ -27,6 +29,12 @@ from alpha.cli.workflow_options import (
 from alpha.errors import AlphaError
 from alpha.policy.user_files import write_output
 from alpha.store.model import ProposalState
+from alpha.usage.ports import TimeWindow
+
+if TYPE_CHECKING:
+    from alpha.app import Application
+    from alpha.app.org_scanning import OrgRequest
+    from alpha.app.proposing import ProposeResult
 
 STATES = [s.value for s in ProposalState]
 
@@ -44,10 +52,10 @@ STATES = [s.value for s in ProposalState]
     "--account",
     "account_file",
     type=AccountSource(dir_okay=False, path_type=Path),
-    required=True,
     metavar="FILE|aws|aws://PROFILE",
     help=ACCOUNT_HELP,
 )
+@org_options
 @click.option("--principal", metavar="ARN", help="The role or user to propose a policy for.")
 @click.option("--all", "every", is_flag=True, help="Every principal with usage.")
 @click.option("--by", "by", metavar="NAME", help="Who proposes (default ALPHA_USER or login).")
@@ -56,7 +64,11 @@ STATES = [s.value for s in ProposalState]
 def propose(
     *,
     sources: tuple[str, ...],
-    account_file: str | Path,
+    account_file: str | Path | None,
+    org: str | None,
+    units: tuple[str, ...],
+    org_tags: tuple[str, ...],
+    org_accounts: tuple[str, ...],
     principal: str | None,
     every: bool,
     by: str | None,
@@ -69,37 +81,71 @@ def propose(
 ) -> None:
     """Generate least-privilege proposals from usage and store them for approval."""
     from alpha.app import GenerateRequest
-    from alpha.cli.workflow_render import console, emit_json, findings, percent, state_text
+    from alpha.cli.workflow_render import emit_json
 
     if every == (principal is not None):
         raise click.UsageError("give either --principal ARN or --all")
+    flags = org_flags(org, units, org_tags, org_accounts)
     app = application_of(
-        store=store, config=config, now=now, user=by, reasoner=reasoner, engine=engine
+        store=store, config=config, now=now, user=by, reasoner=reasoner, engine=engine, org=flags
     )
+    if chosen_org(account_file, flags, app.settings.org):
+        _propose_org(
+            app, org_request(app.settings.org, sources, TimeWindow(), principal=principal), output
+        )
+        return
     request = GenerateRequest(str(account_file), sources, principal)
     with spinner("reading logs and generating proposals"):
         result = app.propose(request, on_progress=note)
     if output == "json":
         emit_json(result.to_dict())
     else:
-        out = console()
-        if result.account_imported:
-            out.print(f"imported {account_file} as the working copy {result.account_copy!r}")
-        elif result.account_copy.startswith("aws-account-"):
-            out.print(f"read {account_file} live: these proposals roll out to live IAM")
-        for item in result.proposed:
-            verb = "stored" if item.created else "already stored (identical content), unchanged"
-            reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")
-            out.print(
-                f"[bold]{item.proposal.short_id}[/bold] {item.proposal.principal}: {verb}; "
-                f"{state_text(item.state.value)}; "
-                f"privilege reduction {percent(reduction)}"
-            )
-            findings(item.proposal, out)
-        for failure in result.failures:
-            out.print(f"[red]no proposal[/red] for {failure.principal}: {failure.reason}")
+        _print_proposed(result, str(account_file))
     if result.blocked:
         sys.exit(1)
+
+
+def _propose_org(app: Application, request: OrgRequest, output: str) -> None:
+    """Each covered account's proposals, stored per principal; accounts not covered are
+    listed (and warned about on stderr)."""
+    from alpha.app.org_scanning import propose_organization
+    from alpha.cli.org_render import warn_not_covered
+    from alpha.cli.workflow_render import console, emit_json
+
+    with spinner("reading the organisation, its logs, and generating proposals"):
+        result = propose_organization(app, request, on_progress=note)
+    warn_not_covered(result.failures)
+    if output == "json":
+        emit_json(result.to_dict())
+    else:
+        for account, proposed in result.proposed:
+            console().print(f"[bold]account {account.id}[/bold] ({account.name})")
+            _print_proposed(proposed, account.id)
+        for failure in result.failures:
+            console().print(f"not covered: {failure.account_id}: {failure.reason}", markup=False)
+    if result.blocked:
+        sys.exit(1)
+
+
+def _print_proposed(result: ProposeResult, account_file: str) -> None:
+    from alpha.cli.workflow_render import console, findings, percent, state_text
+
+    out = console()
+    if result.account_imported:
+        out.print(f"imported {account_file} as the working copy {result.account_copy!r}")
+    elif result.account_copy.startswith("aws-account-"):
+        out.print(f"read {account_file} live: these proposals roll out to live IAM")
+    for item in result.proposed:
+        verb = "stored" if item.created else "already stored (identical content), unchanged"
+        reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")
+        out.print(
+            f"[bold]{item.proposal.short_id}[/bold] {item.proposal.principal}: {verb}; "
+            f"{state_text(item.state.value)}; "
+            f"privilege reduction {percent(reduction)}"
+        )
+        findings(item.proposal, out)
+    for failure in result.failures:
+        out.print(f"[red]no proposal[/red] for {failure.principal}: {failure.reason}")
 
 
 @click.group()

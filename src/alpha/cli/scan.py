@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from alpha.cli.org_options import chosen_org, org_flags, org_options, org_request, read_org
 from alpha.cli.paths import ACCOUNT_HELP, AccountSource
 from alpha.cli.usage import read_progress, time_window
 from alpha.scan.model import FLAG_CODES, ScanReport
+
+if TYPE_CHECKING:
+    from alpha.app.backends import Backends
+    from alpha.app.org_scanning import OrgRequest
 
 FORMATS = ("table", "json")
 
@@ -37,7 +43,6 @@ def _flag_codes(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option(
     "--account",
     "account_file",
-    required=True,
     metavar="FILE|aws|aws://PROFILE",
     type=AccountSource(dir_okay=False, path_type=Path),
     help=ACCOUNT_HELP,
@@ -70,9 +75,10 @@ def _flag_codes(_ctx: click.Context, _param: click.Parameter, value: str | None)
     help=f"Exit 1 when any principal has one of these flags (comma-separated: "
     f"{', '.join(FLAG_CODES)}).",
 )
+@org_options
 def scan(
     *,
-    account_file: str | Path,
+    account_file: str | Path | None,
     sources: tuple[str, ...],
     since: str | None,
     until: str | None,
@@ -80,6 +86,10 @@ def scan(
     output: str,
     top: int | None,
     fail_on: frozenset[str],
+    org: str | None,
+    units: tuple[str, ...],
+    org_tags: tuple[str, ...],
+    org_accounts: tuple[str, ...],
 ) -> None:
     """Rank the account's roles and users by excess: grants never used in the window,
     weighted by access level (Permissions management 5, Write 3, Read 1, Tagging 1, List
@@ -90,6 +100,13 @@ def scan(
     from alpha.cli.scan_render import render_json, render_table, warn_problems
     from alpha.cli.workflow_options import report_backends
 
+    flags = org_flags(org, units, org_tags, org_accounts)
+    org_settings = read_org(flags)
+    if chosen_org(account_file, flags, org_settings):
+        window = time_window(since, until)
+        backends = report_backends(store, org=org_settings)
+        _scan_org(backends, org_request(org_settings, sources, window), output, top, fail_on)
+        return
     request = ScanRequest(str(account_file), sources, time_window(since, until))
     with read_progress() as (on_start, on_progress):
         outcome = scan_usage(report_backends(store), request, on_start, on_progress)
@@ -102,11 +119,34 @@ def scan(
     _exit_on(result, fail_on)
 
 
+def _scan_org(
+    backends: Backends, request: OrgRequest, output: str, top: int | None, fail_on: frozenset[str]
+) -> None:
+    """The organisation's report: accounts by excess, the worst principals, escalation paths,
+    unused roles, and the accounts not covered (also warned about on stderr)."""
+    from alpha.app.org_scanning import scan_organization
+    from alpha.cli.org_render import render_org_json, render_org_table, warn_not_covered
+    from alpha.cli.scan_render import warn_problems
+
+    with read_progress() as (on_start, on_progress):
+        outcome = scan_organization(backends, request, on_start, on_progress)
+    warn_problems(outcome.problems, outcome.unlisted)
+    warn_not_covered(outcome.report.not_covered)
+    if output == "json":
+        render_org_json(outcome.report)
+    else:
+        render_org_table(outcome.report, top)
+    _exit_flagged(outcome.report.flagged(fail_on), fail_on)
+
+
 def _exit_on(result: ScanReport, codes: frozenset[str]) -> None:
-    flagged = result.flagged(codes)
-    if flagged:
+    _exit_flagged(len(result.flagged(codes)), codes)
+
+
+def _exit_flagged(count: int, codes: frozenset[str]) -> None:
+    if count:
         click.echo(
-            f"alpha: {len(flagged)} principal{'' if len(flagged) == 1 else 's'} flagged "
+            f"alpha: {count} principal{'' if count == 1 else 's'} flagged "
             f"{' or '.join(sorted(codes))} (--fail-on)",
             err=True,
         )

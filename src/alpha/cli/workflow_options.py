@@ -15,6 +15,7 @@ import click
 if TYPE_CHECKING:
     from alpha.app import Application, Settings
     from alpha.app.backends import ConfiguredBackends
+    from alpha.app.org_settings import OrgFlags, OrgSettings
 
 FORMATS = ("table", "json")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -56,9 +57,11 @@ def settings_of(
     user: str | None = None,
     reasoner: str | None = None,
     engine: str | None = None,
+    org: OrgFlags | None = None,
 ) -> Settings:
     """The settings these flags, the environment and alpha.toml give."""
     from alpha.app import Flags, load_settings
+    from alpha.app.org_settings import OrgFlags
 
     flags = Flags(
         config=config,
@@ -69,6 +72,7 @@ def settings_of(
         user=user,
         reasoner=reasoner,
         engine=engine,
+        org=org or OrgFlags(),
     )
     return load_settings(flags, os.environ, Path.cwd())
 
@@ -84,6 +88,7 @@ def application_of(
     sleeper: Callable[[float], None] | None = None,
     reasoner: str | None = None,
     engine: str | None = None,
+    org: OrgFlags | None = None,
 ) -> Application:
     """The application over the settings these flags, the environment and alpha.toml give."""
     from alpha.app import application_for
@@ -97,6 +102,7 @@ def application_of(
         user=user,
         reasoner=reasoner,
         engine=engine,
+        org=org,
     )
     return application_for(settings, os.environ, sleeper=sleeper)
 
@@ -146,6 +152,7 @@ def report_backends(
     *,
     reasoner: str | None = None,
     engine: str | None = None,
+    org: OrgSettings | None = None,
 ) -> ConfiguredBackends:
     """The adapters of the report commands (`account`, `usage`, `scan`, `generate`): they keep
     usage in the DuckDB file `--store` names and read guardrails only from `--guardrails`; no
@@ -153,6 +160,7 @@ def report_backends(
     variable). Light: no use case is imported."""
     from alpha.app.backends import ConfiguredBackends
     from alpha.app.model_settings import resolve_analyzer, resolve_reasoning
+    from alpha.app.org_settings import OrgSettings
     from alpha.app.settings import DEFAULT_STORE, DEFAULT_USAGE_STORE, Settings
 
     settings = Settings(
@@ -162,5 +170,6 @@ def report_backends(
         config_file=guardrails,
         reasoning=resolve_reasoning(reasoner, os.environ),
         analyzer=resolve_analyzer(engine, os.environ),
+        org=org or OrgSettings(),
     )
     return ConfiguredBackends(settings, os.environ)

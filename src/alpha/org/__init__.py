@@ -13,6 +13,7 @@ if TYPE_CHECKING:
         Organization,
         OrgUnit,
     )
+    from alpha.org.ports import OrgAccountState, OrganizationSource
 
 lazy_exports(
     __name__,
@@ -25,6 +26,7 @@ lazy_exports(
             "OrgUnit",
             "Organization",
         ),
+        "alpha.org.ports": ("OrgAccountState", "OrganizationSource"),
     },
 )
 
@@ -32,7 +34,9 @@ __all__ = [
     "AccountFilter",
     "AccountReadFailure",
     "OrgAccount",
+    "OrgAccountState",
     "OrgError",
     "OrgUnit",
     "Organization",
+    "OrganizationSource",
 ]
