@@ -224,3 +224,39 @@ def test_propose_and_generate_org_store_per_principal_and_list_failures(
     assert code in (0, 1), err
     assert len(json.loads(out)) == 12
     assert f"account {NO_FILE} not covered" in err
+
+
+def test_an_scp_at_the_ou_cuts_what_the_organisation_scan_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """FullAWSAccess at Prod replaced by an SCP that allows S3 only: the account's grants
+    outside S3 are no longer access, so its excess falls and its principals say why."""
+    document = sample_folder.organization_json()
+    (full,) = document["Policies"]
+    full["Targets"] = [t for t in full["Targets"] if t != PROD]
+    document["Policies"].append(
+        {
+            "Id": "p-s3only0001",
+            "Name": "S3Only",
+            "Type": "SERVICE_CONTROL_POLICY",
+            "Content": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+            },
+            "Targets": [PROD],
+        }
+    )
+    open_org = sample_folder.write_sample_folder(tmp_path / "open")
+    limited = sample_folder.write_sample_folder(tmp_path / "limited", document)
+
+    def generated_account(folder: Path, store: str) -> dict[str, object]:
+        code, out, err = run(_scan(folder, tmp_path / store, "--format", "json"), capsys)
+        assert code == 0, err
+        report = json.loads(out)
+        return next(a for a in report["accounts"] if a["account"] == GENERATED)
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    before = generated_account(open_org, "a")
+    after = generated_account(limited, "b")
+    assert float(str(after["excess"])) < float(str(before["excess"]))

@@ -50,3 +50,13 @@ def test_account_lookup_and_status() -> None:
     assert not payments.active
     assert payments.tag("env") == "prod"
     assert org.account("999999999999") is None
+
+
+def test_the_management_account_is_never_limited_by_its_levels() -> None:
+    org = _org()
+    management = org.account("111111111111")
+    prod = org.account("222222222222")
+    assert management is not None
+    assert management.guardrails.management
+    assert prod is not None
+    assert not prod.guardrails.management

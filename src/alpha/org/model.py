@@ -7,7 +7,7 @@ and every report says which accounts it does not cover and why.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from alpha.account.model import Tag
 from alpha.policy.org_policies import OrgGuardrails
@@ -82,8 +82,22 @@ class Organization:
     management_account: str
     accounts: tuple[OrgAccount, ...]
 
+    def __post_init__(self) -> None:
+        # SCPs and RCPs never limit the management account (Organizations User Guide, "Service
+        # control policies"); marked here so no reader can forget it
+        marked = tuple(
+            _as_management(a) if a.id == self.management_account else a for a in self.accounts
+        )
+        object.__setattr__(self, "accounts", marked)
+
     def account(self, account_id: str) -> OrgAccount | None:
         return next((a for a in self.accounts if a.id == account_id), None)
 
     def select(self, wanted: AccountFilter) -> tuple[OrgAccount, ...]:
         return tuple(a for a in self.accounts if wanted.keeps(a))
+
+
+def _as_management(account: OrgAccount) -> OrgAccount:
+    if account.guardrails.management:
+        return account
+    return replace(account, guardrails=replace(account.guardrails, management=True))
