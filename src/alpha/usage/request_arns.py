@@ -22,6 +22,7 @@ class RequestContext(Protocol):
 
     params: Mapping[str, Any]
     response: Mapping[str, Any]  # responseElements (an object, else empty)
+    additional: Mapping[str, Any]  # additionalEventData (an object, else empty)
     role: str
 
     @property
@@ -380,7 +381,32 @@ def _kms_key(ctx: RequestContext, key: str) -> Candidates:
         yield from _emit("key", ctx.arn("kms", "key", KeyId=key))
 
 
+# Where S3 names the KMS key of an SSE-KMS object: the request and response header of PutObject,
+# CopyObject and CreateMultipartUpload (S3 API reference: `x-amz-server-side-encryption-aws-kms-
+# key-id`; a real CopyObject record in tests/data/calls has it), the response header of GetObject
+# and HeadObject, and CloudTrail's `additionalEventData.SSEKMSKeyARN`.
+_SSE_KMS_KEYS = ("x-amz-server-side-encryption-aws-kms-key-id", "SSEKMSKeyARN")
+
+
+def _sse_kms(ctx: RequestContext) -> Candidates:
+    """The key S3 used on the caller's behalf (S3 user guide, "Using server-side encryption
+    with AWS KMS keys": uploading needs kms:GenerateDataKey on it, downloading kms:Decrypt).
+    An alias names no key ARN: `*`, which replay reports as not checkable."""
+    for where in (ctx.params, ctx.response, ctx.additional):
+        key = _text(where, *_SSE_KMS_KEYS)
+        if key is None:
+            continue
+        if key.startswith("alias/") or ":alias/" in key:
+            yield "key", "*"
+        else:
+            yield from _kms_key(ctx, key)
+        return
+
+
 def _kms(ctx: RequestContext) -> Candidates:
+    if ctx.role == "sse-kms":
+        yield from _sse_kms(ctx)
+        return
     keys = {
         "source": ("sourceKeyId", "SourceKeyId"),
         "destination": ("destinationKeyId", "DestinationKeyId"),
