@@ -171,8 +171,11 @@ class Meanings:
 
     @staticmethod
     def _whole(source: str, name: str, roles: Iterable[str]) -> int:
-        # the launch builder reads the response of the calls whose roles name a type
-        reads = (source, name) in READS_RESPONSE or any(r.startswith("type:") for r in roles)
+        # the launch builder reads the response of the calls whose roles name a type, and an
+        # SSE-KMS key may be named by the response alone
+        reads = (source, name) in READS_RESPONSE or any(
+            r.startswith("type:") or r in MARKED_ROLES for r in roles
+        )
         return REQUEST | (RESPONSE if reads else 0)
 
     def of(self, event: LazyEvent, shape: int) -> Meaning | ByCaller | Refine | None:
@@ -215,7 +218,7 @@ class Meanings:
             return None
         slots = _slots(outcome.uses, event) if shape & RESOURCES and not shape & REQUEST else None
         if slots is None and not shape & REQUEST and shape & RESOURCES:
-            return Refine(self._whole(event.eventSource or "", event.eventName or "", ()))
+            return Refine(self._whole_of(event))
         return Use(
             outcome.principal,
             outcome.session,
@@ -224,6 +227,18 @@ class Meanings:
             slots or (-1,) * len(outcome.uses),
             unmapped,
         )
+
+    def _whole_of(self, event: LazyEvent) -> int:
+        """The `REQUEST` shape of `event`'s name, with the response if any role reads it."""
+        source, name = event.eventSource or "", event.eventName or ""
+        mapping = self._mapper.map_without_request(event.eventType, source, name)
+        mappings = (
+            (mapping.plain, mapping.versioned)
+            if isinstance(mapping, VersionedMapping)
+            else (mapping,)
+        )
+        roles = [a.resource for m in mappings if isinstance(m, Mapped) for a in m.actions]
+        return self._whole(source, name, roles)
 
     def _refined(self, event: LazyEvent, shape: int) -> int | None:
         """The shape of a group whose first event reads its request, or an ARN's text; None

@@ -15,7 +15,13 @@ from typing import Any
 
 from alpha.catalog import Catalog
 from alpha.usage.events import CloudTrailEvent, EventResource
-from alpha.usage.request_arns import BUILDERS, route_arn
+from alpha.usage.request_arns import (
+    ATHENA_DATABASE,
+    ATHENA_RESULTS,
+    ATHENA_TABLE,
+    BUILDERS,
+    route_arn,
+)
 
 UNKNOWN_RESOURCE = "*"
 PASSED = "passed"
@@ -27,7 +33,9 @@ _NAMED_ROLES = ("new:", "type:", "route:")
 # needs no key (the object is not SSE-KMS, or the logs do not say; `fast_tally.MARKS`)
 SSE_KMS = "sse-kms"
 MARKED_ROLES = frozenset({SSE_KMS})
-_ONLY_WHEN_NAMED = frozenset({PASSED, "layers", SSE_KMS})
+_ONLY_WHEN_NAMED = frozenset(
+    {PASSED, "layers", SSE_KMS, ATHENA_DATABASE, ATHENA_TABLE, ATHENA_RESULTS}
+)
 _TEMPLATE_PART = re.compile(r"\$\{([^}]*)\}")
 
 
