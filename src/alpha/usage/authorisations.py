@@ -48,7 +48,9 @@ __all__ = [
 UNMAPPED_PREFIX = "unmapped:"
 # The calls whose authorisations the model reads from `responseElements` too (RunInstances'
 # subnet and security groups when the request left them to defaults): an adapter that groups
-# calls (Athena) keeps the response of these, and only these.
+# calls (Athena) keeps the response of these, and only these. (S3's GetObject and HeadObject may
+# name an SSE-KMS key in the response or additionalEventData alone: the ingest reads it, the
+# Athena adapter does not keep either, so there only a key the request names is seen.)
 READS_RESPONSE = frozenset({("ec2.amazonaws.com", "RunInstances")})
 _ARN_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
