@@ -21,6 +21,7 @@ from alpha.policy.model import ActionList
 from alpha.policy.serialize import to_document
 from alpha.rollout.stages import StageSettings, Verdict, judge_sandbox
 from alpha.usage.aggregate import UsageRow
+from alpha.usage.authorisations import passed_to_services
 from alpha.usage.events import CloudTrailEvent
 from alpha.usage.interpret import EventUsage, interpret
 from alpha.usage.mapping import EventMapper
@@ -71,8 +72,10 @@ def test_each_call_keeps_working_and_gains_no_write(
     proposal = generator.propose(arn, rows, CONTEXT)
     evaluator = compile_policy_set(PolicySet(identity=(proposal.proposed_policy,)))
     context = {"aws:RequestedRegion": (region,)}
-    # a role is passed to the service whose call passes it (iam:PassedToService)
-    passing = {**context, "iam:PassedToService": (event["eventSource"],)}
+    # a role is passed to the service the passing call hands it to (iam:PassedToService, the
+    # model's PASSED_TO), or for a call the model names no service of, its own
+    services = passed_to_services(a for a, _ in case["authorisations"])
+    passing = {**context, "iam:PassedToService": services or (event["eventSource"],)}
 
     def allowed(action: str, resource: str) -> bool:
         known = passing if action == "iam:PassRole" else context

@@ -108,6 +108,10 @@ def test_full_wildcard_forms(pattern: str, full: bool) -> None:
         ([allow("s3:PutObject", f"{BUCKET}/*")], []),  # scoped
         ([allow(["s3:GetObject", "s3:ListAllMyBuckets"])], []),  # read and list only
         ([allow("sts:GetCallerIdentity")], []),  # no resource-level support
+        # one optional type (the dataset): information, not the finding (issue 10)
+        ([allow("cloudwatch:PutMetricData")], ["Statement[0].Resource[0]"]),
+        # several optional types are alternatives a call names one of: the finding
+        ([allow("s3:DeleteObject")], ["Statement[0].Resource[0]"]),
         ([allow("s3:PutObject"), deny("s3:PutObject")], []),  # taken away by a Deny
         ([allow("s3:PutObject"), deny("s3:Put*", "*")], []),
         # a Deny with a condition might not apply; one on a narrower resource leaves `*`
@@ -125,6 +129,29 @@ def test_wildcard_resource_on_write(
     statements: list[dict[str, Any]], expected: list[str], catalog: Catalog
 ) -> None:
     assert paths("WILDCARD_RESOURCE_ON_WRITE", statements, catalog) == expected
+
+
+@pytest.mark.parametrize(
+    ("actions", "severity"),
+    [
+        (["cloudwatch:PutMetricData"], Severity.INFO),
+        (["cloudwatch:PutMetricData", "s3:PutObject"], Severity.ERROR),
+        (["s3:PutObject"], Severity.ERROR),
+        (["ec2:ReleaseAddress"], Severity.INFO),
+    ],
+)
+def test_a_write_only_star_allows_is_information(
+    actions: list[str], severity: Severity, catalog: Catalog
+) -> None:
+    found = list(
+        RULES["WILDCARD_RESOURCE_ON_WRITE"](policy(allow(actions)), catalog, GuardrailConfig())
+    )
+    assert [v.severity for v in found] == [severity]
+    if severity is Severity.INFO:
+        assert "optional" in found[0].message
+        assert actions[0] in found[0].message
+    else:
+        assert "cloudwatch:PutMetricData" not in found[0].message
 
 
 def test_wildcard_resource_on_write_names_the_actions(catalog: Catalog) -> None:

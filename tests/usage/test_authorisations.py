@@ -13,6 +13,7 @@ from alpha.catalog import Catalog
 from alpha.usage.authorisations import (
     Scope,
     checked_call,
+    passed_to_services,
     resource_scope,
     service_prefix,
     typed_patterns,
@@ -27,9 +28,15 @@ from tests.fakes.cloudtrail_logs import SAMPLES
 ACCOUNT = "111122223333"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/app"
 EC2 = f"arn:aws:ec2:eu-west-1:{ACCOUNT}"
+GLUE = f"arn:aws:glue:eu-west-1:{ACCOUNT}"
+TASK = f"arn:aws:ecs:eu-west-1:{ACCOUNT}:task-definition/web:3"
+KEY = f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234abcd"
+SSE_KEY = "x-amz-server-side-encryption-aws-kms-key-id"
 
 
-def call(source: str, name: str, request: Any = None, response: Any = None) -> CloudTrailEvent:
+def call(
+    source: str, name: str, request: Any = None, response: Any = None, additional: Any = None
+) -> CloudTrailEvent:
     return msgspec.convert(
         {
             "eventTime": "2024-05-01T10:00:00Z",
@@ -46,6 +53,7 @@ def call(source: str, name: str, request: Any = None, response: Any = None) -> C
             },
             "requestParameters": request,
             "responseElements": response,
+            "additionalEventData": additional,
         },
         CloudTrailEvent,
     )
@@ -211,6 +219,95 @@ CASES: list[tuple[str, CloudTrailEvent, set[tuple[str, str]]]] = [
         {("athena:StartQueryExecution", f"arn:aws:athena:eu-west-1:{ACCOUNT}:workgroup/primary")},
     ),
     (
+        "SSE-KMS upload: kms:GenerateDataKey on the key the request names",
+        call("s3.amazonaws.com", "PutObject", {"bucketName": "b", "key": "k", SSE_KEY: KEY}),
+        {("s3:PutObject", "arn:aws:s3:::b/k"), ("kms:GenerateDataKey", KEY)},
+    ),
+    (
+        "SSE-KMS multipart upload: kms:GenerateDataKey and kms:Decrypt, a key id as its ARN",
+        call(
+            "s3.amazonaws.com",
+            "CreateMultipartUpload",
+            {"bucketName": "b", "key": "k", SSE_KEY: "1234"},
+        ),
+        {
+            ("s3:PutObject", "arn:aws:s3:::b/k"),
+            ("kms:GenerateDataKey", f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234"),
+            ("kms:Decrypt", f"arn:aws:kms:eu-west-1:{ACCOUNT}:key/1234"),
+        },
+    ),
+    (
+        "SSE-KMS download: kms:Decrypt on the key the response names",
+        call("s3.amazonaws.com", "GetObject", {"bucketName": "b", "key": "k"}, {SSE_KEY: KEY}),
+        {("s3:GetObject", "arn:aws:s3:::b/k"), ("kms:Decrypt", KEY)},
+    ),
+    (
+        "SSE-KMS download of a version: kms:Decrypt on additionalEventData's SSEKMSKeyARN",
+        call(
+            "s3.amazonaws.com",
+            "GetObject",
+            {"bucketName": "b", "key": "k", "versionId": "v1"},
+            additional={"SSEApplied": "SSE_KMS", "SSEKMSKeyARN": KEY},
+        ),
+        {("s3:GetObjectVersion", "arn:aws:s3:::b/k"), ("kms:Decrypt", KEY)},
+    ),
+    (
+        "An alias names no key: the key is unknown",
+        call("s3.amazonaws.com", "PutObject", {"bucketName": "b", "key": "k", SSE_KEY: "alias/x"}),
+        {("s3:PutObject", "arn:aws:s3:::b/k"), ("kms:GenerateDataKey", "*")},
+    ),
+    (
+        "No SSE-KMS key named: no KMS authorisation",
+        call("s3.amazonaws.com", "PutObject", {"bucketName": "b", "key": "k"}),
+        {("s3:PutObject", "arn:aws:s3:::b/k")},
+    ),
+    (
+        "StartQueryExecution: the Glue catalog, database and tables, and the results location",
+        call(
+            "athena.amazonaws.com",
+            "StartQueryExecution",
+            {
+                "queryExecutionContext": {"database": "sales"},
+                "resultConfiguration": {"outputLocation": "s3://results/q/"},
+            },
+        ),
+        {
+            ("athena:StartQueryExecution", f"arn:aws:athena:eu-west-1:{ACCOUNT}:workgroup/primary"),
+            *(
+                (action, f"{GLUE}:{resource}")
+                for action, resources in (
+                    ("glue:GetDatabase", ("catalog", "database/sales")),
+                    ("glue:GetTable", ("catalog", "database/sales", "table/sales/*")),
+                    ("glue:GetPartitions", ("catalog", "database/sales", "table/sales/*")),
+                )
+                for resource in resources
+            ),
+            ("s3:GetBucketLocation", "arn:aws:s3:::results"),
+            ("s3:PutObject", "arn:aws:s3:::results/q/*"),
+        },
+    ),
+    (
+        "StartQueryExecution on a federated catalog: no Glue database",
+        call(
+            "athena.amazonaws.com",
+            "StartQueryExecution",
+            {"workGroup": "w", "queryExecutionContext": {"database": "d", "catalog": "ddb"}},
+        ),
+        {("athena:StartQueryExecution", f"arn:aws:athena:eu-west-1:{ACCOUNT}:workgroup/w")},
+    ),
+    (
+        "RunTask: the task role override is passed (to ecs-tasks.amazonaws.com)",
+        call(
+            "ecs.amazonaws.com",
+            "RunTask",
+            {
+                "taskDefinition": TASK,
+                "overrides": {"taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/t"},
+            },
+        ),
+        {("ecs:RunTask", TASK), ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/t")},
+    ),
+    (
         "PutMetricData: its resource types are all optional, the request's resource is *",
         call("monitoring.amazonaws.com", "PutMetricData", {"namespace": "App"}),
         {("cloudwatch:PutMetricData", "*")},
@@ -223,6 +320,29 @@ def test_each_authorisation_aws_performs(
     why: str, event: CloudTrailEvent, expected: set[tuple[str, str]], mapper: EventMapper
 ) -> None:
     assert uses_of(event, mapper) == expected, why
+
+
+@pytest.mark.parametrize(
+    ("actions", "services"),
+    [
+        (["ecs:RunTask", "s3:GetObject"], ("ecs-tasks.amazonaws.com",)),
+        (
+            ["lambda:CreateFunction", "ec2:RunInstances", "lambda:UpdateFunctionConfiguration"],
+            ("ec2.amazonaws.com", "lambda.amazonaws.com"),
+        ),
+        (["iam:AddRoleToInstanceProfile"], ()),
+    ],
+)
+def test_the_service_a_role_is_passed_to(actions: list[str], services: tuple[str, ...]) -> None:
+    assert passed_to_services(actions) == services
+
+
+def test_every_role_passing_call_names_its_service(mapper: EventMapper) -> None:
+    """Each mapped call that passes a role (but AddRoleToInstanceProfile, which hands it to no
+    service) has the iam:PassedToService its PassRole is authorised with."""
+    for entry in mapper.table.entries:
+        if "iam:PassRole@passed" in entry.actions and entry.event != "AddRoleToInstanceProfile":
+            assert passed_to_services(entry.actions[:1]), entry
 
 
 def test_ssmmessages_channels_are_mapped(mapper: EventMapper) -> None:

@@ -25,7 +25,7 @@ from alpha.catalog import load_catalog
 from alpha.usage.aggregate import BatchUsage
 from alpha.usage.fast_tally import FastTally
 from alpha.usage.mapping import EventMapper, load_mapping_table
-from alpha.usage.native import NativeFile, NativeResolver, native_module
+from alpha.usage.native import MeaningAnswer, NativeFile, NativeResolver, native_module
 from alpha.usage.native import _usage as native_usage
 from alpha.usage.reader import (
     DEFAULT_LIMITS,
@@ -739,3 +739,67 @@ def test_skipped_records_past_the_listed_few_are_counted_not_described(
     assert unlisted == 295
     assert usage.events == 302
     assert sum(dict(usage.skipped).values()) == 300
+
+
+class CountingResolver(NativeResolver):
+    """Counts the groups the scanner asks about."""
+
+    __slots__ = ("asked",)
+
+    def __init__(self, mapper: EventMapper) -> None:
+        super().__init__(mapper)
+        self.asked = 0
+
+    def meaning(self, record: bytes, shape: int) -> MeaningAnswer:
+        self.asked += 1
+        return super().meaning(record, shape)
+
+
+def _object(key: str, **extra: Any) -> dict[str, Any]:
+    arn = f"arn:aws:s3:::data/{key}"
+    resources = [{"ARN": "arn:aws:s3:::data", "type": "AWS::S3::Bucket"}, {**S3_OBJECT, "ARN": arn}]
+    return record(
+        requestParameters={"bucketName": "data", "key": key}, resources=resources, **extra
+    )
+
+
+def test_python_decides_once_per_group_and_each_record_keeps_its_own_arns(
+    native: NativeFile, mapper: EventMapper
+) -> None:
+    """Reads of a thousand objects by two roles are one group (the ARNs are slots, the caller
+    is not in the key): one question, and each record counted on its own object and role."""
+    records = [_object(f"k{i}", role=("app", "etl")[i % 2]) for i in range(1000)]
+    data = json.dumps({"Records": records}).encode()
+    assert check(native, mapper, data)
+    resolver = CountingResolver(mapper)
+    scanner = module_under_test().Scanner(resolver, record_limit=DEFAULT_LIMITS.record_bytes)
+    tally = native._tally_type()
+    assert scanner.scan(data, tally, HandedBack()) == 1000
+    assert resolver.asked == 1
+    rows = tally.finish().rows.decode().splitlines()
+    assert {json.loads(r)[3] for r in rows} == {f"arn:aws:s3:::data/k{i}" for i in range(1000)}
+    assert {json.loads(r)[0].rpartition("/")[2] for r in rows} == {"app", "etl"}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"responseElements": {"x-amz-server-side-encryption-aws-kms-key-id": "arn:k"}},
+        {"additionalEventData": {"SSEKMSKeyARN": "arn:aws:kms:eu-west-1:111122223333:key/k"}},
+        {"requestParameters": {"bucketName": "data", "key": "k0", "versionId": "v"}},
+        {"requestParameters": {"bucketName": "data", "key": "k0", "version\\u0049d": "v"}},
+    ],
+    ids=["sse-kms-response", "sse-kms-additional", "version", "escaped-version"],
+)
+def test_a_record_that_reads_more_is_grouped_by_all_it_reads(
+    native: NativeFile, mapper: EventMapper, changes: dict[str, Any]
+) -> None:
+    """A record naming an SSE-KMS key or a version in its request, response or
+    additionalEventData leaves the group of those that do not, on both paths."""
+    records = [_object("k0"), {**_object("k0"), **changes}, _object("k0")]
+    data = json.dumps({"Records": records}).encode().replace(b"\\\\u", b"\\u")
+    assert check(native, mapper, data)
+    usage, _, _ = native.tally(data, "f.json") or (None, (), 0)
+    assert usage is not None
+    actions = {row.action for row in usage.hourly()}
+    assert actions & {"kms:Decrypt", "s3:GetObjectVersion"}

@@ -34,7 +34,6 @@ from alpha.catalog import Catalog
 from alpha.generate.draft import Draft, Drafter, ReplayCase
 from alpha.generate.errors import GenerateError, GenerationBugError
 from alpha.generate.existing import ExistingGrants
-from alpha.generate.inference import PASSED_TO
 from alpha.generate.memo import MemoCatalog
 from alpha.generate.model import (
     DroppedCall,
@@ -57,6 +56,7 @@ from alpha.policy.validate import InlineOwner
 from alpha.reasoning import LocalReasoner, Reasoner, build_evidence
 from alpha.usage.aggregate import UsageRow
 from alpha.usage.authorisations import (
+    PASSED_TO,
     UNMAPPED_PREFIX,
     Scope,
     checked_call,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from alpha.generate.model import ObservedCall
 from alpha.policy.model import Condition
+from alpha.usage.authorisations import PASSED_TO
 
 LIST_BUCKET_FOR = frozenset({"s3:getobject", "s3:getobjectversion"})
 
@@ -48,24 +49,6 @@ KMS_ON_BEHALF: Mapping[str, tuple[str, ...]] = {
     "dynamodb:putitem": _KMS_WRITE,
     "dynamodb:updateitem": _KMS_WRITE,
     "dynamodb:batchwriteitem": _KMS_WRITE,
-}
-
-PASSED_TO: Mapping[str, str] = {
-    "lambda:createfunction": "lambda.amazonaws.com",
-    "lambda:updatefunctionconfiguration": "lambda.amazonaws.com",
-    "ecs:registertaskdefinition": "ecs-tasks.amazonaws.com",
-    "ec2:runinstances": "ec2.amazonaws.com",
-    "ec2:associateiaminstanceprofile": "ec2.amazonaws.com",
-    "ec2:replaceiaminstanceprofileassociation": "ec2.amazonaws.com",
-    "glue:createjob": "glue.amazonaws.com",
-    "glue:updatejob": "glue.amazonaws.com",
-    "glue:createcrawler": "glue.amazonaws.com",
-    "sagemaker:createtrainingjob": "sagemaker.amazonaws.com",
-    "sagemaker:createmodel": "sagemaker.amazonaws.com",
-    "sagemaker:createnotebookinstance": "sagemaker.amazonaws.com",
-    "states:createstatemachine": "states.amazonaws.com",
-    "codebuild:createproject": "codebuild.amazonaws.com",
-    "cloudformation:createstack": "cloudformation.amazonaws.com",
 }
 
 

@@ -27,7 +27,9 @@ GUARDRAIL_RULES = Registry(
             _E,
             "Write or Permissions management actions that can be scoped to resources are "
             'granted on `Resource: "*"` (or through NotResource). Name the ARNs, or the '
-            "tightest pattern that covers them.",
+            "tightest pattern that covers them. An action whose one resource type is optional "
+            "in the Service Authorization Reference (`cloudwatch:PutMetricData`) is reported "
+            "only as information: a call naming no such resource is authorised on `*`.",
         ),
         FindingKind(
             "PASSROLE_UNSCOPED",

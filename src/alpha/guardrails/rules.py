@@ -106,24 +106,42 @@ def wildcard_action(
 def wildcard_resource_on_write(
     policy: Policy, catalog: Catalog, config: GuardrailConfig
 ) -> Iterator[Violation]:
-    by_statement: dict[int, set[str]] = {}
+    """Write actions that can be scoped to resources, granted on `*`.
+
+    An action whose one resource type is optional in the Service Authorization Reference
+    (`cloudwatch:PutMetricData`'s dataset) is authorised on `*` when the call names no such
+    resource (issue 10; the reference's "Actions, resources, and condition keys" page: required
+    types carry an asterisk, and of optional ones "you can choose to use one"), so `*` may be
+    the only resource that allows its calls: a statement granting only such actions on `*` is
+    reported as information that says so. Several optional types are alternatives one of which
+    a call names (S3's object or access point object, TagResource's types): still a finding."""
+    scoped: dict[int, set[str]] = {}
+    optional: dict[int, set[str]] = {}
     for grant in allow_grants(policy, catalog):
         if grant.on_all_resources:
-            scopable = (
-                a.key
-                for a in grant.actions
-                if a.access_level in _WRITE_LEVELS and a.supports_resource_level
-            )
-            by_statement.setdefault(grant.statement, set()).update(scopable)
-    for index, keys in sorted(by_statement.items()):
+            for a in grant.actions:
+                if a.access_level not in _WRITE_LEVELS or not a.supports_resource_level:
+                    continue
+                alone = len(a.resources) == 1 and not a.resources[0].required
+                (optional if alone else scoped).setdefault(grant.statement, set()).add(a.key)
+    for index in sorted(scoped.keys() | optional.keys()):
+        keys = scoped.get(index, set())
+        path = _resource_path(policy, index)
         if keys:
             message = (
                 f"{len(keys)} write or permissions-management actions that can be scoped to "
                 f"resources are granted on every resource: {_names(keys)}"
             )
-            yield _violation(
-                config, "WILDCARD_RESOURCE_ON_WRITE", message, _resource_path(policy, index)
+            yield _violation(config, "WILDCARD_RESOURCE_ON_WRITE", message, path)
+        elif optional.get(index):
+            only = optional[index]
+            message = (
+                f"{_count(len(only), 'write action')} on every resource, each with one resource "
+                "type that the Service Authorization Reference marks optional: a call that "
+                "names no such resource is authorised on `*`, which only `*` allows (scope it "
+                f"if the calls name one): {_names(only)}"
             )
+            yield _violation(config, "WILDCARD_RESOURCE_ON_WRITE", message, path, Severity.INFO)
 
 
 def _resource_path(policy: Policy, index: int) -> str:

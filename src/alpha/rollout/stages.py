@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -43,7 +43,7 @@ from alpha.rollout.changes import Change, Op
 from alpha.rollout.errors import RolloutError
 from alpha.rollout.iam_ports import ErrorRate, IamChanger, JsonDict, Monitor, policy_arn_for
 from alpha.rollout.settings import StageSettings
-from alpha.usage.authorisations import checked_call
+from alpha.usage.authorisations import checked_call, passed_to_services
 
 __all__ = ["StageSettings"]
 
@@ -78,7 +78,29 @@ def waves(targets: list[str], fraction: float) -> list[list[str]]:
 
 
 _PASS_ROLE = "iam:passrole"
-_PASSED_TO_UNKNOWN = "the logs do not keep which service the role was passed to"
+_PASSED_TO_UNKNOWN = "the logs do not keep which service the role was passed to by which call"
+_PASSED_TO_SERVICE = "iam:PassedToService"
+
+
+def _passed_verdict(
+    evaluator: Evaluator,
+    target: str,
+    resources: tuple[str, ...],
+    context: Mapping[str, tuple[str, ...]],
+    services: tuple[str, ...],
+) -> bool | None:
+    """iam:PassRole on `resources` for the services the target's calls pass roles to (the
+    `iam:PassedToService` each of those calls gives, `PASSED_TO`): allowed when it is for every
+    one, denied when for none, and None when for some only (the logs do not keep which call
+    passed which role)."""
+    verdicts = {
+        evaluator.evaluate(
+            Request("iam:PassRole", r, {**context, _PASSED_TO_SERVICE: (s,)}, principal=target)
+        ).allowed
+        for s in services
+        for r in resources
+    }
+    return verdicts.pop() if len(verdicts) == 1 else None
 
 
 def judge_sandbox(
@@ -108,7 +130,9 @@ def judge_sandbox(
         levels = org.in_force_for(target)
         alone = compile_policy_set(PolicySet(identity=(policy,)))
         under = compile_policy_set(levels.policy_set((policy,), principal=target))
-        for call in monitor.calls(target, since - settings.sandbox_lookback, max(until, since)):
+        calls = list(monitor.calls(target, since - settings.sandbox_lookback, max(until, since)))
+        services = passed_to_services(c.action for c in calls)
+        for call in calls:
             checked = checked_call(catalog, call.action, call.resource)
             if not checked.resources:
                 unchecked += call.count
@@ -116,7 +140,7 @@ def judge_sandbox(
                     not_checked.append(f"{call.action} on {call.resource}: {checked.shortfall}")
                 continue
             context = {"aws:RequestedRegion": (call.region,)} if call.region else {}
-            allowed = all(
+            allowed: bool | None = all(
                 alone.evaluate(Request(call.action, r, context, principal=target)).allowed
                 for r in checked.resources
             )
@@ -131,9 +155,15 @@ def judge_sandbox(
                 if len(org_examples) < 5:
                     org_examples.append(f"{call.action} on {call.resource}: {why}")
                 continue
-            if not allowed and call.action.lower() == _PASS_ROLE:
-                # granted for the service it is passed to (iam:PassedToService), which the
-                # logs do not keep: not checkable here, never a denial
+            if call.action.lower() == _PASS_ROLE:
+                # granted for the service the role is passed to (iam:PassedToService): the
+                # services of the target's passing calls, else not checkable, never a denial
+                allowed = (
+                    _passed_verdict(alone, target, checked.resources, context, services)
+                    if services
+                    else (allowed or None)
+                )
+            if allowed is None:
                 unchecked += call.count
                 if len(not_checked) < 5:
                     not_checked.append(f"{call.action} on {call.resource}: {_PASSED_TO_UNKNOWN}")

@@ -22,18 +22,21 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from types import MappingProxyType
 
 from alpha.catalog import Catalog
 
 __all__ = [
+    "PASSED_TO",
     "READS_RESPONSE",
     "UNMAPPED_PREFIX",
     "CheckedCall",
     "Scope",
     "checked_call",
+    "passed_to_services",
     "resource_scope",
     "service_prefix",
     "typed_patterns",
@@ -45,9 +48,44 @@ __all__ = [
 UNMAPPED_PREFIX = "unmapped:"
 # The calls whose authorisations the model reads from `responseElements` too (RunInstances'
 # subnet and security groups when the request left them to defaults): an adapter that groups
-# calls (Athena) keeps the response of these, and only these.
+# calls (Athena) keeps the response of these, and only these. (S3's GetObject and HeadObject may
+# name an SSE-KMS key in the response or additionalEventData alone: the ingest reads it, the
+# Athena adapter does not keep either, so there only a key the request names is seen.)
 READS_RESPONSE = frozenset({("ec2.amazonaws.com", "RunInstances")})
 _ARN_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+# The service each role-passing call (the mapping table's `iam:PassRole@passed`) hands its role
+# to, by action (lower-cased): what IAM puts in `iam:PassedToService` when it authorises the
+# call's iam:PassRole (IAM user guide, "Granting a user permissions to pass a role to an AWS
+# service" and the iam:PassedToService condition key: the service principal, so an ECS task role
+# goes to `ecs-tasks.amazonaws.com`, an instance profile's role to `ec2.amazonaws.com`).
+PASSED_TO: Mapping[str, str] = MappingProxyType(
+    {
+        "lambda:createfunction": "lambda.amazonaws.com",
+        "lambda:updatefunctionconfiguration": "lambda.amazonaws.com",
+        "ecs:registertaskdefinition": "ecs-tasks.amazonaws.com",
+        "ecs:runtask": "ecs-tasks.amazonaws.com",
+        "ecs:starttask": "ecs-tasks.amazonaws.com",
+        "ec2:runinstances": "ec2.amazonaws.com",
+        "ec2:associateiaminstanceprofile": "ec2.amazonaws.com",
+        "ec2:replaceiaminstanceprofileassociation": "ec2.amazonaws.com",
+        "glue:createjob": "glue.amazonaws.com",
+        "glue:updatejob": "glue.amazonaws.com",
+        "glue:createcrawler": "glue.amazonaws.com",
+        "glue:updatecrawler": "glue.amazonaws.com",
+        "glue:createdevendpoint": "glue.amazonaws.com",
+        "sagemaker:createtrainingjob": "sagemaker.amazonaws.com",
+        "sagemaker:createmodel": "sagemaker.amazonaws.com",
+        "sagemaker:createnotebookinstance": "sagemaker.amazonaws.com",
+        "sagemaker:createprocessingjob": "sagemaker.amazonaws.com",
+        "states:createstatemachine": "states.amazonaws.com",
+        "states:updatestatemachine": "states.amazonaws.com",
+        "codebuild:createproject": "codebuild.amazonaws.com",
+        "codebuild:updateproject": "codebuild.amazonaws.com",
+        "cloudformation:createstack": "cloudformation.amazonaws.com",
+        "cloudformation:updatestack": "cloudformation.amazonaws.com",
+    }
+)
 
 
 class Scope(StrEnum):
@@ -141,3 +179,8 @@ def service_prefix(catalog: Catalog, event_source: str) -> str | None:
 def unmapped_sources(actions: Iterable[str]) -> tuple[tuple[str, str], ...]:
     """The (eventSource, eventName) of each stand-in action among `actions`, sorted."""
     return tuple(sorted({c for a in actions if (c := unmapped_call(a)) is not None}))
+
+
+def passed_to_services(actions: Iterable[str]) -> tuple[str, ...]:
+    """The services the calls of `actions` pass roles to (`PASSED_TO`), sorted."""
+    return tuple(sorted({s for a in actions if (s := PASSED_TO.get(a.lower())) is not None}))

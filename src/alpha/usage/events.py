@@ -65,6 +65,8 @@ class CloudTrailEvent(msgspec.Struct, frozen=True, omit_defaults=True):
     # What the call returned: the ids a call made (RunInstances' subnet and security groups
     # when the request left them to defaults). Read only where the request does not say.
     responseElements: Any = None  # noqa: N815 (any JSON: never makes a record unreadable)
+    # What the service adds (S3's `SSEKMSKeyARN`, the key of an SSE-KMS object); any JSON
+    additionalEventData: Any = None  # noqa: N815
     resources: list[EventResource] | None = None
     recipientAccountId: str | None = None  # noqa: N815
     eventType: str | None = None  # noqa: N815
@@ -92,6 +94,7 @@ class LazyEvent(msgspec.Struct, frozen=True, gc=False):
     userIdentity: UserIdentity | None = None  # noqa: N815
     requestParameters: msgspec.Raw = NO_REQUEST  # noqa: N815
     responseElements: msgspec.Raw = NO_REQUEST  # noqa: N815
+    additionalEventData: msgspec.Raw = NO_REQUEST  # noqa: N815
     resources: list[EventResource] | None = None
     recipientAccountId: str | None = None  # noqa: N815
     eventType: str | None = None  # noqa: N815
@@ -101,8 +104,13 @@ class LazyEvent(msgspec.Struct, frozen=True, gc=False):
         (the raw JSON is valid JSON already, so its first byte tells)."""
         return memoryview(self.requestParameters)[0] in _OBJECT_OR_NULL
 
-    def full(self) -> CloudTrailEvent:
-        """This record with everything the interpretation reads, request parameters decoded."""
+    def full(
+        self, *, request: bool = True, resources: bool = True, response: bool = True
+    ) -> CloudTrailEvent:
+        """This record with everything the interpretation reads, request parameters decoded.
+        `request`, `resources` and `response` False leave out its request (and
+        additionalEventData), resources[] or response: what the meaning of its group does not
+        depend on (`fast_tally`), so the interpretation cannot read them."""
         return CloudTrailEvent(
             eventTime=self.eventTime,
             eventSource=self.eventSource,
@@ -112,9 +120,12 @@ class LazyEvent(msgspec.Struct, frozen=True, gc=False):
             errorCode=self.errorCode,
             errorMessage=self.errorMessage,
             userIdentity=self.userIdentity,
-            requestParameters=_request_decoder().decode(self.requestParameters),
-            responseElements=_response_of(self.responseElements),
-            resources=self.resources,
+            requestParameters=_request_decoder().decode(self.requestParameters)
+            if request
+            else None,
+            responseElements=_response_of(self.responseElements) if response else None,
+            additionalEventData=_response_of(self.additionalEventData) if request else None,
+            resources=self.resources if resources else None,
             recipientAccountId=self.recipientAccountId,
             eventType=self.eventType,
         )

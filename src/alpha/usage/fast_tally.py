@@ -1,11 +1,25 @@
-"""The ingest's hot loop: one batch's `LazyEvent`s straight into a `BatchTally`.
+"""The ingest's hot loop: one batch's `LazyEvent`s into a tally, what each means decided once
+per group of alike events, by `interpret`.
 
-It counts exactly what `BatchTally.add(interpret(event.full(), mapper))` counts (a test checks
-that on every real sample), but skips the work most events do not need: `requestParameters`
-stays raw JSON unless the event's actions or resources depend on it, event times are parsed
-once per hour, and no per-event `EventUsage` or datetime is built. Any event off the common
-path (a request-dependent mapping or resource, an odd time, a missing field) goes through
-`interpret` whole, so there is one source of truth for what an event means.
+What an event means (counted or skipped and why, whose call, denied or not, which (action,
+resource) authorisations) is decided in one place: `interpret`. This loop and the C scanner
+(`native.py`) only extract fields and group: events whose fields the meaning reads are the same
+mean the same, so `interpret` runs once per group (`Meanings.of`) and its `Meaning` is counted
+for every event of the group, with that event's own time and source IP (which the meaning does
+not read).
+
+Every group's key holds the event's type, source and name, region, recipient account, the
+identity fields a principal is read from (`PrincipalCache`), its error code and message. What
+else it holds, its shape, `Meanings` says from the event's name, and refines from a group's
+first event when that one reads more:
+- `RESOURCES`: the types, accounts and order of resources[] and which of its ARNs are equal,
+  not their text: a meaning whose uses come from resources[] alone holds slots that each event
+  fills with its own ARNs (so a million objects read are one group, not a million);
+- `MARKS`: whether the request, response or additionalEventData could name a `versionId`
+  (S3's versioned actions) or an SSE-KMS key (S3's `sse-kms` authorisations) at all;
+- `REQUEST`: the whole request and resources[], and with `RESPONSE` the response.
+The interpretation is handed only what its group's key holds (`LazyEvent.full`), so it cannot
+read a field the key leaves out. An event without a plain time goes through `interpret` whole.
 """
 
 from __future__ import annotations
@@ -15,12 +29,43 @@ from dataclasses import dataclass
 
 import msgspec
 
-from alpha.usage.denials import ErrorKind, classify_error
-from alpha.usage.events import LazyEvent
-from alpha.usage.interpret import ActionUse, interpret, parse_event_time
-from alpha.usage.mapping import EventMapper, Mapped, NotAnAction, VersionedMapping
+from alpha.usage.authorisations import READS_RESPONSE
+from alpha.usage.events import CloudTrailEvent, LazyEvent, UserIdentity
+from alpha.usage.interpret import (
+    ActionUse,
+    EventUsage,
+    IgnoredEvent,
+    UnmappedEvent,
+    interpret,
+    parse_event_time,
+)
+from alpha.usage.mapping import EventMapper, Mapped, VersionedMapping
+from alpha.usage.principals import Principal, principal_key
 from alpha.usage.reader import request_problem
+from alpha.usage.resources import MARKED_ROLES
 from alpha.usage.tally import UsageCounter
+
+__all__ = [
+    "MARKS",
+    "REQUEST",
+    "RESOURCES",
+    "RESPONSE",
+    "ByCaller",
+    "FastTally",
+    "Meanings",
+    "Refine",
+    "Skip",
+    "Use",
+]
+
+# What a group's key holds besides the fields every key holds (the module's docstring)
+RESOURCES = 1
+MARKS = 2
+REQUEST = 4
+RESPONSE = 8
+# Text without which a request, response or additionalEventData names no `versionId` and no
+# SSE-KMS key (a key spelt with a JSON escape has `\u`)
+MARKS_TEXT = (b"versionId", b"\\u", b"aws-kms-key-id", b"SSEKMSKeyARN")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,20 +77,293 @@ class BadRequest:
     detail: str
 
 
+class Skip(msgspec.Struct, frozen=True, gc=False):
+    """The group is no usage of a principal (`IgnoredEvent`'s reason)."""
+
+    reason: str
+
+
+class Use(msgspec.Struct, frozen=True, gc=False):
+    """A principal's call (`EventUsage`; `unmapped` names an `UnmappedEvent`'s call). Each of
+    `slots` is -1 (the use's resource is its own) or the index of the resources[] entry whose
+    ARN, each event's own, is the use's resource."""
+
+    principal: str
+    session: str | None
+    denied: bool
+    uses: tuple[ActionUse, ...]
+    slots: tuple[int, ...]
+    unmapped: tuple[str, str] | None
+
+    def uses_of(self, event: LazyEvent) -> tuple[ActionUse, ...]:
+        if not any(slot >= 0 for slot in self.slots):
+            return self.uses
+        arns = [r.ARN or "" for r in event.resources or ()]
+        return tuple(
+            ActionUse(use.action, arns[slot]) if slot >= 0 else use
+            for use, slot in zip(self.uses, self.slots, strict=True)
+        )
+
+
+class ByCaller(msgspec.Struct, frozen=True, gc=False):
+    """The meaning of a group whose key leaves the caller's identity out (all but `REQUEST`
+    shapes): `caller` when the event's identity names a principal (a `Use` then counts under
+    that principal and session, not its own placeholders), else `no_caller`."""
+
+    caller: Meaning
+    no_caller: Skip
+
+
+class Refine(msgspec.Struct, frozen=True, gc=False):
+    """The group's first event reads more than its key holds: group by `shape` instead."""
+
+    shape: int
+
+
+Meaning = Skip | Use
+
+# Who a group's meaning is read for when its key leaves the caller out: any principal will do,
+# as only the principal and session of the answer depend on it (and each event's own replace them)
+_STAND_IN = UserIdentity(
+    type="IAMUser",
+    arn="arn:aws:iam::000000000000:user/alpha-stand-in",
+    accountId="000000000000",
+    userName="alpha-stand-in",
+)
 _SECONDS = {f"{n:02d}": n for n in range(60)}
 _MAX_HOURS = 100_000
-# A request naming `versionId` (or spelling a key with a JSON escape) is decoded to decide.
-_VERSION_MARKS = (b"versionId", b"\\u")
+_MAX_GROUPS = 20_000  # a key can hold a whole request: hostile input must not grow it unbounded
+_MAX_SHAPES = 100_000
+
+
+class Meanings:
+    """`interpret`'s answers for groups of events: what a group's key holds, and what it means."""
+
+    __slots__ = ("_mapper", "_shapes")
+
+    def __init__(self, mapper: EventMapper) -> None:
+        self._mapper = mapper
+        self._shapes: dict[tuple[str | None, str, str], int] = {}
+
+    def shape(self, event_type: str | None, source: str, name: str) -> int:
+        """What the key of an event of this type, source and name holds besides the fields
+        every key holds, until its group's first event says it reads more (`Refine`)."""
+        key = (event_type, source, name)
+        found = self._shapes.get(key)
+        if found is None:
+            if len(self._shapes) >= _MAX_SHAPES:
+                self._shapes.clear()
+            found = self._shapes[key] = self._shape(event_type, source, name)
+        return found
+
+    def _shape(self, event_type: str | None, source: str, name: str) -> int:
+        mapping = self._mapper.map_without_request(event_type, source, name)
+        if mapping is None:  # the request decides the actions
+            return self._whole(source, name, ())
+        if isinstance(mapping, VersionedMapping):
+            return RESOURCES | MARKS
+        if not isinstance(mapping, Mapped):  # no action, or none known: nothing else read
+            return 0
+        if any(m.resource in MARKED_ROLES for m in mapping.actions):
+            return RESOURCES | MARKS
+        takes = self._mapper.resources.takes_nothing
+        return 0 if all(takes(m.action) for m in mapping.actions) else RESOURCES
+
+    @staticmethod
+    def _whole(source: str, name: str, roles: Iterable[str]) -> int:
+        # the launch builder reads the response of the calls whose roles name a type, and an
+        # SSE-KMS key may be named by the response alone
+        reads = (source, name) in READS_RESPONSE or any(
+            r.startswith("type:") or r in MARKED_ROLES for r in roles
+        )
+        return REQUEST | (RESPONSE if reads else 0)
+
+    def of(self, event: LazyEvent, shape: int) -> Meaning | ByCaller | Refine | None:
+        """What every event of `event`'s group means (`Refine` when it reads more than the
+        key of `shape` holds); None when the event has no plain time (`interpret` decides it
+        alone). Raises msgspec's errors for a request that does not decode (which every event
+        of a group holding the request shares)."""
+        full = event.full(
+            request=bool(shape & REQUEST),
+            resources=bool(shape & (REQUEST | RESOURCES)),
+            response=bool(shape & RESPONSE),
+        )
+        if shape & REQUEST:
+            return self._meaning(full, event, shape)
+        refined = self._refined(event, shape)
+        if refined is not None:
+            return Refine(refined)
+        # the caller is not in the key: the meaning for any principal, and for none
+        caller = self._meaning(msgspec.structs.replace(full, userIdentity=_STAND_IN), event, shape)
+        if caller is None:
+            return None
+        if isinstance(caller, Refine):
+            return caller
+        nobody = interpret(msgspec.structs.replace(full, userIdentity=None), self._mapper)
+        if not isinstance(nobody, IgnoredEvent):
+            return None
+        return ByCaller(caller, Skip(nobody.reason))
+
+    def _meaning(
+        self, full: CloudTrailEvent, event: LazyEvent, shape: int
+    ) -> Meaning | Refine | None:
+        outcome = interpret(full, self._mapper)
+        if isinstance(outcome, IgnoredEvent):
+            return Skip(outcome.reason)
+        unmapped = None
+        if isinstance(outcome, UnmappedEvent):
+            unmapped = (outcome.event_source, outcome.event_name)
+            outcome = outcome.usage
+        if not isinstance(outcome, EventUsage):
+            return None
+        slots = _slots(outcome.uses, event) if shape & RESOURCES and not shape & REQUEST else None
+        if slots is None and not shape & REQUEST and shape & RESOURCES:
+            return Refine(self._whole_of(event))
+        return Use(
+            outcome.principal,
+            outcome.session,
+            outcome.denied,
+            outcome.uses,
+            slots or (-1,) * len(outcome.uses),
+            unmapped,
+        )
+
+    def _whole_of(self, event: LazyEvent) -> int:
+        """The `REQUEST` shape of `event`'s name, with the response if any role reads it."""
+        source, name = event.eventSource or "", event.eventName or ""
+        mapping = self._mapper.map_without_request(event.eventType, source, name)
+        mappings = (
+            (mapping.plain, mapping.versioned)
+            if isinstance(mapping, VersionedMapping)
+            else (mapping,)
+        )
+        roles = [a.resource for m in mappings if isinstance(m, Mapped) for a in m.actions]
+        return self._whole(source, name, roles)
+
+    def _refined(self, event: LazyEvent, shape: int) -> int | None:
+        """The shape of a group whose first event reads its request, or an ARN's text; None
+        when the key of `shape` holds all it reads."""
+        source, name = event.eventSource or "", event.eventName or ""
+        mapping = self._mapper.map_without_request(event.eventType, source, name)
+        if mapping is None:
+            return self._whole(source, name, ())
+        marked = bool(shape & MARKS) and has_marks(event)
+        if isinstance(mapping, VersionedMapping):
+            if marked:
+                roles = [m.resource for m in mapping.versioned.actions]
+                return self._whole(source, name, roles)
+            mapping = mapping.plain
+        if not isinstance(mapping, Mapped):
+            return None
+        roles = [m.resource for m in mapping.actions]
+        if marked and any(r in MARKED_ROLES for r in roles):
+            return self._whole(source, name, roles)
+        # a marked role names nothing without the marks (resources.MARKED_ROLES)
+        reads = self._mapper.resources.reads_request
+        if any(
+            reads(m.action, m.resource, event.resources)
+            for m in mapping.actions
+            if m.resource not in MARKED_ROLES
+        ):
+            return self._whole(source, name, roles)
+        return None
+
+
+def has_marks(event: LazyEvent) -> bool:
+    """Whether the event's request, response or additionalEventData holds any `MARKS_TEXT`."""
+    raws = (event.requestParameters, event.responseElements, event.additionalEventData)
+    return any(mark in bytes(raw) for raw in raws for mark in MARKS_TEXT)
+
+
+def _slots(uses: tuple[ActionUse, ...], event: LazyEvent) -> tuple[int, ...] | None:
+    """Each use's resources[] slot (-1 for `*`); None when a use's resource is in none."""
+    arns = [r.ARN for r in event.resources or ()]
+    slots: list[int] = []
+    for use in uses:
+        if use.resource == "*":
+            slots.append(-1)
+        elif use.resource in arns:
+            slots.append(arns.index(use.resource))
+        else:
+            return None
+    return tuple(slots)
+
+
+def count_meaning(
+    tally: UsageCounter,
+    meaning: Meaning,
+    second: int,
+    event: LazyEvent,
+    caller: Principal | None = None,
+) -> None:
+    """Count one event of a group as `count_outcome` counts its interpretation (`caller`: the
+    event's principal, for a `ByCaller` group's `Use`)."""
+    region, source_ip = event.awsRegion, event.sourceIPAddress
+    tally.events += 1
+    if isinstance(meaning, Skip):
+        tally.skip(meaning.reason)
+        return
+    if meaning.unmapped is not None:
+        tally.unmapped(*meaning.unmapped)
+    uses = meaning.uses_of(event)
+    principal, session = (
+        (meaning.principal, meaning.session) if caller is None else (caller.arn, caller.session)
+    )
+    tally.use(principal, session, second, region, source_ip, meaning.denied, uses)
+
+
+def group_key(event: LazyEvent, shape: int) -> tuple[object, ...]:
+    """Every field of `event` the meaning of its group reads (the module's docstring); the
+    caller's identity only in a `REQUEST` shape (else the meaning is `ByCaller`)."""
+    identity = event.userIdentity if shape & REQUEST else None
+    who = None if identity is None else principal_key(identity)
+    more: object = None
+    if shape & REQUEST:
+        response = bytes(event.responseElements) if shape & RESPONSE else None
+        request = (bytes(event.requestParameters), bytes(event.additionalEventData))
+        more = (request, _resources(event), response)
+    elif shape:
+        more = (_layout(event), has_marks(event) if shape & MARKS else None)
+    return (
+        shape,
+        event.eventType,
+        event.eventSource,
+        event.eventName,
+        event.awsRegion,
+        event.recipientAccountId,
+        who,
+        event.errorCode,
+        event.errorMessage,
+        more,
+    )
+
+
+def _resources(event: LazyEvent) -> tuple[object, ...] | None:
+    return None if event.resources is None else tuple(event.resources)
+
+
+def _layout(event: LazyEvent) -> tuple[object, ...] | None:
+    """resources[] without its ARNs' text: each entry's type, account, whether it has an ARN
+    and the first entry with the same one."""
+    if event.resources is None:
+        return None
+    arns = [r.ARN for r in event.resources]
+    return tuple(
+        (r.type, r.accountId, bool(r.ARN), arns.index(r.ARN) if r.ARN else -1)
+        for r in event.resources
+    )
 
 
 class FastTally:
     """Tallies `LazyEvent`s with `mapper`'s caches and its own (one per worker process)."""
 
-    __slots__ = ("_hours", "_mapper")
+    __slots__ = ("_groups", "_hours", "_mapper", "meanings")
 
     def __init__(self, mapper: EventMapper) -> None:
         self._mapper = mapper
+        self.meanings = Meanings(mapper)
         self._hours: dict[str, int | None] = {}
+        self._groups: dict[tuple[object, ...], Meaning | ByCaller | Refine] = {}
 
     def add_all(self, events: Iterable[LazyEvent], tally: UsageCounter) -> list[BadRequest]:
         """Tally `events`; the ones whose raw `requestParameters` turn out undecodable (a
@@ -53,84 +371,50 @@ class FastTally:
         as skipped, and returned so the caller can report them."""
         bad: list[BadRequest] = []
         for position, event in enumerate(events):
-            if self._add(event, tally):
-                continue
             try:
-                full = event.full()
+                if self._add(event, tally):
+                    continue
+                outcome = interpret(event.full(), self._mapper)
             except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError) as exc:
                 reason = request_problem(exc)
                 tally.events += 1
                 tally.skip(reason)
                 bad.append(BadRequest(position, reason, f"{exc} (in `requestParameters`)"))
                 continue
-            tally.add(interpret(full, self._mapper))
+            tally.add(outcome)
         return bad
 
     def _add(self, event: LazyEvent, tally: UsageCounter) -> bool:
-        """Tally the event on the common path; False when it must take the full one."""
+        """Tally the event by its group; False when it has no plain time or name."""
         source, name, raw_time = event.eventSource, event.eventName, event.eventTime
         if not source or not name or not raw_time:
             return False
         second = self._second(raw_time)
         if second is None:
             return False
-        mapper = self._mapper
-        mapping = mapper.map_without_request(event.eventType, source, name)
-        if mapping is None:
-            return False
-        if isinstance(mapping, NotAnAction):
-            tally.events += 1
-            tally.skip(mapping.reason)
-            return True
-        principal = mapper.principals.of(event.userIdentity)
-        if principal is None:
-            tally.events += 1
-            tally.skip("no-principal")
-            return True
-        kind = classify_error(event.errorCode, event.errorMessage)
-        if kind is ErrorKind.UNAUTHENTICATED:
-            tally.events += 1
-            tally.skip("unauthenticated")
-            return True
-        if isinstance(mapping, VersionedMapping):
-            raw = bytes(event.requestParameters)
-            if any(mark in raw for mark in _VERSION_MARKS):
-                return False
-            mapping = mapping.plain
-        if not isinstance(mapping, Mapped):
-            return False  # unmapped: `interpret` counts it, and the principal's activity
-        uses = self._uses(mapping, event)
-        if uses is None:
-            return False
-        tally.events += 1
-        tally.use(
-            principal.arn,
-            principal.session,
-            second,
-            event.awsRegion,
-            event.sourceIPAddress,
-            kind is ErrorKind.DENIED,
-            uses,
-        )
-        return True
-
-    def _uses(self, mapping: Mapped, event: LazyEvent) -> tuple[ActionUse, ...] | None:
-        """As `interpret`'s, when no resource depends on the request; else None."""
-        resolve = self._mapper.resources.resources_without_request
-        if len(mapping.actions) == 1:
-            only = mapping.actions[0]
-            arns = resolve(only.action, event.resources, only.resource)
-            if arns is None:
-                return None
-            return tuple([ActionUse(only.action, arn) for arn in arns])
-        uses: dict[ActionUse, None] = {}
-        for mapped in mapping.actions:
-            found = resolve(mapped.action, event.resources, mapped.resource)
-            if found is None:
-                return None
-            for arn in found:
-                uses[ActionUse(mapped.action, arn)] = None
-        return tuple(uses)
+        shape = self.meanings.shape(event.eventType, source, name)
+        for _ in range(2):  # a group refined once holds all its first event reads
+            key = group_key(event, shape)
+            meaning = self._groups.get(key)
+            if meaning is None:
+                meaning = self.meanings.of(event, shape)
+                if meaning is None:
+                    return False
+                if len(self._groups) >= _MAX_GROUPS:
+                    self._groups.clear()
+                self._groups[key] = meaning
+            if isinstance(meaning, ByCaller):
+                caller = self._mapper.principals.of(event.userIdentity)
+                if caller is None:
+                    count_meaning(tally, meaning.no_caller, second, event)
+                else:
+                    count_meaning(tally, meaning.caller, second, event, caller)
+                return True
+            if not isinstance(meaning, Refine):
+                count_meaning(tally, meaning, second, event)
+                return True
+            shape = meaning.shape
+        return False
 
     def _second(self, raw: str) -> int | None:
         """Seconds since the epoch of `2024-03-23T01:24:46Z`, each hour parsed once; other

@@ -1,10 +1,11 @@
 """The ingest's compiled fast path: one log file's records tallied in C.
 
 `alpha.usage._native` (built from `csrc/` when the package is installed) walks a
-`{"Records": [...]}` document in place and tallies each record on `FastTally`'s common path
-without making a Python object for it. It decides nothing about what an event means: it asks a
-`NativeResolver` (this module, over the same `EventMapper`) once per distinct event name,
-identity, error code and (action, resource type), and keeps the answers. Every other record is
+`{"Records": [...]}` document in place and tallies each record without making a Python object
+for it. It decides nothing about what an event means: it extracts the fields and groups the
+records as `FastTally` does (the same key, `fast_tally`'s docstring), asks a `NativeResolver`
+(this module, over the same `Meanings`) once per group what its records mean, and keeps the
+answers. Every other record (no plain time, a field the scanner does not take as it is) is
 handed back, in file order, to `FastTally` and `interpret`, which count it into the same tally.
 So the counts are exactly those of the Python path (tests compare the two on every sample).
 
@@ -23,14 +24,10 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from alpha.usage.aggregate import BatchUsage, UnmappedCount
-from alpha.usage.denials import ErrorKind, classify_error
-from alpha.usage.events import CloudTrailEvent, SessionContext, SessionIssuer, UserIdentity
-from alpha.usage.fast_tally import FastTally
-from alpha.usage.interpret import (
-    Interpretation,
-    action_uses,
-)
-from alpha.usage.mapping import EventMapper, Mapped, NotAnAction, VersionedMapping
+from alpha.usage.events import SessionContext, SessionIssuer, UserIdentity
+from alpha.usage.fast_tally import ByCaller, FastTally, Meaning, Meanings, Refine, Skip
+from alpha.usage.interpret import Interpretation
+from alpha.usage.mapping import EventMapper
 from alpha.usage.principals import principal_of
 from alpha.usage.read_problems import HopelessFileError, SkippedRecords
 from alpha.usage.reader import (
@@ -52,17 +49,14 @@ if TYPE_CHECKING:
         def add(self, outcome: Interpretation, /) -> None: ...
 
 
-_ERROR_KINDS = {
-    ErrorKind.NONE: 0,
-    ErrorKind.DENIED: 1,
-    ErrorKind.UNAUTHENTICATED: 2,
-    ErrorKind.OTHER: 3,
-}
 _LIMIT_NAMES = ("memo_limit", "request_memo_limit")
-# Plan answers' per-action modes (see csrc/scanner.h)
-_TAKES_NOTHING, _FROM_RESOURCES, _BY_REQUEST = 0, 1, 2
 
-PlanAnswer = tuple[str] | tuple[str, str] | tuple[str, bool, tuple[tuple[str, int], ...]] | None
+# What the scanner gets for a group: None (Python takes each of its records), a skip reason,
+# the shape to group by instead (`Refine`), (principal, session, denied, ((action, resource
+# or the resources[] index whose ARN it is), ...), (source, name) when unmapped), or for a
+# `ByCaller` group (that answer for a caller naming a principal, the skip reason for one not)
+UseAnswer = tuple[str, str | None, bool, tuple[tuple[str, str | int], ...], tuple[str, str] | None]
+MeaningAnswer = str | int | UseAnswer | tuple[str | UseAnswer, str] | None
 
 
 def native_module() -> ModuleType | None:
@@ -86,26 +80,18 @@ def libdeflate() -> str | None:
 
 
 class NativeResolver:
-    """Answers the C scanner's questions with `mapper`, as `FastTally` would decide."""
+    """Answers the C scanner's questions with `FastTally`'s `Meanings`: what a group's key
+    holds (`shape`), what the group means (`meaning`, from one of its records) and, for a
+    group whose key leaves the caller out, whose call it is (`principal`)."""
 
-    __slots__ = ("_mapper",)
+    __slots__ = ("_meanings", "_reader")
 
-    def __init__(self, mapper: EventMapper) -> None:
-        self._mapper = mapper
+    def __init__(self, mapper: EventMapper, meanings: Meanings | None = None) -> None:
+        self._meanings = Meanings(mapper) if meanings is None else meanings
+        self._reader = LazyLogReader()
 
-    def plan(self, event_type: str | None, source: str, name: str) -> PlanAnswer:
-        mapping = self._mapper.map_without_request(event_type, source, name)
-        if mapping is None:
-            return None
-        if isinstance(mapping, NotAnAction):
-            return ("skip", mapping.reason)
-        versioned = isinstance(mapping, VersionedMapping)
-        if isinstance(mapping, VersionedMapping):
-            mapping = mapping.plain
-        if not isinstance(mapping, Mapped):
-            return None  # unmapped: handed back, `interpret` counts it and the activity
-        modes = tuple((m.action, self._mode(m.action, m.resource)) for m in mapping.actions)
-        return ("mapped", versioned, modes)
+    def shape(self, event_type: str | None, source: str, name: str) -> int:
+        return self._meanings.shape(event_type, source, name)
 
     def principal(
         self,
@@ -115,6 +101,8 @@ class NativeResolver:
         account_id: str | None,
         user_name: str | None,
     ) -> tuple[str, str | None] | None:
+        """The principal (and session) of an identity given by the fields `PrincipalCache`
+        reads, for the groups whose key leaves the caller out."""
         context = SessionContext(SessionIssuer(arn=issuer_arn)) if issuer_arn else None
         identity = UserIdentity(
             type=kind, arn=arn, accountId=account_id, userName=user_name, sessionContext=context
@@ -122,29 +110,29 @@ class NativeResolver:
         found = principal_of(identity)
         return None if found is None else (found.arn, found.session)
 
-    def error(self, code: str, message: str | None) -> int:
-        return _ERROR_KINDS[classify_error(code, message)]
-
-    def takes(self, action: str, resource_type: str | None) -> bool | None:
-        return self._mapper.resources.takes_type(action, resource_type)
-
-    def uses(self, record: bytes) -> tuple[tuple[str, str], ...] | None:
-        """The (action, resource) pairs of a mapped record whose resources depend on its
-        request, as `interpret` finds them; None when it is not such a record."""
+    def meaning(self, record: bytes, shape: int) -> MeaningAnswer:
+        event = self._reader.record(record, "", 0)
+        if isinstance(event, ReadProblem):
+            return None
         try:
-            event = _event_decoder().decode(record)
+            found = self._meanings.of(event, shape)
         except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
-            return None
-        mapping = self._mapper.map(event)
-        if not isinstance(mapping, Mapped):
-            return None
-        found = action_uses(mapping, event, self._mapper.resources)
-        return tuple((use.action, use.resource) for use in found)
+            return None  # Python reports each record whose request does not decode
+        if isinstance(found, ByCaller):
+            return (_answer(found.caller), str(found.no_caller.reason))
+        if isinstance(found, Refine):
+            return found.shape
+        return None if found is None else _answer(found)
 
-    def _mode(self, action: str, role: str) -> int:
-        if self._mapper.resources.takes_nothing(action):
-            return _TAKES_NOTHING
-        return _BY_REQUEST if role else _FROM_RESOURCES
+
+def _answer(meaning: Meaning) -> str | UseAnswer:
+    if isinstance(meaning, Skip):
+        return str(meaning.reason)
+    pairs = tuple(
+        (use.action, use.resource if slot < 0 else slot)
+        for use, slot in zip(meaning.uses, meaning.slots, strict=True)
+    )
+    return (meaning.principal, meaning.session, meaning.denied, pairs, meaning.unmapped)
 
 
 class NativeFile:
@@ -165,12 +153,14 @@ class NativeFile:
         `libdeflate()`'s by default (tests: a missing one leaves isal to gunzip)."""
         memos = {} if memo_limits is None else dict(zip(_LIMIT_NAMES, memo_limits, strict=True))
         self._limits = limits
+        self._fast = FastTally(mapper)
         self._scanner = module.Scanner(
-            NativeResolver(mapper), record_limit=self._limits.record_bytes, **memos
+            NativeResolver(mapper, self._fast.meanings),
+            record_limit=self._limits.record_bytes,
+            **memos,
         )
         self._inflater = module.Inflater(libdeflate() if library is None else library)
         self._reader = LazyLogReader(limits=self._limits)
-        self._fast = FastTally(mapper)
         self._tally_type = _tally_type(module)
 
     def tally(
@@ -235,11 +225,6 @@ class _Fallback:
                 skipped.add(ReadProblem(skipped.file, b.reason, b.detail, index))
         if skipped.hopeless(index):
             raise HopelessFileError
-
-
-@cache
-def _event_decoder() -> msgspec.json.Decoder[CloudTrailEvent]:
-    return msgspec.json.Decoder(CloudTrailEvent)
 
 
 @cache

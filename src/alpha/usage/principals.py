@@ -42,17 +42,7 @@ class PrincipalCache:
     def of(self, identity: UserIdentity | None) -> Principal | None:
         if identity is None:
             return None
-        context = identity.sessionContext
-        issuer = context.sessionIssuer if context is not None else None
-        # every field `principal_of` reads: a user or root ARN of an odd shape falls back on
-        # the account and user name, so the ARN alone does not decide
-        key = (
-            identity.type,
-            identity.arn,
-            issuer.arn if issuer is not None else None,
-            identity.accountId,
-            identity.userName,
-        )
+        key = principal_key(identity)
         try:
             return self._known[key]
         except KeyError:
@@ -61,6 +51,21 @@ class PrincipalCache:
             self._known.clear()
         found = self._known[key] = principal_of(identity)
         return found
+
+
+def principal_key(identity: UserIdentity) -> tuple[str | None, ...]:
+    """Every field `principal_of` reads (a user or root ARN of an odd shape falls back on the
+    account and user name, so the ARN alone does not decide); the ingest groups events by
+    them (`fast_tally`, and the C scanner's identity fields: keep both in step)."""
+    context = identity.sessionContext
+    issuer = context.sessionIssuer if context is not None else None
+    return (
+        identity.type,
+        identity.arn,
+        issuer.arn if issuer is not None else None,
+        identity.accountId,
+        identity.userName,
+    )
 
 
 def principal_of(identity: UserIdentity | None) -> Principal | None:

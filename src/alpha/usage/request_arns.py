@@ -22,6 +22,7 @@ class RequestContext(Protocol):
 
     params: Mapping[str, Any]
     response: Mapping[str, Any]  # responseElements (an object, else empty)
+    additional: Mapping[str, Any]  # additionalEventData (an object, else empty)
     role: str
 
     @property
@@ -72,6 +73,9 @@ def _emit(resource_type: str, arn: str | None) -> Candidates:
 
 def _s3(ctx: RequestContext) -> Candidates:
     params = ctx.params
+    if ctx.role == ATHENA_RESULTS:
+        yield from _athena_results(ctx)
+        return
     if ctx.role == "source":
         yield from _s3_copy_source(ctx)
         return
@@ -380,7 +384,32 @@ def _kms_key(ctx: RequestContext, key: str) -> Candidates:
         yield from _emit("key", ctx.arn("kms", "key", KeyId=key))
 
 
+# Where S3 names the KMS key of an SSE-KMS object: the request and response header of PutObject,
+# CopyObject and CreateMultipartUpload (S3 API reference: `x-amz-server-side-encryption-aws-kms-
+# key-id`; a real CopyObject record in tests/data/calls has it), the response header of GetObject
+# and HeadObject, and CloudTrail's `additionalEventData.SSEKMSKeyARN`.
+_SSE_KMS_KEYS = ("x-amz-server-side-encryption-aws-kms-key-id", "SSEKMSKeyARN")
+
+
+def _sse_kms(ctx: RequestContext) -> Candidates:
+    """The key S3 used on the caller's behalf (S3 user guide, "Using server-side encryption
+    with AWS KMS keys": uploading needs kms:GenerateDataKey on it, downloading kms:Decrypt).
+    An alias names no key ARN: `*`, which replay reports as not checkable."""
+    for where in (ctx.params, ctx.response, ctx.additional):
+        key = _text(where, *_SSE_KMS_KEYS)
+        if key is None:
+            continue
+        if key.startswith("alias/") or ":alias/" in key:
+            yield "key", "*"
+        else:
+            yield from _kms_key(ctx, key)
+        return
+
+
 def _kms(ctx: RequestContext) -> Candidates:
+    if ctx.role == "sse-kms":
+        yield from _sse_kms(ctx)
+        return
     keys = {
         "source": ("sourceKeyId", "SourceKeyId"),
         "destination": ("destinationKeyId", "DestinationKeyId"),
@@ -416,6 +445,54 @@ def _secret(ctx: RequestContext, secret: str) -> Candidates:
 
 def _rds_data(ctx: RequestContext) -> Candidates:
     yield from _emit("cluster", _text(ctx.params, "resourceArn"))
+
+
+# Athena runs a query with the caller's credentials against the Glue Data Catalog and S3 (Athena
+# user guide, "Fine-grained access to databases and tables in the AWS Glue Data Catalog": a
+# query needs glue:GetDatabase on the catalog and database, glue:GetTable and
+# glue:GetPartitions on the catalog, database and table; "Access to Amazon S3": the results
+# location needs s3:GetBucketLocation on the bucket and s3:PutObject on the objects). The
+# request names the database (`queryExecutionContext`) and the results location
+# (`resultConfiguration.outputLocation`) when the caller gave them; the tables are in the SQL,
+# so any table of the database.
+ATHENA_DATABASE, ATHENA_TABLE, ATHENA_RESULTS = "athena-database", "athena-table", "athena-results"
+_GLUE_CATALOG = "AwsDataCatalog"  # Athena's name of the account's Glue Data Catalog
+
+
+def _athena_database(params: Mapping[str, Any]) -> str | None:
+    context = params.get("queryExecutionContext")
+    if not isinstance(context, dict):
+        return None
+    catalog = context.get("catalog")
+    if catalog not in (None, _GLUE_CATALOG):  # a federated catalog is no Glue database
+        return None
+    return _text(context, "database")
+
+
+def _glue(ctx: RequestContext) -> Candidates:
+    """The Glue resources of an Athena query (`ATHENA_DATABASE`, `ATHENA_TABLE` roles)."""
+    database = _athena_database(ctx.params) if ctx.role in (ATHENA_DATABASE, ATHENA_TABLE) else None
+    if database is None:
+        return
+    yield from _emit("rootcatalog", ctx.arn("glue", "rootcatalog"))
+    yield from _emit("database", ctx.arn("glue", "database", DatabaseName=database))
+    if ctx.role == ATHENA_TABLE:
+        yield from _emit("table", ctx.arn("glue", "table", DatabaseName=database, TableName="*"))
+
+
+def _athena_results(ctx: RequestContext) -> Candidates:
+    """`s3://bucket/prefix/`: the bucket, and any object under the prefix (each query writes
+    its own result files there)."""
+    config = ctx.params.get("resultConfiguration")
+    location = _text(config, "outputLocation") if isinstance(config, dict) else None
+    if location is None or not location.startswith("s3://"):
+        return
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    if not bucket:
+        return
+    yield from _emit("bucket", ctx.arn("s3", "bucket", BucketName=bucket))
+    objects = f"{prefix.rstrip('/')}/*" if prefix.strip("/") else "*"
+    yield from _emit("object", ctx.arn("s3", "object", BucketName=bucket, ObjectName=objects))
 
 
 def _athena(ctx: RequestContext) -> Candidates:
@@ -552,8 +629,11 @@ _PASSED_ROLE_KEYS = (
 
 
 def _passed_roles(ctx: RequestContext) -> Candidates:
+    # ECS RunTask/StartTask pass the roles of their `overrides` (ECS API reference, TaskOverride)
+    overrides = ctx.params.get("overrides")
+    where = [ctx.params, overrides] if isinstance(overrides, dict) else [ctx.params]
     for key in _PASSED_ROLE_KEYS:
-        for value in _strings(ctx.params.get(key)):
+        for value in (v for params in where for v in _strings(params.get(key))):
             if value.startswith("arn:"):
                 yield "role", value
             else:
@@ -625,6 +705,7 @@ BUILDERS: dict[str, Callable[[RequestContext], Candidates]] = {
     "ssm": _ssm,
     "rds-data": _rds_data,
     "athena": _athena,
+    "glue": _glue,
     "bedrock": _bedrock,
     "iam": _iam,
     "sts": _sts,

@@ -15,7 +15,13 @@ from typing import Any
 
 from alpha.catalog import Catalog
 from alpha.usage.events import CloudTrailEvent, EventResource
-from alpha.usage.request_arns import BUILDERS, route_arn
+from alpha.usage.request_arns import (
+    ATHENA_DATABASE,
+    ATHENA_RESULTS,
+    ATHENA_TABLE,
+    BUILDERS,
+    route_arn,
+)
 
 UNKNOWN_RESOURCE = "*"
 PASSED = "passed"
@@ -23,7 +29,13 @@ PASSED = "passed"
 _UNKNOWN = (UNKNOWN_RESOURCE,)
 _NAMED_ROLES = ("new:", "type:", "route:")
 # Sides of a call authorised only when the request names them (a role passed, layers given)
-_ONLY_WHEN_NAMED = frozenset({PASSED, "layers"})
+# S3's SSE-KMS key, read from the request, response or additionalEventData: a call naming none
+# needs no key (the object is not SSE-KMS, or the logs do not say; `fast_tally.MARKS`)
+SSE_KMS = "sse-kms"
+MARKED_ROLES = frozenset({SSE_KMS})
+_ONLY_WHEN_NAMED = frozenset(
+    {PASSED, "layers", SSE_KMS, ATHENA_DATABASE, ATHENA_TABLE, ATHENA_RESULTS}
+)
 _TEMPLATE_PART = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -88,13 +100,23 @@ class _Template:
 class _Context:
     """One event's request, as the builders see it (implements request_arns.RequestContext)."""
 
-    __slots__ = ("_defaults", "_resolver", "caller_user", "params", "response", "role")
+    __slots__ = (
+        "_defaults",
+        "_resolver",
+        "additional",
+        "caller_user",
+        "params",
+        "response",
+        "role",
+    )
 
     def __init__(self, resolver: ResourceResolver, event: CloudTrailEvent, role: str) -> None:
         self._resolver = resolver
         self.params: Mapping[str, Any] = event.requestParameters or {}
         response = event.responseElements
         self.response: Mapping[str, Any] = response if isinstance(response, dict) else {}
+        additional = event.additionalEventData
+        self.additional: Mapping[str, Any] = additional if isinstance(additional, dict) else {}
         self.role = role
         identity = event.userIdentity
         is_user = identity is not None and identity.type == "IAMUser"
@@ -150,8 +172,9 @@ class ResourceResolver:
                 return found
         params = event.requestParameters or {}
         builder = BUILDERS.get(types.service)
-        # IAM calls without parameters (GetUser, ListAccessKeys) act on the calling user
-        if builder is not None and (params or types.service == "iam"):
+        # IAM calls without parameters (GetUser, ListAccessKeys) act on the calling user;
+        # an SSE-KMS key may be named by the response or additionalEventData alone
+        if builder is not None and (params or types.service == "iam" or role == SSE_KMS):
             context = _Context(self, event, role)
             typed = [(k.lower(), arn) for k, arn in builder(context) if k.lower() in types.names]
             built = dict.fromkeys(arn for _, arn in typed)
@@ -222,31 +245,28 @@ class ResourceResolver:
             self._templates[key] = _Template(found.arn_format) if found else None
         return self._templates[key]
 
-    def resources_without_request(
-        self, action: str, resources: list[EventResource] | None, role: str = ""
-    ) -> tuple[str, ...] | None:
-        """What `resources` gives when that does not depend on the request parameters (the
-        action takes no resource, or the event's resources[] name one it takes); else None."""
-        types = self._types.get(action)
-        if types is None:
-            types = self._types[action] = self._action_types(action)
+    def reads_request(self, action: str, role: str, resources: list[EventResource] | None) -> bool:
+        """Whether `resources(action, event, role)` reads more of the event than the types,
+        accounts and order of its resources[] (their ARNs only copied into the answer): its
+        request, or an ARN's text (a resources[] type that does not tell whether the action
+        takes it). False when resources[] alone answers, as `resources` then does."""
+        types = self._types_of(action)
         if not types.names:
-            return _UNKNOWN
-        if not role and resources:
-            return self._from_event_resources(types, resources) or None
-        return None
+            return False
+        if role or not resources:
+            return True
+        kinds = self._kinds
+        for resource in resources:
+            kind = kinds.get(resource.type)
+            if kind is None:
+                kind = kinds[resource.type] = _kind_of(resource.type)
+            if resource.ARN and types.takes.get(kind) is None:
+                return True
+        return not self._from_event_resources(types, resources)
 
     def takes_nothing(self, action: str) -> bool:
         """Whether the action takes no resource (its only resource is `*`)."""
         return not self._types_of(action).names
-
-    def takes_type(self, action: str, cloudtrail_type: str | None) -> bool | None:
-        """Whether the action takes a resources[] entry of this CloudTrail type (None: the
-        type does not tell, the entry's ARN decides), as `_from_event_resources` judges."""
-        kind = self._kinds.get(cloudtrail_type)
-        if kind is None:
-            kind = self._kinds[cloudtrail_type] = _kind_of(cloudtrail_type)
-        return self._types_of(action).takes.get(kind)
 
     def _types_of(self, action: str) -> _ActionTypes:
         types = self._types.get(action)

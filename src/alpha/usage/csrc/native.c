@@ -1,12 +1,12 @@
 /* alpha.usage._native: the ingest's per-event loop in C.
 
-   `Scanner.scan` walks one `{"Records": [...]}` document in place and tallies every record
-   that takes the common path of `alpha.usage.fast_tally.FastTally` into a native `Tally`. What an
-   event means is never decided here: the scanner asks its Python resolver once per distinct
-   (eventType, source, name), identity, error code and (action, resource type), and keeps
-   the answers. Every record off the common path is handed back to Python, in order, through
-   the `fallback` callback, and Python counts it into the same tally. See
-   `alpha/usage/native.py`, and the tests that hold both paths to the same counts.
+   `Scanner.scan` walks one `{"Records": [...]}` document in place and tallies every record it
+   takes into a native `Tally`. What an event means is never decided here: the scanner extracts
+   the fields and groups the records by every field their meaning reads, asks its Python
+   resolver once per group what the group means, and keeps the answers (scanner.h). Every
+   record it does not take is handed back to Python, in order, through the `fallback`
+   callback, and Python counts it into the same tally. See `alpha/usage/native.py` and
+   `alpha/usage/fast_tally.py`, and the tests that hold both paths to the same counts.
    `Inflater` gunzips with libdeflate (inflate.h).
 
    Each header includes what it uses and compiles alone (tests/usage/test_native.py checks). */

@@ -25,6 +25,10 @@ typedef struct {
     Field issuer_type, issuer_arn, issuer_user, issuer_account;
     const char *request; /* requestParameters' raw JSON, NULL when absent */
     size_t request_n;
+    const char *response; /* responseElements' raw JSON, NULL when absent */
+    size_t response_n;
+    const char *additional; /* additionalEventData's raw JSON, NULL when absent */
+    size_t additional_n;
     const char *resources_raw; /* resources' raw JSON, NULL when absent */
     size_t resources_raw_n;
     int resources;
@@ -195,8 +199,19 @@ enum {
     SEEN_TIME = 1 << 0, SEEN_SOURCE = 1 << 1, SEEN_NAME = 1 << 2, SEEN_REGION = 1 << 3,
     SEEN_IP = 1 << 4, SEEN_CODE = 1 << 5, SEEN_MESSAGE = 1 << 6, SEEN_IDENTITY = 1 << 7,
     SEEN_REQUEST = 1 << 8, SEEN_RESOURCES = 1 << 9, SEEN_RECIPIENT = 1 << 10,
-    SEEN_TYPE = 1 << 11
+    SEEN_TYPE = 1 << 11, SEEN_RESPONSE = 1 << 12, SEEN_ADDITIONAL = 1 << 13
 };
+
+/* Any JSON value of a member kept raw (a repeated one marks the record dirty). */
+static inline const char *read_raw(const char *p, const char *end, const char **raw, size_t *n,
+                                   unsigned *seen, unsigned bit, Record *r, int depth) {
+    if (*seen & bit) r->dirty = 1;
+    *seen |= bit;
+    *raw = p;
+    const char *after = json_skip(p, end, depth);
+    *n = after ? (size_t)(after - p) : 0;
+    return after;
+}
 
 static const char *record_member(const char *p, const char *end, const JsonString *k,
                                  Record *r, unsigned *seen, int depth) {
@@ -252,6 +267,15 @@ static const char *record_member(const char *p, const char *end, const JsonStrin
             }
             return p;
         }
+        break;
+    case 16:
+        if (key_is(k, "responseElements", 16))
+            return read_raw(p, end, &r->response, &r->response_n, seen, SEEN_RESPONSE, r, depth);
+        break;
+    case 19:
+        if (key_is(k, "additionalEventData", 19))
+            return read_raw(p, end, &r->additional, &r->additional_n, seen, SEEN_ADDITIONAL, r,
+                            depth);
         break;
     case 18:
         if (key_is(k, "recipientAccountId", 18))

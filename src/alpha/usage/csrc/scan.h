@@ -49,86 +49,8 @@ static int64_t event_second(const Field *f, int *ok) {
     return days * 86400 + hour * 3600 + minute * 60 + second;
 }
 
-static inline int contains(const char *p, size_t n, const char *needle, size_t m) {
-    if (n < m) return 0;
-    for (size_t i = 0; i + m <= n; i++) {
-        if (p[i] == needle[0] && memcmp(p + i, needle, m) == 0) return 1;
-    }
-    return 0;
-}
-
 static int skip_text(Tally *t, PyObject *reason) {
     return count_into(t->skipped, reason, 1);
-}
-
-static int skip_named(Tally *t, const char *reason) {
-    PyObject *text = PyUnicode_FromString(reason);
-    if (text == NULL) return -1;
-    int failed = count_into(t->skipped, text, 1);
-    Py_DECREF(text);
-    return failed;
-}
-
-static int count_unmapped(Tally *t, const Record *r) {
-    PyObject *key = Py_BuildValue("(NN)", field_text(&r->source), field_text(&r->name));
-    if (key == NULL) return -1;
-    int failed = count_into(t->unmapped, key, 1);
-    Py_DECREF(key);
-    return failed;
-}
-
-/* The (action, resource) pairs of a mapped event from its resources[], as FastTally._uses. */
-static int record_uses(Scanner *s, Tally *t, Plan *plan, const Record *r, uint32_t *actions,
-                       uint32_t *resources, int *count) {
-    int n = 0;
-    for (int i = 0; i < plan->n; i++) {
-        uint32_t action = tally_cached(t, &plan->tally_action[i], plan->actions[i],
-                                       plan->action_n[i]);
-        if (action == 0) return FAILED;
-        int start = n;
-        if (plan->mode[i] == MODE_FALLBACK || (plan->mode[i] == MODE_RESOURCES && !r->resources))
-            return FALL_BACK;
-        if (plan->mode[i] == MODE_NOTHING) {
-            uint32_t star = interner_id(&t->strings, "*", 1);
-            if (star == 0) return FAILED;
-            if (n >= MAX_USES) return FALL_BACK;
-            actions[n] = action;
-            resources[n++] = star;
-            goto next;
-        }
-        for (int j = 0; j < r->resources; j++) {
-            const Field *arn = &r->res_arn[j];
-            if (arn->state == 0 || arn->n == 0) continue;
-            int verdict = takes(s, plan, i, &r->res_type[j]);
-            if (verdict < 0) return FAILED;
-            if (verdict == 2) return FALL_BACK;
-            if (!verdict) continue;
-            uint32_t resource = interner_id(&t->strings, arn->p, arn->n);
-            if (resource == 0) return FAILED;
-            int seen = 0;
-            for (int k = start; k < n; k++) seen |= resources[k] == resource;
-            if (seen) continue;
-            if (n >= MAX_USES) return FALL_BACK;
-            actions[n] = action;
-            resources[n++] = resource;
-        }
-        if (n == start) return FALL_BACK; /* none of a type it takes: the request decides */
-    next:
-        /* across actions, the same (action, resource) pair counts once */
-        for (int k = start; k < n; k++) {
-            for (int m = 0; m < start; m++) {
-                if (actions[m] == actions[k] && resources[m] == resources[k]) {
-                    memmove(actions + k, actions + k + 1, (size_t)(n - k - 1) * 4);
-                    memmove(resources + k, resources + k + 1, (size_t)(n - k - 1) * 4);
-                    n--;
-                    k--;
-                    break;
-                }
-            }
-        }
-    }
-    *count = n;
-    return DONE;
 }
 
 static inline uint32_t field_id(Tally *t, const Field *f, int *failed) {
@@ -138,83 +60,69 @@ static inline uint32_t field_id(Tally *t, const Field *f, int *failed) {
     return id;
 }
 
-/* The memoised uses of a record whose resources the request decides, as ids. */
-static int request_uses(Scanner *s, Tally *t, const Record *r, const char *record,
-                        size_t record_n, uint32_t *actions, uint32_t *resources, int *count) {
-    Uses *uses = uses_of(s, r, record, record_n);
-    if (uses == NULL) return PyErr_Occurred() ? FAILED : FALL_BACK;
-    if (uses->n > MAX_USES) return FALL_BACK;
-    for (int i = 0; i < uses->n; i++) {
-        actions[i] = tally_cached(t, &uses->actions[i].id, uses->actions[i].text,
-                                  uses->actions[i].n);
-        resources[i] = tally_cached(t, &uses->resources[i].id, uses->resources[i].text,
-                                    uses->resources[i].n);
-        if (actions[i] == 0 || resources[i] == 0) {
-            PyErr_NoMemory();
-            return FAILED;
-        }
-    }
-    *count = uses->n;
-    return DONE;
-}
-
-/* One clean record, in FastTally._add's order of decisions. */
+/* One clean record: its group's meaning, counted with the record's own time and source IP. */
 static int tally_record(Scanner *s, Tally *t, const Record *r, const char *record,
                         size_t record_n) {
     int ok;
     if (r->time.state != 1 || r->time.n == 0) return FALL_BACK;
     int64_t second = event_second(&r->time, &ok);
     if (!ok) return FALL_BACK;
-    Plan *plan = plan_of(s, r);
-    if (plan == NULL) return PyErr_Occurred() ? FAILED : FALL_BACK;
-    if (plan->kind == PLAN_FALLBACK) return FALL_BACK;
-    if (plan->kind == PLAN_SKIP) {
-        t->events++;
-        return skip_text(t, plan->reason) ? FAILED : DONE;
-    }
+    Meaning *m = meaning_of(s, r, record, record_n);
+    if (m == NULL) return PyErr_Occurred() ? FAILED : FALL_BACK;
     Identity *who = NULL;
-    if (r->identity) {
-        who = identity_of(s, r);
-        if (who == NULL) return PyErr_Occurred() ? FAILED : FALL_BACK;
+    if (m->by_caller) { /* whose call: the record's identity says, and whether anyone's */
+        if (r->identity) {
+            who = identity_of(s, r);
+            if (who == NULL) return PyErr_Occurred() ? FAILED : FALL_BACK;
+        }
+        if (who == NULL || who->none) {
+            t->events++;
+            return skip_text(t, m->no_caller) ? FAILED : DONE;
+        }
     }
-    if (who == NULL || who->none) {
+    if (m->kind == MEANING_SKIP) {
         t->events++;
-        return skip_named(t, "no-principal") ? FAILED : DONE;
+        return skip_text(t, m->reason) ? FAILED : DONE;
     }
-    int kind = error_kind(s, r);
-    if (kind < 0) return FAILED;
-    if (kind == ERR_UNAUTHENTICATED) {
-        t->events++;
-        return skip_named(t, "unauthenticated") ? FAILED : DONE;
-    }
-    if (plan->versioned && r->request &&
-        (contains(r->request, r->request_n, "versionId", 9) ||
-         contains(r->request, r->request_n, "\\u", 2)))
-        return FALL_BACK;
-    if (plan->kind == PLAN_UNMAPPED) {
-        t->events++;
-        return count_unmapped(t, r) ? FAILED : DONE;
-    }
+    if (m->n > MAX_USES) return FALL_BACK;
     uint32_t actions[MAX_USES], resources[MAX_USES];
-    int n = 0;
-    int outcome = record_uses(s, t, plan, r, actions, resources, &n);
-    if (outcome == FALL_BACK)
-        outcome = request_uses(s, t, r, record, record_n, actions, resources, &n);
-    if (outcome == FAILED && !PyErr_Occurred()) PyErr_NoMemory();
-    if (outcome != DONE) return outcome;
     int failed = 0;
-    uint32_t principal = tally_cached(t, &who->tally_principal, who->principal, who->principal_n);
-    uint32_t session = who->session ? tally_cached(t, &who->tally_session, who->session,
-                                                   who->session_n) : 0;
+    for (int i = 0; i < m->n; i++) {
+        actions[i] = tally_cached(t, &m->actions[i].id, m->actions[i].text, m->actions[i].n);
+        int slot = m->slots[i];
+        if (slot >= 0) { /* the record's own ARN in that resources[] entry */
+            const Field *arn = &r->res_arn[slot];
+            if (slot >= r->resources || arn->state != 1 || arn->n == 0) return FALL_BACK;
+            resources[i] = interner_id(&t->strings, arn->p, arn->n);
+        } else {
+            resources[i] = tally_cached(t, &m->resources[i].id, m->resources[i].text,
+                                        m->resources[i].n);
+        }
+        failed |= actions[i] == 0 || resources[i] == 0;
+    }
+    uint32_t principal, session = 0;
+    int has_session;
+    if (who != NULL) {
+        principal = tally_cached(t, &who->tally_principal, who->principal, who->principal_n);
+        has_session = who->session != NULL;
+        if (has_session)
+            session = tally_cached(t, &who->tally_session, who->session, who->session_n);
+    } else {
+        principal = tally_cached(t, &m->principal.id, m->principal.text, m->principal.n);
+        has_session = m->session.text != NULL;
+        if (has_session)
+            session = tally_cached(t, &m->session.id, m->session.text, m->session.n);
+    }
     uint32_t region = field_id(t, &r->region, &failed);
     uint32_t ip = field_id(t, &r->ip, &failed);
-    if (failed || principal == 0 || (who->session && session == 0)) {
+    if (failed || principal == 0 || (has_session && session == 0)) {
         PyErr_NoMemory();
         return FAILED;
     }
     t->events++;
-    if (tally_use(t, principal, session, second, region, ip, kind == ERR_DENIED, actions,
-                  resources, n) < 0) {
+    if (m->unmapped && count_into(t->unmapped, m->unmapped, 1)) return FAILED;
+    if (tally_use(t, principal, session, second, region, ip, m->denied, actions, resources,
+                  m->n) < 0) {
         PyErr_NoMemory();
         return FAILED;
     }
@@ -342,27 +250,18 @@ static PyObject *Scanner_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     if (s == NULL) return NULL;
     s->resolver = Py_NewRef(resolver);
     s->record_limit = (size_t)record_limit;
-    s->plans.limit = s->identities.limit = s->errors.limit = s->takes.limit = limit;
-    s->uses.limit = request_limit;
-    s->plans.size = sizeof(Plan);
+    s->shapes.limit = s->identities.limit = limit;
+    s->meanings.limit = request_limit;
+    s->shapes.size = sizeof(Shape);
+    s->meanings.size = sizeof(Meaning);
     s->identities.size = sizeof(Identity);
-    s->errors.size = sizeof(int);
-    s->takes.size = 1;
-    s->uses.size = sizeof(Uses);
-    if (interner_init(&s->action_keys) < 0) { /* the memos are made on first use */
-        Py_DECREF(s);
-        return PyErr_NoMemory();
-    }
-    return (PyObject *)s;
+    return (PyObject *)s; /* the memos are made on first use */
 }
 
 static void Scanner_dealloc(Scanner *s) {
-    memo_reset(&s->plans, plan_clear_any);
+    memo_reset(&s->shapes, NULL);
+    memo_reset(&s->meanings, meaning_clear_any);
     memo_reset(&s->identities, identity_clear_any);
-    memo_reset(&s->errors, NULL);
-    memo_reset(&s->takes, NULL);
-    memo_reset(&s->uses, uses_clear_any);
-    interner_free(&s->action_keys);
     Py_XDECREF(s->resolver);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }

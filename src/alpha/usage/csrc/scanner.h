@@ -1,22 +1,23 @@
-/* The Python type `Scanner`: the per-record fast path, with the resolver's answers memoised.
+/* The Python type `Scanner`: records grouped by every field their meaning reads, the meaning
+   of each group asked of Python once and memoised.
 
-   The resolver (alpha/usage/native.py) answers four questions, each asked once per distinct
-   key and cached here (each cache is cleared past MEMO_LIMIT keys, so hostile input with
-   endless distinct values cannot grow it):
-     plan(event_type, source, name) -> None (the request decides: fall back)
-                                     | ("skip", reason) | ("unmapped",)
-                                     | ("mapped", versioned, ((action, mode), ...))
-         mode 0: the action takes no resource ("*"); 1: from resources[]; 2: fall back
-     principal(type, arn, issuer_arn, account_id, user_name) -> (arn, session | None) | None
-     error(code, message | None) -> 0 none, 1 denied, 2 unauthenticated, 3 other
-     takes(action, resource_type | None) -> True | False | None (the ARN decides: fall back)
-     uses(record) -> ((action, resource), ...) | None, for a mapped record whose resources
-         the request decides: cached by everything they can depend on (the event name,
-         region, accounts, the calling user, resources[] and requestParameters as raw text)
-   `error` is cached by code alone when the message cannot change the answer.
+   The scanner decides nothing about what an event means (alpha/usage/fast_tally.py, where the
+   Python path groups records by the same key). It asks its resolver (alpha/usage/native.py):
+     shape(event_type, source, name) -> int: which of the record's raw parts a group's key
+         holds besides the fields every key holds (SHAPE_REQUEST: requestParameters and
+         resources[]; SHAPE_RESPONSE: responseElements)
+     meaning(record, shape) -> None (the group's records go back to Python one by one)
+                             | reason (str: the group is skipped, for that reason)
+                             | (principal, session | None, denied, ((action, resource), ...),
+                                (source, name) | None: the call is unmapped)
+   and counts each record of a group with its own time and source IP. Every key holds the
+   record's eventType, source, name, region, recipient account, identity fields (type, arn,
+   issuer arn, account, user name, and whether there is an identity at all), error code and
+   error message. Each memo is cleared past its limit, so hostile input with endless distinct
+   values cannot grow it.
 
    A memo's tables are made on its first use and dropped whole when it is reset, so a reset
-   (past MEMO_LIMIT, or after the resolver failed) never allocates and cannot fail; a memo
+   (past the limit, or after the resolver failed) never allocates and cannot fail; a memo
    whose tables could not be made answers MemoryError and tries again on its next use. */
 #ifndef ALPHA_NATIVE_SCANNER_H
 #define ALPHA_NATIVE_SCANNER_H
@@ -34,14 +35,14 @@
 #include "tally_type.h"
 
 #define MEMO_LIMIT 100000
-#define REQUEST_MEMO_LIMIT 20000 /* its keys hold whole requests: fewer of them */
-#define MAX_PLAN_ACTIONS 8
+#define REQUEST_MEMO_LIMIT 20000 /* a group's key can hold a whole request: fewer of them */
 #define MAX_USES 64
 #define KEY_BYTES 2048
 
-enum { PLAN_FALLBACK, PLAN_SKIP, PLAN_UNMAPPED, PLAN_MAPPED };
-enum { ERR_NONE, ERR_DENIED, ERR_UNAUTHENTICATED, ERR_OTHER };
-enum { MODE_NOTHING, MODE_RESOURCES, MODE_FALLBACK };
+enum { SHAPE_RESOURCES = 1, SHAPE_MARKS = 2, SHAPE_REQUEST = 4, SHAPE_RESPONSE = 8 };
+/* fast_tally.MARKS_TEXT: text without which a record names no versionId and no SSE-KMS key */
+static const char *const MARKS[] = {"versionId", "\\u", "aws-kms-key-id", "SSEKMSKeyARN"};
+enum { MEANING_FALLBACK, MEANING_SKIP, MEANING_USE, MEANING_REFINE };
 
 typedef struct {
     uint64_t generation; /* of the tally `id` belongs to */
@@ -49,14 +50,14 @@ typedef struct {
 } CachedId;
 
 typedef struct {
-    int kind, versioned, n;
-    PyObject *reason; /* PLAN_SKIP: str */
-    char *actions[MAX_PLAN_ACTIONS];
-    size_t action_n[MAX_PLAN_ACTIONS];
-    int mode[MAX_PLAN_ACTIONS];
-    uint32_t action_key[MAX_PLAN_ACTIONS]; /* the action's id in the scanner's own interner */
-    CachedId tally_action[MAX_PLAN_ACTIONS];
-} Plan;
+    char *text; /* canonical JSON text, NULL for None */
+    size_t n;
+    CachedId id;
+} Text;
+
+typedef struct {
+    int asked, shape;
+} Shape;
 
 typedef struct {
     int none;
@@ -65,16 +66,17 @@ typedef struct {
     CachedId tally_principal, tally_session;
 } Identity;
 
+/* What every record of a group means. */
 typedef struct {
-    char *text;
-    size_t n;
-    CachedId id;
-} Text;
-
-typedef struct {
-    int none, n; /* none: the resolver could not say (the record falls back) */
+    int kind, denied, n, refine; /* refine: MEANING_REFINE's shape */
+    int by_caller;      /* the key leaves the caller out: the record's identity names whose */
+    PyObject *no_caller; /* by_caller: the skip reason when it names no principal */
+    int *slots;         /* per use: its resources[] entry, or -1 (its own text) */
+    PyObject *reason;   /* MEANING_SKIP: str */
+    PyObject *unmapped; /* MEANING_USE: (source, name) of an unmapped call, else NULL */
+    Text principal, session;
     Text *actions, *resources;
-} Uses;
+} Meaning;
 
 /* A memo: byte-string keys -> values by id (`size` bytes each, zeroed when new). */
 typedef struct {
@@ -87,22 +89,38 @@ typedef struct {
 typedef struct {
     PyObject_HEAD
     PyObject *resolver;
-    Memo plans, identities, errors, takes, uses;
-    Interner action_keys;
+    Memo shapes, meanings, identities;
     size_t record_limit; /* bytes: a longer record is Python's to skip (alpha/usage/reader.py) */
 } Scanner;
-
-static void plan_clear(Plan *p) {
-    Py_CLEAR(p->reason);
-    for (int i = 0; i < p->n; i++) free(p->actions[i]);
-    p->n = 0;
-}
 
 static void identity_clear(Identity *i) {
     free(i->principal);
     free(i->session);
     i->principal = i->session = NULL;
 }
+
+static void identity_clear_any(void *p) { identity_clear(p); }
+
+static void meaning_clear(Meaning *m) {
+    Py_CLEAR(m->no_caller);
+    Py_CLEAR(m->reason);
+    Py_CLEAR(m->unmapped);
+    free(m->principal.text);
+    free(m->session.text);
+    m->principal.text = m->session.text = NULL;
+    for (int i = 0; i < m->n; i++) {
+        free(m->actions[i].text);
+        free(m->resources[i].text);
+    }
+    free(m->actions);
+    free(m->resources);
+    free(m->slots);
+    m->actions = m->resources = NULL;
+    m->slots = NULL;
+    m->n = 0;
+}
+
+static void meaning_clear_any(void *m) { meaning_clear(m); }
 
 /* Forget every answer (past the limit, or after the resolver failed, so no half-made one is
    kept); the memo's tables are made again on its next use. */
@@ -142,21 +160,6 @@ static int memo_room(Memo *m) {
     m->cap = cap;
     return 0;
 }
-
-static void uses_clear(Uses *u) {
-    for (int i = 0; i < u->n; i++) {
-        free(u->actions[i].text);
-        free(u->resources[i].text);
-    }
-    free(u->actions);
-    free(u->resources);
-    u->actions = u->resources = NULL;
-    u->n = 0;
-}
-
-static void uses_clear_any(void *u) { uses_clear(u); }
-static void plan_clear_any(void *p) { plan_clear(p); }
-static void identity_clear_any(void *p) { identity_clear(p); }
 
 /* The value slot of `key`, and whether it is new (to be filled); NULL when out of memory
    (no error set), the memo unchanged. */
@@ -216,104 +219,187 @@ static uint32_t tally_cached(Tally *t, CachedId *c, const char *p, size_t n) {
     return c->id;
 }
 
-static int fill_plan(Scanner *s, Plan *plan, PyObject *answer) {
-    plan->kind = PLAN_FALLBACK;
-    if (answer == Py_None) return 0;
-    const char *kind;
-    PyObject *first = PyTuple_Check(answer) && PyTuple_GET_SIZE(answer) ? PyTuple_GET_ITEM(answer, 0) : NULL;
-    if (first == NULL || (kind = PyUnicode_AsUTF8(first)) == NULL) goto bad;
-    if (strcmp(kind, "skip") == 0 && PyTuple_GET_SIZE(answer) == 2) {
-        plan->reason = Py_NewRef(PyTuple_GET_ITEM(answer, 1));
-        plan->kind = PLAN_SKIP;
-        return 0;
-    }
-    if (strcmp(kind, "unmapped") == 0) {
-        plan->kind = PLAN_UNMAPPED;
-        return 0;
-    }
-    if (strcmp(kind, "mapped") != 0 || PyTuple_GET_SIZE(answer) != 3) goto bad;
-    PyObject *actions = PyTuple_GET_ITEM(answer, 2);
-    if (!PyTuple_Check(actions) || PyTuple_GET_SIZE(actions) > MAX_PLAN_ACTIONS) {
-        return 0; /* more actions than the fast path keeps: fall back */
-    }
-    plan->versioned = PyObject_IsTrue(PyTuple_GET_ITEM(answer, 1));
-    if (plan->versioned < 0) return -1;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(actions); i++) {
-        PyObject *pair = PyTuple_GET_ITEM(actions, i);
-        if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) goto bad;
-        long mode = PyLong_AsLong(PyTuple_GET_ITEM(pair, 1));
-        if (mode == -1 && PyErr_Occurred()) return -1;
-        size_t n;
-        char *text = copy_text(PyTuple_GET_ITEM(pair, 0), &n);
-        if (text == NULL) return -1;
-        plan->actions[plan->n] = text; /* held by the plan from here: cleared with it */
-        plan->action_n[plan->n] = n;
-        plan->mode[plan->n] = (int)mode;
-        plan->tally_action[plan->n].generation = 0;
-        /* takes() keys its answers by this id: none (out of memory) must fail, not share 0 */
-        plan->action_key[plan->n] = interner_id(&s->action_keys, text, n);
-        if (plan->action_key[plan->n++] == 0) {
-            PyErr_NoMemory();
-            return -1;
-        }
-    }
-    plan->kind = PLAN_MAPPED;
-    return 0;
-bad:
-    if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "resolver.plan: malformed answer");
-    return -1;
-}
-
-static int fill_uses(Uses *u, PyObject *answer) {
-    u->none = 1;
-    if (answer == Py_None) return 0;
-    PyObject *pairs = PySequence_Fast(answer, "resolver.uses: expected a sequence");
-    if (pairs == NULL) return -1;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(pairs);
-    u->actions = native_calloc((size_t)n + 1, sizeof(Text));
-    u->resources = native_calloc((size_t)n + 1, sizeof(Text));
-    int failed = u->actions == NULL || u->resources == NULL;
-    for (Py_ssize_t i = 0; i < n && !failed; i++) {
-        PyObject *action, *resource;
-        failed = !PyArg_ParseTuple(PySequence_Fast_GET_ITEM(pairs, i), "UU", &action, &resource);
-        if (failed) break;
-        u->actions[i].text = copy_text(action, &u->actions[i].n);
-        u->resources[i].text = copy_text(resource, &u->resources[i].n);
-        u->n = (int)i + 1;
-        failed = u->actions[i].text == NULL || u->resources[i].text == NULL;
-    }
-    Py_DECREF(pairs);
-    if (failed) {
-        if (!PyErr_Occurred()) PyErr_NoMemory();
+/* A str answer's canonical text into `t` (t->text NULL for None); -1 with an error set. */
+static int fill_text(Text *t, PyObject *text) {
+    t->id.generation = 0;
+    if (text == Py_None) return 0;
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_ValueError, "resolver.meaning: malformed answer");
         return -1;
     }
-    u->none = 0;
+    t->text = copy_text(text, &t->n);
+    return t->text == NULL ? -1 : 0;
+}
+
+static int fill_uses(Meaning *m, PyObject *answer) {
+    PyObject *pairs = PySequence_Fast(answer, "resolver.meaning: expected a sequence");
+    if (pairs == NULL) return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(pairs);
+    m->actions = native_calloc((size_t)n + 1, sizeof(Text));
+    m->resources = native_calloc((size_t)n + 1, sizeof(Text));
+    m->slots = native_calloc((size_t)n + 1, sizeof(int));
+    int failed = m->actions == NULL || m->resources == NULL || m->slots == NULL;
+    if (failed) PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n && !failed; i++) {
+        PyObject *action, *resource;
+        failed = !PyArg_ParseTuple(PySequence_Fast_GET_ITEM(pairs, i), "UO", &action, &resource);
+        if (failed) break;
+        m->n = (int)i + 1; /* held by the meaning from here: cleared with it */
+        m->slots[i] = -1;
+        if (PyLong_Check(resource)) {
+            long slot = PyLong_AsLong(resource);
+            failed = slot < 0 || slot >= MAX_RESOURCES;
+            if (failed && !PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "resolver.meaning: malformed answer");
+            m->slots[i] = (int)slot;
+            failed = failed || fill_text(&m->actions[i], action) < 0;
+            continue;
+        }
+        failed = fill_text(&m->actions[i], action) < 0 || fill_text(&m->resources[i], resource) < 0;
+    }
+    Py_DECREF(pairs);
+    return failed ? -1 : 0;
+}
+
+static int fill_answer(Meaning *m, PyObject *answer);
+
+/* An answer, or (answer for a caller naming a principal, skip reason for one that does not). */
+static int fill_meaning(Meaning *m, PyObject *answer) {
+    m->kind = MEANING_FALLBACK;
+    if (!PyTuple_Check(answer) || PyTuple_GET_SIZE(answer) != 2) return fill_answer(m, answer);
+    PyObject *caller = PyTuple_GET_ITEM(answer, 0), *no_caller = PyTuple_GET_ITEM(answer, 1);
+    if (!PyUnicode_Check(no_caller) || !(PyUnicode_Check(caller) || PyTuple_Check(caller))) {
+        PyErr_SetString(PyExc_ValueError, "resolver.meaning: malformed answer");
+        return -1;
+    }
+    if (fill_answer(m, caller) < 0) return -1;
+    m->no_caller = Py_NewRef(no_caller);
+    m->by_caller = 1;
     return 0;
 }
 
-static Plan *plan_of(Scanner *s, const Record *r) {
+static int fill_answer(Meaning *m, PyObject *answer) {
+    m->kind = MEANING_FALLBACK;
+    if (answer == Py_None) return 0;
+    if (PyUnicode_Check(answer)) {
+        m->reason = Py_NewRef(answer);
+        m->kind = MEANING_SKIP;
+        return 0;
+    }
+    if (PyLong_Check(answer)) {
+        long shape = PyLong_AsLong(answer);
+        if (PyErr_Occurred()) return -1;
+        if (!(shape & SHAPE_REQUEST) || shape > (SHAPE_REQUEST | SHAPE_RESPONSE)) {
+            PyErr_SetString(PyExc_ValueError, "resolver.meaning: malformed refined shape");
+            return -1;
+        }
+        m->refine = (int)shape;
+        m->kind = MEANING_REFINE;
+        return 0;
+    }
+    PyObject *principal, *session, *uses, *unmapped;
+    int denied;
+    if (!PyArg_ParseTuple(answer, "UOpOO", &principal, &session, &denied, &uses, &unmapped))
+        return -1;
+    if (fill_text(&m->principal, principal) < 0 || fill_text(&m->session, session) < 0 ||
+        fill_uses(m, uses) < 0)
+        return -1;
+    if (unmapped != Py_None) {
+        if (!PyTuple_Check(unmapped) || PyTuple_GET_SIZE(unmapped) != 2) {
+            PyErr_SetString(PyExc_ValueError, "resolver.meaning: malformed answer");
+            return -1;
+        }
+        m->unmapped = Py_NewRef(unmapped);
+    }
+    m->denied = denied;
+    m->kind = MEANING_USE;
+    return 0;
+}
+
+/* The shape of the record's (eventType, source, name); -1 with an error set, or -2 (no error)
+   when the record falls back. */
+static int shape_of(Scanner *s, const Record *r) {
     char key[KEY_BYTES];
     size_t n;
     const Field *fields[] = {&r->type, &r->source, &r->name};
-    if (compose(key, &n, fields, 3) < 0) return NULL; /* caller falls back */
+    if (compose(key, &n, fields, 3) < 0) return -2;
     int fresh;
-    Plan *plan = memo_slot(&s->plans, key, n, &fresh, plan_clear_any);
-    if (plan == NULL) return (Plan *)PyErr_NoMemory();
-    if (!fresh) return plan;
+    Shape *found = memo_slot(&s->shapes, key, n, &fresh, NULL);
+    if (found == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (found->asked) return found->shape;
     PyObject *type = field_text(&r->type), *source = field_text(&r->source);
     PyObject *name = field_text(&r->name);
     PyObject *answer = (type && source && name)
-        ? PyObject_CallMethod(s->resolver, "plan", "OOO", type, source, name) : NULL;
+        ? PyObject_CallMethod(s->resolver, "shape", "OOO", type, source, name) : NULL;
     Py_XDECREF(type);
     Py_XDECREF(source);
     Py_XDECREF(name);
-    int failed = answer == NULL || fill_plan(s, plan, answer) < 0;
+    long shape = answer ? PyLong_AsLong(answer) : -1;
     Py_XDECREF(answer);
-    if (failed) {
-        memo_reset(&s->plans, plan_clear_any);
-        return NULL;
+    if (!PyErr_Occurred() && (shape < 0 || shape > 15))
+        PyErr_SetString(PyExc_ValueError, "resolver.shape: malformed answer");
+    if (PyErr_Occurred()) {
+        memo_reset(&s->shapes, NULL);
+        return -1;
     }
-    return plan;
+    found->asked = 1;
+    found->shape = (int)shape;
+    return found->shape;
+}
+
+static inline int contains(const char *p, size_t n, const char *needle, size_t m) {
+    if (n < m) return 0;
+    for (size_t i = 0; i + m <= n; i++) {
+        if (p[i] == needle[0] && memcmp(p + i, needle, m) == 0) return 1;
+    }
+    return 0;
+}
+
+static int has_marks(const Record *r) {
+    const char *raws[] = {r->request, r->response, r->additional};
+    size_t sizes[] = {r->request_n, r->response_n, r->additional_n};
+    for (int i = 0; i < 3; i++) {
+        for (size_t j = 0; raws[i] && j < sizeof MARKS / sizeof MARKS[0]; j++) {
+            if (contains(raws[i], sizes[i], MARKS[j], strlen(MARKS[j]))) return 1;
+        }
+    }
+    return 0;
+}
+
+/* resources[] without its ARNs' text (fast_tally._layout): whether it is an array, then each
+   entry's type and account, whether it has an ARN (none, empty, one) and the first entry with
+   the same one. -1 when it does not fit in `cap`. */
+static int layout_of(const Record *r, char *out, size_t cap, size_t *n) {
+    size_t at = 0;
+    out[at++] = (char)(r->resources_raw != NULL && r->resources_raw[0] == '[');
+    for (int i = 0; i < r->resources; i++) {
+        const Field *parts[] = {&r->res_type[i], &r->res_account[i]};
+        for (int j = 0; j < 2; j++) {
+            size_t len = parts[j]->state ? parts[j]->n : 0;
+            if (at + len + 7 > cap) return -1;
+            out[at++] = (char)parts[j]->state;
+            store_le32(out + at, (uint32_t)len);
+            at += 4;
+            if (len) memcpy(out + at, parts[j]->p, len);
+            at += len;
+        }
+        const Field *arn = &r->res_arn[i];
+        int first = -1;
+        for (int k = 0; arn->state && arn->n && k <= i; k++) {
+            const Field *other = &r->res_arn[k];
+            if (other->state && other->n == arn->n && memcmp(other->p, arn->p, arn->n) == 0) {
+                first = k;
+                break;
+            }
+        }
+        out[at++] = (char)(arn->state == 0 ? 0 : arn->n == 0 ? 1 : 2);
+        out[at++] = (char)first;
+    }
+    *n = at;
+    return 0;
 }
 
 static Identity *identity_of(Scanner *s, const Record *r) {
@@ -351,106 +437,65 @@ static Identity *identity_of(Scanner *s, const Record *r) {
     return found;
 }
 
-/* The resolver's error kind of the record's code, with its message or without; -1 with an
-   error set when the resolver failed. */
-static long ask_error(Scanner *s, const Record *r, int with_message) {
-    PyObject *code = field_text(&r->code);
-    PyObject *message = with_message ? field_text(&r->message) : Py_NewRef(Py_None);
-    PyObject *answer = (code && message)
-        ? PyObject_CallMethod(s->resolver, "error", "OO", code, message) : NULL;
-    Py_XDECREF(code);
-    Py_XDECREF(message);
-    long value = answer ? PyLong_AsLong(answer) : -1;
-    Py_XDECREF(answer);
-    if (PyErr_Occurred()) return -1;
-    if (value < ERR_NONE || value > ERR_OTHER) {
-        PyErr_SetString(PyExc_ValueError, "resolver.error: malformed answer");
-        return -1;
-    }
-    return value;
-}
-
-static int error_kind(Scanner *s, const Record *r) {
-    if (r->code.state == 0 || r->code.n == 0) return ERR_NONE;
-    int fresh;
-    int *kind = memo_slot(&s->errors, r->code.p, r->code.n, &fresh, NULL);
-    if (kind == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    long value = *kind;
-    if (fresh) {
-        value = ask_error(s, r, 0); /* the answer without a message, cached by code */
-        if (value >= 0) *kind = (int)value;
-    }
-    /* a message can still name a denial: asked each time, never cached */
-    if (value == ERR_OTHER && r->message.state == 1 && r->message.n > 0)
-        value = ask_error(s, r, 1);
-    if (value < 0) memo_reset(&s->errors, NULL); /* no half-made answer is kept */
-    return (int)value;
-}
-
-/* Whether the action takes a resource of this resources[] type: 1, 0, or 2 (ask the ARN). */
-static int takes(Scanner *s, const Plan *plan, int i, const Field *type) {
-    char key[KEY_BYTES];
-    size_t n = 0;
-    if (type->n + 9 > KEY_BYTES) return 2;
-    store_le32(key, plan->action_key[i]);
-    key[4] = (char)type->state;
-    n = 5;
-    if (type->state) {
-        memcpy(key + n, type->p, type->n);
-        n += type->n;
-    }
-    int fresh;
-    signed char *found = memo_slot(&s->takes, key, n, &fresh, NULL);
-    if (found == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    if (!fresh) return *found;
-    PyObject *action_text = PyUnicode_FromStringAndSize(plan->actions[i],
-                                                        (Py_ssize_t)plan->action_n[i]);
-    PyObject *type_text = field_text(type);
-    PyObject *answer = (action_text && type_text)
-        ? PyObject_CallMethod(s->resolver, "takes", "OO", action_text, type_text) : NULL;
-    Py_XDECREF(action_text);
-    Py_XDECREF(type_text);
-    if (answer == NULL) {
-        memo_reset(&s->takes, NULL);
-        return -1;
-    }
-    *found = answer == Py_None ? 2 : (signed char)PyObject_IsTrue(answer);
-    Py_DECREF(answer);
-    return *found;
-}
-
-/* The uses of a mapped record whose resources the request decides; NULL with no error set
-   when the record falls back. */
-static Uses *uses_of(Scanner *s, const Record *r, const char *record, size_t record_n) {
+/* The key of the record's group in `shape`; -1 when it does not fit. The caller's identity
+   only in a SHAPE_REQUEST shape (the others' meanings are by caller). */
+static int group_key(const Record *r, int shape, char *key, size_t *n) {
     static const Field none = {NULL, 0, 0};
-    char key[KEY_BYTES];
-    size_t n;
-    int user = r->id_type.state == 1 && r->id_type.n == 7 && memcmp(r->id_type.p, "IAMUser", 7) == 0;
-    Field resources = {r->resources_raw, r->resources_raw_n, r->resources_raw ? 1 : 0};
+    char layout[KEY_BYTES], flags[2] = {(char)shape, 0};
+    size_t layout_n = 0;
+    int whole = shape & SHAPE_REQUEST;
+    Field identity = {NULL, 0, r->identity ? 1 : 0};
     Field request = {r->request, r->request_n, r->request ? 1 : 0};
-    const Field *fields[] = {&r->type, &r->source, &r->name, &r->region, &r->recipient,
-                             &r->id_account, &r->id_type, user ? &r->id_arn : &none,
-                             &resources, &request};
-    if (compose(key, &n, fields, 10) < 0) return NULL;
-    int fresh;
-    Uses *found = memo_slot(&s->uses, key, n, &fresh, uses_clear_any);
-    if (found == NULL) return (Uses *)PyErr_NoMemory();
-    if (!fresh) return found->none ? NULL : found;
-    PyObject *answer = PyObject_CallMethod(s->resolver, "uses", "y#", record,
-                                           (Py_ssize_t)record_n);
-    if (answer == NULL || fill_uses(found, answer) < 0) {
-        Py_XDECREF(answer);
-        memo_reset(&s->uses, uses_clear_any);
-        return NULL;
+    Field additional = {r->additional, r->additional_n, r->additional ? 1 : 0};
+    Field resources = {r->resources_raw, r->resources_raw_n, r->resources_raw ? 1 : 0};
+    Field response = {r->response, r->response_n, r->response ? 1 : 0};
+    Field more = none, whole_additional = none, whole_resources = none, whole_response = none;
+    if (shape & SHAPE_REQUEST) {
+        more = request;
+        whole_additional = additional;
+        whole_resources = resources;
+        if (shape & SHAPE_RESPONSE) whole_response = response;
+    } else if (shape & SHAPE_RESOURCES) {
+        if (layout_of(r, layout, sizeof layout, &layout_n) < 0) return -1;
+        more = (Field){layout, layout_n, 1};
+        if (shape & SHAPE_MARKS) flags[1] = (char)has_marks(r);
     }
-    Py_DECREF(answer);
-    return found->none ? NULL : found;
+    Field flag_field = {flags, 2, 1};
+    const Field *fields[] = {&flag_field, &r->type, &r->source, &r->name, &r->region,
+                             &r->recipient, whole ? &identity : &none,
+                             whole ? &r->id_type : &none, whole ? &r->id_arn : &none,
+                             whole ? &r->issuer_arn : &none, whole ? &r->id_account : &none,
+                             whole ? &r->id_user : &none, &r->code, &r->message, &more,
+                             &whole_additional, &whole_resources, &whole_response};
+    return compose(key, n, fields, 18);
+}
+
+/* The meaning of the record's group; NULL with an error set, or without one when the record
+   falls back. */
+static Meaning *meaning_of(Scanner *s, const Record *r, const char *record, size_t record_n) {
+    int shape = shape_of(s, r);
+    if (shape < 0) return NULL;
+    for (int level = 0; level < 2; level++) { /* a group refined once holds all it reads */
+        char key[KEY_BYTES];
+        size_t n;
+        if (group_key(r, shape, key, &n) < 0) return NULL; /* too long to keep: Python's */
+        int fresh;
+        Meaning *found = memo_slot(&s->meanings, key, n, &fresh, meaning_clear_any);
+        if (found == NULL) return (Meaning *)PyErr_NoMemory();
+        if (fresh) {
+            PyObject *answer = PyObject_CallMethod(s->resolver, "meaning", "y#i", record,
+                                                   (Py_ssize_t)record_n, shape);
+            if (answer == NULL || fill_meaning(found, answer) < 0) {
+                Py_XDECREF(answer);
+                memo_reset(&s->meanings, meaning_clear_any);
+                return NULL;
+            }
+            Py_DECREF(answer);
+        }
+        if (found->kind != MEANING_REFINE) return found->kind == MEANING_FALLBACK ? NULL : found;
+        shape = found->refine;
+    }
+    return NULL;
 }
 
 #endif
