@@ -37,11 +37,19 @@ from enum import StrEnum
 
 from alpha.catalog import Catalog, load_catalog
 from alpha.policy.evaluate import Evaluator, PolicySet, Request, compile_policy_set
+from alpha.policy.model import Policy
 from alpha.policy.org_policies import OrgGuardrails, principal_context
 from alpha.policy.parse import parse_policy
 from alpha.rollout.changes import Change, Op
 from alpha.rollout.errors import RolloutError
-from alpha.rollout.iam_ports import ErrorRate, IamChanger, JsonDict, Monitor, policy_arn_for
+from alpha.rollout.iam_ports import (
+    ErrorRate,
+    IamChanger,
+    JsonDict,
+    Monitor,
+    MonitoredCall,
+    policy_arn_for,
+)
 from alpha.rollout.settings import StageSettings
 from alpha.usage.authorisations import checked_call, passed_to_services
 
@@ -103,6 +111,35 @@ def _passed_verdict(
     return verdicts.pop() if len(verdicts) == 1 else None
 
 
+class _SandboxTally:
+    """Calls counted by outcome, with the first few of each kind named."""
+
+    __slots__ = ("counts", "examples")
+
+    def __init__(self) -> None:
+        self.counts = {"replayed": 0, "denied": 0, "unchecked": 0, "by_org": 0}
+        self.examples: dict[str, list[str]] = {key: [] for key in self.counts}
+
+    def add(self, kind: str, count: int, example: str | None) -> None:
+        self.counts[kind] += count
+        if example is not None and len(self.examples[kind]) < 5:
+            self.examples[kind].append(example)
+
+    def metrics(self) -> JsonDict:
+        found: JsonDict = {
+            "replayed_calls": self.counts["replayed"],
+            "would_be_denied": self.counts["denied"],
+            "unchecked_calls": self.counts["unchecked"],
+            "unchecked_examples": self.examples["unchecked"],
+        }
+        if self.counts["by_org"]:
+            found |= {
+                "denied_by_org": self.counts["by_org"],
+                "denied_by_org_examples": self.examples["by_org"],
+            }
+        return found
+
+
 def judge_sandbox(
     monitor: Monitor,
     targets: list[str],
@@ -122,69 +159,18 @@ def judge_sandbox(
     policy = parse_policy(proposal, "proposal")
     org = org or OrgGuardrails()
     catalog = catalog if catalog is not None else load_catalog()
-    replayed = denied = unchecked = by_org = 0
-    examples: list[str] = []
-    not_checked: list[str] = []
-    org_examples: list[str] = []
+    tally = _SandboxTally()
     for target in targets:
-        levels = org.in_force_for(target)
-        alone = compile_policy_set(PolicySet(identity=(policy,)))
-        under = compile_policy_set(levels.policy_set((policy,), principal=target))
         calls = list(monitor.calls(target, since - settings.sandbox_lookback, max(until, since)))
-        services = passed_to_services(c.action for c in calls)
-        for call in calls:
-            checked = checked_call(catalog, call.action, call.resource)
-            if not checked.resources:
-                unchecked += call.count
-                if len(not_checked) < 5:
-                    not_checked.append(f"{call.action} on {call.resource}: {checked.shortfall}")
-                continue
-            context = {"aws:RequestedRegion": (call.region,)} if call.region else {}
-            allowed: bool | None = all(
-                alone.evaluate(Request(call.action, r, context, principal=target)).allowed
-                for r in checked.resources
-            )
-            why = _org_denial(
-                levels,
-                under,
-                Request(call.action, "*", context, principal=target),
-                checked.resources,
-            )
-            if why:
-                by_org += call.count
-                if len(org_examples) < 5:
-                    org_examples.append(f"{call.action} on {call.resource}: {why}")
-                continue
-            if call.action.lower() == _PASS_ROLE:
-                # granted for the service the role is passed to (iam:PassedToService): the
-                # services of the target's passing calls, else not checkable, never a denial
-                allowed = (
-                    _passed_verdict(alone, target, checked.resources, context, services)
-                    if services
-                    else (allowed or None)
-                )
-            if allowed is None:
-                unchecked += call.count
-                if len(not_checked) < 5:
-                    not_checked.append(f"{call.action} on {call.resource}: {_PASSED_TO_UNKNOWN}")
-                continue
-            replayed += call.count
-            if not allowed:
-                denied += call.count
-                if len(examples) < 5:
-                    examples.append(f"{call.action} on {call.resource}")
-    metrics: JsonDict = {
-        "replayed_calls": replayed,
-        "would_be_denied": denied,
-        "unchecked_calls": unchecked,
-        "unchecked_examples": not_checked,
-    }
-    if by_org:
-        metrics |= {"denied_by_org": by_org, "denied_by_org_examples": org_examples}
+        _replay_target(
+            policy, org.in_force_for(target), target, calls, catalog=catalog, tally=tally
+        )
+    metrics = tally.metrics()
+    denied, unchecked, by_org = (tally.counts[k] for k in ("denied", "unchecked", "by_org"))
     if denied > settings.max_would_be_denials:
         detail = (
             f"{denied} replayed call(s) would be denied (threshold "
-            f"{settings.max_would_be_denials}): {', '.join(examples)}"
+            f"{settings.max_would_be_denials}): {', '.join(tally.examples['denied'])}"
         )
         return Judgement(Verdict.FAILED, detail, metrics)
     if covered is None or covered < end:
@@ -192,7 +178,52 @@ def judge_sandbox(
     tail = f"; {unchecked} call(s) could not be checked" if unchecked else ""
     if by_org:
         tail += f"; {by_org} call(s) the organization's SCPs/RCPs deny (not the proposal)"
+    replayed = tally.counts["replayed"]
     return Judgement(Verdict.PASSED, f"{replayed} replayed call(s), none denied{tail}", metrics)
+
+
+def _replay_target(
+    policy: Policy,
+    levels: OrgGuardrails,
+    target: str,
+    calls: list[MonitoredCall],
+    *,
+    catalog: Catalog,
+    tally: _SandboxTally,
+) -> None:
+    alone = compile_policy_set(PolicySet(identity=(policy,)))
+    under = compile_policy_set(levels.policy_set((policy,), principal=target))
+    services = passed_to_services(c.action for c in calls)
+    for call in calls:
+        named = f"{call.action} on {call.resource}"
+        checked = checked_call(catalog, call.action, call.resource)
+        if not checked.resources:
+            tally.add("unchecked", call.count, f"{named}: {checked.shortfall}")
+            continue
+        context = {"aws:RequestedRegion": (call.region,)} if call.region else {}
+        request = Request(call.action, "*", context, principal=target)
+        why = _org_denial(levels, under, request, checked.resources)
+        if why:
+            tally.add("by_org", call.count, f"{named}: {why}")
+            continue
+        allowed: bool | None = all(
+            alone.evaluate(Request(call.action, r, context, principal=target)).allowed
+            for r in checked.resources
+        )
+        if call.action.lower() == _PASS_ROLE:
+            # granted for the service the role is passed to (iam:PassedToService): the
+            # services of the target's passing calls, else not checkable, never a denial
+            allowed = (
+                _passed_verdict(alone, target, checked.resources, context, services)
+                if services
+                else (allowed or None)
+            )
+        if allowed is None:
+            tally.add("unchecked", call.count, f"{named}: {_PASSED_TO_UNKNOWN}")
+            continue
+        tally.add("replayed", call.count, None)
+        if not allowed:
+            tally.add("denied", call.count, named)
 
 
 def _org_denial(
