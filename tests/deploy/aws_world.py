@@ -1,5 +1,5 @@
 """The account the deployed application runs in, made in moto over HTTP: the template's own
-tables, two roles in scope (under the template's ScopePath) with wide policies, and the trail
+tables, three roles in scope (under the template's ScopePath) with wide policies, and the trail
 bucket holding a day of their calls before the rollout and a day after it."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tests.moto_iam import TRUST
 
 T0 = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 SCOPE = "/workloads/"
-ROLES = ("app", "batch")
+ROLES = ("app", "batch", "report")
 TRAIL_BUCKET = "my-cloudtrail-bucket"  # the template's defaults
 TRAIL_PREFIX = "AWSLogs/"
 WIDE = {

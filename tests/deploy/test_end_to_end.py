@@ -4,9 +4,10 @@ the real handlers in-process (moto's Lambda runs no code without Docker) with th
 the template gives every function, the store is the template's DynamoDB tables, the account is
 live IAM (moto), the trail is in S3, the reasoner is Bedrock (a Converse fake speaking the
 wire protocol), and the approval is sent by the command line's `alpha approve` as
-SendTaskSuccess. One execution is approved to success, one rolled back on the AccessDenied its
-canary causes, one fails on a principal that does not exist; a CloudTrail delivery is
-published to `ALPHA/IAM`. IAM, the tables and CloudWatch are checked afterwards.
+SendTaskSuccess (`alpha reject`: SendTaskFailure). One execution is approved to success, one
+rolled back on the AccessDenied its canary causes, one rejected, one fails on a principal
+that does not exist; a CloudTrail delivery is published to `ALPHA/IAM`. IAM, the tables and
+CloudWatch are checked afterwards.
 
 Every AWS call each function made is recorded (tests/deploy/recorded_calls.py), and each
 function's role in the template, evaluated by ALPHA's own evaluator, must allow every one of
@@ -218,15 +219,17 @@ def _run_executions(sfn: Any, machine: str) -> tuple[dict[str, str], dict[str, s
     executions = {
         "app": _start(sfn, machine, "approved", role_arn("app")),
         "batch": _start(sfn, machine, "rolled-back", role_arn("batch")),
+        "report": _start(sfn, machine, "rejected", role_arn("report")),
     }
     store = DynamoDBStore(make_client("dynamodb"), PREFIX, create=False)
     proposals = {role: _waiting_proposal(store, role_arn(role)) for role in ROLES}
     # Once the store has its first proposal (and so its clock: the trail's replayed time).
     executions["ghost"] = _start(sfn, machine, "no-such-role", role_arn("ghost"))
-    for proposal in proposals.values():
-        code, out = _alpha("approve", proposal[:12], "--by", "sam")
+    for role, proposal in proposals.items():
+        decision = "reject" if role == "report" else "approve"
+        code, out = _alpha(decision, proposal[:12], "--by", "sam")
         assert code == 0, out
-        assert "answered the waiting execution" in out
+        assert f"answered the waiting execution {executions[role]}" in out
     return executions, proposals
 
 
@@ -331,9 +334,10 @@ def test_the_approved_execution_rolls_out_to_success(deployed: Deployed) -> None
     assert list(app["inline"]) == ["alpha-least-privilege"]
     assert (app["attached"], app["boundary"]) == ([], None)
     approvals = deployed.dynamodb.scan(TableName=f"{PREFIX}-approvals")["Items"]
-    assert {(i["proposal_id"]["S"], i["approver"]["S"]) for i in approvals} == {
-        (deployed.proposals[role], "sam") for role in ROLES
+    decided = {
+        (i["proposal_id"]["S"], i["approver"]["S"], i["approved"]["BOOL"]) for i in approvals
     }
+    assert decided == {(deployed.proposals[role], "sam", role != "report") for role in ROLES}
 
 
 def test_the_execution_whose_canary_is_denied_rolls_back(deployed: Deployed) -> None:
@@ -343,6 +347,12 @@ def test_the_execution_whose_canary_is_denied_rolls_back(deployed: Deployed) -> 
     assert batch == deployed.before["batch"]  # restored exactly
     assert SHARED in batch["attached"]
     assert [c.function for c in deployed.recorder.calls].count("Rollback") > 0
+
+
+def test_the_rejected_execution_changes_nothing(deployed: Deployed) -> None:
+    assert _ended(deployed.sfn, deployed.executions["report"]) == "SUCCEEDED"  # tolerated
+    assert _state(deployed, "report") is ProposalState.REJECTED
+    assert role_state(deployed.iam, "report") == deployed.before["report"]
 
 
 def test_the_execution_of_a_missing_principal_records_its_failure(deployed: Deployed) -> None:
