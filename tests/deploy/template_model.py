@@ -21,12 +21,13 @@ def load_template() -> dict[str, Any]:
 
 
 class Resolved:
-    def __init__(self, template: dict[str, Any]) -> None:
+    def __init__(self, template: dict[str, Any], account: str = ACCOUNT) -> None:
         self.template = template
+        self.account = account
         self.resources: dict[str, Any] = template["Resources"]
         self.values = {
             "AWS::Region": REGION,
-            "AWS::AccountId": ACCOUNT,
+            "AWS::AccountId": account,
             **{k: str(v.get("Default", "")) for k, v in template["Parameters"].items()},
         }
 
@@ -34,18 +35,20 @@ class Resolved:
         resource = self.resources[logical_id]
         kind, props = resource["Type"], resource.get("Properties", {})
         if kind == "AWS::IAM::ManagedPolicy":
-            return f"arn:aws:iam::{ACCOUNT}:policy{props.get('Path', '/')}{logical_id}"
+            return f"arn:aws:iam::{self.account}:policy{props.get('Path', '/')}{logical_id}"
         if kind == "AWS::IAM::Role":
-            return f"arn:aws:iam::{ACCOUNT}:role{props.get('Path', '/')}{logical_id}"
+            return f"arn:aws:iam::{self.account}:role{props.get('Path', '/')}{logical_id}"
+        where = f"{REGION}:{self.account}"
         if kind == "AWS::Serverless::Function":
-            name = self.resolve(props["FunctionName"])
-            return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+            return f"arn:aws:lambda:{where}:function:{self.resolve(props['FunctionName'])}"
         if kind == "AWS::SNS::Topic":
-            return f"arn:aws:sns:{REGION}:{ACCOUNT}:{self.resolve(props['TopicName'])}"
+            return f"arn:aws:sns:{where}:{self.resolve(props['TopicName'])}"
         if kind == "AWS::Events::Rule":
-            return f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{logical_id}"
+            return f"arn:aws:events:{where}:rule/{logical_id}"
+        if kind == "AWS::DynamoDB::Table":
+            return f"arn:aws:dynamodb:{where}:table/{self.resolve(props['TableName'])}"
         if kind == "AWS::Serverless::StateMachine":
-            return f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{self.resolve(props['Name'])}"
+            return f"arn:aws:states:{where}:stateMachine:{self.resolve(props['Name'])}"
         raise AssertionError(f"no ARN rule for {kind}")
 
     def resolve(self, value: Any) -> Any:
@@ -65,7 +68,15 @@ class Resolved:
     def _named(self, name: str) -> str:
         if name in self.values:
             return self.values[name]
+        resource = self.resources[name]
+        if resource["Type"] in ("AWS::DynamoDB::Table",):  # Ref gives the name
+            return str(self.resolve(resource["Properties"]["TableName"]))
         return self.arn_of(name)
+
+    def function_environment(self) -> dict[str, str]:
+        """What every function's environment holds (the template's Globals), resolved."""
+        variables = self.template["Globals"]["Function"]["Environment"]["Variables"]
+        return {name: str(self.resolve(value)) for name, value in variables.items()}
 
     def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         return {k: v.get("Properties", {}) for k, v in self.resources.items() if v["Type"] == kind}
@@ -87,3 +98,16 @@ class Resolved:
     def boundary(self, role: str) -> dict[str, Any] | None:
         arn = self.resolve(self.resources[role]["Properties"].get("PermissionsBoundary"))
         return None if arn is None else self.managed_policy(arn)
+
+    def evaluator(self, role: str) -> Any:
+        """ALPHA's own evaluator over the role's policies and its permissions boundary."""
+        from alpha.policy.evaluate import PolicySet, compile_policy_set
+        from alpha.policy.parse import parse_policy
+
+        boundary = self.boundary(role)
+        return compile_policy_set(
+            PolicySet(
+                identity=tuple(parse_policy(p, role) for p in self.identity_policies(role)),
+                boundary=None if boundary is None else parse_policy(boundary, "boundary"),
+            )
+        )

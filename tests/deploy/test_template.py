@@ -20,8 +20,14 @@ from tests.cli.helpers import run_cli
 from tests.deploy.template_model import ACCOUNT, DEPLOY, REGION, TEMPLATE, Resolved, load_template
 
 ROLLOUT_GUARDRAILS = DEPLOY / "guardrails-rollout.toml"
-# The two policies that must change roles: linted with PRIVILEGE_ESCALATION as a warning.
-CHANGING = {"AlphaBoundary", "ChangeScopePolicy"}
+# The policies linted under ROLLOUT_GUARDRAILS, and the only errors each has without it: the
+# two that change roles (their job), and the two that put metrics (PutMetricData takes no
+# resource ARN here; its namespace is held by a condition the guardrail does not read).
+EXCEPTED = {
+    "AlphaBoundary": {"PRIVILEGE_ESCALATION:", "WILDCARD_RESOURCE_ON_WRITE:"},
+    "ChangeScopePolicy": {"PRIVILEGE_ESCALATION:"},
+    "IamMetricsPolicy": {"WILDCARD_RESOURCE_ON_WRITE:"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -103,108 +109,36 @@ def test_every_policy_passes_the_guardrails(
     for name, document in _policies(template).items():
         written[name] = tmp_path / f"{name}.json"
         written[name].write_text(json.dumps(document))
-    plain = [p for n, p in written.items() if n not in CHANGING]
+    plain = [p for n, p in written.items() if n not in EXCEPTED]
     assert _lint(plain, capsys) == (0, _lint(plain, capsys)[1])
-    changing = [written[n] for n in sorted(CHANGING)]
-    code, out = _lint(changing, capsys, "--config", str(ROLLOUT_GUARDRAILS))
-    assert code == 0, out
-    # Only the escalation the rollout exists for is let through, and only as a warning.
-    strict_code, strict = _lint(changing, capsys)
-    assert strict_code == 1
-    assert {line.split()[2] for line in strict.splitlines() if " error " in line} == {
-        "PRIVILEGE_ESCALATION:"
-    }
+    for name, errors in EXCEPTED.items():
+        code, out = _lint([written[name]], capsys, "--config", str(ROLLOUT_GUARDRAILS))
+        assert code == 0, out
+        # Only what the policy exists for is let through, and only as a warning.
+        strict_code, strict = _lint([written[name]], capsys)
+        assert strict_code == 1
+        found = {line.split()[2] for line in strict.splitlines() if " error " in line}
+        assert found == errors, name
     topic = tmp_path / "topic.json"
     topic_policy = template.resources["NotificationsTopicPolicy"]["Properties"]["PolicyDocument"]
     topic.write_text(json.dumps(template.resolve(topic_policy)))
     assert _lint([topic], capsys, "--kind", "resource")[0] == 0
 
 
-# -- Each role allows exactly its handler's calls ------------------------------------------
+# -- What no role may do --------------------------------------------------------------------
+# (That each role allows exactly the calls its functions make is checked on the calls they
+# really made: tests/deploy/test_end_to_end.py.)
 def _table(name: str) -> str:
     return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/alpha-{name}"
 
 
-def _calls(*groups: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [call for group in groups for call in group]
-
-
 TRAIL_BUCKET = "arn:aws:s3:::my-cloudtrail-bucket"
-# ALIGN (lead): the DynamoDB store adapter's calls; these are the Store port's operations
-# (reads by key and by proposal, conditional writes, lease release).
-STORE = [
-    (action, _table(table))
-    for table in ("proposals", "approvals", "stages", "journal", "audit", "copies", "leases")
-    for action in (
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-        "dynamodb:Query",
-    )
-] + [
-    (action, _table("idempotency"))  # Powertools idempotency
-    for action in (
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:UpdateItem",
-        "dynamodb:DeleteItem",
-    )
-]
-LOGS = [
-    (action, f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/alpha-Propose:log-stream:s")
-    for action in ("logs:CreateLogStream", "logs:PutLogEvents")
-]
-TRAIL = [
-    ("s3:ListBucket", TRAIL_BUCKET),
-    ("s3:GetObject", f"{TRAIL_BUCKET}/AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/01/01/x.json.gz"),
-]
-ACCOUNT_READ = [("iam:GetAccountAuthorizationDetails", "*")]
-MODEL = [
-    (
-        "bedrock:InvokeModel",
-        f"arn:aws:bedrock:{REGION}::foundation-model/anthropic.claude-3-5-haiku-20241022-v1:0",
-    )
-]
 SCOPED_ROLE = f"arn:aws:iam::{ACCOUNT}:role/workloads/orders-api"
-# ALIGN (lead): the live IamChanger's calls (issue 12) for reading and changing a role.
-CHANGE = [
-    (action, SCOPED_ROLE)
-    for action in (
-        "iam:GetRole",
-        "iam:GetRolePolicy",
-        "iam:ListRolePolicies",
-        "iam:ListAttachedRolePolicies",
-        "iam:PutRolePolicy",
-        "iam:DeleteRolePolicy",
-        "iam:AttachRolePolicy",
-        "iam:DetachRolePolicy",
-        "iam:PutRolePermissionsBoundary",
-        "iam:DeleteRolePermissionsBoundary",
-    )
-] + [
-    ("iam:GetPolicy", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
-    ("iam:GetPolicyVersion", f"arn:aws:iam::{ACCOUNT}:policy/team/orders"),
-    ("iam:CreatePolicy", f"arn:aws:iam::{ACCOUNT}:policy/alpha/orders-api-least"),
-    ("iam:DeletePolicy", f"arn:aws:iam::{ACCOUNT}:policy/alpha/orders-api-least"),
-]
-WORKFLOW = [
-    ("lambda:InvokeFunction", f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:alpha-{name}")
-    for name in FUNCTIONS
-] + [
-    ("states:StartExecution", f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:alpha-workflow"),
-    ("states:DescribeExecution", f"arn:aws:states:{REGION}:{ACCOUNT}:execution:alpha-workflow/m:1"),
-    ("states:StopExecution", f"arn:aws:states:{REGION}:{ACCOUNT}:execution:alpha-workflow/m:1"),
-]
-CALLS = {
-    "FindRole": _calls(STORE, LOGS, TRAIL, ACCOUNT_READ),
-    "ProposeRole": _calls(STORE, LOGS, TRAIL, ACCOUNT_READ, MODEL),
-    "StoreOnlyRole": _calls(STORE, LOGS),
-    "SandboxRole": _calls(STORE, LOGS, TRAIL),
-    "RolloutRole": _calls(STORE, LOGS, TRAIL, CHANGE),
-    "RollbackRole": _calls(STORE, LOGS, CHANGE),
-    "StatesRole": WORKFLOW,
-}
+ROLES = sorted(
+    role
+    for role, props in load_template()["Resources"].items()
+    if props["Type"] == "AWS::IAM::Role"
+)
 # What no role may do, whatever its policies say.
 NEVER = [
     ("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/alpha-self/RolloutRole"),
@@ -224,53 +158,23 @@ NEVER = [
 ]
 
 
-def _evaluator(template: Resolved, role: str) -> Any:
-    boundary = template.boundary(role)
-    return compile_policy_set(
-        PolicySet(
-            identity=tuple(parse_policy(p, role) for p in template.identity_policies(role)),
-            boundary=None if boundary is None else parse_policy(boundary, "boundary"),
-        )
-    )
-
-
 def _request(action: str, resource: str) -> Request:
     context = {"s3:prefix": ("AWSLogs/123456789012/",)} if action == "s3:ListBucket" else {}
     return Request(action, resource, context)
 
 
-def test_every_function_role_is_listed(template: Resolved) -> None:
+def test_every_role_is_a_functions_or_the_state_machines(template: Resolved) -> None:
     roles = {p["Role"]["Fn::GetAtt"][0] for p in _functions(template).values()}
-    assert roles | {"StatesRole"} == set(CALLS) == set(template.of_type("AWS::IAM::Role"))
+    assert roles | {"StatesRole"} == set(ROLES)
+    assert all(template.boundary(role) is not None for role in ROLES)
 
 
-@pytest.mark.parametrize("role", sorted(CALLS))
-def test_each_role_allows_its_handlers_calls(template: Resolved, role: str) -> None:
-    evaluator = _evaluator(template, role)
-    refused = [c for c in CALLS[role] if not evaluator.evaluate(_request(*c)).allowed]
-    assert refused == []
-
-
-@pytest.mark.parametrize("role", sorted(CALLS))
-def test_each_role_allows_no_action_its_handlers_do_not_call(template: Resolved, role: str) -> None:
-    granted = {
-        action.lower()
-        for document in template.identity_policies(role)
-        for statement in document["Statement"]
-        if statement["Effect"] == "Allow"
-        for action in (
-            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        )
-    }
-    assert granted == {action.lower() for action, _ in CALLS[role]}
-
-
-@pytest.mark.parametrize("role", sorted(CALLS))
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("call", NEVER, ids=lambda c: f"{c[0]}-{c[1].rsplit(':', 1)[-1]}")
 def test_no_role_escalates_or_touches_alpha_itself(
     template: Resolved, role: str, call: tuple[str, str]
 ) -> None:
-    assert not _evaluator(template, role).evaluate(_request(*call)).allowed
+    assert not template.evaluator(role).evaluate(_request(*call)).allowed
 
 
 def test_the_rollout_boundary_refuses_escalation_even_if_a_policy_allowed_it(

@@ -113,3 +113,52 @@ def test_no_step_runs_without_the_idempotency_table(
     monkeypatch.delenv("ALPHA_IDEMPOTENCY_TABLE")
     with pytest.raises(LambdaEventError, match="ALPHA_IDEMPOTENCY_TABLE is not set"):
         handlers.propose({"principal": ORDERS, "by": "dana", "step": _step("P")}, LambdaContext())
+
+
+def _object_created(**detail: Any) -> dict[str, Any]:
+    """EventBridge's `Object Created` as S3 sends it (fields the handler does not read too)."""
+    found = {
+        "bucket": {"name": "trail"},
+        "object": {"key": "AWSLogs/1/CloudTrail/x.json.gz", "size": 10, "etag": "e"},
+        **detail,
+    }
+    return {
+        "version": "0",
+        "id": "17793124-05d4-b198-2fde-7ededc63b103",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "111122223333",
+        "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:s3:::trail"],
+        "detail": {"version": "0", "reason": "PutObject", **found},
+    }
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({**_object_created(), "detail-type": "Object Deleted"}, "detail-type"),
+        ({**_object_created(), "source": "aws.ec2"}, "source"),
+        (_object_created(object={"key": "k", "size": -1, "etag": "e"}), "detail.object.size"),
+        (_object_created(bucket={}), "detail.bucket.name"),
+    ],
+)
+def test_a_bad_delivery_event_names_its_field(
+    lambda_env: Path, event: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(LambdaEventError, match=field):
+        handlers.publish_delivery(event, LambdaContext())
+
+
+def test_a_function_writes_only_in_its_work_folder(
+    lambda_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """On Lambda only /tmp is writable: the files kept beside a store named by URL (its JSON
+    logs) go to ALPHA_WORK_DIR, not the working directory."""
+    monkeypatch.setenv("ALPHA_WORK_DIR", str(tmp_path / "work"))
+    from alpha.lambdas.runtime import work_dir
+
+    assert work_dir(os.environ) == tmp_path / "work"
+    settings = load_settings(Flags(), {"ALPHA_STORE": "dynamodb://alpha"}, work_dir(os.environ))
+    assert settings.store.is_relative_to(tmp_path / "work")

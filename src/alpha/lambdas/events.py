@@ -11,6 +11,7 @@ __all__ = [
     "ApprovalRequestEvent",
     "FailureEvent",
     "FindEvent",
+    "ObjectCreatedEvent",
     "ProposalEvent",
     "ProposeEvent",
     "StepContext",
@@ -52,3 +53,34 @@ class ApprovalRequestEvent(ProposalEvent):
 class FailureEvent(_Event):
     input: dict[str, Any]
     step: StepContext
+
+
+class _Notice(BaseModel):
+    """Part of an event AWS sends: fields this code does not read are ignored, not refused."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class S3Bucket(_Notice):
+    name: str = Field(min_length=3)
+
+
+class S3Object(_Notice):
+    key: str = Field(min_length=1)
+    size: int = Field(ge=0)
+    etag: str = Field(min_length=1)
+
+
+class ObjectCreatedDetail(_Notice):
+    bucket: S3Bucket
+    object: S3Object
+
+
+class ObjectCreatedEvent(_Notice):
+    """EventBridge's `Object Created` from the trail bucket: one log file CloudTrail
+    delivered. The detail (bucket, key, size, ETag) is the idempotency key: a redelivered
+    event publishes nothing twice."""
+
+    detail_type: str = Field(alias="detail-type", pattern="^Object Created$")
+    source: str = Field(pattern="^aws.s3$")
+    detail: ObjectCreatedDetail

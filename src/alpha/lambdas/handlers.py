@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from alpha.app import Application
+from alpha.app.monitoring import NotifiedObject
 from alpha.app.workflow_steps import (
     find_principals as find,
 )
@@ -27,6 +28,7 @@ from alpha.lambdas.events import (
     ApprovalRequestEvent,
     FailureEvent,
     FindEvent,
+    ObjectCreatedEvent,
     ProposalEvent,
     ProposeEvent,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "find_principals",
     "production",
     "propose",
+    "publish_delivery",
     "record_failure_handler",
     "request_approval",
     "rollback",
@@ -120,6 +123,29 @@ def record_failure_handler(event: dict[str, Any], context: Any) -> dict[str, Any
         return record_failure(app, parsed.input, parsed.step.execution).to_dict()
 
     return run_step("RecordFailure", FailureEvent, step, event, context=context, env=os.environ)
+
+
+def publish_delivery(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A CloudTrail delivery to the trail bucket (EventBridge `Object Created`): its calls
+    published as the `ALPHA/IAM` metrics, once."""
+
+    def step(app: Application, parsed: ObjectCreatedEvent) -> dict[str, Any]:
+        found = parsed.detail
+        notice = NotifiedObject(
+            found.bucket.name, found.object.key, found.object.size, found.object.etag
+        )
+        report = app.publish_objects([notice])
+        return {"event": "published" if report.deliveries else "skipped", **report.to_dict()}
+
+    return run_step(
+        "PublishDelivery",
+        ObjectCreatedEvent,
+        step,
+        event,
+        context=context,
+        env=os.environ,
+        key="detail",
+    )
 
 
 # The function of each Task in the definition, by its name in `alpha.rollout.asl.FUNCTIONS`.

@@ -20,9 +20,19 @@ from pydantic import BaseModel, ValidationError
 
 from alpha.app import AppError, Application, Flags, application_for, load_settings
 
-__all__ = ["IDEMPOTENCY_TABLE", "METRICS_NAMESPACE", "LambdaEventError", "run_step"]
+__all__ = [
+    "IDEMPOTENCY_TABLE",
+    "METRICS_NAMESPACE",
+    "WORK_DIR",
+    "LambdaEventError",
+    "run_step",
+    "work_dir",
+]
 
 IDEMPOTENCY_TABLE = "ALPHA_IDEMPOTENCY_TABLE"
+# The folder a function may write (on Lambda only /tmp is writable): relative settings, and
+# the files kept beside the store (its JSON logs, the metric log), resolve there.
+WORK_DIR = "ALPHA_WORK_DIR"
 METRICS_NAMESPACE = "ALPHA/Workflow"
 # A step's answer is kept this long: longer than any Retry of one state entry.
 _KEEP_ANSWER_SECONDS = 24 * 3600
@@ -43,14 +53,29 @@ def run_step(
     *,
     context: Any,
     env: Mapping[str, str],
+    key: str = "step",
 ) -> dict[str, Any]:
+    """`step` once per idempotency `key` (a JMESPath into the event: by default the state
+    machine's `step` context)."""
     event = _parse(model, raw)
     with _invocation_logger() as logger:
-        return _logged_step(name, event, step, logger, context=context, env=env)
+        return _logged_step(name, event, step, logger, context=context, env=env, key=key)
+
+
+def work_dir(env: Mapping[str, str]) -> Path:
+    given = env.get(WORK_DIR, "").strip()
+    return Path(given) if given else Path.cwd()
 
 
 def _logged_step(
-    name: str, event: Event, step: Step[Event], logger: Any, *, context: Any, env: Mapping[str, str]
+    name: str,
+    event: Event,
+    step: Step[Event],
+    logger: Any,
+    *,
+    context: Any,
+    env: Mapping[str, str],
+    key: str,
 ) -> dict[str, Any]:
     from aws_lambda_powertools import Metrics
     from aws_lambda_powertools.metrics import MetricUnit
@@ -61,7 +86,7 @@ def _logged_step(
     metrics = Metrics(namespace=env.get("POWERTOOLS_METRICS_NAMESPACE", METRICS_NAMESPACE))
     metrics.add_dimension(name="step", value=name)
     try:
-        answer = _once(step, event, context, env)
+        answer = _once(step, event, context, env, key)
         outcome = str(answer.get("event", "done"))
         metrics.add_metric(name=f"Step_{outcome}", unit=MetricUnit.Count, value=1)
         logger.info("step answered", extra={"answer": answer})
@@ -107,8 +132,10 @@ def _parse(model: type[Event], raw: Mapping[str, Any]) -> Event:
         raise LambdaEventError(f"{model.__name__}: {where}") from error
 
 
-def _once(step: Step[Event], event: Event, context: Any, env: Mapping[str, str]) -> dict[str, Any]:
-    """The step, through Powertools idempotency keyed on the event's `step` context."""
+def _once(
+    step: Step[Event], event: Event, context: Any, env: Mapping[str, str], key: str
+) -> dict[str, Any]:
+    """The step, through Powertools idempotency keyed on the event's `key`."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -119,14 +146,14 @@ def _once(step: Step[Event], event: Event, context: Any, env: Mapping[str, str])
     if not table:
         raise LambdaEventError(f"{IDEMPOTENCY_TABLE} is not set: no step runs without it")
     config = IdempotencyConfig(
-        event_key_jmespath="step",
+        event_key_jmespath=key,
         raise_on_no_idempotency_key=True,
         expires_after_seconds=_KEEP_ANSWER_SECONDS,
     )
     config.register_lambda_context(context)
 
     def run(payload: dict[str, Any]) -> dict[str, Any]:
-        app = application_for(load_settings(Flags(), env, Path.cwd()), env)
+        app = application_for(load_settings(Flags(), env, work_dir(env)), env)
         # Round-tripped so the answer kept for a retry is exactly the one returned.
         answer: dict[str, Any] = json.loads(json.dumps(step(app, event)))
         return answer

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 __all__ = ["handler"]
@@ -26,9 +25,10 @@ def _bolt_handler() -> Callable[[dict[str, Any], Any], Any]:
 
     from alpha.app import Flags, application_for, load_settings
     from alpha.app.backends import slack_web_client
+    from alpha.lambdas.runtime import work_dir
     from alpha.slack.bolt_app import build_app
 
-    settings = load_settings(Flags(), os.environ, Path.cwd())
+    settings = load_settings(Flags(), os.environ, work_dir(os.environ))
     application = application_for(settings, os.environ)
     bolt = build_app(application, slack_web_client(settings))
     return SlackRequestHandler(bolt).handle
