@@ -25,7 +25,7 @@ from alpha.policy.conditions import compile_conditions
 from alpha.policy.contexts import FRESH_VALUE, falsify, satisfying_context
 from alpha.policy.evaluate import Evaluator, Request, StatementRef
 from alpha.policy.globlang import AutomatonLimitError, Budget, Glob, find_string, glob
-from alpha.policy.model import Condition, Effect, NotResourceList
+from alpha.policy.model import Condition, Effect
 from alpha.policy.patterns import Context, GlobSet, Variable, parse_template
 from alpha.policy.symbolic import IndexedStatement, NewAccessFinding, Side
 
@@ -242,10 +242,8 @@ class _Resolved:
 
 
 def _resolved(statement: IndexedStatement, context: Context) -> _Resolved:
-    resource = statement.statement.resource
-    texts = ("*",) if resource is None else resource.patterns
     globs: list[Glob] = []
-    for text in texts:
+    for text in statement.resources.texts:  # short ARNs already read as IAM does
         template = parse_template(text) if statement.variables else None
         if template is None:
             globs.append(glob(text))
@@ -253,7 +251,7 @@ def _resolved(statement: IndexedStatement, context: Context) -> _Resolved:
         resolved = template.resolve(context)
         if resolved is not None:  # an unresolved pattern matches nothing
             globs.append(glob(resolved))
-    return _Resolved(isinstance(resource, NotResourceList), tuple(globs))
+    return _Resolved(statement.resources.negated, tuple(globs))
 
 
 def _solve(
