@@ -36,7 +36,7 @@ from alpha.policy.matchers import (
     caller_of,
     match_principal,
 )
-from alpha.policy.model import Effect, Policy
+from alpha.policy.model import ALWAYS_ALLOWED_ACTION, Effect, Policy
 
 __all__ = [
     "Decision",
@@ -51,9 +51,7 @@ __all__ = [
 ]
 
 _NOBODY = Caller(None, None, "other")  # stands in when no resource policy needs the caller
-# STS API reference, GetCallerIdentity: "No permissions are required to perform this
-# operation"; even an explicit Deny of it does not stop it.
-_ALWAYS_ALLOWED = "sts:getcalleridentity"
+_ALWAYS_ALLOWED = ALWAYS_ALLOWED_ACTION.lower()
 _PLAN_CACHE_LIMIT = 4096  # distinct service prefixes kept; more only happens with junk input
 
 

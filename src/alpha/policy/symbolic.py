@@ -99,7 +99,10 @@ class IndexedStatement:
         return f"{self.side}[{self.policy}].Statement[{self.number}]{sid}"
 
 
-def index_statements(side: Side, policies: Sequence[Policy]) -> list[IndexedStatement]:
+def index_statements(
+    side: Side, policies: Sequence[Policy], first: int = 0
+) -> list[IndexedStatement]:
+    """Every statement of `policies`, numbered from policy `first` on."""
     return [
         IndexedStatement(
             side,
@@ -110,7 +113,7 @@ def index_statements(side: Side, policies: Sequence[Policy]) -> list[IndexedStat
             frozenset(condition_atom(c, policy.supports_variables) for c in statement.conditions),
             resource_language(statement, policy.supports_variables),
         )
-        for p, policy in enumerate(policies)
+        for p, policy in enumerate(policies, start=first)
         for n, statement in enumerate(policy.statements)
     ]
 
