@@ -393,6 +393,18 @@ def test_several_policies_on_each_side(catalog: Catalog) -> None:
     assert isinstance(no_new_access(after, before, catalog), NewAccess)
 
 
+def test_statements_kept_as_written_add_nothing(catalog: Catalog) -> None:
+    # Past the action automaton's budget, yet plainly a subset of the existing statements.
+    hard = allow(f"s3:{'*a' * 12}{'?' * 20}")
+    existing = doc(hard, allow(GET), deny("s3:Delete*"))
+    assert isinstance(no_new_access([existing], [existing], catalog), NoNewAccess)
+    assert isinstance(
+        no_new_access([existing], [doc(hard, deny("s3:Delete*"))], catalog), NoNewAccess
+    )
+    # Dropping an existing Deny is not keeping statements as written.
+    assert not isinstance(no_new_access([existing], [doc(hard, allow(GET))], catalog), NoNewAccess)
+
+
 def test_no_proposed_allow_is_no_new_access(catalog: Catalog) -> None:
     assert isinstance(no_new_access([doc(allow(GET))], [doc(deny("*"))], catalog), NoNewAccess)
     assert isinstance(no_new_access([], [], catalog), NoNewAccess)
