@@ -135,7 +135,13 @@ def no_new_access(
     try:
         signatures = action_signatures([s.action_spec for s in statements], wanted, budget)
     except AutomatonLimitError:
-        return PossibleNewAccess(_located(statements[wanted[0]]), "action patterns too complex")
+        first = statements[wanted[0]]
+        return PossibleNewAccess(
+            _located(first),
+            f"the action patterns of both sides are too complex to compare within "
+            f"{budget.limit:,} automaton steps, so no action of {first} (the first proposed "
+            "Allow) could be shown to be granted today",
+        )
     return _search(statements, signatures, existing, proposed, catalog, budget=budget)
 
 
