@@ -183,6 +183,19 @@ def policy_of(*statements: dict[str, Any]) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": list(statements)}
 
 
+def check(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    existing: dict[str, Any],
+    proposed: dict[str, Any],
+    *options: str,
+) -> tuple[int, str]:
+    files = ["--existing", write(tmp_path, "e.json", existing)]
+    files += ["--proposed", write(tmp_path, "p.json", proposed)]
+    code, out, _ = run(["check-access", *files, *options], capsys)
+    return code, out
+
+
 @pytest.mark.parametrize(
     ("existing", "proposed", "lines"),
     [
@@ -205,14 +218,7 @@ def test_check_access_counterexamples_are_real_requests(
     proposed: dict[str, Any],
     lines: list[str],
 ) -> None:
-    argv = [
-        "check-access",
-        "--existing",
-        write(tmp_path, "e.json", existing),
-        "--proposed",
-        write(tmp_path, "p.json", proposed),
-    ]
-    code, out, _ = run(argv, capsys)
+    code, out = check(tmp_path, capsys, existing, proposed)
     assert code == 1
     for line in lines:
         assert line in out
@@ -233,16 +239,7 @@ def test_check_access_possible_new_access_names_the_reason(
             "Condition": never,
         }
     )
-    argv = [
-        "check-access",
-        "--existing",
-        write(tmp_path, "e.json", existing),
-        "--proposed",
-        write(tmp_path, "p.json", proposed),
-        "--format",
-        "json",
-    ]
-    code, out, _ = run(argv, capsys)
+    code, out = check(tmp_path, capsys, existing, proposed, "--format", "json")
     data = json.loads(out)
     assert code == 1
     assert data["new_access"] == "possible"
