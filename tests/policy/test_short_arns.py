@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alpha.catalog import Catalog
-from alpha.policy.compare import NoNewAccess, no_new_access
+from alpha.catalog import Catalog, load_catalog
+from alpha.policy.compare import NewAccess, NoNewAccess, no_new_access
 from alpha.policy.evaluate import Decision, PolicySet, Request, compile_policy_set
 from alpha.policy.model import NotResourceList, Policy, ResourceList
 from alpha.policy.parse import parse_policy
@@ -276,3 +276,51 @@ def test_an_identity_policy_reads_a_short_arn_as_its_padding(
         assert got is decide(PolicySet(identity=(spelled,)), arn)
     else:  # never proven outside: never allowed through this statement
         assert got is IMPLICIT
+
+
+SQS_RESOURCES = [
+    "arn:aws:sqs",
+    "arn:aws:sqs:us-east-1",
+    f"arn:aws:sqs:us-east-1:{ACCOUNT}",
+    "arn:aws:sqs:*",
+    QUEUE,
+    "arn:aws:sqs:eu-west-1:*:*",
+    "*",
+]
+sqs_statements = st.fixed_dictionaries(
+    {
+        "Effect": st.sampled_from(["Allow", "Allow", "Deny"]),
+        "Action": st.sampled_from(["sqs:SendMessage", "sqs:*"]),
+        "Resource": st.lists(st.sampled_from(SQS_RESOURCES), min_size=1, max_size=2),
+    }
+)
+probe_arns = st.builds(
+    lambda region, account, name: f"arn:aws:sqs:{region}:{account}:{name}",
+    st.sampled_from(["us-east-1", "eu-west-1"]),
+    st.sampled_from([ACCOUNT, "222222222222"]),
+    st.sampled_from(["orders", "other"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(sqs_statements, min_size=1, max_size=3),
+    st.lists(sqs_statements, min_size=1, max_size=3),
+    st.lists(probe_arns, min_size=1, max_size=6),
+)
+def test_check_access_agrees_with_the_evaluator_on_short_arns(
+    existing: list[dict[str, Any]], proposed: list[dict[str, Any]], arns: list[str]
+) -> None:
+    before, after = policy(*existing), policy(*proposed)
+    result = no_new_access([before], [after], load_catalog())
+    old = compile_policy_set(PolicySet(identity=(before,)))
+    new = compile_policy_set(PolicySet(identity=(after,)))
+    if isinstance(result, NoNewAccess):
+        for arn in arns:
+            request = Request("sqs:SendMessage", arn)
+            assert not new.evaluate(request).allowed or old.evaluate(request).allowed, arn
+    elif isinstance(result, NewAccess):
+        example = result.counterexample
+        request = Request(example.action, example.resource, example.context)
+        assert new.evaluate(request).allowed
+        assert not old.evaluate(request).allowed
