@@ -21,6 +21,7 @@ from alpha.policy.evaluate import PolicySet, Request, compile_policy_set
 from alpha.policy.model import Policy
 from alpha.policy.parse import parse_policy
 from alpha.policy.request_shapes import (
+    ResourceShape,
     arn_formats,
     field_choices,
     request_problem,
@@ -310,3 +311,19 @@ def test_possible_new_access_names_the_reason(
     assert "its conditions could not all be met at once" in result.reason
     for word in words:
         assert word in result.reason
+
+
+def test_every_catalog_format_gives_requests_it_admits(catalog: Catalog) -> None:
+    """The globs a counterexample is searched in and the test it must pass agree, for every
+    resource type of the catalog: the shortest member of each glob is admitted."""
+    defaults = field_choices([])
+    refused = []
+    for service in catalog.services:
+        for resource_type in catalog.resource_types(service):
+            for arn_format in arn_formats(resource_type):
+                shape = ResourceShape(arn_format)
+                for shaped in shape.globs(defaults):
+                    sample = shaped.sample("x")
+                    if not shape.admits(sample) or ", " in sample:
+                        refused.append((arn_format, sample))
+    assert refused == []
