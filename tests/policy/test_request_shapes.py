@@ -327,3 +327,21 @@ def test_every_catalog_format_gives_requests_it_admits(catalog: Catalog) -> None
                     if not shape.admits(sample) or ", " in sample:
                         refused.append((arn_format, sample))
     assert refused == []
+
+
+@pytest.mark.parametrize(
+    ("proposed", "words"),
+    [
+        (allow("nosuchservice:*"), "'nosuchservice' is not a service in the IAM catalog"),
+        (  # an action that takes only `*`, scoped to an ARN: no request matches it
+            allow("logs:CreateLogDelivery", "arn:aws:logs:*:*:log-group:/aws/x/*"),
+            "only resources no request for logs:CreateLogDelivery can name",
+        ),
+    ],
+)
+def test_access_no_request_can_have_is_possible_and_says_why(
+    catalog: Catalog, proposed: dict[str, Any], words: str
+) -> None:
+    result = no_new_access([], [doc(proposed)], catalog)
+    assert isinstance(result, PossibleNewAccess), result
+    assert words in result.reason

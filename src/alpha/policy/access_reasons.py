@@ -96,6 +96,12 @@ def _why_unconfirmed(unconfirmed: Unconfirmed, catalog: Catalog) -> str:
     off_shape = unconfirmed.off_shape
     if off_shape is not None:
         shapes = " or ".join(repr(s.arn_format) for s in request_shapes(catalog, off_shape.action))
+        if not shapes:
+            service = off_shape.action.partition(":")[0]
+            return (
+                f"no request AWS could receive confirmed it: {service!r} is not a service in "
+                "the IAM catalog"
+            )
         return (
             f"no request AWS could receive confirmed it: only resources no request for "
             f"{off_shape.action} can name, such as {off_shape.resource!r} (it takes {shapes})"
