@@ -174,7 +174,9 @@ def _search(
             )
             if isinstance(found, Proof):
                 return check_again(found, existing, proposed, catalog)
-            if first is None or (found is not None and first.off_shape is None):
+            # Report a finding that may be real access before one only a resource of no
+            # request's shape confirms.
+            if first is None or (first.off_shape is not None and found is None):
                 first = Unconfirmed(finding, signature, action_name, found)
             attempts += 1
             if attempts >= _MAX_ATTEMPTS:
