@@ -177,3 +177,70 @@ def test_diff_all_actions_lists_each(tmp_path: Path, capsys: pytest.CaptureFixtu
     removed = [line for line in out.splitlines() if line.startswith("  - ")]
     assert len(removed) > 500
     assert "  - ec2:RunInstances" in removed
+
+
+def policy_of(*statements: dict[str, Any]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def check(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    existing: dict[str, Any],
+    proposed: dict[str, Any],
+    *options: str,
+) -> tuple[int, str]:
+    files = ["--existing", write(tmp_path, "e.json", existing)]
+    files += ["--proposed", write(tmp_path, "p.json", proposed)]
+    code, out, _ = run(["check-access", *files, *options], capsys)
+    return code, out
+
+
+@pytest.mark.parametrize(
+    ("existing", "proposed", "lines"),
+    [
+        (  # an action that takes no resource type is requested on `*`
+            policy_of({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}),
+            policy_of({"Effect": "Allow", "Action": "a4b:CompleteRegistration", "Resource": "*"}),
+            ["action:    a4b:CompleteRegistration", "resource:  *"],
+        ),
+        (  # an action AWS may add under the wildcard, named as such
+            policy_of({"Effect": "Allow", "NotAction": "sqs:Zz*", "Resource": "*"}),
+            policy_of({"Effect": "Allow", "Action": "sqs:*", "Resource": "arn:aws:sqs:*:*:q"}),
+            ["(not in the IAM catalog: an action AWS may add)", "resource:  arn:aws:sqs:"],
+        ),
+    ],
+)
+def test_check_access_counterexamples_are_real_requests(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    existing: dict[str, Any],
+    proposed: dict[str, Any],
+    lines: list[str],
+) -> None:
+    code, out = check(tmp_path, capsys, existing, proposed)
+    assert code == 1
+    for line in lines:
+        assert line in out
+
+
+def test_check_access_possible_new_access_names_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    never = {"StringEquals": {"aws:username": "a"}, "StringLike": {"aws:username": "b*"}}
+    existing = policy_of(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/x*"}
+    )
+    proposed = policy_of(
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/*",
+            "Condition": never,
+        }
+    )
+    code, out = check(tmp_path, capsys, existing, proposed, "--format", "json")
+    data = json.loads(out)
+    assert code == 1
+    assert data["new_access"] == "possible"
+    assert "the resource pattern 'arn:aws:s3:::b/*' widened" in data["reason"]

@@ -240,3 +240,35 @@ def test_rcps_from_files_are_levels_of_the_resources_account(
 
 
 ALLOW_ALL_STATEMENT = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Effect": "Deny", "Action": "*", "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
+    ],
+)
+def test_get_caller_identity_is_allowed_whatever_the_policies_say(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], statement: dict[str, Any]
+) -> None:
+    policy = write(tmp_path, "p.json", {"Version": "2012-10-17", "Statement": [statement]})
+    arguments = ["--policy", str(policy), "--action", "sts:GetCallerIdentity", "--resource", "*"]
+    code, out, _ = run(["simulate", *arguments], capsys)
+    assert code == 0
+    assert out.splitlines() == [
+        "Allowed: sts:GetCallerIdentity on *",
+        "  allowed whatever the policies say: the action needs no permission",
+    ]
+
+
+def test_a_short_arn_in_an_identity_policy_is_padded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    short = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:us-east-1"}
+    policy = write(tmp_path, "p.json", {"Version": "2012-10-17", "Statement": [short]})
+    queue = "arn:aws:sqs:us-east-1:111122223333:q"
+    arguments = ["--policy", str(policy), "--action", "sqs:SendMessage", "--resource", queue]
+    code, out, _ = run(["simulate", *arguments], capsys)
+    assert code == 0
+    assert out.startswith(f"Allowed: sqs:SendMessage on {queue}")

@@ -95,8 +95,8 @@ def test_grants_are_actions_times_resource_types(catalog: Catalog) -> None:
 
 
 def test_actions_without_resource_types_need_a_star(catalog: Catalog) -> None:
-    before = doc(allow("sts:GetCallerIdentity"))
-    scoped = doc(allow("sts:GetCallerIdentity", "arn:aws:sts::123456789012:role/x"))
+    before = doc(allow("sts:GetSessionToken"))
+    scoped = doc(allow("sts:GetSessionToken", "arn:aws:sts::123456789012:role/x"))
     result = diff_policies(before, scoped, catalog)
     assert (result.existing_grants, result.removed_grants) == (1, 1)
     assert result.privilege_reduction == 1.0
@@ -157,3 +157,56 @@ def test_an_action_the_catalog_lacks_is_compared_with_the_other_sides_wildcards(
         "newservice:GetThing"
         not in diff_policies(doc(allow("new*:Get*")), named, catalog).added_actions
     )
+
+
+@pytest.mark.parametrize(
+    ("existing", "proposed", "grants", "removed"),
+    [
+        # (existing statements, proposed statements, existing grants, removed grants) for an
+        # action the catalog lacks, on top of s3:GetObject's two types
+        ([allow(["s3:GetObject", "s3:NewThing"])], [allow("s3:GetObject")], 3, 1),
+        ([allow(["s3:GetObject", "s3:NewThing"])], [allow("s3:*")], 3, 0),
+        ([allow("s3:GetObject")], [allow(["s3:GetObject", "s3:NewThing"])], 2, 0),
+        ([allow(["s3:GetObject", "s3:NewThing"])], [allow(["s3:GetObject", "S3:NEWTHING"])], 3, 0),
+        (
+            [allow(["s3:GetObject", "s3:NewThing"])],
+            [allow("s3:*"), {"Effect": "Deny", "Action": "s3:New*", "Resource": "*"}],
+            3,
+            1,
+        ),
+    ],
+)
+def test_actions_the_catalog_lacks_count_in_the_reduction(
+    catalog: Catalog,
+    existing: list[dict[str, Any]],
+    proposed: list[dict[str, Any]],
+    grants: int,
+    removed: int,
+) -> None:
+    result = diff_policies(doc(*existing), doc(*proposed), catalog)
+    assert (result.existing_grants, result.removed_grants) == (grants, removed)
+
+
+def test_an_everywhere_deny_removes_an_action_the_catalog_lacks(catalog: Catalog) -> None:
+    denied = doc(allow("*"), {"Effect": "Deny", "Action": "newservice:*", "Resource": "*"})
+    named = doc(allow("newservice:GetThing"))
+    assert diff_policies(denied, named, catalog).added_actions == ("newservice:GetThing",)
+    assert diff_policies(named, denied, catalog).removed_actions == ("newservice:GetThing",)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        [allow("s3:GetObject")],
+        [allow("s3:GetObject"), {"Effect": "Deny", "Action": "*", "Resource": "*"}],
+        [allow(["s3:GetObject", "sts:GetCallerIdentity"])],
+    ],
+)
+def test_get_caller_identity_is_never_a_change_nor_a_grant(
+    catalog: Catalog, other: list[dict[str, Any]]
+) -> None:
+    named = doc(allow(["s3:GetObject", "sts:GetCallerIdentity"]))
+    for before, after in ((named, doc(*other)), (doc(*other), named)):
+        result = diff_policies(before, after, catalog)
+        assert "sts:GetCallerIdentity" not in result.added_actions + result.removed_actions
+    assert diff_policies(named, named, catalog).existing_grants == 2

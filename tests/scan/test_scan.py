@@ -251,3 +251,12 @@ def test_an_unmapped_call_keeps_its_principal_used_and_its_services_grants(
     score = run(catalog, account, used(role_arn("app"), [stand_in]))["app"]
     assert not any(isinstance(f, UnusedPrincipal) for f in score.flags)
     assert score.unused_grants == grants_of(catalog, "s3:PutObject")
+
+
+def test_get_caller_identity_is_never_an_unused_grant(catalog: Catalog) -> None:
+    # Allowed whatever the policies say: granting it is no privilege, so no excess either.
+    account = snapshot(role("app", allow(["s3:GetObject", "sts:GetCallerIdentity"])))
+    score = run(catalog, account, used(role_arn("app"), ["s3:GetObject"]))["app"]
+    assert score.granted == grants_of(catalog, "s3:GetObject")
+    assert score.unused_grants == 0
+    assert score.score == 0

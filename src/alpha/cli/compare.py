@@ -16,6 +16,7 @@ from alpha.cli.paths import UserPath
 from alpha.policy.compare import (
     AccessCheck,
     Counterexample,
+    InternalFinding,
     NewAccess,
     NoNewAccess,
     PossibleNewAccess,
@@ -55,7 +56,8 @@ _PATH = UserPath(path_type=Path, dir_okay=False)
 @_FORMAT
 def check_access(existing: Sequence[Path], proposed: Sequence[Path], output_format: str) -> None:
     """Exit 0 when the proposed policies allow nothing the existing ones do not; otherwise
-    exit 1 and show a request that only the proposal allows."""
+    exit 1 and show a request that only the proposal allows (or why it may). Exit 2 when a
+    counterexample did not hold when checked again: a bug in ALPHA, reported as such."""
     before = _read_all(existing)
     after = _read_all(proposed)
     result = no_new_access(before, after, load_catalog())
@@ -63,6 +65,8 @@ def check_access(existing: Sequence[Path], proposed: Sequence[Path], output_form
         click.echo(json.dumps(_check_dict(result, proposed), indent=2))
     else:
         click.echo(_check_text(result, proposed, after))
+    if isinstance(result, InternalFinding):
+        sys.exit(2)
     if not isinstance(result, NoNewAccess):
         sys.exit(1)
 
@@ -81,6 +85,7 @@ def _example_dict(example: Counterexample) -> dict[str, Any]:
         "action": example.action,
         "resource": example.resource,
         "context": {key: list(values) for key, values in example.context.items()},
+        "future_action": example.future_action,
     }
 
 
@@ -90,6 +95,13 @@ def _check_dict(result: AccessCheck, files: Sequence[Path]) -> dict[str, Any]:
     if isinstance(result, NewAccess):
         return {
             "new_access": True,
+            "counterexample": _example_dict(result.counterexample),
+            "statement": _where(result.statement, files),
+        }
+    if isinstance(result, InternalFinding):
+        return {
+            "new_access": "unknown",
+            "internal_error": result.reason,
             "counterexample": _example_dict(result.counterexample),
             "statement": _where(result.statement, files),
         }
@@ -109,10 +121,17 @@ def _check_text(result: AccessCheck, files: Sequence[Path], proposed: Sequence[P
     context = ", ".join(f"{k}={'|'.join(v)}" for k, v in sorted(example.context.items()))
     statement = proposed[result.statement.policy].statements[result.statement.number]
     body = json.dumps(to_document(Policy((statement,)))["Statement"][0])
+    future = " (not in the IAM catalog: an action AWS may add)" if example.future_action else ""
+    head = (
+        "new access: the proposed policies allow a request the existing ones do not"
+        if isinstance(result, NewAccess)
+        else "internal error (a bug in ALPHA, please report it): a counterexample did not hold "
+        f"when checked again: {result.reason}"
+    )
     return "\n".join(
         [
-            "new access: the proposed policies allow a request the existing ones do not",
-            f"  action:    {example.action}",
+            head,
+            f"  action:    {example.action}{future}",
             f"  resource:  {example.resource}",
             f"  context:   {context or '(empty)'}",
             f"  granted by {_where(result.statement, files)}: {body}",

@@ -156,6 +156,8 @@ def render_text(result: Result, request: Request, labels: _Labels) -> str:
     lines = [f"{result.decision.value}: {request.action} on {request.resource}"]
     if result.missing is not None:
         lines.append(f"  {result.missing}")
+    if result.allowed and not result.statements:  # only an action that needs no permission
+        lines.append("  allowed whatever the policies say: the action needs no permission")
     verb = "denied by" if result.decision.value == "ExplicitlyDenied" else "allowed by"
     for ref in result.statements:
         sid = f" (Sid {ref.sid})" if ref.sid else ""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from alpha.catalog import ResourceType
+from alpha.policy.short_arns import padded
 
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
 _FIELD_RULES = (
@@ -35,7 +36,9 @@ def arn_problem(pattern: str) -> str | None:
     if len(fields) < 6:
         return (
             f"has {len(fields)} of the 6 ':'-separated fields of "
-            "'arn:partition:service:region:account:resource' (region and account may be empty)"
+            "'arn:partition:service:region:account:resource' (region and account may be empty);"
+            f" identity policies and boundaries read it as {padded(pattern)!r}, an SCP or a"
+            " resource policy may match nothing with it: write the full ARN"
         )
     for (name, rule, expected), value in zip(_FIELD_RULES, fields[1:5], strict=True):
         if not rule.fullmatch(value):

@@ -30,14 +30,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from alpha.catalog import Catalog
+from alpha.policy.access_reasons import Unconfirmed, unconfirmed_reason
 from alpha.policy.action_space import action_signatures
-from alpha.policy.counterexample import Counterexample, Judges, confirm
-from alpha.policy.evaluate import PolicySet, compile_policy_set
+from alpha.policy.counterexample import Counterexample, Judges, Proof, confirm
+from alpha.policy.evaluate import PolicySet, Request, compile_policy_set
 from alpha.policy.globlang import AutomatonLimitError, Budget
-from alpha.policy.model import Effect, Policy
+from alpha.policy.model import ALWAYS_ALLOWED_ACTION, ActionList, Effect, Policy, Statement
+from alpha.policy.request_shapes import request_problem
 from alpha.policy.symbolic import (
     IndexedStatement,
-    NewAccessFinding,
     Side,
     index_statements,
     new_access_findings,
@@ -46,6 +47,7 @@ from alpha.policy.symbolic import (
 __all__ = [
     "AccessCheck",
     "Counterexample",
+    "InternalFinding",
     "NewAccess",
     "NoNewAccess",
     "PossibleNewAccess",
@@ -54,6 +56,9 @@ __all__ = [
 ]
 
 _MAX_ATTEMPTS = 25  # findings tried for a confirmed counterexample before settling for one
+_ALWAYS_ALLOWED_ON_BOTH = Policy(
+    (Statement(Effect.DENY, ActionList((ALWAYS_ALLOWED_ACTION,)), sid="AlwaysAllowed"),)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,22 +91,38 @@ class NewAccess:
 @dataclass(frozen=True, slots=True)
 class PossibleNewAccess:
     """New access could not be ruled out, nor confirmed with a concrete request; `statement`
-    is the proposed Allow in question and `reason` says why."""
+    is the proposed Allow in question and `reason` says why: the action and resource, the
+    pattern that widened or the condition that was dropped, and why no request confirmed it."""
 
     statement: ProposedStatement
     reason: str
 
 
-AccessCheck = NoNewAccess | NewAccess | PossibleNewAccess
+@dataclass(frozen=True, slots=True)
+class InternalFinding:
+    """A bug in ALPHA, never new access: the counterexample found for `statement` did not hold
+    when checked again by a freshly compiled evaluator, or is no request AWS could receive;
+    `reason` says which."""
+
+    statement: ProposedStatement
+    counterexample: Counterexample
+    reason: str
+
+
+AccessCheck = NoNewAccess | NewAccess | PossibleNewAccess | InternalFinding
 
 
 def no_new_access(
     existing: Sequence[Policy], proposed: Sequence[Policy], catalog: Catalog
 ) -> AccessCheck:
     """Whether `proposed` allows nothing `existing` does not (see the module docstring)."""
+    if _kept_as_written(existing, proposed):
+        return NoNewAccess()
     statements = [
         *index_statements(Side.EXISTING, existing),
         *index_statements(Side.PROPOSED, proposed),
+        # Allowed whatever either side says: never new access (see `ALWAYS_ALLOWED_ACTION`).
+        *index_statements(Side.PROPOSED, [_ALWAYS_ALLOWED_ON_BOTH], first=len(proposed)),
     ]
     wanted = [
         i for i, s in enumerate(statements) if s.side is Side.PROPOSED and s.effect is Effect.ALLOW
@@ -114,7 +135,13 @@ def no_new_access(
     try:
         signatures = action_signatures([s.action_spec for s in statements], wanted, budget)
     except AutomatonLimitError:
-        return PossibleNewAccess(_located(statements[wanted[0]]), "action patterns too complex")
+        first = statements[wanted[0]]
+        return PossibleNewAccess(
+            _located(first),
+            f"the action patterns of both sides are too complex to compare within "
+            f"{budget.limit:,} automaton steps, so no action of {first} (the first proposed "
+            "Allow) could be shown to be granted today",
+        )
     return _search(statements, signatures, existing, proposed, catalog, budget=budget)
 
 
@@ -128,16 +155,15 @@ def _search(
     budget: Budget,
 ) -> AccessCheck:
     judges: Judges | None = None
-    first: NewAccessFinding | None = None
+    first: Unconfirmed | None = None
     attempts = 0
     for signature, action_name in signatures.items():
         for finding in new_access_findings(statements, signature, budget):
-            first = first or finding
             judges = judges or Judges(
                 compile_policy_set(PolicySet(identity=tuple(existing))),
                 compile_policy_set(PolicySet(identity=tuple(proposed))),
             )
-            proof = confirm(
+            found = confirm(
                 finding,
                 signature,
                 action_name,
@@ -146,27 +172,53 @@ def _search(
                 judges=judges,
                 budget=budget,
             )
-            if proof is not None:
-                counterexample, grant = proof
-                return NewAccess(counterexample, _located(grant))
+            if isinstance(found, Proof):
+                return check_again(found, existing, proposed, catalog)
+            # Report a finding that may be real access before one only a resource of no
+            # request's shape confirms.
+            if first is None or (first.off_shape is not None and found is None):
+                first = Unconfirmed(finding, signature, action_name, found)
             attempts += 1
             if attempts >= _MAX_ATTEMPTS:
-                return _unconfirmed(first)
-    return NoNewAccess() if first is None else _unconfirmed(first)
+                break
+        if attempts >= _MAX_ATTEMPTS:
+            break
+    if first is None:
+        return NoNewAccess()
+    reason = unconfirmed_reason(first, statements, catalog)
+    return PossibleNewAccess(_located(first.finding.grant), reason)
 
 
-def _unconfirmed(finding: NewAccessFinding) -> PossibleNewAccess:
-    against = f" against {finding.deny}" if finding.deny is not None else ""
-    why = (
-        "resource patterns too complex to compare"
-        if finding.resource is None
-        else "conditions could not all be met"
-    )
-    return PossibleNewAccess(
-        _located(finding.grant),
-        f"{finding.grant} may allow access the existing policies do not{against}, "
-        f"but no concrete request confirmed it ({why})",
-    )
+def _kept_as_written(existing: Sequence[Policy], proposed: Sequence[Policy]) -> bool:
+    """Every proposed Allow is an existing statement, and every existing Deny a proposed one:
+    whatever the proposal allows, an existing Allow allows and no existing Deny denies (a
+    policy against itself, a proposal that only drops statements). Exact statements, so the
+    variables of each side resolve alike; the automata are spared their budget."""
+    before = {(s, p.supports_variables) for p in existing for s in p.statements}
+    after = {(s, p.supports_variables) for p in proposed for s in p.statements}
+    allows = {x for x in after if x[0].effect is Effect.ALLOW}
+    denies = {x for x in before if x[0].effect is Effect.DENY}
+    return allows <= before and denies <= after
+
+
+def check_again(
+    proof: Proof, existing: Sequence[Policy], proposed: Sequence[Policy], catalog: Catalog
+) -> NewAccess | InternalFinding:
+    """The counterexample as reported, decided again by evaluators compiled afresh and
+    checked to be a request AWS could receive; any disagreement is a bug, said as such."""
+    example = proof.counterexample
+    request = Request(example.action, example.resource, example.context)
+    problems: list[str] = []
+    if not compile_policy_set(PolicySet(identity=tuple(proposed))).evaluate(request).allowed:
+        problems.append("the evaluator does not allow it under the proposed policies")
+    if compile_policy_set(PolicySet(identity=tuple(existing))).evaluate(request).allowed:
+        problems.append("the evaluator allows it under the existing policies")
+    invalid = request_problem(catalog, example.action, example.resource)
+    if invalid is not None:
+        problems.append(f"no request AWS could receive: {invalid}")
+    if problems:
+        return InternalFinding(_located(proof.grant), example, "; ".join(problems))
+    return NewAccess(example, _located(proof.grant))
 
 
 def _located(statement: IndexedStatement) -> ProposedStatement:

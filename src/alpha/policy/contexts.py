@@ -17,11 +17,18 @@ from datetime import UTC, datetime
 from alpha.policy.conditions import parse_date, parse_number
 from alpha.policy.model import Condition
 from alpha.policy.operators import split_operator
+from alpha.policy.patterns import Variable, parse_template
 
 __all__ = ["falsify", "satisfying_context"]
 
 
 FRESH_VALUE = "alpha-example"
+_ACCOUNT = "123456789012"  # the account counterexample ARNs are in (`request_shapes`)
+_NATURAL_VALUES = {
+    "aws:principalaccount": _ACCOUNT,
+    "aws:resourceaccount": _ACCOUNT,
+    "aws:sourceaccount": _ACCOUNT,
+}
 _UNLISTED = "alpha-unlisted-value"
 
 
@@ -42,9 +49,28 @@ def satisfying_context(conditions: Iterable[Condition]) -> dict[str, tuple[str, 
                 context[key] = (_unlike(condition.values),)
             continue
         value = _accepted_value(name.base, condition.values)
+        if value is None:
+            value = _through_variables(name.base, condition.values, context)
         if value is not None:
             context[key] = (value,)
     return context
+
+
+def _through_variables(
+    base: str, values: tuple[str, ...], context: dict[str, tuple[str, ...]]
+) -> str | None:
+    """A value for a test whose values are all policy variables (`aws:ResourceAccount` equal
+    to `${aws:PrincipalAccount}`): the variables get a value (a natural one where known), and
+    the test the value they resolve to."""
+    template = next((t for v in values if (t := parse_template(v)) is not None), None)
+    if template is None:
+        return None
+    for part in template.parts:
+        if isinstance(part, Variable) and part.key not in context:
+            natural = _NATURAL_VALUES.get(part.key, part.default or FRESH_VALUE)
+            context[part.key] = (natural,)
+    resolved = template.resolve(context)
+    return None if resolved is None else _accepted_value(base, (resolved,))
 
 
 def _unlike(values: Iterable[str]) -> str:

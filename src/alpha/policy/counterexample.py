@@ -25,12 +25,11 @@ from alpha.policy.conditions import compile_conditions
 from alpha.policy.contexts import FRESH_VALUE, falsify, satisfying_context
 from alpha.policy.evaluate import Evaluator, Request, StatementRef
 from alpha.policy.globlang import AutomatonLimitError, Budget, Glob, find_string, glob
-from alpha.policy.model import Condition, Effect, NotResourceList
+from alpha.policy.model import Condition, Effect
 from alpha.policy.patterns import Context, GlobSet, Variable, parse_template
+from alpha.policy.request_shapes import field_choices, request_shapes
 from alpha.policy.symbolic import IndexedStatement, NewAccessFinding, Side
 
-_PLACEHOLDERS = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
-_ARN_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 _MAX_CATALOG_ACTIONS = 3
 _MAX_CANDIDATES_CHECKED = 5000
 _MAX_VARIANTS = 6
@@ -39,11 +38,13 @@ _WORDS = re.compile(r"[/:*?${}]+")
 
 @dataclass(frozen=True, slots=True)
 class Counterexample:
-    """A request: context keys lower-cased, each with its values."""
+    """A request: context keys lower-cased, each with its values. `future_action` when the
+    catalog does not list the action (one AWS may add, which a wildcard already grants)."""
 
     action: str
     resource: str
     context: Mapping[str, tuple[str, ...]]
+    future_action: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,27 @@ class Judges:
 
     existing: Evaluator
     proposed: Evaluator
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """A request that proves the finding, and the proposed statement that grants it."""
+
+    counterexample: Counterexample
+    grant: IndexedStatement
+
+
+@dataclass(frozen=True, slots=True)
+class OffShape:
+    """The finding holds only for resources no request for `action` can name (such as
+    `resource`): new access over strings, but not a request AWS could receive."""
+
+    action: str
+    resource: str
+
+
+_Target = tuple[Glob, Callable[[str], bool]]
+_ANY_STRING: tuple[_Target, ...] = ((glob("*"), lambda _resource: True),)
 
 
 def confirm(
@@ -63,27 +85,41 @@ def confirm(
     catalog: Catalog,
     judges: Judges,
     budget: Budget,
-) -> tuple[Counterexample, IndexedStatement] | None:
-    """A request proving the finding, and the proposed statement that grants it; or None.
-    The resource automata spend `budget`."""
+) -> Proof | OffShape | None:
+    """A request AWS could receive that proves the finding (its resource built from the
+    catalog's ARN formats for the action); else, when only a resource of no such shape does,
+    that resource; else None. The resource automata spend `budget`."""
     context = satisfying_context(_conditions_of(finding))
     _fill_variables(context, finding)
     members = [statements[i] for i in sorted(signature)]
     for other in _to_switch_off(finding, members):
         falsify(context, other.conditions)
-    actions = _action_candidates(finding.grant, signature, action_name, statements, catalog)
+    actions = action_candidates(finding.grant, signature, action_name, statements, catalog)
+    fields = field_choices(t for s in members for t in s.resources.texts)
+    off_shape: OffShape | None = None
+
+    def attempt(action: str, candidate: Context, targets: Iterable[_Target]) -> Proof | None:
+        resource = _concrete_resource(members, candidate, targets, budget)
+        if resource is None:
+            return None
+        request = Request(action, resource, candidate)
+        decided = judges.proposed.evaluate(request)
+        if not decided.allowed or judges.existing.evaluate(request).allowed:
+            return None
+        future = catalog.action(action) is None
+        example = Counterexample(action, resource, dict(request.context), future)
+        return Proof(example, _granting(decided.statements, statements, finding.grant))
+
     for candidate in _with_other_variables(context, finding.grant, members):
         for action in actions:
-            prefer = _sample_arns(catalog, action)
-            resource = _concrete_resource(members, candidate, prefer, budget)
-            if resource is None:
-                continue
-            request = Request(action, resource, candidate)
-            decided = judges.proposed.evaluate(request)
-            if decided.allowed and not judges.existing.evaluate(request).allowed:
-                grant = _granting(decided.statements, statements, finding.grant)
-                return Counterexample(action, resource, dict(request.context)), grant
-    return None
+            shapes = request_shapes(catalog, action)
+            targets = [(g, shape.admits) for shape in shapes for g in shape.globs(fields)]
+            proof = attempt(action, candidate, targets)
+            if proof is not None:
+                return proof
+            if off_shape is None and (loose := attempt(action, candidate, _ANY_STRING)):
+                off_shape = OffShape(action, loose.counterexample.resource)
+    return off_shape
 
 
 def _with_other_variables(
@@ -160,21 +196,25 @@ def _granting(
     return fallback
 
 
-def _action_candidates(
+def action_candidates(
     grant: IndexedStatement,
     signature: frozenset[int],
     action_name: str,
     statements: Sequence[IndexedStatement],
     catalog: Catalog,
 ) -> list[str]:
-    """Catalog actions with exactly this signature first (realistic), then the automaton's."""
+    """Catalog actions with exactly this signature first (realistic), then the automaton's
+    (an action AWS may add). A NotAction grant, or a name of a service the catalog lacks,
+    looks through every service."""
     matchers = [_action_matcher(s) for s in statements]
     found: list[str] = []
     spec = grant.action_spec
     service = action_name.partition(":")[0]
     patterns = () if spec.negated else spec.patterns
     pool = itertools.chain(
-        catalog.actions(service), (a for p in patterns for a in catalog.expand(p))
+        catalog.actions(service) if catalog.has_service(service) else (),
+        (a for p in patterns for a in catalog.expand(p)),
+        catalog.actions() if spec.negated or not catalog.has_service(service) else (),
     )
     for checked, action in enumerate(pool):
         if len(found) >= _MAX_CATALOG_ACTIONS or checked > _MAX_CANDIDATES_CHECKED:
@@ -193,25 +233,15 @@ def _action_matcher(statement: IndexedStatement) -> Callable[[str], bool]:
     return globs.matches
 
 
-def _sample_arns(catalog: Catalog, action_name: str) -> list[str]:
-    """ARNs shaped like the action's resources, so a counterexample reads naturally."""
-    service = action_name.partition(":")[0].lower()
-    generic = f"arn:aws:{service}:us-east-1:123456789012:example"
-    action = catalog.action(action_name)
-    if action is None:
-        return [generic]
-    return [*(_fill_arn(t.arn_format) for t in catalog.resource_types_of(action)), generic]
-
-
-def _fill_arn(arn_format: str) -> str:
-    return _ARN_VARIABLE.sub(lambda m: _PLACEHOLDERS.get(m.group(1), "example"), arn_format)
-
-
 def _concrete_resource(
-    members: Sequence[IndexedStatement], context: Context, prefer: list[str], budget: Budget
+    members: Sequence[IndexedStatement],
+    context: Context,
+    targets: Iterable[_Target],
+    budget: Budget,
 ) -> str | None:
-    """A resource the active proposed statements allow and the active existing ones do not,
-    all patterns resolved for `context`: exact, no approximation left."""
+    """A resource within a target's glob (and admitted by its test) that the active proposed
+    statements allow and the active existing ones do not, all patterns resolved for
+    `context`: exact, no approximation left."""
     active = [s for s in members if all(test(context) for test in _tests(s))]
     denied_now = [_resolved(s, context) for s in active if _is(s, Side.PROPOSED, Effect.DENY)]
     allows = [_resolved(s, context) for s in active if _is(s, Side.EXISTING, Effect.ALLOW)]
@@ -221,9 +251,10 @@ def _concrete_resource(
         for deny in [None, *denies]:
             outside = [*denied_now, *(allows if deny is None else [])]
             inside = [granted, *([deny] if deny is not None else [])]
-            found = _solve(inside, outside, prefer, budget)
-            if found is not None:
-                return found
+            for shaped, admits in targets:
+                found = _solve([*inside, _Resolved(False, (shaped,))], outside, budget)
+                if found is not None and admits(found):
+                    return found
     return None
 
 
@@ -242,10 +273,8 @@ class _Resolved:
 
 
 def _resolved(statement: IndexedStatement, context: Context) -> _Resolved:
-    resource = statement.statement.resource
-    texts = ("*",) if resource is None else resource.patterns
     globs: list[Glob] = []
-    for text in texts:
+    for text in statement.resources.texts:  # short ARNs already read as IAM does
         template = parse_template(text) if statement.variables else None
         if template is None:
             globs.append(glob(text))
@@ -253,12 +282,10 @@ def _resolved(statement: IndexedStatement, context: Context) -> _Resolved:
         resolved = template.resolve(context)
         if resolved is not None:  # an unresolved pattern matches nothing
             globs.append(glob(resolved))
-    return _Resolved(isinstance(resource, NotResourceList), tuple(globs))
+    return _Resolved(statement.resources.negated, tuple(globs))
 
 
-def _solve(
-    inside: list[_Resolved], outside: list[_Resolved], prefer: list[str], budget: Budget
-) -> str | None:
+def _solve(inside: list[_Resolved], outside: list[_Resolved], budget: Budget) -> str | None:
     includes: list[tuple[Glob, ...]] = []
     excludes: list[Glob] = []
     for r in inside:
@@ -272,6 +299,6 @@ def _solve(
         else:
             excludes.extend(r.globs)
     try:
-        return find_string(includes or [(glob("*"),)], excludes, prefer, budget)
+        return find_string(includes, excludes, budget=budget)
     except AutomatonLimitError:
         return None

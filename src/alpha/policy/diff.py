@@ -2,8 +2,11 @@
 
 `added_actions` and `removed_actions` compare the actions each policy's Allow statements name,
 after expanding wildcards and NotAction against the catalog (canonical catalog spelling,
-sorted); an action an unconditional `Deny ... Resource: *` removes is not granted. Action names
-the catalog does not know are kept as written, so a typo shows up as a change.
+sorted); an action an unconditional `Deny ... Resource: *` removes is not granted. An action
+the catalog does not know (one AWS added since, or a typo) is compared with the other side's
+patterns, never as plain text: `s3:NewThing` on one side is held by `s3:*` on the other, and a
+change only when no Allow of the other side names it. `sts:GetCallerIdentity` is allowed
+whatever a policy says, so it is never a change nor a grant.
 
 The privilege reduction counts concrete grants: one per (action, resource type) the action
 takes, or one with type `*` when it takes none. A grant is held when some Allow statement
@@ -11,8 +14,10 @@ naming the action has a resource pattern that could match an ARN of that type (`
 type-less actions, which IAM authorizes only on `Resource: *`), and no unconditional Deny
 naming the action covers every ARN of the type. "Could match" errs towards held (conditions
 are ignored, variables match anything), so a reduction is never overstated on the proposed
-side by a narrow-looking pattern. The reduction is the share of the existing grants that the
-proposed policy no longer holds, overall and per access level.
+side by a narrow-looking pattern. An action the catalog lacks that either side names counts
+as one grant (type `*`, whatever its resource) for each side whose Allows name it, so it is
+part of the reduction; it has no access level, so it counts only in the overall figures. The
+reduction is the share of the existing grants that the proposed policy no longer holds.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import Any
 from alpha.catalog import AccessLevel, Catalog, ResourceType
 from alpha.policy.arns import could_be_of_type
 from alpha.policy.globlang import STAR, AutomatonLimitError, Glob, find_string, glob
-from alpha.policy.model import ActionList, Effect, Policy, Statement
+from alpha.policy.model import ALWAYS_ALLOWED_ACTION, ActionList, Effect, Policy, Statement
 from alpha.policy.patterns import compile_glob, has_wildcard
 from alpha.policy.serialize import to_document
 from alpha.policy.symbolic import resource_language
@@ -35,6 +40,8 @@ __all__ = ["ActionTypePair", "PolicyDiff", "diff_policies", "policy_grants"]
 
 
 ANY_TYPE = "*"
+_ALWAYS_ALLOWED = ALWAYS_ALLOWED_ACTION.lower()
+_ALWAYS_ALLOWED_KEYS = frozenset({ALWAYS_ALLOWED_ACTION})  # as the catalog spells it
 ActionTypePair = tuple[str, str]
 """(action as the catalog spells it, resource type name or `*`): the unit grants are counted in."""
 
@@ -95,7 +102,11 @@ def diff_policies(existing: Policy, proposed: Policy, catalog: Catalog) -> Polic
     before, after = policy_grants(existing, catalog), policy_grants(proposed, catalog)
     added = _sorted_missing(after, before, catalog)
     removed = _sorted_missing(before, after, catalog)
-    kept = before.grants & after.grants
+    unlisted = before.unlisted | after.unlisted
+    held_before = {(name, ANY_TYPE) for name in unlisted if before.holds_unlisted(name)}
+    held_after = {(name, ANY_TYPE) for name in unlisted if after.holds_unlisted(name)}
+    before_grants = before.grants | held_before
+    kept = before_grants & (after.grants | held_after)
     # Count the levels of what is kept (small: a proposal) and subtract, rather than count
     # what is removed (often every action of several services).
     kept_by_level = _count_levels(catalog, kept)
@@ -109,9 +120,9 @@ def diff_policies(existing: Policy, proposed: Policy, catalog: Catalog) -> Polic
         added,
         removed,
         f"+{len(added)} actions, -{len(removed)} actions",
-        len(before.grants),
-        len(after.grants),
-        len(before.grants) - len(kept),
+        len(before_grants),
+        len(after.grants) + len(held_after),
+        len(before_grants) - len(kept),
         levels,
     )
 
@@ -126,12 +137,18 @@ class HeldGrants:
     sorted_actions: tuple[str, ...]
     grants: frozenset[ActionTypePair]
     by_level: Counter[AccessLevel]
-    # Each Allow's action test as written: an action the catalog lacks is held when one
-    # matches it (`*` holds any action AWS adds, which no catalog expansion lists)
+    # Each Allow's action test as written, and each unconditional Deny's on every resource:
+    # an action the catalog lacks is held when an Allow matches it and no such Deny does (`*`
+    # holds any action AWS adds, which no catalog expansion lists)
     allows: tuple[Callable[[str], bool], ...] = ()
+    denies: tuple[Callable[[str], bool], ...] = ()
+    # The actions the catalog lacks that the Allows name literally (lower-cased)
+    unlisted: frozenset[str] = frozenset()
 
     def holds_unlisted(self, name: str) -> bool:
-        return any(test(name) for test in self.allows)
+        return any(test(name) for test in self.allows) and not any(
+            test(name) for test in self.denies
+        )
 
 
 @lru_cache(maxsize=512)
@@ -143,7 +160,10 @@ def policy_grants(policy: Policy, catalog: Catalog) -> HeldGrants:
     grants = frozenset(computed.grants())
     ordered = tuple(sorted(actions.values(), key=str.lower))
     tests = tuple(_action_test(s) for s in computed.allows)
-    return HeldGrants(actions, ordered, grants, _count_levels(catalog, grants), tests)
+    denies = tuple(_action_test(s) for s in computed.everywhere_denies())
+    unlisted = frozenset(k for k in actions if catalog.action(k) is None)
+    levels = _count_levels(catalog, grants)
+    return HeldGrants(actions, ordered, grants, levels, tests, denies, unlisted)
 
 
 def _action_test(statement: Statement) -> Callable[[str], bool]:
@@ -197,6 +217,10 @@ class _Grants:
             named |= self._expanded[pattern]
         return frozenset(named) if isinstance(statement.action, ActionList) else self._every - named
 
+    def everywhere_denies(self) -> list[Statement]:
+        """The unconditional Denys on every resource."""
+        return [d for d in self.blanket_denies if _covers_everything(d, self.variables)]
+
     def actions(self) -> dict[str, str]:
         """Lower-cased key -> spelling, for every action some Allow grants."""
         found: dict[str, str] = {}
@@ -207,18 +231,22 @@ class _Grants:
                 for pattern in statement.action.patterns:
                     if not has_wildcard(pattern) and self.catalog.action(pattern) is None:
                         found.setdefault(pattern.lower(), pattern)
-        denied: set[str] = set()
-        for deny in self.blanket_denies:
-            if _covers_everything(deny, self.variables):
-                denied |= {k.lower() for k in self._actions_of(deny)}
-        return {k: v for k, v in found.items() if k not in denied}
+        denied = {_ALWAYS_ALLOWED}
+        unlisted_denied = [_action_test(d) for d in self.everywhere_denies()]
+        for deny in self.everywhere_denies():
+            denied |= {k.lower() for k in self._actions_of(deny)}
+        return {
+            k: v
+            for k, v in found.items()
+            if k not in denied and not any(test(k) for test in unlisted_denied)
+        }
 
     def grants(self) -> set[ActionTypePair]:
         held: set[ActionTypePair] = set()
         denies = [(self._actions_of(d), _Denies(d, self.variables)) for d in self.blanket_denies]
         for statement in self.allows:
             could = _CouldMatch(statement, self.variables)
-            for key in self._actions_of(statement):
+            for key in self._actions_of(statement) - _ALWAYS_ALLOWED_KEYS:
                 for name, rtype in self._types(key):
                     if (key, name) in held or not could(rtype):
                         continue

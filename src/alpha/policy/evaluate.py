@@ -47,7 +47,7 @@ from alpha.policy.matchers import (
     is_service_linked,
     match_principal,
 )
-from alpha.policy.model import Effect, Policy
+from alpha.policy.model import ALWAYS_ALLOWED_ACTION, Effect, Policy
 
 __all__ = [
     "RCP_SERVICES",
@@ -63,20 +63,15 @@ __all__ = [
 ]
 
 _NOBODY = Caller(None, None, "other")  # stands in when no resource policy needs the caller
-# STS API reference, GetCallerIdentity: "No permissions are required to perform this
-# operation"; even an explicit Deny of it does not stop it.
-_ALWAYS_ALLOWED = "sts:getcalleridentity"
-_PLAN_CACHE_LIMIT = 4096
+_ALWAYS_ALLOWED = ALWAYS_ALLOWED_ACTION.lower()
+_PLAN_CACHE_LIMIT = 4096  # distinct service prefixes kept; more only happens with junk input
 # AWS Organizations User Guide, "Resource control policies (RCPs)", "List of AWS services that
 # support RCPs" (https://docs.aws.amazon.com/organizations/latest/userguide/
 # orgs_manage_policies_rcps.html): S3, STS, KMS, SQS and Secrets Manager at launch (Nov 2024),
 # then Amazon ECR and OpenSearch Serverless (June 2025). Add later ones here: RCPs do not
 # apply to any other service's actions.
 RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager", "ecr", "aoss"})
-_ORG_LAYERS = (
-    PolicyLayer.SCP,
-    PolicyLayer.RCP,
-)  # distinct service prefixes kept; more only happens with junk input
+_ORG_LAYERS = (PolicyLayer.SCP, PolicyLayer.RCP)
 
 
 class Decision(StrEnum):

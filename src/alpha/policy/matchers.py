@@ -23,6 +23,7 @@ from alpha.policy.model import (
     Statement,
 )
 from alpha.policy.patterns import Context, GlobSet, PatternSet, has_wildcard
+from alpha.policy.short_arns import read_short_arns
 
 __all__ = [
     "Candidate",
@@ -173,7 +174,7 @@ class StatementMatcher:
         self.ref = ref
         self.action_patterns = tuple(p.lower() for p in statement.action.patterns)
         self.negated_actions = not isinstance(statement.action, ActionList)
-        self.resource = _resource_test(statement.resource, variables)
+        self.resource = _resource_test(read_short_arns(statement.resource, ref.kind), variables)
         self.conditions = compile_conditions(statement.conditions, variables)
         self.principal = statement.principal
 

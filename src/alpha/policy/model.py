@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "ALWAYS_ALLOWED_ACTION",
     "CURRENT_VERSION",
     "LEGACY_VERSION",
     "ActionList",
@@ -25,6 +26,9 @@ __all__ = [
 
 
 CURRENT_VERSION = "2012-10-17"
+ALWAYS_ALLOWED_ACTION = "sts:GetCallerIdentity"
+"""STS API reference, GetCallerIdentity: "No permissions are required to perform this
+operation"; even an explicit Deny does not stop it. Allowed whatever the policies say."""
 LEGACY_VERSION = "2008-10-17"
 
 

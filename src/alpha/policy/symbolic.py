@@ -40,10 +40,12 @@ from alpha.policy.globlang import (
 )
 from alpha.policy.model import ActionList, Condition, Effect, NotResourceList, Policy, Statement
 from alpha.policy.patterns import Escaped, Literal, Variable, parse_template
+from alpha.policy.short_arns import read_short_arns
 
 __all__ = ["resource_language"]
 
 
+IDENTITY_LAYER = "identity"  # the policies compared are identity policies (PolicyLayer value)
 Atom = tuple[str, str, frozenset[str], bool]
 """A condition as an opaque proposition: operator, lower-cased key, values, variables on."""
 
@@ -97,7 +99,10 @@ class IndexedStatement:
         return f"{self.side}[{self.policy}].Statement[{self.number}]{sid}"
 
 
-def index_statements(side: Side, policies: Sequence[Policy]) -> list[IndexedStatement]:
+def index_statements(
+    side: Side, policies: Sequence[Policy], first: int = 0
+) -> list[IndexedStatement]:
+    """Every statement of `policies`, numbered from policy `first` on."""
     return [
         IndexedStatement(
             side,
@@ -108,7 +113,7 @@ def index_statements(side: Side, policies: Sequence[Policy]) -> list[IndexedStat
             frozenset(condition_atom(c, policy.supports_variables) for c in statement.conditions),
             resource_language(statement, policy.supports_variables),
         )
-        for p, policy in enumerate(policies)
+        for p, policy in enumerate(policies, start=first)
         for n, statement in enumerate(policy.statements)
     ]
 
@@ -119,7 +124,8 @@ def condition_atom(condition: Condition, variables: bool) -> Atom:
 
 
 def resource_language(statement: Statement, variables: bool) -> ResourceLanguage:
-    resource = statement.resource
+    """The statement's resources as an identity policy reads them (short ARNs padded)."""
+    resource = read_short_arns(statement.resource, IDENTITY_LAYER)
     texts = ("*",) if resource is None else resource.patterns
     over: list[Glob] = []
     under: list[Glob] = []
