@@ -24,7 +24,13 @@ import msgspec
 
 from alpha.usage.aggregate import BatchUsage, UnmappedCount
 from alpha.usage.denials import ErrorKind, classify_error
-from alpha.usage.events import CloudTrailEvent, SessionContext, SessionIssuer, UserIdentity
+from alpha.usage.events import (
+    CloudTrailEvent,
+    OnBehalfOf,
+    SessionContext,
+    SessionIssuer,
+    UserIdentity,
+)
 from alpha.usage.fast_tally import FastTally
 from alpha.usage.interpret import (
     Interpretation,
@@ -107,17 +113,27 @@ class NativeResolver:
         modes = tuple((m.action, self._mode(m.action, m.resource)) for m in mapping.actions)
         return ("mapped", versioned, modes)
 
-    def principal(
+    def principal(  # noqa: PLR0917 - the C scanner calls it with positional arguments
         self,
         kind: str | None,
         arn: str | None,
         issuer_arn: str | None,
         account_id: str | None,
         user_name: str | None,
+        source_identity: str | None = None,
+        behalf_user: str | None = None,
     ) -> tuple[str, str | None] | None:
-        context = SessionContext(SessionIssuer(arn=issuer_arn)) if issuer_arn else None
+        context = None
+        if issuer_arn or source_identity:
+            issuer = SessionIssuer(arn=issuer_arn) if issuer_arn else None
+            context = SessionContext(issuer, sourceIdentity=source_identity)
         identity = UserIdentity(
-            type=kind, arn=arn, accountId=account_id, userName=user_name, sessionContext=context
+            type=kind,
+            arn=arn,
+            accountId=account_id,
+            userName=user_name,
+            sessionContext=context,
+            onBehalfOf=OnBehalfOf(userId=behalf_user) if behalf_user else None,
         )
         found = principal_of(identity)
         return None if found is None else (found.arn, found.session)

@@ -7,7 +7,8 @@
                                      | ("skip", reason) | ("unmapped",)
                                      | ("mapped", versioned, ((action, mode), ...))
          mode 0: the action takes no resource ("*"); 1: from resources[]; 2: fall back
-     principal(type, arn, issuer_arn, account_id, user_name) -> (arn, session | None) | None
+     principal(type, arn, issuer_arn, account_id, user_name, source_identity, behalf_user)
+         -> (arn, person | None) | None
      error(code, message | None) -> 0 none, 1 denied, 2 unauthenticated, 3 other
      takes(action, resource_type | None) -> True | False | None (the ARN decides: fall back)
      uses(record) -> ((action, resource), ...) | None, for a mapped record whose resources
@@ -320,19 +321,20 @@ static Identity *identity_of(Scanner *s, const Record *r) {
     char key[KEY_BYTES];
     size_t n;
     const Field *fields[] = {&r->id_type, &r->id_arn, &r->issuer_arn, &r->id_account,
-                             &r->id_user};
-    if (compose(key, &n, fields, 5) < 0) return NULL; /* no error set: the caller falls back */
+                             &r->id_user, &r->source_identity, &r->behalf_user};
+    if (compose(key, &n, fields, 7) < 0) return NULL; /* no error set: the caller falls back */
     int fresh;
     Identity *found = memo_slot(&s->identities, key, n, &fresh, identity_clear_any);
     if (found == NULL) return (Identity *)PyErr_NoMemory();
     if (!fresh) return found;
-    PyObject *args[5] = {NULL};
-    for (int i = 0; i < 5; i++) args[i] = field_text(fields[i]);
+    PyObject *args[7] = {NULL};
+    int have = 1;
+    for (int i = 0; i < 7; i++) have &= (args[i] = field_text(fields[i])) != NULL;
     PyObject *answer = NULL;
-    if (args[0] && args[1] && args[2] && args[3] && args[4])
-        answer = PyObject_CallMethod(s->resolver, "principal", "OOOOO", args[0], args[1],
-                                     args[2], args[3], args[4]);
-    for (int i = 0; i < 5; i++) Py_XDECREF(args[i]);
+    if (have)
+        answer = PyObject_CallMethod(s->resolver, "principal", "OOOOOOO", args[0], args[1],
+                                     args[2], args[3], args[4], args[5], args[6]);
+    for (int i = 0; i < 7; i++) Py_XDECREF(args[i]);
     int ok = answer != NULL;
     found->none = 1;
     if (ok && answer != Py_None) {

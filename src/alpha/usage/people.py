@@ -1,0 +1,232 @@
+"""People behind shared roles: who used a role, what, and whose work narrowing it may break.
+
+Pure: no I/O. An IAM Identity Center permission set is one role per account shared by every
+person assigned to it; usage keeps the person of each call (`HourlyUsage.session`, chosen by
+`alpha.usage.principals`), so a report can break a shared role down per person. The stores
+fold hourly rows into `PersonUse` rows (one per principal, person and action; the DuckDB store
+in SQL, `person_uses` here as the reference); `people_of` folds those per person.
+
+`people_at_risk` says whose work a proposal built from the window's usage might break, most
+exposed first: a person last seen long before the window's end (their next task is likely
+outside what was observed), a person whose actions are rare (called once or twice: occasional
+work, whose sibling actions were probably not observed), and a person who alone used some
+actions (specialised work that the rest of the role's usage does not vouch for).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import msgspec
+
+from alpha.usage.aggregate import HourlyUsage
+
+__all__ = [
+    "PeopleAtRisk",
+    "PersonActivity",
+    "PersonAtRisk",
+    "PersonUse",
+    "people_at_risk",
+    "people_of",
+    "person_uses",
+    "splits_by_person",
+]
+
+RARE_CALLS = 2  # an action called at most this often by a person is occasional work
+QUIET_DAYS = 14  # last seen this long before the window's end: their next task may be unseen
+TOP_AT_RISK = 5
+
+
+class PersonUse(msgspec.Struct, frozen=True):
+    """One person's calls of one action through one principal, over the report's batches."""
+
+    principal: str
+    person: str
+    action: str
+    calls: int  # allowed
+    denied: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PersonActivity:
+    """One person's use of one principal: allowed calls, the actions they used (sorted),
+    denied calls, and first and last seen (of any call, allowed or denied)."""
+
+    person: str
+    calls: int
+    denied: int
+    actions: tuple[str, ...]
+    first_seen: datetime
+    last_seen: datetime
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "person": self.person,
+            "calls": self.calls,
+            "denied": self.denied,
+            "actions": list(self.actions),
+            "first_seen": _iso(self.first_seen),
+            "last_seen": _iso(self.last_seen),
+        }
+
+
+def person_uses(hourly: Iterable[HourlyUsage]) -> list[PersonUse]:
+    """Fold hourly rows that name a person into `PersonUse` rows, sorted by principal, person,
+    action (rows without a person are workloads, left out)."""
+    folded: dict[tuple[str, str, str], list[int]] = {}
+    for row in hourly:
+        if row.session is None:
+            continue
+        key = (row.principal, row.session, row.action)
+        tally = folded.setdefault(key, [0, 0, row.first_seen, row.last_seen])
+        tally[0] += row.used
+        tally[1] += row.denied
+        tally[2] = min(tally[2], row.first_seen)
+        tally[3] = max(tally[3], row.last_seen)
+    return [
+        PersonUse(
+            *key, t[0], t[1], datetime.fromtimestamp(t[2], UTC), datetime.fromtimestamp(t[3], UTC)
+        )
+        for key, t in sorted(folded.items())
+    ]
+
+
+def people_of(uses: Iterable[PersonUse]) -> dict[str, tuple[PersonActivity, ...]]:
+    """Per principal, its people, most allowed calls first (then by name)."""
+    grouped: dict[str, dict[str, list[PersonUse]]] = {}
+    for use in uses:
+        grouped.setdefault(use.principal, {}).setdefault(use.person, []).append(use)
+    return {
+        principal: tuple(sorted((_activity(p, u) for p, u in people.items()), key=_by_calls))
+        for principal, people in sorted(grouped.items())
+    }
+
+
+def _activity(person: str, uses: Sequence[PersonUse]) -> PersonActivity:
+    return PersonActivity(
+        person=person,
+        calls=sum(u.calls for u in uses),
+        denied=sum(u.denied for u in uses),
+        actions=tuple(sorted({u.action for u in uses if u.calls > 0})),
+        first_seen=min(u.first_seen for u in uses),
+        last_seen=max(u.last_seen for u in uses),
+    )
+
+
+def _by_calls(activity: PersonActivity) -> tuple[int, str]:
+    return -activity.calls, activity.person
+
+
+def splits_by_person(people: Sequence[PersonActivity]) -> bool:
+    """Whether two or more people use the role and no action is used by more than one of
+    them: each person's work is apart, a sign the permission set should be split."""
+    working = [p for p in people if p.actions]
+    if len(working) < 2:
+        return False
+    seen: set[str] = set()
+    for person in working:
+        if seen.intersection(person.actions):
+            return False
+        seen.update(person.actions)
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class PersonAtRisk:
+    """A person whose work the proposal might break, and why (each reason one short phrase)."""
+
+    person: str
+    calls: int
+    last_seen: datetime
+    reasons: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "person": self.person,
+            "calls": self.calls,
+            "last_seen": _iso(self.last_seen),
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleAtRisk:
+    """The people of a shared principal (`people`: how many), the most exposed of those at
+    risk (at most `TOP_AT_RISK`), and how many more are at risk beyond those listed."""
+
+    people: int
+    top: tuple[PersonAtRisk, ...]
+    more: int
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "people": self.people,
+            "at_risk": [p.to_dict() for p in self.top],
+            "more": self.more,
+        }
+
+    def summary(self) -> str:
+        """One line: `may break the work of a (why), b (why) and 3 more of 9 people`."""
+        named = ", ".join(f"{p.person} ({'; '.join(p.reasons)})" for p in self.top)
+        more = f" and {self.more} more" if self.more else ""
+        return f"may break the work of {named}{more} of {self.people} people using this role"
+
+
+def people_at_risk(
+    uses: Iterable[PersonUse], window_end: datetime, top: int = TOP_AT_RISK
+) -> PeopleAtRisk | None:
+    """Whose work narrowing one principal to its observed usage might break (see the module
+    docstring); None when no call named a person."""
+    listed = list(uses)
+    if not listed:
+        return None
+    users_of: dict[str, set[str]] = {}
+    for use in listed:
+        if use.calls > 0:
+            users_of.setdefault(use.action, set()).add(use.person)
+    per_person: dict[str, list[PersonUse]] = {}
+    for use in listed:
+        per_person.setdefault(use.person, []).append(use)
+    found = [
+        risk
+        for person, mine in per_person.items()
+        if (risk := _at_risk(person, mine, users_of, window_end)) is not None
+    ]
+    found.sort(key=lambda r: (-len(r.reasons), r.calls, r.person))
+    return PeopleAtRisk(len(per_person), tuple(found[:top]), max(len(found) - top, 0))
+
+
+def _at_risk(
+    person: str,
+    mine: Sequence[PersonUse],
+    users_of: Mapping[str, set[str]],
+    window_end: datetime,
+) -> PersonAtRisk | None:
+    used = [u for u in mine if u.calls > 0]
+    last = max(u.last_seen for u in mine)
+    reasons = []
+    quiet = (window_end - last) // timedelta(days=1)
+    if quiet >= QUIET_DAYS:
+        reasons.append(f"last seen {quiet} days before the window's end")
+    rare = sorted(u.action for u in used if u.calls <= RARE_CALLS)
+    if rare:
+        reasons.append(f"rare: {_some(rare)}")
+    alone = sorted(u.action for u in used if users_of.get(u.action) == {person})
+    if alone and len(users_of) > len(alone):
+        reasons.append(f"only user of {_some(alone)}")
+    if not reasons:
+        return None
+    return PersonAtRisk(person, sum(u.calls for u in used), last, tuple(reasons))
+
+
+def _some(actions: Sequence[str], shown: int = 3) -> str:
+    more = f" +{len(actions) - shown}" if len(actions) > shown else ""
+    return ", ".join(actions[:shown]) + more
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
