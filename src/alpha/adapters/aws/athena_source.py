@@ -70,7 +70,8 @@ class AthenaLocation:
         options = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
         unknown = sorted(set(options) - _OPTIONS)
         if unknown:
-            raise AwsSourceError(f"{url}: unknown option {unknown[0]!r} (partition, output, people)")
+            known = ", ".join(sorted(_OPTIONS))
+            raise AwsSourceError(f"{url}: unknown option {unknown[0]!r} ({known})")
         try:
             found = CloudTrailTable(
                 database,
