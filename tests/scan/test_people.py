@@ -41,7 +41,8 @@ def test_a_shared_roles_line_lists_its_people(
     (app,) = (s for s in report.scores if s.principal.endswith("/app"))
     assert [p.person for p in shared.people] == ["ann", "bob"]
     assert (SPLIT in shared.flag_codes) is split
-    assert app.people == () and "people" not in app.to_dict()
+    assert app.people == ()
+    assert "people" not in app.to_dict()
     document = shared.to_dict()
     assert [p["person"] for p in document["people"]] == ["ann", "bob"]
     assert document["people"][0]["actions"] == ["s3:GetObject"]
