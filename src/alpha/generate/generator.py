@@ -20,7 +20,7 @@ grant them without widening access.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import msgspec
@@ -57,6 +57,7 @@ from alpha.usage.authorisations import (
     service_prefix,
     unmapped_sources,
 )
+from alpha.usage.people import PeopleAtRisk, PersonUse, people_at_risk
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,8 @@ class UsageContext:
     events: int
     principals: int
     data_events_logged: bool
+    # per principal (the snapshot's ARN), the calls of the people behind it (shared roles)
+    people: Mapping[str, Sequence[PersonUse]] = field(default_factory=dict)
 
 
 PASS_ROLE = "iam:PassRole"
@@ -196,6 +199,7 @@ class ProposalGenerator:
         today = Policy(tuple(s for p in existing.policies for s in p.statements))
         diff = diff_policies(today, guarded.policy, self.catalog)
         mine = [msgspec.structs.replace(r, principal=arn) for r in rows]
+        at_risk = people_at_risk(usage.people.get(arn, ()), usage.window[1])
         evidence = build_evidence(
             principal=arn,
             window=usage.window,
@@ -207,6 +211,7 @@ class ProposalGenerator:
             inferred=draft.inferred,
             violations=guarded.violations,
             days_seen=days_seen,
+            people=at_risk,
         )
         return PolicyProposal(
             principal=arn,
@@ -230,10 +235,19 @@ class ProposalGenerator:
                 policy_name=self.settings.policy_name,
                 attach_as=fitted.attach_as,
             ),
-            notes=(*fitted.notes, *draft.notes),
+            notes=(*fitted.notes, *draft.notes, *people_notes(at_risk)),
             size=fitted.size,
             attach_as=fitted.attach_as,
+            people_at_risk=at_risk,
         )
+
+
+def people_notes(at_risk: PeopleAtRisk | None) -> tuple[str, ...]:
+    """The one line a reviewer reads about the people behind a shared role, when any is at
+    risk (CloudTrail session names: shown as data, never as markup)."""
+    if at_risk is None or not at_risk.top:
+        return ()
+    return (at_risk.summary()[0].upper() + at_risk.summary()[1:] + ".",)
 
 
 def _account_of(arn: str) -> str | None:

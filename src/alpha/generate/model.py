@@ -17,6 +17,7 @@ from alpha.policy.diff import PolicyDiff
 from alpha.policy.model import Policy
 from alpha.policy.serialize import to_document
 from alpha.reasoning import Reasoning
+from alpha.usage.people import PeopleAtRisk
 
 __all__ = ["DroppedCall", "GenerationFailure", "PolicyProposal", "Replay"]
 
@@ -210,6 +211,8 @@ class PolicyProposal:
     notes: tuple[str, ...] = ()
     size: int = 0
     attach_as: str = "inline"
+    # whose work it might break: the people behind a shared role most exposed (None: no person)
+    people_at_risk: PeopleAtRisk | None = None
 
     @property
     def violations(self) -> tuple[Violation, ...]:
@@ -236,5 +239,10 @@ class PolicyProposal:
             "blocked": self.blocked,
             "size": {"characters": self.size, "attach_as": self.attach_as},
             "notes": list(self.notes),
+            **(
+                {"people_at_risk": self.people_at_risk.to_dict()}
+                if self.people_at_risk is not None
+                else {}
+            ),
             **self.reasoning.recorded(),
         }

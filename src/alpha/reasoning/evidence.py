@@ -22,6 +22,7 @@ from typing import Protocol
 from alpha.catalog import AccessLevel, Catalog
 from alpha.policy.diff import PolicyDiff
 from alpha.usage.aggregate import HourlyUsage, UsageRow
+from alpha.usage.people import PeopleAtRisk
 
 SECONDS_PER_DAY = 86400
 HOURS_PER_DAY = 24
@@ -135,6 +136,8 @@ class Evidence:
     days_exact: bool = True
     # a few session names (CloudTrail-derived: attacker-controlled text)
     session_samples: tuple[str, ...] = ()
+    # the people behind a shared role whose work narrowing it might break
+    people_at_risk: PeopleAtRisk | None = None
 
     @property
     def window_days(self) -> float:
@@ -182,6 +185,7 @@ def build_evidence(
     inferred: Iterable[_Inferred] = (),
     violations: Iterable[_Violation] = (),
     days_seen: Mapping[str, int] | None = None,
+    people: PeopleAtRisk | None = None,
 ) -> Evidence:
     """Evidence for `principal` from its report rows (rows of other principals are ignored).
 
@@ -204,6 +208,7 @@ def build_evidence(
         guardrails=tuple(GuardrailSummary(v.code, v.message, v.blocks) for v in violations),
         days_exact=days_seen is not None,
         session_samples=tuple(names[:SAMPLES]),
+        people_at_risk=people,
     )
 
 
