@@ -11,12 +11,11 @@ from typing import Any
 
 import duckdb
 import msgspec
-import orjson
 import pytest
 
 from alpha.adapters.aws.athena_groups import hourly_usage, usage_groups
 from alpha.adapters.aws.athena_source import AthenaLocation
-from alpha.adapters.aws.athena_usage import DUCKDB_SHIM, CloudTrailTable, usage_query
+from alpha.adapters.aws.athena_usage import CloudTrailTable, usage_query
 from alpha.adapters.aws.errors import AwsSourceError
 from alpha.usage.aggregate import usage_rows
 from alpha.usage.events import CloudTrailEvent
@@ -25,7 +24,7 @@ from alpha.usage.people import person_uses
 from alpha.usage.ports import TimeWindow
 from alpha.usage.reader import LogReader
 
-from .test_athena_usage import SCHEMA, local_usage, run_on_duckdb, table_row
+from .test_athena_usage import SCHEMA, cloudtrail_table, local_usage, run_on_duckdb, table_row
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 PEOPLE_SCHEMA = SCHEMA.replace(
@@ -76,22 +75,8 @@ def current_row(event: CloudTrailEvent) -> tuple[Any, ...]:
 
 @pytest.fixture(scope="module")
 def duck(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect()
-    con.execute("CREATE SCHEMA cloudtrail_db")
-    con.execute(PEOPLE_SCHEMA)
-    names_types = con.execute("DESCRIBE cloudtrail_db.cloudtrail_logs").fetchall()
-    names = [name for name, *_ in names_types]
-    lines = tmp_path_factory.mktemp("athena-people") / "rows.jsonl"
-    lines.write_bytes(
-        b"\n".join(orjson.dumps(dict(zip(names, current_row(e), strict=True))) for e in events())
-    )
-    columns = ", ".join(f"'{name}': '{kind}'" for name, kind, *_ in names_types)
-    con.execute(
-        "INSERT INTO cloudtrail_db.cloudtrail_logs SELECT * FROM read_json("
-        f"?, format = 'newline_delimited', columns = {{{columns}}})",
-        [str(lines)],
-    )
-    con.execute(DUCKDB_SHIM)
+    rows = [current_row(e) for e in events()]
+    con = cloudtrail_table(PEOPLE_SCHEMA, rows, tmp_path_factory.mktemp("athena-people"))
     yield con
     con.close()
 
