@@ -3,16 +3,27 @@ in the document, its notes, the reasoner's evidence and `alpha show`."""
 
 from __future__ import annotations
 
+import gzip
+import json
 from datetime import timedelta
+from pathlib import Path
 
+from alpha.adapters.local.duckdb_usage import DuckDBUsageStore
 from alpha.catalog import load_catalog
 from alpha.cli.workflow_render import people_lines
 from alpha.generate import ProposalGenerator, UsageContext
-from alpha.guardrails import parse_config
+from alpha.generate.run import collect, plan_generation
+from alpha.guardrails import load_config, parse_config
 from alpha.reasoning import LocalReasoner, build_evidence
 from alpha.reasoning.prompt import evidence_document
 from alpha.usage.people import PersonUse
-from tests.generate.factories import ALLOW_ALL, ROLE, T0, T1, row, single_role
+from alpha.usage.ports import TimeWindow
+from tests.fakes.memory_usage_source import MemoryUsageSource
+from tests.generate.factories import ALLOW_ALL, ROLE, T0, T1, role, row, single_role, snapshot
+
+SHARED = Path(__file__).resolve().parent.parent / "data" / "people" / "shared_roles.json.gz"
+SSO_NAME = "AWSReservedSSO_PowerUserAccess_e80e5005a16af40e"
+SSO_ARN = f"arn:aws:iam::726589425873:role/aws-reserved/sso.amazonaws.com/{SSO_NAME}"
 
 
 def use(person: str, action: str, calls: int, days_before_end: int) -> PersonUse:
@@ -80,3 +91,39 @@ def test_a_role_no_person_used_says_nothing_of_people() -> None:
     assert proposal.people_at_risk is None
     assert "people_at_risk" not in proposal.to_dict()
     assert people_lines(proposal.to_dict()) == []
+
+
+def test_a_run_over_the_stored_usage_names_whose_work_it_might_break(tmp_path: Path) -> None:
+    """From the benchmark generator's Identity Center role through the DuckDB store to the
+    proposal: the people come from the store, resolved to the snapshot's role."""
+    records = json.loads(gzip.decompress(SHARED.read_bytes()))["Records"]
+    source = MemoryUsageSource()
+    source.put("trail.json", records)
+    sso = {
+        **role(SSO_NAME, inline=[[ALLOW_ALL]]),
+        "Path": "/aws-reserved/sso.amazonaws.com/",
+        "Arn": SSO_ARN,
+    }
+    with DuckDBUsageStore(tmp_path / "usage.duckdb") as store:
+        plan = plan_generation(
+            snapshot([sso]),
+            load_catalog(),
+            load_config(None, {}),
+            sources=[source],
+            store=store,
+            window=TimeWindow(),
+            workers=1,
+        )
+    (proposal,) = collect(plan.outcomes()).proposals
+    at_risk = proposal.people_at_risk
+    assert at_risk is not None
+    assert at_risk.people == 6
+    assert at_risk.top
+    assert len(at_risk.top) + at_risk.more <= 6
+    assert all(p.person.endswith("@acme-corp.com") for p in at_risk.top)
+    assert all(
+        r.startswith(("rare: ", "only user of ", "last seen "))
+        for p in at_risk.top
+        for r in p.reasons
+    )
+    assert proposal.to_dict()["people_at_risk"]["people"] == 6

@@ -153,7 +153,9 @@ def test_people_at_risk_are_the_quiet_the_occasional_and_the_specialised() -> No
         ("cat", ("last seen 20 days before the window's end",)),
     ]
     assert found.more == 0
-    assert found.summary().startswith("may break the work of dan (rare: ")
+    assert found.summary().startswith(
+        "may break the work of dan (1 rare action, only user of 1), cat (quiet 20 days)"
+    )
     assert found.summary().endswith(" of 4 people using this role")
 
 

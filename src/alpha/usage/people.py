@@ -137,12 +137,38 @@ def splits_by_person(people: Sequence[PersonActivity]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class PersonAtRisk:
-    """A person whose work the proposal might break, and why (each reason one short phrase)."""
+    """A person whose work the proposal might break, and why: `quiet_days` since they were
+    last seen (None when recent), their `rare` actions and those they `alone` used (sorted)."""
 
     person: str
     calls: int
     last_seen: datetime
-    reasons: tuple[str, ...]
+    quiet_days: int | None
+    rare: tuple[str, ...]
+    alone: tuple[str, ...]
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """Each reason as a short phrase naming a few of its actions."""
+        found = []
+        if self.quiet_days is not None:
+            found.append(f"last seen {self.quiet_days} days before the window's end")
+        if self.rare:
+            found.append(f"rare: {_some(self.rare)}")
+        if self.alone:
+            found.append(f"only user of {_some(self.alone)}")
+        return tuple(found)
+
+    def brief(self) -> str:
+        """`quiet 20 days, 3 rare actions, only user of 2`: the reasons by count."""
+        found = []
+        if self.quiet_days is not None:
+            found.append(f"quiet {self.quiet_days} days")
+        if self.rare:
+            found.append(f"{len(self.rare)} rare action{'s' if len(self.rare) > 1 else ''}")
+        if self.alone:
+            found.append(f"only user of {len(self.alone)}")
+        return ", ".join(found)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -150,6 +176,9 @@ class PersonAtRisk:
             "calls": self.calls,
             "last_seen": _iso(self.last_seen),
             "reasons": list(self.reasons),
+            "quiet_days": self.quiet_days,
+            "rare": list(self.rare),
+            "alone": list(self.alone),
         }
 
 
@@ -171,7 +200,7 @@ class PeopleAtRisk:
 
     def summary(self) -> str:
         """One line: `may break the work of a (why), b (why) and 3 more of 9 people`."""
-        named = ", ".join(f"{p.person} ({'; '.join(p.reasons)})" for p in self.top)
+        named = ", ".join(f"{p.person} ({p.brief()})" for p in self.top)
         more = f" and {self.more} more" if self.more else ""
         return f"may break the work of {named}{more} of {self.people} people using this role"
 
@@ -196,7 +225,7 @@ def people_at_risk(
         for person, mine in per_person.items()
         if (risk := _at_risk(person, mine, users_of, window_end)) is not None
     ]
-    found.sort(key=lambda r: (-len(r.reasons), r.calls, r.person))
+    found.sort(key=_most_exposed)
     return PeopleAtRisk(len(per_person), tuple(found[:top]), max(len(found) - top, 0))
 
 
@@ -208,19 +237,25 @@ def _at_risk(
 ) -> PersonAtRisk | None:
     used = [u for u in mine if u.calls > 0]
     last = max(u.last_seen for u in mine)
-    reasons = []
     quiet = (window_end - last) // timedelta(days=1)
-    if quiet >= QUIET_DAYS:
-        reasons.append(f"last seen {quiet} days before the window's end")
-    rare = sorted(u.action for u in used if u.calls <= RARE_CALLS)
-    if rare:
-        reasons.append(f"rare: {_some(rare)}")
-    alone = sorted(u.action for u in used if users_of.get(u.action) == {person})
-    if alone and len(users_of) > len(alone):
-        reasons.append(f"only user of {_some(alone)}")
-    if not reasons:
+    rare = tuple(sorted(u.action for u in used if u.calls <= RARE_CALLS))
+    alone = tuple(sorted(u.action for u in used if users_of.get(u.action) == {person}))
+    if len(users_of) == len(alone):
+        alone = ()  # the only person of the role: "only user" would say nothing
+    if quiet < QUIET_DAYS and not rare and not alone:
         return None
-    return PersonAtRisk(person, sum(u.calls for u in used), last, tuple(reasons))
+    return PersonAtRisk(
+        person,
+        sum(u.calls for u in used),
+        last,
+        quiet if quiet >= QUIET_DAYS else None,
+        rare,
+        alone,
+    )
+
+
+def _most_exposed(risk: PersonAtRisk) -> tuple[int, int, str]:
+    return -len(risk.reasons), risk.calls, risk.person
 
 
 def _some(actions: Sequence[str], shown: int = 3) -> str:
