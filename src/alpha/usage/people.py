@@ -8,8 +8,9 @@ in SQL, `person_uses` here as the reference); `people_of` folds those per person
 
 `people_at_risk` says whose work a proposal built from the window's usage might break, most
 exposed first: a person last seen long before the window's end (their next task is likely
-outside what was observed), a person whose actions are rare (called once or twice: occasional
-work, whose sibling actions were probably not observed), and a person who alone used some
+outside what was observed), a person who made the role's rare calls (actions called once or
+twice by all its people together: occasional work, whose sibling actions were probably not
+observed), and a person who alone used some
 actions (specialised work that the rest of the role's usage does not vouch for).
 """
 
@@ -34,7 +35,7 @@ __all__ = [
     "splits_by_person",
 ]
 
-RARE_CALLS = 2  # an action called at most this often by a person is occasional work
+RARE_CALLS = 2  # an action the role's people called at most this often is occasional work
 QUIET_DAYS = 14  # last seen this long before the window's end: their next task may be unseen
 TOP_AT_RISK = 5
 
@@ -214,16 +215,18 @@ def people_at_risk(
     if not listed:
         return None
     users_of: dict[str, set[str]] = {}
+    calls_of: dict[str, int] = {}
     for use in listed:
         if use.calls > 0:
             users_of.setdefault(use.action, set()).add(use.person)
+            calls_of[use.action] = calls_of.get(use.action, 0) + use.calls
     per_person: dict[str, list[PersonUse]] = {}
     for use in listed:
         per_person.setdefault(use.person, []).append(use)
     found = [
         risk
         for person, mine in per_person.items()
-        if (risk := _at_risk(person, mine, users_of, window_end)) is not None
+        if (risk := _at_risk(person, mine, (users_of, calls_of), window_end)) is not None
     ]
     found.sort(key=_most_exposed)
     return PeopleAtRisk(len(per_person), tuple(found[:top]), max(len(found) - top, 0))
@@ -232,13 +235,15 @@ def people_at_risk(
 def _at_risk(
     person: str,
     mine: Sequence[PersonUse],
-    users_of: Mapping[str, set[str]],
+    role: tuple[Mapping[str, set[str]], Mapping[str, int]],
     window_end: datetime,
 ) -> PersonAtRisk | None:
+    """`role`: per action, the people who used it and the calls of all of them."""
+    users_of, calls_of = role
     used = [u for u in mine if u.calls > 0]
     last = max(u.last_seen for u in mine)
     quiet = (window_end - last) // timedelta(days=1)
-    rare = tuple(sorted(u.action for u in used if u.calls <= RARE_CALLS))
+    rare = tuple(sorted(u.action for u in used if calls_of[u.action] <= RARE_CALLS))
     alone = tuple(sorted(u.action for u in used if users_of.get(u.action) == {person}))
     if len(users_of) == len(alone):
         alone = ()  # the only person of the role: "only user" would say nothing
