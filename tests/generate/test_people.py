@@ -54,6 +54,10 @@ def test_the_proposal_names_the_people_at_risk() -> None:
     document = proposal.to_dict()
     assert document["people_at_risk"]["people"] == 2
     assert document["people_at_risk"]["at_risk"][0]["person"] == "bob@example.com"
+    assert document["people_at_risk"]["summary"] == (
+        "may break the work of bob@example.com (1 rare action, only user of 1)"
+        " of 2 people using this role"
+    )
     assert any(n.startswith("May break the work of bob@example.com") for n in document["notes"])
     assert people_lines(document) == [
         "may break the work of (of 2 people using this role):",

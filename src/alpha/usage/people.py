@@ -197,6 +197,7 @@ class PeopleAtRisk:
             "people": self.people,
             "at_risk": [p.to_dict() for p in self.top],
             "more": self.more,
+            "summary": self.summary(),
         }
 
     def summary(self) -> str:
