@@ -6,7 +6,8 @@ Make the data first (see /work/shared/bench/README.md or the project's benchmark
     .venv/bin/python benchmarks/bench_usage.py /tmp/ct1m
 
 In one run, on the same files: the floor (two `zcat` processes over half the files each), the
-first ingest into a fresh store, and a re-run with nothing new. Each `alpha usage` runs as its
+first ingest into a fresh store, a re-run with nothing new, and the same re-run with `--people`
+(the people behind shared roles instead of the rows). Each `alpha usage` runs as its
 own process (`--format json`, stdout to a file); its wall time is measured from outside and its
 memory is the peak of the summed RSS of the process and its workers, sampled from /proc, plus
 what it keeps in files in the RAM folder `/dev/shm` (rows spooled for the store), which RSS does
@@ -135,6 +136,12 @@ def main() -> None:
         base = floor(files)
         first = timed(command, work / "first.out")
         again = timed(command, work / "again.out")
+        people = timed([*command, "--people"], work / "people.out")
+        shared = (
+            json.loads((work / "people.out").read_bytes())["people"]
+            if args.format == "json"
+            else []
+        )
         base_after = floor(files)
         summary = (
             json.loads((work / "first.out").read_bytes())["summary"]
@@ -158,6 +165,11 @@ def main() -> None:
     print(
         f"re-run, nothing new:  {again.seconds:6.2f} s  peak memory {again.peak_rss_mb:,.0f} MB"
         f"  cpu {again.cpu_seconds:.2f} s"
+    )
+    print(
+        f"re-run, --people:     {people.seconds:6.2f} s  peak memory {people.peak_rss_mb:,.0f} MB"
+        f"  cpu {people.cpu_seconds:.2f} s  ({len(shared):,} shared principals,"
+        f" {sum(len(p['people']) for p in shared):,} people)"
     )
     if summary:
         print(

@@ -27,6 +27,7 @@ from alpha.usage.aggregate import (
 )
 from alpha.usage.errors import UsageError
 from alpha.usage.ingest import ingest
+from alpha.usage.people import PersonUse, person_uses
 from alpha.usage.ports import TimeWindow, UsageStore
 from alpha.usage.worker import TallyJob, default_interpreter, tally
 from tests.fakes.cloudtrail_logs import SAMPLES, role_arn
@@ -36,6 +37,7 @@ APP, OTHER = role_arn("app"), role_arn("other")
 HOUR = 475_000  # 2024-03-09T16:00Z, as an hour bucket
 DAY = 24
 STRATUS = SAMPLES / "stratus_detonation_logs"
+PANTHER = SAMPLES / "panther_cloudtrail_test_events"
 PASSWORD_ROLE = "arn:aws:iam::457448411975:role/stratus-red-team-ec2-get-password-data-role"
 GET, PUT = "s3:GetObject", "s3:PutObject"
 
@@ -97,6 +99,7 @@ def test_a_new_store_holds_nothing(store: UsageStore) -> None:
     assert store.versions(["k1"]) == {}
     assert store.usage(query) == []
     assert store.active_days(query) == {}
+    assert store.people(query) == []
     assert documents(store, query) == []
     assert store.summary(["k1"]) == StoredSummary(0, 0, {}, ())
 
@@ -217,6 +220,39 @@ def test_active_days_count_distinct_utc_days_with_an_allowed_call(store: UsageSt
     assert store.active_days(UsageQuery(("k1", "k2"))) == {APP: {GET: 2, PUT: 1}}
     window = TimeWindow(at_hour(midnight + 1), None)
     assert store.active_days(UsageQuery(("k1", "k2", "k3"), APP, window)) == {APP: {GET: 3}}
+
+
+def test_people_fold_per_principal_person_and_action(store: UsageStore) -> None:
+    store.save(
+        [
+            stored(
+                "k1",
+                hourly(session="bob", second=5),
+                hourly(session="bob", hour=HOUR + 1, used=2, denied=1, region="us-east-1"),
+                hourly(PUT, session="ann", second=9),
+                hourly(PUT),  # a workload's calls name no person
+            ),
+            stored("k2", hourly(session="ann", principal=OTHER, hour=HOUR + 3)),
+        ]
+    )
+    keys = ("k1", "k2")
+    at = datetime.fromtimestamp
+    assert store.people(UsageQuery(keys)) == [
+        PersonUse(APP, "ann", PUT, 1, 0, at(HOUR * 3600 + 9, UTC), at(HOUR * 3600 + 9, UTC)),
+        PersonUse(APP, "bob", GET, 3, 1, at(HOUR * 3600 + 5, UTC), at(HOUR * 3600 + 3600, UTC)),
+        PersonUse(OTHER, "ann", GET, 1, 0, at_hour(HOUR + 3), at_hour(HOUR + 3)),
+    ]
+    one_hour = TimeWindow(at_hour(HOUR + 1), at_hour(HOUR + 2))
+    assert [(u.person, u.calls) for u in store.people(UsageQuery(keys, APP, one_hour))] == [
+        ("bob", 2)
+    ]
+    # real IAM Identity Center sessions (and one SAML e-mail session)
+    sample = [sample_batch(path) for path in sorted(PANTHER.glob("*.json"))]
+    store.save(sample)
+    sample_keys = tuple(batch.key for batch in sample)
+    expected = person_uses(row for batch in sample for row in batch.usage.hourly())
+    assert store.people(UsageQuery(sample_keys)) == expected
+    assert {u.person for u in expected} >= {"bob.ross", "evil.genius", "ryan@example.com"}
 
 
 def test_documents_are_the_report_rows_as_json(store: UsageStore) -> None:

@@ -25,6 +25,7 @@ from alpha.usage.aggregate import (
     usage_rows,
 )
 from alpha.usage.errors import UsageError
+from alpha.usage.people import PersonUse, person_uses
 
 HOURS_PER_DAY = 24
 DOCUMENT_SLICE = 1_000
@@ -74,6 +75,9 @@ class MemoryUsageStore:
             principal: {action: len(found) for action, found in per_action.items()}
             for principal, per_action in days.items()
         }
+
+    def people(self, query: UsageQuery) -> list[PersonUse]:
+        return person_uses(self._selected(query))
 
     def usage_documents(self, query: UsageQuery) -> Iterator[list[str]]:
         rows = self.usage(query)

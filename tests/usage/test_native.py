@@ -195,6 +195,17 @@ def test_most_real_records_stay_on_the_native_path(native: NativeFile) -> None:
 
 
 S3_OBJECT = {"ARN": "arn:aws:s3:::b/k", "type": "AWS::S3::Object"}
+SSO_ROLE = "AWSReservedSSO_Dev_0123abcd"
+SSO_IDENTITY: dict[str, Any] = {
+    "type": "AssumedRole",
+    "arn": f"arn:aws:sts::111122223333:assumed-role/{SSO_ROLE}/jane",
+    "sessionContext": {
+        "sessionIssuer": {
+            "type": "Role",
+            "arn": f"arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/{SSO_ROLE}",
+        }
+    },
+}
 ODD_RECORDS: dict[str, Any] = {
     "plain": record(resources=[S3_OBJECT]),
     "version-id": record("GetObject", requestParameters={"versionId": "v", "key": "k"}),
@@ -237,6 +248,37 @@ ODD_RECORDS: dict[str, Any] = {
         userIdentity={"type": "IAMUser", "accountId": "111122223333", "userName": "u"},
         resources=[S3_OBJECT],
     ),
+    "source-identity": record(
+        userIdentity={
+            **SSO_IDENTITY,
+            "sessionContext": {**SSO_IDENTITY["sessionContext"], "sourceIdentity": "jdoe"},
+        },
+        resources=[S3_OBJECT],
+    ),
+    "on-behalf-of": record(
+        userIdentity={
+            **SSO_IDENTITY,
+            "onBehalfOf": {
+                "userId": "9067b4f0",
+                "identityStoreArn": "arn:aws:identitystore::1:identitystore/d-1",
+            },
+        }
+    ),
+    "on-behalf-of-app": record(
+        userIdentity={
+            "type": "AssumedRole",
+            "arn": "arn:aws:sts::111122223333:assumed-role/app/x",
+            "onBehalfOf": {"userId": "9067b4f0"},
+        }
+    ),
+    "source-identity-escaped": record(
+        userIdentity={**SSO_IDENTITY, "sessionContext": {"sourceIdentity": "j\u00e9"}}
+    ),
+    "source-identity-number": record(
+        userIdentity={**SSO_IDENTITY, "sessionContext": {"sourceIdentity": 5}}
+    ),
+    "on-behalf-of-string": record(userIdentity={**SSO_IDENTITY, "onBehalfOf": "x"}),
+    "sso-session": record(userIdentity=SSO_IDENTITY, resources=[S3_OBJECT]),
     "unmapped": record("DoSomething", "nothing.amazonaws.com"),
     "no-region": {k: v for k, v in record(resources=[S3_OBJECT]).items() if k != "awsRegion"},
     "not-an-object": 5,
@@ -803,3 +845,19 @@ def test_a_record_that_reads_more_is_grouped_by_all_it_reads(
     assert usage is not None
     actions = {row.action for row in usage.hourly()}
     assert actions & {"kms:Decrypt", "s3:GetObjectVersion"}
+
+
+def test_people_are_read_in_c_as_python_reads_them(native: NativeFile, mapper: EventMapper) -> None:
+    """Identity Center sessions, source identities and identity-enhanced sessions name the
+    same person both ways, without handing the records back to Python."""
+    names = ["sso-session", "source-identity", "on-behalf-of", "on-behalf-of-app"]
+    data = json.dumps({"Records": [ODD_RECORDS[name] for name in names]}).encode()
+    calls = HandedBack()
+    assert native._scanner.scan(data, native._tally_type(), calls) == len(names)
+    assert calls.indexes == []
+    found = native.tally(data, "f.json")
+    assert found is not None
+    assert_same(found, python_path(data, mapper))
+    usage = found[0]
+    assert usage is not None
+    assert {row.session for row in usage.hourly()} == {"jane", "jdoe", "identitystore:9067b4f0"}

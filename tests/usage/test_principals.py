@@ -20,6 +20,11 @@ def assumed(session_arn: str, issuer_arn: str | None = None) -> UserIdentity:
     return identity(type="AssumedRole", arn=session_arn, sessionContext=context)
 
 
+APP = "arn:aws:iam::111:role/app"
+SSO_NAME = "AWSReservedSSO_Admin_0123abcd"
+SSO = f"arn:aws:iam::111:role/aws-reserved/sso.amazonaws.com/{SSO_NAME}"
+STORE = "arn:aws:identitystore::111:identitystore/d-1234567890"
+
 CASES = [
     (
         assumed("arn:aws:sts::111:assumed-role/app/i-0abc", "arn:aws:iam::111:role/app"),
@@ -58,6 +63,43 @@ CASES = [
             "arn:aws:sts::111:assumed-role/Admin/jack@example.com", "arn:aws:iam::111:role/Admin"
         ),
         Principal("arn:aws:iam::111:role/Admin", "jack@example.com"),
+    ),
+    # the stronger identities, when present: a source identity first (it survives role
+    # chaining), then the Identity Center session, then an identity-enhanced session's user
+    (
+        identity(
+            type="AssumedRole",
+            arn="arn:aws:sts::111:assumed-role/deploy/botocore-session-1",
+            sessionContext={"sourceIdentity": "jane@example.com", "sessionIssuer": {"arn": APP}},
+        ),
+        Principal(APP, "jane@example.com"),
+    ),
+    (
+        identity(
+            type="AssumedRole",
+            arn=f"arn:aws:sts::111:assumed-role/{SSO_NAME}/jane",
+            sessionContext={"sourceIdentity": "jdoe", "sessionIssuer": {"arn": SSO}},
+            onBehalfOf={"userId": "9067b4f0-1234", "identityStoreArn": STORE},
+        ),
+        Principal(SSO, "jdoe"),
+    ),
+    (
+        identity(
+            type="AssumedRole",
+            arn=f"arn:aws:sts::111:assumed-role/{SSO_NAME}/jane",
+            sessionContext={"sessionIssuer": {"arn": SSO}},
+            onBehalfOf={"userId": "9067b4f0-1234", "identityStoreArn": STORE},
+        ),
+        Principal(SSO, "jane"),
+    ),
+    (
+        identity(
+            type="AssumedRole",
+            arn="arn:aws:sts::111:assumed-role/analyst/example-user-1",
+            sessionContext={"sessionIssuer": {"arn": APP}},
+            onBehalfOf={"userId": "9067b4f0-1234", "identityStoreArn": STORE},
+        ),
+        Principal(APP, "identitystore:9067b4f0-1234"),
     ),
     (
         identity(type="IAMUser", arn="arn:aws:iam::111:user/bert"),
@@ -105,6 +147,22 @@ def test_no_principal(who: UserIdentity | None) -> None:
         (
             identity(type="IAMUser", arn="arn:odd", accountId="111122223333", userName="alice"),
             identity(type="IAMUser", arn="arn:odd", accountId="111122223333", userName="bob"),
+        ),
+        (
+            identity(type="AssumedRole", arn="arn:aws:sts::111:assumed-role/app/s1"),
+            identity(
+                type="AssumedRole",
+                arn="arn:aws:sts::111:assumed-role/app/s1",
+                sessionContext={"sourceIdentity": "ann"},
+            ),
+        ),
+        (
+            identity(type="AssumedRole", arn="arn:aws:sts::111:assumed-role/app/s1"),
+            identity(
+                type="AssumedRole",
+                arn="arn:aws:sts::111:assumed-role/app/s1",
+                onBehalfOf={"userId": "u-1"},
+            ),
         ),
         (
             identity(type="Root", arn="arn:odd", accountId="111122223333"),

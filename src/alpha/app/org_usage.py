@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from alpha.usage.aggregate import StoredBatch, StoredSummary, UsageQuery, UsageRow
 from alpha.usage.errors import UsageError
+from alpha.usage.people import PersonUse
 from alpha.usage.ports import LogBatch, TimeWindow, UsageStore
 
 __all__ = ["AccountUsage", "NoNewBatches", "OrgUsage"]
@@ -50,6 +51,7 @@ class OrgUsage:
         self._query = UsageQuery(keys, None, window)
         self._rows: dict[str, list[UsageRow]] | None = None
         self._days: dict[str, dict[str, dict[str, int]]] | None = None
+        self._people: dict[str, list[PersonUse]] | None = None
 
     def rows(self, account: str) -> list[UsageRow]:
         if self._rows is None:
@@ -65,12 +67,21 @@ class OrgUsage:
                 self._days.setdefault(account_of(principal), {})[principal] = days
         return self._days.get(account, {})
 
+    def people(self, account: str) -> list[PersonUse]:
+        if self._people is None:
+            self._people = {}
+            for use in self.store.people(self._query):
+                self._people.setdefault(account_of(use.principal), []).append(use)
+        return self._people.get(account, [])
+
     def release(self, account: str) -> None:
         """The account is done: its rows are let go."""
         if self._rows is not None:
             self._rows.pop(account, None)
         if self._days is not None:
             self._days.pop(account, None)
+        if self._people is not None:
+            self._people.pop(account, None)
 
     def account(self, account: str) -> AccountUsage:
         return AccountUsage(self, account)
@@ -93,6 +104,10 @@ class AccountUsage:
     def usage(self, query: UsageQuery) -> list[UsageRow]:
         rows = self._usage.rows(self._account)
         return [r for r in rows if query.principal in (None, r.principal)]
+
+    def people(self, query: UsageQuery) -> list[PersonUse]:
+        uses = self._usage.people(self._account)
+        return [u for u in uses if query.principal in (None, u.principal)]
 
     def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
         days = self._usage.days(self._account)

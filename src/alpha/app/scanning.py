@@ -43,12 +43,16 @@ def scan(
     on_progress: ReadProgress | None = None,
 ) -> ScanOutcome:
     from alpha.scan import scan as scan_account
+    from alpha.scan.people import with_people
     from alpha.usage.ingest import ingest
 
     snapshot = backends.read_account(request.account)
     sources = [backends.usage_source(text) for text in request.sources]
     with backends.open_usage_store() as usage:
         read = ingest(sources, usage, request.window, on_start=on_start, on_progress=on_progress)
-        rows = usage.usage(UsageQuery(read.keys, None, request.window))
+        query = UsageQuery(read.keys, None, request.window)
+        rows = usage.usage(query)
+        people = usage.people(query)
     report = scan_account(snapshot, rows, backends.catalog(), request.window, request.org)
+    report = with_people(report, snapshot, people)
     return ScanOutcome(report, tuple(read.problems), read.unlisted)

@@ -93,8 +93,9 @@ def scan(
 ) -> None:
     """Rank the account's roles and users by excess: grants never used in the window,
     weighted by access level (Permissions management 5, Write 3, Read 1, Tagging 1, List
-    0.5). Flags principals that are admin-equivalent, can escalate privileges, or made no
-    allowed call in the window."""
+    0.5). Flags principals that are admin-equivalent, can escalate privileges, made no
+    allowed call in the window, or are shared by people whose actions never overlap (split);
+    lists the people behind shared roles (see docs/people.md)."""
     from alpha.app import ScanRequest
     from alpha.app.scanning import scan as scan_usage
     from alpha.cli.scan_render import render_json, render_table, warn_problems

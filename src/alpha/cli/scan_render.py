@@ -17,18 +17,22 @@ from alpha.cli.console import stdout_console
 from alpha.scan.model import (
     ADMIN,
     ESCALATION,
+    SPLIT,
     UNUSED,
     AdminEquivalent,
     EscalationRisk,
+    PrincipalScore,
     ScanFinding,
     ScanReport,
+    SplitByPerson,
     UnusedPrincipal,
 )
 from alpha.usage.reader import ReadProblem
 
 _MAX_WARNINGS = 20
 _SHOWN_METHODS = 1
-_FLAG_STYLES = {ADMIN: "bold red", ESCALATION: "red", UNUSED: "yellow"}
+_FLAG_STYLES = {ADMIN: "bold red", ESCALATION: "red", UNUSED: "yellow", SPLIT: "cyan"}
+_SHOWN_PEOPLE = 3
 
 
 def render_json(report: ScanReport, top: int | None) -> None:
@@ -54,6 +58,8 @@ def render_table(report: ScanReport, top: int | None) -> None:
         flags = Text()
         for number, flag in enumerate(score.flags):
             flags.append(("\n" if number else "") + _flag_text(flag), _FLAG_STYLES[flag.code])
+        if score.people:
+            flags.append(("\n" if score.flags else "") + people_text(score))
         table.add_row(
             str(score.rank),
             Text(_short_arn(score.principal)),
@@ -114,7 +120,19 @@ def _flag_text(flag: ScanFinding) -> str:
         names = [m.name for m in flag.methods]
         more = f" (+{len(names) - _SHOWN_METHODS} more)" if len(names) > _SHOWN_METHODS else ""
         return "escalation: " + "; ".join(names[:_SHOWN_METHODS]) + more
+    if isinstance(flag, SplitByPerson):
+        return f"split: {flag.people} people, disjoint actions"
     return _unused_text(flag)
+
+
+def people_text(score: PrincipalScore) -> str:
+    """`people: ann 40 calls 5 actions last 2024-05-01; ... (+3 more)`."""
+    shown = [
+        f"{p.person} {p.calls:,} calls {len(p.actions)} actions last {p.last_seen:%Y-%m-%d}"
+        for p in score.people[:_SHOWN_PEOPLE]
+    ]
+    more = len(score.people) - _SHOWN_PEOPLE
+    return "people: " + "; ".join(shown) + (f" (+{more} more)" if more > 0 else "")
 
 
 def _unused_text(flag: UnusedPrincipal) -> str:

@@ -49,6 +49,11 @@ def time_window(since: str | None, until: str | None) -> TimeWindow:
 @click.option("--format", "output", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--strict", is_flag=True, help="Stop at the first bad file or record (exit 2).")
 @click.option(
+    "--people",
+    is_flag=True,
+    help="Per shared role, the people behind it (calls, actions, last seen) instead of rows.",
+)
+@click.option(
     "--store",
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path(".alpha") / "usage.duckdb",
@@ -63,6 +68,7 @@ def usage(
     until: str | None,
     output: str,
     strict: bool,
+    people: bool,
     store: Path,
 ) -> None:
     """Read CloudTrail from SOURCE... (folders, files, s3://bucket/prefix) and report, per
@@ -90,7 +96,13 @@ def usage(
             )
         summary = summarize(usage_store.summary(report.keys), report)
         query = UsageQuery(report.keys, principal, window)
-        if output in ("json", "jsonl"):
+        if people:
+            from alpha.cli.people_render import render_people
+            from alpha.usage.people import people_of
+
+            found = people_of(usage_store.people(query))
+            render_people(output, summary, report.problems, found, report.unlisted)
+        elif output in ("json", "jsonl"):
             documents = usage_store.usage_documents(query)
             render_documents(output, summary, report.problems, documents, report.unlisted)
         else:

@@ -44,7 +44,7 @@ def render_documents(
     """`json` or `jsonl` from rows that are JSON objects already (see `usage_documents`)."""
     out = sys.stdout
     if output == "json":
-        head = msgspec.json.encode({"summary": _summary(summary, problems, unlisted)})
+        head = msgspec.json.encode({"summary": summary_document(summary, problems, unlisted)})
         out.write(head[:-1].decode() + ',"usage":[')
         separator = ""
         for slice_ in documents:
@@ -55,11 +55,11 @@ def render_documents(
         out.write("]}\n")
         out.flush()
         return
-    _warn(problems, unlisted)
+    warn_problems(problems, unlisted)
     for slice_ in documents:
         out.write("".join(f"{document}\n" for document in slice_))
     out.flush()
-    click.echo(_summary_line(summary), err=True)
+    click.echo(summary_line(summary), err=True)
 
 
 def render_rows(
@@ -70,17 +70,17 @@ def render_rows(
     unlisted: int = 0,
 ) -> None:
     """`csv` or `table`."""
-    _warn(problems, unlisted)
+    warn_problems(problems, unlisted)
     if output == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(_CSV_HEADER)
         writer.writerows(_csv_row(row) for row in rows)
-        click.echo(_summary_line(summary), err=True)
+        click.echo(summary_line(summary), err=True)
     else:
         _table(summary, rows)
 
 
-def _summary(
+def summary_document(
     summary: UsageSummary, problems: Sequence[ReadProblem], unlisted: int
 ) -> dict[str, Any]:
     return {
@@ -108,19 +108,19 @@ def _csv_row(row: UsageRow) -> tuple[object, ...]:
         row.resource,
         row.count,
         row.denied,
-        _time(row.first_seen),
-        _time(row.last_seen),
+        rfc3339(row.first_seen),
+        rfc3339(row.last_seen),
         ";".join(row.sessions),
         ";".join(row.regions),
     )
 
 
-def _time(moment: datetime) -> str:
+def rfc3339(moment: datetime) -> str:
     """RFC 3339 in UTC with a `Z`, as in the JSON output (isoformat is faster than strftime)."""
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _summary_line(summary: UsageSummary) -> str:
+def summary_line(summary: UsageSummary) -> str:
     parts = [
         f"{summary.files:,} files",
         f"{summary.events:,} events ({summary.events_read:,} read now)",
@@ -134,7 +134,7 @@ def _summary_line(summary: UsageSummary) -> str:
     return "alpha: " + "; ".join(parts)
 
 
-def _warn(problems: Iterable[ReadProblem], unlisted: int) -> None:
+def warn_problems(problems: Iterable[ReadProblem], unlisted: int) -> None:
     shown = 0
     hidden = unlisted
     for problem in problems:
@@ -173,14 +173,14 @@ def _table(summary: UsageSummary, rows: Sequence[UsageRow]) -> None:
             row.resource,
             f"{row.count:,}",
             f"{row.denied:,}" if row.denied else "",
-            _time(row.first_seen),
-            _time(row.last_seen),
+            rfc3339(row.first_seen),
+            rfc3339(row.last_seen),
             ", ".join(row.sessions),
             ", ".join(row.regions),
         )
     console = stdout_console()
     console.print(table)
-    console.print(_summary_line(summary), highlight=False, markup=False)
+    console.print(summary_line(summary), highlight=False, markup=False)
     for unmapped in summary.unmapped[:_MAX_WARNINGS]:
         console.print(
             f"  unmapped {unmapped.event_source} {unmapped.event_name}: {unmapped.count:,}",

@@ -122,6 +122,8 @@ def findings(proposal: StoredProposal, out: Console) -> None:
         colour = "red" if v.get("blocks") else "yellow"
         blocks = " (blocks approval)" if v.get("blocks") else ""
         out.print(f"guardrail [{colour}]{v.get('code')}[/]{blocks}: {v.get('message')}")
+    for line in people_lines(document):
+        out.print(line, markup=False, highlight=False)
     for step in document.get("plan") or []:
         target = step.get("arn") or step.get("name")
         out.print(f"  plan: {step.get('action')} {step.get('kind')} {target}")
@@ -129,6 +131,19 @@ def findings(proposal: StoredProposal, out: Console) -> None:
 
     for line in (*engine_lines(document), *reasoner_lines(document)):
         out.print(line)
+
+
+def people_lines(document: dict[str, Any]) -> list[str]:
+    """Whose work the proposal might break (session names from CloudTrail: printed plain)."""
+    found = document.get("people_at_risk") or {}
+    at_risk = found.get("at_risk") or []
+    if not at_risk:
+        return []
+    lines = [f"may break the work of (of {found.get('people')} people using this role):"]
+    lines += [f"  {p.get('person')}: {'; '.join(p.get('reasons') or [])}" for p in at_risk]
+    if found.get("more"):
+        lines.append(f"  ... and {found['more']} more")
+    return lines
 
 
 def render_show(document: dict[str, Any], proposal: StoredProposal, out: Console) -> None:

@@ -24,7 +24,7 @@ grant them without widening access.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import msgspec
@@ -63,6 +63,7 @@ from alpha.usage.authorisations import (
     service_prefix,
     unmapped_sources,
 )
+from alpha.usage.people import PeopleAtRisk, PersonUse, people_at_risk
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,8 @@ class UsageContext:
     events: int
     principals: int
     data_events_logged: bool
+    # per principal (the snapshot's ARN), the calls of the people behind it (shared roles)
+    people: Mapping[str, Sequence[PersonUse]] = field(default_factory=dict)
 
 
 PASS_ROLE = "iam:PassRole"
@@ -206,6 +209,7 @@ class ProposalGenerator:
         org = self.org.findings(arn, replayed, guarded.policy, diff)
         replay = replace(replay, unchecked=unchecked, denied_by_org=org.denied)
         mine = [msgspec.structs.replace(r, principal=arn) for r in rows]
+        at_risk = people_at_risk(usage.people.get(arn, ()), usage.window[1])
         evidence = build_evidence(
             principal=arn,
             window=usage.window,
@@ -218,6 +222,7 @@ class ProposalGenerator:
             violations=guarded.violations,
             days_seen=days_seen,
             org_blocked=org.blocked,
+            people=at_risk,
         )
         return PolicyProposal(
             principal=arn,
@@ -241,11 +246,20 @@ class ProposalGenerator:
                 policy_name=self.settings.policy_name,
                 attach_as=fitted.attach_as,
             ),
-            notes=(*fitted.notes, *draft.notes, *org.notes),
+            notes=(*fitted.notes, *draft.notes, *org.notes, *people_notes(at_risk)),
             size=fitted.size,
             attach_as=fitted.attach_as,
             organization=org.levels,
+            people_at_risk=at_risk,
         )
+
+
+def people_notes(at_risk: PeopleAtRisk | None) -> tuple[str, ...]:
+    """The one line a reviewer reads about the people behind a shared role, when any is at
+    risk (CloudTrail session names: shown as data, never as markup)."""
+    if at_risk is None or not at_risk.top:
+        return ()
+    return (at_risk.summary()[0].upper() + at_risk.summary()[1:] + ".",)
 
 
 def _account_of(arn: str) -> str | None:

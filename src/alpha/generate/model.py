@@ -19,6 +19,7 @@ from alpha.policy.org_policies import OrgGuardrails
 from alpha.policy.org_record import RECORD_KEY, guardrails_to_dict
 from alpha.policy.serialize import to_document
 from alpha.reasoning import Reasoning
+from alpha.usage.people import PeopleAtRisk
 
 __all__ = ["DroppedCall", "GenerationFailure", "PolicyProposal", "Replay"]
 
@@ -219,6 +220,8 @@ class PolicyProposal:
     attach_as: str = "inline"
     # The SCP/RCP levels it was made under, which the rollout's sandbox replays with
     organization: OrgGuardrails = field(default_factory=OrgGuardrails)
+    # whose work it might break: the people behind a shared role most exposed (None: no person)
+    people_at_risk: PeopleAtRisk | None = None
 
     @property
     def violations(self) -> tuple[Violation, ...]:
@@ -245,6 +248,11 @@ class PolicyProposal:
             "blocked": self.blocked,
             "size": {"characters": self.size, "attach_as": self.attach_as},
             "notes": list(self.notes),
+            **(
+                {"people_at_risk": self.people_at_risk.to_dict()}
+                if self.people_at_risk is not None
+                else {}
+            ),
             **self.reasoning.recorded(),
             **(
                 {}

@@ -32,6 +32,7 @@ from alpha.reasoning.data_plane import is_data_plane
 from alpha.usage.aggregate import UsageQuery, UsageRow
 from alpha.usage.ingest import ingest
 from alpha.usage.lifeline import die_with_parent
+from alpha.usage.people import PersonUse
 from alpha.usage.ports import TimeWindow, UsageSource, UsageStore
 
 __all__ = ["GenerationPlan", "GenerationRun", "Outcome", "collect", "plan_generation"]
@@ -156,6 +157,7 @@ def plan_generation(
         events=events,
         principals=len(grouped),
         data_events_logged=_data_events_logged(rows, catalog),
+        people=people_by_principal(store.people(query), snapshot),
     )
     del rows  # each principal's rows live on in `grouped`, then in its job only
     generator = ProposalGenerator(
@@ -197,6 +199,20 @@ def group_by_principal(
     if skipped:
         log.info("%d principals in the usage are not in the snapshot", skipped)
     return grouped
+
+
+def people_by_principal(
+    uses: Sequence[PersonUse], snapshot: AccountSnapshot
+) -> dict[str, tuple[PersonUse, ...]]:
+    """The people's calls per snapshot principal ARN (usage names roles without their path)."""
+    grouped: dict[str, list[PersonUse]] = {}
+    for use in uses:
+        try:
+            arn = snapshot.principal(use.principal).arn
+        except PrincipalNotFoundError:
+            continue
+        grouped.setdefault(arn, []).append(use)
+    return {arn: tuple(found) for arn, found in grouped.items()}
 
 
 def active_days_by_principal(

@@ -22,6 +22,7 @@ from typing import Protocol
 from alpha.catalog import AccessLevel, Catalog
 from alpha.policy.diff import PolicyDiff
 from alpha.usage.aggregate import HourlyUsage, UsageRow
+from alpha.usage.people import PeopleAtRisk
 
 SECONDS_PER_DAY = 86400
 HOURS_PER_DAY = 24
@@ -137,6 +138,8 @@ class Evidence:
     session_samples: tuple[str, ...] = ()
     # removed actions the organization's SCPs/RCPs deny anyway: (action, why), by action
     org_blocked: tuple[tuple[str, str], ...] = ()
+    # the people behind a shared role whose work narrowing it might break
+    people_at_risk: PeopleAtRisk | None = None
 
     @property
     def window_days(self) -> float:
@@ -185,6 +188,7 @@ def build_evidence(
     violations: Iterable[_Violation] = (),
     days_seen: Mapping[str, int] | None = None,
     org_blocked: Mapping[str, str] | None = None,
+    people: PeopleAtRisk | None = None,
 ) -> Evidence:
     """Evidence for `principal` from its report rows (rows of other principals are ignored).
 
@@ -209,6 +213,7 @@ def build_evidence(
         days_exact=days_seen is not None,
         session_samples=tuple(names[:SAMPLES]),
         org_blocked=tuple(sorted((org_blocked or {}).items(), key=lambda i: i[0].lower())),
+        people_at_risk=people,
     )
 
 

@@ -113,6 +113,25 @@ def untrusted(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else f"{text[:limit]}...[cut, {len(text)} characters]"
 
 
+def _people(evidence: Evidence) -> dict[str, Any] | None:
+    """Whose work the proposal might break (names and reasons are log-derived: capped)."""
+    found = evidence.people_at_risk
+    if found is None:
+        return None
+    return {
+        "people": found.people,
+        "at_risk": [
+            {
+                "person": untrusted(p.person),
+                "calls": p.calls,
+                "reasons": [untrusted(r) for r in p.reasons],
+            }
+            for p in found.top
+        ],
+        "more": found.more,
+    }
+
+
 def evidence_document(evidence: Evidence, local: Reasoning) -> dict[str, Any]:
     """The evidence as plain JSON values, log-derived strings capped."""
     diff = evidence.diff
@@ -129,6 +148,7 @@ def evidence_document(evidence: Evidence, local: Reasoning) -> dict[str, Any]:
             "denied_calls": evidence.denied_calls,
             "sessions": evidence.sessions,
             "session_name_samples": [untrusted(s) for s in evidence.session_samples],
+            "people_at_risk": _people(evidence),
             "data_events_logged": evidence.data_events_logged,
             "actions": [_action(a) for a in evidence.actions[:MAX_ITEMS]],
             "actions_not_listed": max(len(evidence.actions) - MAX_ITEMS, 0),

@@ -61,6 +61,8 @@ class ProposalCreated:
     removed_count: int
     added: tuple[str, ...]
     added_count: int
+    # whose work it might break, one line (`people_line`); "" when no person used the role
+    people: str = ""
 
     @property
     def blocked(self) -> bool:
@@ -87,6 +89,7 @@ class ProposalCreated:
             removed_count=len(removed),
             added=tuple(added[:DIFF_ACTIONS_SHOWN]),
             added_count=len(added),
+            people=people_line(document),
         )
 
 
@@ -181,6 +184,13 @@ class SilentNotifier:
 
     def flush(self) -> int:
         return 0
+
+
+def people_line(document: dict[str, Any]) -> str:
+    """The document's one line on whose work it might break (`people_at_risk.summary`); ""
+    when nobody is at risk."""
+    found = document.get("people_at_risk") or {}
+    return str(found.get("summary") or "") if found.get("at_risk") else ""
 
 
 def _number(value: Any) -> float | None:

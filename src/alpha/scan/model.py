@@ -13,17 +13,21 @@ from datetime import datetime
 from typing import Any
 
 from alpha.catalog import AccessLevel
+from alpha.usage.people import PersonActivity
 from alpha.usage.ports import TimeWindow
 
 __all__ = [
     "ADMIN",
     "ESCALATION",
     "FLAG_CODES",
+    "SPLIT",
     "UNUSED",
     "AdminEquivalent",
     "EscalationRisk",
+    "PrincipalScore",
     "ScanFinding",
     "ScanReport",
+    "SplitByPerson",
     "UnusedPrincipal",
 ]
 
@@ -31,7 +35,8 @@ __all__ = [
 UNUSED = "unused"
 ESCALATION = "escalation"
 ADMIN = "admin"
-FLAG_CODES = (ADMIN, ESCALATION, UNUSED)
+SPLIT = "split"
+FLAG_CODES = (ADMIN, ESCALATION, UNUSED, SPLIT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +114,25 @@ class AdminEquivalent:
         return {"code": ADMIN, "reason": self.reason, "via": list(self.via)}
 
 
-ScanFinding = UnusedPrincipal | EscalationRisk | AdminEquivalent
+@dataclass(frozen=True, slots=True)
+class SplitByPerson:
+    """A role shared by `people` people, none of whose actions another of them used: each
+    person's work is apart, so one permission set per kind of work would grant less."""
+
+    people: int
+
+    @property
+    def code(self) -> str:
+        return SPLIT
+
+    def describe(self) -> str:
+        return f"{self.people} people use disjoint sets of actions: split it per kind of work"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": SPLIT, "people": self.people}
+
+
+ScanFinding = UnusedPrincipal | EscalationRisk | AdminEquivalent | SplitByPerson
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +170,8 @@ class PrincipalScore:
     boundary: str | None = None
     unresolved: tuple[str, ...] = ()
     blocked_by_org: int = 0
+    # the people behind a shared role (sessions that name a person), most calls first
+    people: tuple[PersonActivity, ...] = ()
 
     @property
     def flag_codes(self) -> tuple[str, ...]:
@@ -169,6 +194,7 @@ class PrincipalScore:
             "boundary": self.boundary,
             "unresolved": list(self.unresolved),
             **({"blocked_by_org": self.blocked_by_org} if self.blocked_by_org else {}),
+            **({"people": [p.to_dict() for p in self.people]} if self.people else {}),
         }
 
 

@@ -19,7 +19,14 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["CloudTrailEvent", "EventResource", "SessionContext", "SessionIssuer", "UserIdentity"]
+__all__ = [
+    "CloudTrailEvent",
+    "EventResource",
+    "OnBehalfOf",
+    "SessionContext",
+    "SessionIssuer",
+    "UserIdentity",
+]
 
 
 class SessionIssuer(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
@@ -31,6 +38,16 @@ class SessionIssuer(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
 
 class SessionContext(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     sessionIssuer: SessionIssuer | None = None  # noqa: N815
+    # set at the first AssumeRole of a chain and kept by every later one: names who acts
+    sourceIdentity: str | None = None  # noqa: N815
+
+
+class OnBehalfOf(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
+    """An identity-enhanced session's IAM Identity Center user (trusted identity
+    propagation): the identity store's user id, and the store."""
+
+    userId: str | None = None  # noqa: N815
+    identityStoreArn: str | None = None  # noqa: N815
 
 
 class UserIdentity(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
@@ -41,6 +58,7 @@ class UserIdentity(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
     userName: str | None = None  # noqa: N815
     invokedBy: str | None = None  # noqa: N815
     sessionContext: SessionContext | None = None  # noqa: N815
+    onBehalfOf: OnBehalfOf | None = None  # noqa: N815
 
 
 class EventResource(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from alpha.usage.aggregate import BatchUsage, UnmappedCount
-from alpha.usage.events import SessionContext, SessionIssuer, UserIdentity
+from alpha.usage.events import OnBehalfOf, SessionContext, SessionIssuer, UserIdentity
 from alpha.usage.fast_tally import ByCaller, FastTally, Meaning, Meanings, Refine, Skip
 from alpha.usage.interpret import Interpretation
 from alpha.usage.mapping import EventMapper
@@ -93,19 +93,29 @@ class NativeResolver:
     def shape(self, event_type: str | None, source: str, name: str) -> int:
         return self._meanings.shape(event_type, source, name)
 
-    def principal(
+    def principal(  # noqa: PLR0917 - the C scanner calls it with positional arguments
         self,
         kind: str | None,
         arn: str | None,
         issuer_arn: str | None,
         account_id: str | None,
         user_name: str | None,
+        source_identity: str | None = None,
+        behalf_user: str | None = None,
     ) -> tuple[str, str | None] | None:
         """The principal (and session) of an identity given by the fields `PrincipalCache`
         reads, for the groups whose key leaves the caller out."""
-        context = SessionContext(SessionIssuer(arn=issuer_arn)) if issuer_arn else None
+        context = None
+        if issuer_arn or source_identity:
+            issuer = SessionIssuer(arn=issuer_arn) if issuer_arn else None
+            context = SessionContext(issuer, sourceIdentity=source_identity)
         identity = UserIdentity(
-            type=kind, arn=arn, accountId=account_id, userName=user_name, sessionContext=context
+            type=kind,
+            arn=arn,
+            accountId=account_id,
+            userName=user_name,
+            sessionContext=context,
+            onBehalfOf=OnBehalfOf(userId=behalf_user) if behalf_user else None,
         )
         found = principal_of(identity)
         return None if found is None else (found.arn, found.session)

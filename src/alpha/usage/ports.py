@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         UsageQuery,
         UsageRow,
     )
+    from alpha.usage.people import PersonUse
 
 
 __all__ = [
@@ -125,6 +126,11 @@ class UsageReader(Protocol):
     def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
         """Per principal and action, the number of distinct UTC days with an allowed call:
         how often an action recurs, which first and last seen alone cannot tell."""
+        ...
+
+    def people(self, query: UsageQuery) -> list[PersonUse]:
+        """Per principal, person and action, the calls of the rows that name a person (the
+        people behind shared roles), by principal, person, action."""
         ...
 
     def usage_documents(self, query: UsageQuery) -> Iterator[list[str]]:

@@ -6,11 +6,18 @@ AWS services (`AWSService`), by another account (`AWSAccount`) or without an ide
 principal whose policy we could tighten, so they yield None.
 
 Sessions: a role shared by people is worth breaking down per person, a machine role is not.
-The rule: keep the session name when the role is an IAM Identity Center role
-(`AWSReservedSSO_*`, whose session name is the user's name) or when the session name looks like
-a person (contains `@`, as SAML / OIDC federation usually sets the e-mail). Every other session
-name is dropped: Lambda, ECS, EC2 and SDK sessions are function names, task ids, instance ids or
-`botocore-session-<n>`, which would split one workload into thousands of "users".
+`Principal.session` is that person (see docs/people.md), the first of:
+1. `sessionContext.sourceIdentity`: set at the first AssumeRole of a chain and kept, unchanged,
+   by every role the chain assumes next, so it still names the person two roles later;
+2. the session name of an IAM Identity Center role (`AWSReservedSSO_*`): Identity Center sets
+   it to the user's name, the user cannot choose it;
+3. `onBehalfOf.userId`: the identity store user id of an identity-enhanced session (trusted
+   identity propagation), as `identitystore:<user id>` (an id, not a name);
+4. a session name that looks like a person (contains `@`, as SAML / OIDC federation usually
+   sets the e-mail).
+Every other session name is dropped: Lambda, ECS, EC2 and SDK sessions are function names, task
+ids, instance ids or `botocore-session-<n>`, which would split one workload into thousands of
+"users".
 """
 
 from __future__ import annotations
@@ -19,7 +26,10 @@ import msgspec
 
 from alpha.usage.events import UserIdentity
 
+__all__ = ["IDENTITY_STORE_PREFIX", "Principal", "PrincipalCache", "principal_of"]
+
 _SSO_ROLE_PREFIX = "AWSReservedSSO_"
+IDENTITY_STORE_PREFIX = "identitystore:"
 _MAX_CACHED = 100_000
 
 
@@ -65,6 +75,8 @@ def principal_key(identity: UserIdentity) -> tuple[str | None, ...]:
         issuer.arn if issuer is not None else None,
         identity.accountId,
         identity.userName,
+        context.sourceIdentity if context is not None else None,
+        identity.onBehalfOf.userId if identity.onBehalfOf is not None else None,
     )
 
 
@@ -100,8 +112,20 @@ def _assumed_role(identity: UserIdentity) -> Principal | None:
         role_arn = f"arn:{partition}:iam::{account}:role/{role_name}"
     else:
         role_name = role_arn.rpartition("/")[2]
-    keep = role_name.startswith(_SSO_ROLE_PREFIX) or "@" in session
-    return Principal(role_arn, session if keep and session else None)
+    return Principal(role_arn, person_of(identity, role_name, session))
+
+
+def person_of(identity: UserIdentity, role_name: str, session: str) -> str | None:
+    """Who acts in a role session, by the rule in the module docstring; None for a workload."""
+    context = identity.sessionContext
+    if context is not None and context.sourceIdentity:
+        return context.sourceIdentity
+    if session and role_name.startswith(_SSO_ROLE_PREFIX):
+        return session
+    behalf = identity.onBehalfOf
+    if behalf is not None and behalf.userId:
+        return IDENTITY_STORE_PREFIX + behalf.userId
+    return session if "@" in session else None
 
 
 def _partition_account(sts_head: str) -> tuple[str, str, str]:

@@ -8,6 +8,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -150,17 +151,25 @@ def events() -> list[CloudTrailEvent]:
 def duck(
     events: list[CloudTrailEvent], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = cloudtrail_table(SCHEMA, [table_row(e) for e in events], tmp_path_factory.mktemp("a"))
+    yield con
+    con.close()
+
+
+def cloudtrail_table(
+    schema: str, rows: list[tuple[Any, ...]], folder: Path
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection holding `cloudtrail_db.cloudtrail_logs` made by `schema`, with these
+    rows (in its column order) loaded, and Trino's `json_format` defined."""
     con = duckdb.connect()
     con.execute("CREATE SCHEMA cloudtrail_db")
-    con.execute(SCHEMA)
+    con.execute(schema)
     # Bulk-load through JSON lines with the table's own column types (row inserts of nested
     # structs are slow).
     names_types = con.execute("DESCRIBE cloudtrail_db.cloudtrail_logs").fetchall()
     names = [name for name, *_ in names_types]
-    lines = tmp_path_factory.mktemp("athena") / "rows.jsonl"
-    lines.write_bytes(
-        b"\n".join(orjson.dumps(dict(zip(names, table_row(e), strict=True))) for e in events)
-    )
+    lines = folder / "rows.jsonl"
+    lines.write_bytes(b"\n".join(orjson.dumps(dict(zip(names, row, strict=True))) for row in rows))
     columns = ", ".join(f"'{name}': '{kind}'" for name, kind, *_ in names_types)
     con.execute(
         "INSERT INTO cloudtrail_db.cloudtrail_logs SELECT * FROM read_json("
@@ -168,8 +177,7 @@ def duck(
         [str(lines)],
     )
     con.execute(DUCKDB_SHIM)
-    yield con
-    con.close()
+    return con
 
 
 def run_on_duckdb(con: duckdb.DuckDBPyConnection, query: AthenaQuery) -> list[dict[str, Any]]:

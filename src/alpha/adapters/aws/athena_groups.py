@@ -17,6 +17,7 @@ from alpha.usage.aggregate import BatchUsage, HourlyUsage, UnmappedCount
 from alpha.usage.events import (
     CloudTrailEvent,
     EventResource,
+    OnBehalfOf,
     SessionContext,
     SessionIssuer,
     UserIdentity,
@@ -55,13 +56,18 @@ def _event(row: Mapping[str, str | None], time: str) -> CloudTrailEvent:
             userName=row["issuer_username"],
             accountId=row["issuer_account"],
         )
+    source_identity, behalf_user = row.get("source_identity"), row.get("behalf_user")
+    context = None
+    if issuer is not None or source_identity is not None:
+        context = SessionContext(sessionIssuer=issuer, sourceIdentity=source_identity)
     identity = UserIdentity(
         type=row["identity_type"],
         arn=row["identity_arn"],
         accountId=row["identity_account"],
         userName=row["identity_username"],
         invokedBy=row["invoked_by"],
-        sessionContext=SessionContext(sessionIssuer=issuer) if issuer else None,
+        sessionContext=context,
+        onBehalfOf=None if behalf_user is None else OnBehalfOf(userId=behalf_user),
     )
     return CloudTrailEvent(
         eventTime=time,

@@ -13,8 +13,10 @@ Athena counts the calls itself (one row per group of identical calls), so a batc
 comes from `tallied`, not from bytes; `read` refuses (there is no log file to publish from).
 
 Options after `?`: `partition=COLUMN` (the table's partition-projection date column,
-`yyyy/MM/dd`, so a day's query reads only that day) and `output=s3://...` (where Athena
-writes results, when the workgroup does not say).
+`yyyy/MM/dd`, so a day's query reads only that day), `output=s3://...` (where Athena
+writes results, when the workgroup does not say) and `people=yes` (the table has AWS's current
+`onbehalfof` and `sessioncontext.sourceidentity` columns: the stronger names of the person behind
+a shared role; without them the person is the Identity Center session name, see docs/people.md).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ ATHENA_SCHEME = "athena://"
 DEFAULT_LOOKBACK = timedelta(days=90)
 _DAY = timedelta(days=1)
 _WORKGROUP = re.compile(r"[A-Za-z0-9._-]{1,128}")
-_OPTIONS = frozenset({"partition", "output"})
+_OPTIONS = frozenset({"partition", "output", "people"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +70,15 @@ class AthenaLocation:
         options = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
         unknown = sorted(set(options) - _OPTIONS)
         if unknown:
-            raise AwsSourceError(f"{url}: unknown option {unknown[0]!r} (partition, output)")
+            known = ", ".join(sorted(_OPTIONS))
+            raise AwsSourceError(f"{url}: unknown option {unknown[0]!r} ({known})")
         try:
-            found = CloudTrailTable(database, table, options.get("partition") or None)
+            found = CloudTrailTable(
+                database,
+                table,
+                options.get("partition") or None,
+                person_columns=_yes(url, "people", options.get("people", "no")),
+            )
         except AwsSourceError as exc:
             raise AwsSourceError(f"{url}: {exc}") from exc
         return cls(workgroup, found, options.get("output") or None)
@@ -85,6 +93,12 @@ def athena_source_for(text: str, *, endpoint_url: str | None = None) -> AthenaUs
     client = make_athena_client(endpoint_url=endpoint_url)
     runner = AthenaRunner(client, workgroup=location.workgroup, output_location=location.output)
     return AthenaUsageSource(runner, location)
+
+
+def _yes(url: str, option: str, value: str) -> bool:
+    if value not in {"yes", "no"}:
+        raise AwsSourceError(f"{url}: option {option!r} takes yes or no, not {value!r}")
+    return value == "yes"
 
 
 def _default_mapper() -> EventMapper:

@@ -72,6 +72,11 @@ _GROUP_COLUMNS = (
     ("error_message", "errormessage"),
     ("resources_json", "json_format(CAST(resources AS JSON))"),
 )
+# The stronger names of the person behind a role session (see alpha.usage.principals).
+_PERSON_COLUMNS = (
+    ("source_identity", "useridentity.sessioncontext.sourceidentity"),
+    ("behalf_user", "useridentity.onbehalfof.userid"),
+)
 # CloudTrail writes `2023-07-10T11:42:36Z`; some exports a space for the `T`. With the `T` put
 # back, comparing the text compares the times, for bounds written without the `Z` (the shorter
 # text sorts first: `...:08` <= `...:08Z` <= `...:08.5`).
@@ -87,6 +92,9 @@ class CloudTrailTable:
     database: str
     table: str
     date_partition: str | None = None
+    # The table has `useridentity.onbehalfof` and `useridentity.sessioncontext.sourceidentity`
+    # (AWS's current DDL; older tables lack them, and a query naming them would fail).
+    person_columns: bool = False
 
     def __post_init__(self) -> None:
         for part in (self.database, self.table, self.date_partition or "x"):
@@ -145,6 +153,8 @@ def usage_query(
     """The grouping query over `window` (eventtime is an ISO-8601 UTC string in the table, so
     comparing the text compares times), optionally for one principal."""
     columns = [f"{expr} AS {name}" for name, expr in _GROUP_COLUMNS]
+    if table.person_columns:
+        columns.extend(f"{expr} AS {name}" for name, expr in _PERSON_COLUMNS)
     parameters: list[str] = []
     if isinstance(request, FullRequest):
         columns.append("requestparameters AS request_json")

@@ -49,6 +49,7 @@ from alpha.usage.aggregate import (
     source_ips_of,
 )
 from alpha.usage.errors import UsageError
+from alpha.usage.people import PersonUse
 
 __all__ = ["DuckDBUsageStore", "UsageStoreBusyError"]
 
@@ -160,6 +161,17 @@ class DuckDBUsageStore:
             for principal, action, days in self._con.execute(sql.ACTIVE_DAYS, params).fetchall():
                 found.setdefault(principal, {})[action] = days
         return found
+
+    def people(self, query: UsageQuery) -> list[PersonUse]:
+        first, last = query.hour_range()
+        params = {"principal": query.principal, "first": first, "last": last}
+        with self._errors("read"):
+            self._set_wanted(query.keys)
+            found = self._con.execute(sql.PEOPLE, params).fetchall()
+        return [
+            PersonUse(principal, person, action, calls, denied, _utc(first), _utc(last))
+            for principal, person, action, calls, denied, first, last in found
+        ]
 
     def source_ips(self, keys: Collection[str], principal: str) -> dict[str, tuple[str, ...]]:
         """Per action, the source IPs `principal`'s allowed calls came from in these batches:
@@ -381,3 +393,7 @@ def _place(path: Path, data: bytes | RowFile) -> str:
 
 def _in_memory(data: bytes | RowFile) -> int:
     return 0 if isinstance(data, RowFile) else len(data)
+
+
+def _utc(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)

@@ -135,3 +135,15 @@ SELECT p.name, a.name, d.days FROM (
     GROUP BY u.principal, u.action
 ) d JOIN names p ON p.id = d.principal JOIN names a ON a.id = d.action
 """
+
+# Per principal, person (the row's session) and action: the people behind shared roles.
+PEOPLE = f"""
+SELECT p.name, s.name, a.name, g.calls, g.denied, g.first, g.last FROM (
+    SELECT u.principal, u.session, u.action, sum(u.count)::BIGINT AS calls,
+        sum(u.denied)::BIGINT AS denied, min(u.first_seen) AS first, max(u.last_seen) AS last
+    {SELECTED} AND u.session IS NOT NULL
+    GROUP BY u.principal, u.session, u.action
+) g JOIN names p ON p.id = g.principal JOIN names s ON s.id = g.session
+    JOIN names a ON a.id = g.action
+ORDER BY p.name, s.name, a.name
+"""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from alpha.adapters.local.duckdb_usage import DuckDBUsageStore, UsageStoreBusyError
 from alpha.usage.aggregate import StoredBatch, StoredSummary, UsageQuery, UsageRow
+from alpha.usage.people import PersonUse
 
 __all__ = ["SharedUsageStore"]
 
@@ -70,6 +71,10 @@ class SharedUsageStore:
     def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
         with self._opened() as store:
             return store.active_days(query)
+
+    def people(self, query: UsageQuery) -> list[PersonUse]:
+        with self._opened() as store:
+            return store.people(query)
 
     def usage_documents(self, query: UsageQuery) -> Iterator[list[str]]:
         with self._opened() as store:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +48,8 @@ def event_from_json(data: JsonDict) -> NotifyEvent:
     cls = _KINDS[str(data["kind"])]
     values: JsonDict = {}
     for item in fields(cls):
+        if item.name not in data and item.default is not MISSING:
+            continue  # an event saved before the field was added: its default
         value = data[item.name]
         if item.name == "stage":
             value = Stage(value)

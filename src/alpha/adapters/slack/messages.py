@@ -83,6 +83,8 @@ def proposal_message(event: ProposalCreated, *, buttons: bool) -> Message:
         _section(f"*Guardrails*\n{_findings(event)}"),
         _section(f"*Change* ({escape(event.change_summary or 'no summary')})\n{_diff(event)}"),
     ]
+    if event.people:
+        blocks.append(_section(f"*People*\n{escape(_cut(event.people, 2900))}"))
     if buttons:
         blocks.append(_buttons(event.proposal_id))
         blocks.append(_context(f"`/alpha show {short(event.proposal_id)}` for everything"))

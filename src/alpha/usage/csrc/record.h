@@ -23,6 +23,7 @@ typedef struct {
     int identity; /* userIdentity is an object */
     Field id_type, id_arn, id_account, id_principal, id_user, id_invoked_by;
     Field issuer_type, issuer_arn, issuer_user, issuer_account;
+    Field source_identity, behalf_user; /* sessionContext.sourceIdentity, onBehalfOf.userId */
     const char *request; /* requestParameters' raw JSON, NULL when absent */
     size_t request_n;
     const char *response; /* responseElements' raw JSON, NULL when absent */
@@ -125,6 +126,14 @@ static const char *context_member(const char *p, const char *end, const JsonStri
         /* a repeated sessionIssuer would merge two objects' fields: dirty, Python decides */
         return read_nested(p, end, r, issuer_member, seen, 1, depth, NULL);
     }
+    if (key_is(k, "sourceIdentity", 14))
+        return read_field(p, end, &r->source_identity, seen, 2, r, depth);
+    return json_skip(p, end, depth);
+}
+
+static const char *behalf_member(const char *p, const char *end, const JsonString *k,
+                                 Record *r, unsigned *seen, int depth) {
+    if (key_is(k, "userId", 6)) return read_field(p, end, &r->behalf_user, seen, 1, r, depth);
     return json_skip(p, end, depth);
 }
 
@@ -146,6 +155,10 @@ static const char *identity_member(const char *p, const char *end, const JsonStr
     case 11:
         if (key_is(k, "principalId", 11))
             return read_field(p, end, &r->id_principal, seen, 16, r, depth);
+        break;
+    case 10:
+        if (key_is(k, "onBehalfOf", 10))
+            return read_nested(p, end, r, behalf_member, seen, 128, depth, NULL);
         break;
     case 8:
         if (key_is(k, "userName", 8)) return read_field(p, end, &r->id_user, seen, 32, r, depth);
@@ -294,7 +307,8 @@ static inline const char *read_record(const char *p, const char *end, Record *r)
     /* fields the interpretation reads as text must be plain, and the call must be named */
     const Field *used[] = {&r->time, &r->source, &r->name, &r->region, &r->ip, &r->code,
                            &r->message, &r->type, &r->id_type, &r->id_arn, &r->id_account,
-                           &r->id_user, &r->issuer_arn};
+                           &r->id_user, &r->issuer_arn, &r->source_identity,
+                           &r->behalf_user};
     for (size_t i = 0; i < sizeof used / sizeof used[0]; i++) {
         if (used[i]->state == 2) r->dirty = 1;
     }

@@ -11,9 +11,12 @@
                              | (principal, session | None, denied, ((action, resource), ...),
                                 (source, name) | None: the call is unmapped)
    and counts each record of a group with its own time and source IP. Every key holds the
-   record's eventType, source, name, region, recipient account, identity fields (type, arn,
-   issuer arn, account, user name, and whether there is an identity at all), error code and
-   error message. Each memo is cleared past its limit, so hostile input with endless distinct
+   record's eventType, source, name, region, recipient account, error code and error message;
+   a group whose meaning reads the caller holds its identity fields too (type, arn, issuer
+   arn, account, user name, source identity, onBehalfOf user id, and whether there is an
+   identity at all). `principal(type, arn, issuer_arn, account_id, user_name,
+   source_identity, behalf_user) -> (arn, person | None) | None` names the caller of the
+   other groups, once per identity. Each memo is cleared past its limit, so hostile input with endless distinct
    values cannot grow it.
 
    A memo's tables are made on its first use and dropped whole when it is reset, so a reset
@@ -406,19 +409,20 @@ static Identity *identity_of(Scanner *s, const Record *r) {
     char key[KEY_BYTES];
     size_t n;
     const Field *fields[] = {&r->id_type, &r->id_arn, &r->issuer_arn, &r->id_account,
-                             &r->id_user};
-    if (compose(key, &n, fields, 5) < 0) return NULL; /* no error set: the caller falls back */
+                             &r->id_user, &r->source_identity, &r->behalf_user};
+    if (compose(key, &n, fields, 7) < 0) return NULL; /* no error set: the caller falls back */
     int fresh;
     Identity *found = memo_slot(&s->identities, key, n, &fresh, identity_clear_any);
     if (found == NULL) return (Identity *)PyErr_NoMemory();
     if (!fresh) return found;
-    PyObject *args[5] = {NULL};
-    for (int i = 0; i < 5; i++) args[i] = field_text(fields[i]);
+    PyObject *args[7] = {NULL};
+    int have = 1;
+    for (int i = 0; i < 7; i++) have &= (args[i] = field_text(fields[i])) != NULL;
     PyObject *answer = NULL;
-    if (args[0] && args[1] && args[2] && args[3] && args[4])
-        answer = PyObject_CallMethod(s->resolver, "principal", "OOOOO", args[0], args[1],
-                                     args[2], args[3], args[4]);
-    for (int i = 0; i < 5; i++) Py_XDECREF(args[i]);
+    if (have)
+        answer = PyObject_CallMethod(s->resolver, "principal", "OOOOOOO", args[0], args[1],
+                                     args[2], args[3], args[4], args[5], args[6]);
+    for (int i = 0; i < 7; i++) Py_XDECREF(args[i]);
     int ok = answer != NULL;
     found->none = 1;
     if (ok && answer != Py_None) {
@@ -465,9 +469,11 @@ static int group_key(const Record *r, int shape, char *key, size_t *n) {
                              &r->recipient, whole ? &identity : &none,
                              whole ? &r->id_type : &none, whole ? &r->id_arn : &none,
                              whole ? &r->issuer_arn : &none, whole ? &r->id_account : &none,
-                             whole ? &r->id_user : &none, &r->code, &r->message, &more,
+                             whole ? &r->id_user : &none,
+                             whole ? &r->source_identity : &none,
+                             whole ? &r->behalf_user : &none, &r->code, &r->message, &more,
                              &whole_additional, &whole_resources, &whole_response};
-    return compose(key, n, fields, 18);
+    return compose(key, n, fields, 20);
 }
 
 /* The meaning of the record's group; NULL with an error set, or without one when the record
