@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -334,7 +335,10 @@ class ConfiguredBackends:
             return local
         from alpha.app.iam_routing import AccountRoutedIam
 
-        return AccountRoutedIam({a: _live_iam(text, a) for a, text in live.items()}, local)
+        role, external_id = self.settings.org_role, self.settings.org_external_id
+        return AccountRoutedIam(
+            {a: partial(_live_iam, text, a, role, external_id) for a, text in live.items()}, local
+        )
 
     def _live_sources(self, store: Store, accounts: list[str]) -> dict[str, str]:
         choice = self.settings.iam
@@ -528,8 +532,11 @@ def open_checkout(
     return git_checkout(clone, remote=remote, base=base, branch=branch)
 
 
-def _live_iam(text: str, account_id: str) -> IamChanger:
-    """The boto3 changer of one account, which first checks the credentials reach it."""
+def _live_iam(
+    text: str, account_id: str, org_role: str | None = None, external_id: str | None = None
+) -> IamChanger:
+    """The boto3 changer of one account, which first checks the credentials reach it; with
+    an organisation role, another account than the caller's is reached by assuming it."""
     from alpha.adapters.aws.clients import make_client
     from alpha.adapters.aws.iam_account import profile_of
     from alpha.adapters.aws.iam_changer import LiveIam
@@ -537,6 +544,13 @@ def _live_iam(text: str, account_id: str) -> IamChanger:
     profile = profile_of(text)
     client = make_client("iam", profile=profile)
     sts = make_client("sts", profile=profile)
+    if org_role is not None:
+        from alpha.adapters.aws.account_iam import account_iam
+        from alpha.adapters.aws.assume_role import RoleInAccounts
+
+        return account_iam(
+            sts, client, account_id, RoleInAccounts(org_role, external_id=external_id)
+        )
     return LiveIam(client, account_id, identity=lambda: str(sts.get_caller_identity()["Account"]))
 
 

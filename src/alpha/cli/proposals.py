@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -28,6 +29,12 @@ from alpha.errors import AlphaError
 from alpha.policy.user_files import write_output
 from alpha.store.model import ProposalState
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from alpha.app import Application, Proposed
+    from alpha.app.fleet_proposing import FleetRequest
+
 STATES = [s.value for s in ProposalState]
 
 
@@ -42,23 +49,37 @@ STATES = [s.value for s in ProposalState]
 )
 @click.option(
     "--account",
-    "account_file",
+    "account_files",
     type=AccountSource(dir_okay=False, path_type=Path),
-    required=True,
+    multiple=True,
     metavar="FILE|aws|aws://PROFILE",
-    help=ACCOUNT_HELP,
+    help=ACCOUNT_HELP + " Repeat it with --role: one file per account, the canary's first.",
 )
 @click.option("--principal", metavar="ARN", help="The role or user to propose a policy for.")
 @click.option("--all", "every", is_flag=True, help="Every principal with usage.")
+@click.option(
+    "--role",
+    metavar="NAME",
+    help="The same role (NAME or /path/NAME) in every account given: one proposal, "
+    "rolled out across the accounts (docs/fleet-rollout.md).",
+)
+@click.option(
+    "--org",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    metavar="DIR",
+    help="With --role: every account of an organisation folder (alpha org export) holding it.",
+)
 @click.option("--by", "by", metavar="NAME", help="Who proposes (default ALPHA_USER or login).")
 @model_options
 @workflow_options
 def propose(
     *,
     sources: tuple[str, ...],
-    account_file: str | Path,
+    account_files: tuple[str | Path, ...],
     principal: str | None,
     every: bool,
+    role: str | None,
+    org: Path | None,
     by: str | None,
     output: str,
     store: str | None,
@@ -69,13 +90,27 @@ def propose(
 ) -> None:
     """Generate least-privilege proposals from usage and store them for approval."""
     from alpha.app import GenerateRequest
-    from alpha.cli.workflow_render import console, emit_json, findings, percent, state_text
+    from alpha.app.fleet_proposing import FleetRequest
+    from alpha.cli.workflow_render import console, emit_json
 
-    if every == (principal is not None):
-        raise click.UsageError("give either --principal ARN or --all")
     app = application_of(
         store=store, config=config, now=now, user=by, reasoner=reasoner, engine=engine
     )
+    if role is not None:
+        if every or principal is not None:
+            raise click.UsageError("--role proposes for one role: leave out --principal and --all")
+        if (org is None) == (not account_files):
+            raise click.UsageError("give --org DIR or two --account FILE or more with --role")
+        fleet = FleetRequest(role, tuple(str(a) for a in account_files), sources, org=org)
+        _propose_fleet(app, fleet, output)
+        return
+    if org is not None:
+        raise click.UsageError("--org needs --role (the role to propose across its accounts)")
+    if every == (principal is not None):
+        raise click.UsageError("give either --principal ARN or --all")
+    if len(account_files) != 1:
+        raise click.UsageError("give one --account (several only with --role)")
+    account_file = account_files[0]
     request = GenerateRequest(str(account_file), sources, principal)
     with spinner("reading logs and generating proposals"):
         result = app.propose(request, on_progress=note)
@@ -88,18 +123,49 @@ def propose(
         elif result.account_copy.startswith("aws-account-"):
             out.print(f"read {account_file} live: these proposals roll out to live IAM")
         for item in result.proposed:
-            verb = "stored" if item.created else "already stored (identical content), unchanged"
-            reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")
-            out.print(
-                f"[bold]{item.proposal.short_id}[/bold] {item.proposal.principal}: {verb}; "
-                f"{state_text(item.state.value)}; "
-                f"privilege reduction {percent(reduction)}"
-            )
-            findings(item.proposal, out)
+            _print_proposed(item, item.proposal.principal, out)
         for failure in result.failures:
             out.print(f"[red]no proposal[/red] for {failure.principal}: {failure.reason}")
     if result.blocked:
         sys.exit(1)
+
+
+def _propose_fleet(app: Application, request: FleetRequest, output: str) -> None:
+    """`propose --role`: one proposal for the role in every account, one rollout later."""
+    from alpha.cli.workflow_render import console, emit_json
+
+    role = request.role
+    with spinner(f"reading {role} in every account and generating one proposal"):
+        result = app.propose_fleet(request, on_progress=note)
+    if output == "json":
+        emit_json(result.to_dict())
+    else:
+        out = console()
+        for skipped in result.skipped:
+            out.print(f"[yellow]left out[/yellow] {skipped}")
+        item = result.proposed
+        if item is not None:
+            accounts = ", ".join(result.fleet.accounts)
+            where = (
+                f"role {role} in {len(result.fleet.targets)} accounts ({accounts}; canary first)"
+            )
+            _print_proposed(item, where, out)
+        for failure in result.failures:
+            out.print(f"[red]no proposal[/red] for {failure.principal}: {failure.reason}")
+    if result.blocked:
+        sys.exit(1)
+
+
+def _print_proposed(item: Proposed, where: str, out: Console) -> None:
+    from alpha.cli.workflow_render import findings, percent, state_text
+
+    verb = "stored" if item.created else "already stored (identical content), unchanged"
+    reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")
+    out.print(
+        f"[bold]{item.proposal.short_id}[/bold] {where}: {verb}; "
+        f"{state_text(item.state.value)}; privilege reduction {percent(reduction)}"
+    )
+    findings(item.proposal, out)
 
 
 @click.group()

@@ -74,9 +74,12 @@ class Rollbacks:
         canary = self.store.stage(proposal.id, Stage.CANARY)
         if canary is None or canary.previous_state is None:
             return  # nothing was changed before the state was captured
-        for target, previous in captured_state(canary).items():
+        # Newest first: the targets were changed in order (the canary's accounts first).
+        for target, previous in reversed(captured_state(canary).items()):
             current = self.iam.principal_state(target)
-            self.steps.apply_all(proposal, "rollback", restore_changes(target, previous, current))
+            changes = restore_changes(target, previous, current)
+            if self.steps.apply_all(proposal, "rollback", changes):
+                self.steps.account_audit(proposal, target, "rolled back")
         versions: dict[str, str] = canary.previous_state.get("policies") or {}
         self.steps.apply_all(proposal, "rollback", restore_versions(versions, self.iam))
         for arn in self._created_policies(proposal.id):
