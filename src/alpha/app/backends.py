@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -59,6 +59,7 @@ __all__ = [
     "is_live_account",
     "ledger_path",
     "live_copy_name",
+    "note_fleet_accounts",
     "notifier_for",
     "open_change_requester",
     "open_checkout",
@@ -167,12 +168,27 @@ def working_copies(store: Store) -> list[str]:
     return [account_copy_name(a) for a in stored_accounts(store)]
 
 
+FLEET_ACCOUNTS = "fleet-accounts"
+"""The store's record of the accounts fleet proposals reach beyond their principal's."""
+
+
 def stored_accounts(store: Store) -> list[str]:
-    """The accounts of the stored proposals' principals (read from their summaries)."""
+    """The accounts of the stored proposals' principals (read from their summaries) and of
+    every fleet proposal's targets (`FLEET_ACCOUNTS`)."""
     from alpha.store.summaries import principals_of
 
     accounts = {arn.split(":")[4] for arn in principals_of(store) if arn.count(":") >= 4}
+    fleets = store.account_copy(FLEET_ACCOUNTS) or {}
+    accounts.update(str(a) for a in fleets.get("accounts") or [])
     return sorted(a for a in accounts if a)
+
+
+def note_fleet_accounts(store: Store, accounts: Sequence[str]) -> None:
+    """Remember a fleet's accounts, so its rollout reaches each one's copy (or live IAM)."""
+    known = list((store.account_copy(FLEET_ACCOUNTS) or {}).get("accounts") or [])
+    added = [a for a in accounts if a not in known]
+    if added:
+        store.save_account_copy(FLEET_ACCOUNTS, {"accounts": sorted([*known, *added])})
 
 
 def clock_for(settings: Settings) -> Clock:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from alpha.account import AccountSnapshot
-from alpha.app.backends import Backends, is_live_account
+from alpha.app.backends import Backends, is_live_account, note_fleet_accounts
 from alpha.app.errors import AppError
 from alpha.app.proposing import Progress, Proposed, import_account_once, persist, record_failures
 from alpha.generate.model import GenerationFailure
@@ -104,6 +104,7 @@ def propose_fleet(
     with backends.open_store() as store:
         if check_time is not None:
             check_time(store, when)
+        note_fleet_accounts(store, fleet.accounts)
         imported = tuple(
             text
             for text, target in zip(accounts, fleet.targets, strict=True)
@@ -128,7 +129,11 @@ def _accounts(
     snapshots = _read(backends, files)
     kept = [(f, s) for f, s in zip(files, snapshots, strict=True) if has_role(request.role, s)]
     holders = {f for f, _ in kept}
-    without = tuple(f"{f}: no role {request.role}" for f in files if f not in holders)
+    without = tuple(
+        f"{s.account_id or f}: no role {request.role}"
+        for f, s in zip(files, snapshots, strict=True)
+        if f not in holders
+    )
     return tuple(f for f, _ in kept), [s for _, s in kept], unread + without
 
 

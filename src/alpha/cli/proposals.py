@@ -99,7 +99,7 @@ def propose(
     if role is not None:
         if every or principal is not None:
             raise click.UsageError("--role proposes for one role: leave out --principal and --all")
-        if (org is None) == (not account_files):
+        if (org is None and len(account_files) < 2) or (org is not None and account_files):
             raise click.UsageError("give --org DIR or two --account FILE or more with --role")
         fleet = FleetRequest(role, tuple(str(a) for a in account_files), sources, org=org)
         _propose_fleet(app, fleet, output)
