@@ -6,6 +6,7 @@ a breach in the second wave's first account rolls all three back to exactly thei
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,20 +47,27 @@ def write_usage(root: Path, account_id: str, name: str, start: datetime, hours: 
     write_log(folder / f"{name}.json", calls(account_id, name, start, hours))
 
 
-@pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
+def fleet_setting(folder: Path, monkeypatch: pytest.MonkeyPatch, accounts: Sequence[str]) -> None:
+    """The working folder: usage the day before T0, bake logs from T0 on (GetObject in every
+    account), one-hour bakes, and a canary whose first wave is the first account alone (0.3
+    of three or four accounts)."""
+    monkeypatch.chdir(folder)
     for name in ("ALPHA_STORE", "ALPHA_CONFIG", "ALPHA_USER", "ALPHA_IAM", "ALPHA_ORG_ROLE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ALPHA_STORE_REPLAY", "true")
-    monkeypatch.setenv("ALPHA_LOGS", str(tmp_path / "bake"))
+    monkeypatch.setenv("ALPHA_LOGS", str(folder / "bake"))
     monkeypatch.setenv("ALPHA_BAKE", "1h")
-    # 0.3 of three accounts: the canary's first wave is the first account alone.
-    (tmp_path / "alpha.toml").write_text("[rollout]\ncanary_fraction = 0.3\n", encoding="utf-8")
+    (folder / "alpha.toml").write_text("[rollout]\ncanary_fraction = 0.3\n", encoding="utf-8")
+    for account_id in accounts:
+        write_usage(folder / "usage", account_id, "GetObject", T0 - timedelta(days=1), 12)
+        write_usage(folder / "bake", account_id, "GetObject", T0, 24)
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    fleet_setting(tmp_path, monkeypatch, ACCOUNTS)
     for account_id in ACCOUNTS:
         (tmp_path / f"{account_id}.json").write_text(json.dumps(account(account_id)))
-        write_usage(tmp_path / "usage", account_id, "GetObject", T0 - timedelta(days=1), 12)
-        write_usage(tmp_path / "bake", account_id, "GetObject", T0, 24)
     # Only the third account's copy writes: the proposal must keep it (the union of calls).
     write_usage(tmp_path / "usage", ACCOUNTS[2], "PutObject", T0 - timedelta(days=1), 2)
     return tmp_path

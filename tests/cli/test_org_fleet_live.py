@@ -20,6 +20,7 @@ import pytest
 from alpha.adapters.aws.assume_role import RoleInAccounts, assumed_session
 from alpha.adapters.aws.clients import make_client
 from alpha.adapters.aws.iam_account import fetch_authorization_details
+from tests.cli.test_fleet_rollout import fleet_setting
 from tests.cli.test_live_iam import WIDE, role_state
 from tests.cli.workflow_helpers import alpha
 from tests.fakes.cloudtrail_logs import delivery_folder, record, write_log
@@ -84,37 +85,15 @@ def write_org_folder(folder: Path, accounts: list[str], clients: dict[str, Any])
         (folder / "accounts" / f"{account_id}.json").write_text(json.dumps(document))
 
 
-def calls(account_id: str, start: datetime, hours: int) -> list[dict[str, Any]]:
-    return [
-        record(
-            "GetObject",
-            account=account_id,
-            time=(start + timedelta(minutes=20 * i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
-        for i in range(hours * 3)
-    ]
-
-
 @pytest.fixture
 def org(iam_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Org:
     # Each request's account from its credentials (moto's default account for the caller's,
     # the member's for credentials assumed there), not one account for every request.
     monkeypatch.delenv("MOTO_ACCOUNT_ID")
     made = make_org(iam_endpoint, tmp_path / "org")
-    for account_id in made.accounts:
-        usage = delivery_folder(tmp_path / "usage", "2024-03-09", account=account_id)
-        write_log(usage / "app.json", calls(account_id, T0 - timedelta(days=1), 12))
-        bake = delivery_folder(tmp_path / "bake", "2024-03-10", account=account_id)
-        write_log(bake / "app.json", calls(account_id, T0, 24))
-    monkeypatch.chdir(tmp_path)
+    fleet_setting(tmp_path, monkeypatch, made.accounts)
     for service in ("IAM", "STS", "CLOUDWATCH"):
         monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", iam_endpoint)
-    for name in ("ALPHA_STORE", "ALPHA_CONFIG", "ALPHA_USER", "ALPHA_IAM", "ALPHA_ORG_ROLE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("ALPHA_STORE_REPLAY", "true")
-    monkeypatch.setenv("ALPHA_LOGS", str(tmp_path / "bake"))
-    monkeypatch.setenv("ALPHA_BAKE", "1h")
-    (tmp_path / "alpha.toml").write_text("[rollout]\ncanary_fraction = 0.3\n", encoding="utf-8")
     return made
 
 
