@@ -10,6 +10,7 @@ account whose role cannot be assumed stops the rollout before anything changes."
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from tests.cli.workflow_helpers import alpha
 from tests.fakes.cloudtrail_logs import delivery_folder, record, write_log
 from tests.fakes.local_http import serving
 from tests.fakes.refusing_sts import RefusingSts, RefusingStsHandler
-from tests.moto_iam import TRUST, iam_client
+from tests.moto_iam import TRUST, iam_client, reset
 
 pytestmark = pytest.mark.slow
 
@@ -85,11 +86,33 @@ def write_org_folder(folder: Path, accounts: list[str], clients: dict[str, Any])
         (folder / "accounts" / f"{account_id}.json").write_text(json.dumps(document))
 
 
+@pytest.fixture(scope="module")
+def org_server(aws_env: None) -> Iterator[str]:
+    """A moto server of the module's own: the organisation's accounts stay out of the IAM
+    server other tests reset and seed."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def org(iam_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Org:
+def iam_endpoint(org_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     # Each request's account from its credentials (moto's default account for the caller's,
     # the member's for credentials assumed there), not one account for every request.
-    monkeypatch.delenv("MOTO_ACCOUNT_ID")
+    monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "false")
+    reset(org_server)
+    return org_server
+
+
+@pytest.fixture
+def org(iam_endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Org:
     made = make_org(iam_endpoint, tmp_path / "org")
     fleet_setting(tmp_path, monkeypatch, made.accounts)
     for service in ("IAM", "STS", "CLOUDWATCH"):
