@@ -90,15 +90,10 @@ def write_org_folder(folder: Path, accounts: list[str], clients: dict[str, Any])
 def org_server(aws_env: None) -> Iterator[str]:
     """A moto server of the module's own: the organisation's accounts stay out of the IAM
     server other tests reset and seed."""
-    from moto.server import ThreadedMotoServer
+    from tests.conftest import _moto_server
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with _moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
