@@ -19,20 +19,22 @@ def record(
     role: str = "app",
     time: object = "2024-03-10T12:30:00Z",
     error: str | None = None,
+    account: str = ACCOUNT,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A management/data event by an assumed role, with S3 bucket/key parameters."""
+    """A management/data event by an assumed role (of `account`), with S3 bucket/key
+    parameters."""
     event: dict[str, Any] = {
         "eventVersion": "1.08",
         "userIdentity": {
             "type": "AssumedRole",
-            "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/session-1",
-            "accountId": ACCOUNT,
+            "arn": f"arn:aws:sts::{account}:assumed-role/{role}/session-1",
+            "accountId": account,
             "sessionContext": {
                 "sessionIssuer": {
                     "type": "Role",
-                    "arn": f"arn:aws:iam::{ACCOUNT}:role/{role}",
-                    "accountId": ACCOUNT,
+                    "arn": f"arn:aws:iam::{account}:role/{role}",
+                    "accountId": account,
                     "userName": role,
                 }
             },
@@ -44,7 +46,7 @@ def record(
         "sourceIPAddress": "10.0.0.1",
         "requestParameters": {"bucketName": "data", "key": "a/b.txt"},
         "eventType": "AwsApiCall",
-        "recipientAccountId": ACCOUNT,
+        "recipientAccountId": account,
     }
     if error:
         event["errorCode"] = error
@@ -57,10 +59,12 @@ def role_arn(role: str = "app") -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/{role}"
 
 
-def delivery_folder(root: Path, day: str, region: str = "eu-west-1") -> Path:
+def delivery_folder(
+    root: Path, day: str, region: str = "eu-west-1", account: str = ACCOUNT
+) -> Path:
     """`root/AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD`, created."""
     year, month, dom = day.split("-")
-    folder = root / "AWSLogs" / ACCOUNT / "CloudTrail" / region / year / month / dom
+    folder = root / "AWSLogs" / account / "CloudTrail" / region / year / month / dom
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

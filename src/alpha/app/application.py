@@ -49,6 +49,7 @@ from alpha.store.ports import Store
 from alpha.store.summaries import SummaryPage, SummaryQuery, page_summaries
 
 if TYPE_CHECKING:
+    from alpha.app.fleet_proposing import FleetRequest, FleetResult
     from alpha.app.monitoring import NotifiedObject, Publishing, PublishReport
     from alpha.rollout.iam_ports import Monitor
     from alpha.rollout.metric_ports import WorkflowEvent
@@ -135,6 +136,29 @@ class Application:
         from alpha.app.workflow_metrics import generation_events
 
         created = [p.proposal for p in result.proposed if p.created]
+        self._emit(generation_events(created, result.failures, self.backends.clock()()))
+        return result
+
+    def propose_fleet(
+        self,
+        request: FleetRequest,
+        by: str | None = None,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> FleetResult:
+        """One proposal for the same role in several accounts (`alpha.app.fleet_proposing`)."""
+        from alpha.app.fleet_proposing import propose_fleet
+        from alpha.app.workflow_metrics import generation_events
+
+        result = propose_fleet(
+            self.backends,
+            request,
+            by or self.settings.user,
+            on_progress,
+            check_time=self._check_time,
+        )
+        if result.proposed is not None:
+            self._proposed(result.proposed)
+        created = [result.proposed.proposal] if result.proposed and result.proposed.created else []
         self._emit(generation_events(created, result.failures, self.backends.clock()()))
         return result
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -60,6 +61,7 @@ __all__ = [
     "is_live_account",
     "ledger_path",
     "live_copy_name",
+    "note_fleet_accounts",
     "notifier_for",
     "open_change_requester",
     "open_checkout",
@@ -172,12 +174,27 @@ def working_copies(store: Store) -> list[str]:
     return [account_copy_name(a) for a in stored_accounts(store)]
 
 
+FLEET_ACCOUNTS = "fleet-accounts"
+"""The store's record of the accounts fleet proposals reach beyond their principal's."""
+
+
 def stored_accounts(store: Store) -> list[str]:
-    """The accounts of the stored proposals' principals (read from their summaries)."""
+    """The accounts of the stored proposals' principals (read from their summaries) and of
+    every fleet proposal's targets (`FLEET_ACCOUNTS`)."""
     from alpha.store.summaries import principals_of
 
     accounts = {arn.split(":")[4] for arn in principals_of(store) if arn.count(":") >= 4}
+    fleets = store.account_copy(FLEET_ACCOUNTS) or {}
+    accounts.update(str(a) for a in fleets.get("accounts") or [])
     return sorted(a for a in accounts if a)
+
+
+def note_fleet_accounts(store: Store, accounts: Sequence[str]) -> None:
+    """Remember a fleet's accounts, so its rollout reaches each one's copy (or live IAM)."""
+    known = list((store.account_copy(FLEET_ACCOUNTS) or {}).get("accounts") or [])
+    added = [a for a in accounts if a not in known]
+    if added:
+        store.save_account_copy(FLEET_ACCOUNTS, {"accounts": sorted([*known, *added])})
 
 
 def clock_for(settings: Settings) -> Clock:
@@ -352,7 +369,10 @@ class ConfiguredBackends:
             return local
         from alpha.app.iam_routing import AccountRoutedIam
 
-        return AccountRoutedIam({a: _live_iam(text, a) for a, text in live.items()}, local)
+        role, external_id = self.settings.org_role, self.settings.org_external_id
+        return AccountRoutedIam(
+            {a: partial(_live_iam, text, a, role, external_id) for a, text in live.items()}, local
+        )
 
     def _live_sources(self, store: Store, accounts: list[str]) -> dict[str, str]:
         choice = self.settings.iam
@@ -546,8 +566,11 @@ def open_checkout(
     return git_checkout(clone, remote=remote, base=base, branch=branch)
 
 
-def _live_iam(text: str, account_id: str) -> IamChanger:
-    """The boto3 changer of one account, which first checks the credentials reach it."""
+def _live_iam(
+    text: str, account_id: str, org_role: str | None = None, external_id: str | None = None
+) -> IamChanger:
+    """The boto3 changer of one account, which first checks the credentials reach it; with
+    an organisation role, another account than the caller's is reached by assuming it."""
     from alpha.adapters.aws.clients import make_client
     from alpha.adapters.aws.iam_account import profile_of
     from alpha.adapters.aws.iam_changer import LiveIam
@@ -555,6 +578,13 @@ def _live_iam(text: str, account_id: str) -> IamChanger:
     profile = profile_of(text)
     client = make_client("iam", profile=profile)
     sts = make_client("sts", profile=profile)
+    if org_role is not None:
+        from alpha.adapters.aws.account_iam import account_iam
+        from alpha.adapters.aws.assume_role import RoleInAccounts
+
+        return account_iam(
+            sts, client, account_id, RoleInAccounts(org_role, external_id=external_id)
+        )
     return LiveIam(client, account_id, identity=lambda: str(sts.get_caller_identity()["Account"]))
 
 

@@ -1,27 +1,41 @@
 """One `IamChanger` over several: each ARN's account decides which changer acts on it (live
 IAM for an account whose proposals were made from a live read, the store's working copy for
-the others), so one store can hold both kinds of proposals."""
+the others), so one store can hold both kinds of proposals, and a fleet rollout sends each
+account's changes to that account.
+
+A live account's changer is opened when first needed (`AccountIam`): reaching another
+account of an organisation assumes a role there, which only the accounts a rollout touches
+should pay for, and whose refusal must surface on the first read, before any change."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from alpha.rollout.errors import IamChangeError
 from alpha.rollout.iam_ports import IamChanger, JsonDict
 
-__all__ = ["AccountRoutedIam"]
+__all__ = ["AccountIam", "AccountRoutedIam"]
+
+AccountIam = Callable[[], IamChanger]
+"""Opens the changer of one account (made once, when first needed)."""
 
 
 class AccountRoutedIam:
-    def __init__(self, by_account: Mapping[str, IamChanger], others: IamChanger) -> None:
-        self._by_account = dict(by_account)
+    def __init__(self, by_account: Mapping[str, AccountIam], others: IamChanger) -> None:
+        self._openers = dict(by_account)
+        self._opened: dict[str, IamChanger] = {}
         self._others = others
 
     def _for(self, arn: str) -> IamChanger:
         parts = arn.split(":")
         if len(parts) < 6:
             raise IamChangeError(f"{arn!r} is not an IAM ARN with an account")
-        return self._by_account.get(parts[4], self._others)
+        account = parts[4]
+        if account not in self._openers:
+            return self._others
+        if account not in self._opened:
+            self._opened[account] = self._openers[account]()
+        return self._opened[account]
 
     def principal_state(self, principal: str) -> JsonDict:
         return self._for(principal).principal_state(principal)

@@ -27,7 +27,7 @@ from alpha.generate.run import GenerationPlan, GenerationRun, Outcome, collect
 from alpha.policy.org_policies import OrgGuardrails
 from alpha.rollout.identity import check_name
 from alpha.rollout.metrics import GENERATION_FAILED
-from alpha.store.model import ProposalState, StoredProposal
+from alpha.store.model import TARGETS_KEY, ProposalState, StoredProposal
 from alpha.store.ports import Store
 from alpha.usage.ports import TimeWindow
 
@@ -39,8 +39,11 @@ __all__ = [
     "ProposeResult",
     "Proposed",
     "generate",
+    "import_account_once",
+    "persist",
     "prepare",
     "propose",
+    "record_failures",
 ]
 
 PROPOSAL_CREATED = "proposal.created"
@@ -189,7 +192,7 @@ def propose(
     with backends.open_store() as store:
         if check_time is not None:
             check_time(store, when)
-        copy, imported = _import_account_once(backends, store, request.account, stream.account_id)
+        copy, imported = import_account_once(backends, store, request.account, stream.account_id)
         baseline = _baselines(backends, request.account)
         for outcome in stream.outcomes():
             if isinstance(outcome, GenerationFailure):
@@ -210,7 +213,7 @@ def _report(on_progress: Progress | None, proposals: int, failures: int) -> None
         on_progress(f"{proposals} proposals{failed}")
 
 
-def _import_account_once(
+def import_account_once(
     backends: Backends, store: Store, account: str, account_id: str
 ) -> tuple[str, bool]:
     """The account's working copy name; imported when the store has none (a copy the
@@ -249,15 +252,20 @@ def persist(
     by: str,
     now: datetime,
     baseline: Baseline | None = None,
+    *,
+    targets: Sequence[str] = (),
 ) -> list[Proposed]:
     """Store each generated proposal (immutable, by content hash), auditing the new ones;
-    with `baseline`, the principal's state it was made from is kept in its plan."""
+    with `baseline`, the principal's state it was made from is kept in its plan; with
+    `targets` (a fleet: the role in each account), the plan names every principal it changes."""
     from alpha.rollout.drift import BASELINE_KEY
 
     found: list[Proposed] = []
     for document in documents:
         principal = str(document["principal"])
         plan: dict[str, Any] = {"steps": document.get("plan") or []}
+        if targets:
+            plan[TARGETS_KEY] = list(targets)
         made_from = baseline(principal) if baseline is not None else None
         if made_from is not None:
             plan[BASELINE_KEY] = {principal: made_from}

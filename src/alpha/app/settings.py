@@ -129,6 +129,9 @@ class Settings:
     slack: SlackSettings = field(default_factory=SlackSettings)
     github: GithubSettings = field(default_factory=GithubSettings)
     iam: str | None = None
+    # The role a live rollout assumes in an organisation's other accounts (a fleet's targets)
+    org_role: str | None = None
+    org_external_id: str | None = None
     scope: PrincipalScope = field(default_factory=PrincipalScope)
     web_user_header: str | None = None
     org: OrgSettings = field(default_factory=OrgSettings)
@@ -227,6 +230,8 @@ def load_settings(flags: Flags, env: Mapping[str, str], cwd: Path) -> Settings:
         ),
         github=github_settings(table.github, env, config_file),
         iam=first_given(_env(env, "ALPHA_IAM", _iam_target), rollout.iam, default=None),
+        org_role=first_given(env.get("ALPHA_ORG_ROLE") or None, default=None),
+        org_external_id=first_given(env.get("ALPHA_ORG_EXTERNAL_ID") or None, default=None),
         scope=_scope(env, table.scope),
         web_user_header=first_given(
             _env(env, "ALPHA_WEB_USER_HEADER", check_header_name),

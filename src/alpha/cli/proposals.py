@@ -32,7 +32,10 @@ from alpha.store.model import ProposalState
 from alpha.usage.ports import TimeWindow
 
 if TYPE_CHECKING:
-    from alpha.app import Application
+    from rich.console import Console
+
+    from alpha.app import Application, Proposed
+    from alpha.app.fleet_proposing import FleetRequest
     from alpha.app.org_scanning import OrgRequest
     from alpha.app.proposing import ProposeResult
 
@@ -50,27 +53,36 @@ STATES = [s.value for s in ProposalState]
 )
 @click.option(
     "--account",
-    "account_file",
+    "account_files",
     type=AccountSource(dir_okay=False, path_type=Path),
+    multiple=True,
     metavar="FILE|aws|aws://PROFILE",
-    help=ACCOUNT_HELP,
+    help=ACCOUNT_HELP + " Repeat it with --role: one file per account, the canary's first.",
 )
 @org_options
 @click.option("--principal", metavar="ARN", help="The role or user to propose a policy for.")
 @click.option("--all", "every", is_flag=True, help="Every principal with usage.")
+@click.option(
+    "--role",
+    metavar="NAME",
+    help="The same role (NAME or /path/NAME) in every account given (repeated --account, or "
+    "an organisation folder with --org DIR): one proposal, rolled out across the accounts "
+    "(docs/fleet-rollout.md).",
+)
 @click.option("--by", "by", metavar="NAME", help="Who proposes (default ALPHA_USER or login).")
 @model_options
 @workflow_options
 def propose(
     *,
     sources: tuple[str, ...],
-    account_file: str | Path | None,
+    account_files: tuple[str | Path, ...],
     org: str | None,
     units: tuple[str, ...],
     org_tags: tuple[str, ...],
     org_accounts: tuple[str, ...],
     principal: str | None,
     every: bool,
+    role: str | None,
     by: str | None,
     output: str,
     store: str | None,
@@ -80,29 +92,69 @@ def propose(
     engine: str | None,
 ) -> None:
     """Generate least-privilege proposals from usage and store them for approval."""
-    from alpha.app import GenerateRequest
-    from alpha.cli.workflow_render import emit_json
-
-    if every == (principal is not None):
-        raise click.UsageError("give either --principal ARN or --all")
     flags = org_flags(org, units, org_tags, org_accounts)
     app = application_of(
         store=store, config=config, now=now, user=by, reasoner=reasoner, engine=engine, org=flags
     )
+    if role is not None:
+        fleet = _fleet_request(role, account_files, sources, org, every=every, principal=principal)
+        _propose_fleet(app, fleet, output)
+        return
+    if every == (principal is not None):
+        raise click.UsageError("give either --principal ARN or --all")
+    if len(account_files) > 1:
+        raise click.UsageError("give one --account (several only with --role)")
+    account_file = account_files[0] if account_files else None
     if chosen_org(account_file, flags, app.settings.org):
         _propose_org(
             app, org_request(app.settings.org, sources, TimeWindow(), principal=principal), output
         )
         return
-    request = GenerateRequest(str(account_file), sources, principal)
+    _propose_account(app, str(account_file), sources, principal, output)
+
+
+def _propose_account(
+    app: Application,
+    account_file: str,
+    sources: tuple[str, ...],
+    principal: str | None,
+    output: str,
+) -> None:
+    from alpha.app import GenerateRequest
+    from alpha.cli.workflow_render import emit_json
+
+    request = GenerateRequest(account_file, sources, principal)
     with spinner("reading logs and generating proposals"):
         result = app.propose(request, on_progress=note)
     if output == "json":
         emit_json(result.to_dict())
     else:
-        _print_proposed(result, str(account_file))
+        _print_result(result, account_file)
     if result.blocked:
         sys.exit(1)
+
+
+def _fleet_request(
+    role: str,
+    account_files: tuple[str | Path, ...],
+    sources: tuple[str, ...],
+    org: str | None,
+    *,
+    every: bool,
+    principal: str | None,
+) -> FleetRequest:
+    from alpha.app.fleet_proposing import FleetRequest
+
+    if every or principal is not None:
+        raise click.UsageError("--role proposes for one role: leave out --principal and --all")
+    if org is not None and not Path(org).is_dir():
+        raise click.UsageError(
+            "--role with --org needs an organisation folder (write one with alpha org export)"
+        )
+    if (org is None and len(account_files) < 2) or (org is not None and account_files):
+        raise click.UsageError("give --org DIR or two --account FILE or more with --role")
+    folder = Path(org) if org is not None else None
+    return FleetRequest(role, tuple(str(a) for a in account_files), sources, org=folder)
 
 
 def _propose_org(app: Application, request: OrgRequest, output: str) -> None:
@@ -120,15 +172,41 @@ def _propose_org(app: Application, request: OrgRequest, output: str) -> None:
     else:
         for account, proposed in result.proposed:
             console().print(f"[bold]account {account.id}[/bold] ({account.name})")
-            _print_proposed(proposed, account.id)
+            _print_result(proposed, account.id)
         for failure in result.failures:
             console().print(f"not covered: {failure.account_id}: {failure.reason}", markup=False)
     if result.blocked:
         sys.exit(1)
 
 
-def _print_proposed(result: ProposeResult, account_file: str) -> None:
-    from alpha.cli.workflow_render import console, findings, percent, state_text
+def _propose_fleet(app: Application, request: FleetRequest, output: str) -> None:
+    """`propose --role`: one proposal for the role in every account, one rollout later."""
+    from alpha.cli.workflow_render import console, emit_json
+
+    role = request.role
+    with spinner(f"reading {role} in every account and generating one proposal"):
+        result = app.propose_fleet(request, on_progress=note)
+    if output == "json":
+        emit_json(result.to_dict())
+    else:
+        out = console()
+        for skipped in result.skipped:
+            out.print(f"[yellow]left out[/yellow] {skipped}")
+        item = result.proposed
+        if item is not None:
+            accounts = ", ".join(result.fleet.accounts)
+            where = (
+                f"role {role} in {len(result.fleet.targets)} accounts ({accounts}; canary first)"
+            )
+            _print_proposed(item, where, out)
+        for failure in result.failures:
+            out.print(f"[red]no proposal[/red] for {failure.principal}: {failure.reason}")
+    if result.blocked:
+        sys.exit(1)
+
+
+def _print_result(result: ProposeResult, account_file: str) -> None:
+    from alpha.cli.workflow_render import console
 
     out = console()
     if result.account_imported:
@@ -136,16 +214,21 @@ def _print_proposed(result: ProposeResult, account_file: str) -> None:
     elif result.account_copy.startswith("aws-account-"):
         out.print(f"read {account_file} live: these proposals roll out to live IAM")
     for item in result.proposed:
-        verb = "stored" if item.created else "already stored (identical content), unchanged"
-        reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")
-        out.print(
-            f"[bold]{item.proposal.short_id}[/bold] {item.proposal.principal}: {verb}; "
-            f"{state_text(item.state.value)}; "
-            f"privilege reduction {percent(reduction)}"
-        )
-        findings(item.proposal, out)
+        _print_proposed(item, item.proposal.principal, out)
     for failure in result.failures:
         out.print(f"[red]no proposal[/red] for {failure.principal}: {failure.reason}")
+
+
+def _print_proposed(item: Proposed, where: str, out: Console) -> None:
+    from alpha.cli.workflow_render import findings, percent, state_text
+
+    verb = "stored" if item.created else "already stored (identical content), unchanged"
+    reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")
+    out.print(
+        f"[bold]{item.proposal.short_id}[/bold] {where}: {verb}; "
+        f"{state_text(item.state.value)}; privilege reduction {percent(reduction)}"
+    )
+    findings(item.proposal, out)
 
 
 @click.group()

@@ -15,7 +15,8 @@ from rich.table import Table
 from alpha.app.views import diff_view, list_row, policy_text
 from alpha.cli.console import stdout_console
 from alpha.rollout.engine import RunResult
-from alpha.rollout.service import Status
+from alpha.rollout.service import ProposalStatus, Status
+from alpha.rollout.targets import target_states
 from alpha.store.model import StoredProposal
 
 STATE_COLOURS = {
@@ -183,6 +184,8 @@ def render_run(results: Sequence[RunResult], out: Console) -> None:
 
 def render_status(status: Status, out: Console) -> None:
     render_list([list_row(p) for p in status.proposals], out)
+    for found in status.proposals:
+        _render_accounts(found, out)
     metrics = status.metrics.to_dict()
     states = ", ".join(f"{state_text(k)} {v}" for k, v in metrics["by_state"].items() if v)
     out.print(f"by state: {states or 'no proposals'}")
@@ -200,6 +203,16 @@ def render_status(status: Status, out: Console) -> None:
     table.add_row("privilege reduction (applied)", percent(reduction["applied"]))
     table.add_row("privilege reduction (proposed)", percent(reduction["proposed"]))
     out.print(table)
+
+
+def _render_accounts(found: ProposalStatus, out: Console) -> None:
+    """A fleet proposal's state in each account, in rollout order."""
+    targets = target_states(found.proposal, found.state, found.stages)
+    if len(targets) < 2:
+        return
+    out.print(f"{found.proposal.short_id} across {len(targets)} accounts:")
+    for target in targets:
+        out.print(f"  {target.account} {target.principal}: {target.state}")
 
 
 def _duration(seconds: float) -> str:

@@ -30,12 +30,19 @@ from alpha.policy.org_policies import OrgGuardrails
 from alpha.reasoning import Reasoner
 from alpha.reasoning.data_plane import is_data_plane
 from alpha.usage.aggregate import UsageQuery, UsageRow
-from alpha.usage.ingest import ingest
+from alpha.usage.ingest import IngestReport, ingest
 from alpha.usage.lifeline import die_with_parent
 from alpha.usage.people import PersonUse
 from alpha.usage.ports import TimeWindow, UsageSource, UsageStore
 
-__all__ = ["GenerationPlan", "GenerationRun", "Outcome", "collect", "plan_generation"]
+__all__ = [
+    "GenerationPlan",
+    "GenerationRun",
+    "Outcome",
+    "collect",
+    "plan_fleet_generation",
+    "plan_generation",
+]
 
 
 log = logging.getLogger(__name__)
@@ -143,9 +150,7 @@ def plan_generation(
 ) -> GenerationPlan:
     """Ingest what is new and read the usage once: what to propose for `principal`, or for
     every principal of the snapshot with usage."""
-    report = ingest(sources, store, window)
-    if on_progress is not None:
-        on_progress(f"read {report.events_read:,} new events from {report.batches_read} files")
+    report = _ingest(sources, store, window, on_progress)
     query = UsageQuery(report.keys, None, window)
     rows = store.usage(query)
     days = active_days_by_principal(store.active_days(query), snapshot)
@@ -169,6 +174,63 @@ def plan_generation(
         if (wanted is None or arn == wanted) and any(r.count > 0 for r in grouped[arn])
     )
     return GenerationPlan(generator, context, jobs, workers)
+
+
+def plan_fleet_generation(
+    targets: Sequence[str],
+    snapshots: Sequence[AccountSnapshot],
+    catalog: Catalog,
+    guardrails: GuardrailConfig,
+    *,
+    sources: Sequence[UsageSource],
+    store: UsageStore,
+    window: TimeWindow,
+    settings: GenerationSettings | None = None,
+    reasoner: Reasoner | None = None,
+    on_progress: Callable[[str], None] | None = None,
+) -> GenerationPlan:
+    """One proposal for the same role in several accounts (`targets[i]` in `snapshots[i]`),
+    from the union of every copy's calls: made for the first copy (the copies' policies are
+    the same, `alpha.org.fleet`), so its proof and replay cover every account's calls."""
+    report = _ingest(sources, store, window, on_progress)
+    query = UsageQuery(report.keys, None, window)
+    rows = store.usage(query)
+    active = store.active_days(query)
+    union: list[UsageRow] = []
+    days: dict[str, int] = {}
+    for target, snapshot in zip(targets, snapshots, strict=True):
+        account = target.split(":")[4]
+        # Only the account's own rows: a snapshot without an account id would take another
+        # account's role of the same name for its own.
+        mine = [r for r in rows if _in_account(r.principal, account)]
+        union += group_by_principal(mine, snapshot).get(target, [])
+        seen = {p: d for p, d in active.items() if _in_account(p, account)}
+        for action, count in active_days_by_principal(seen, snapshot).get(target, {}).items():
+            days[action] = max(count, days.get(action, 0))
+    context = UsageContext(
+        window=_window_of(rows, window),
+        events=store.summary(report.keys).events,
+        principals=len({r.principal for r in rows}),
+        data_events_logged=_data_events_logged(rows, catalog),
+    )
+    generator = ProposalGenerator(
+        catalog, snapshots[0], guardrails, settings=settings, reasoner=reasoner
+    )
+    used = any(r.count > 0 for r in union)
+    jobs: deque[Job] = deque([(targets[0], union, days)] if used else [])
+    return GenerationPlan(generator, context, jobs, workers=1)
+
+
+def _ingest(
+    sources: Sequence[UsageSource],
+    store: UsageStore,
+    window: TimeWindow,
+    on_progress: Callable[[str], None] | None,
+) -> IngestReport:
+    report = ingest(sources, store, window)
+    if on_progress is not None:
+        on_progress(f"read {report.events_read:,} new events from {report.batches_read} files")
+    return report
 
 
 def collect(outcomes: Iterable[Outcome]) -> GenerationRun:
@@ -230,6 +292,10 @@ def active_days_by_principal(
         for action, count in per_action.items():
             mine[action] = max(count, mine.get(action, 0))
     return resolved
+
+
+def _in_account(arn: str, account: str) -> bool:
+    return arn.split(":")[4:5] == [account]
 
 
 def _data_events_logged(rows: Sequence[UsageRow], catalog: Catalog) -> bool:

@@ -135,9 +135,11 @@ class RolloutEngine:
         state = self.store.proposal_state(proposal.id)
         if state is ProposalState.APPROVED:
             check_may_start(self.store, proposal)
-            for target in targets or [proposal.principal]:
+            # A fleet proposal's targets are the role in each account, the canary's first.
+            chosen = targets or list(proposal.targets)
+            for target in chosen:
                 self.steps.guard(target)  # refused before the rollout even starts
-            self._start(proposal, through, targets or [proposal.principal])
+            self._start(proposal, through, chosen)
         elif state in _STAGE_OF:
             # A rollout keeps the stage settings (bakes, thresholds) it started with.
             self._record_run(
@@ -365,7 +367,8 @@ class RolloutEngine:
                 changes = canary_changes(
                     target, previous[target], proposal.id, proposal.document, settings
                 )
-                self.steps.apply_all(proposal, f"canary.{wave}", changes)
+                if self.steps.apply_all(proposal, f"canary.{wave}", changes):
+                    self.steps.account_audit(proposal, target, f"canary wave {wave + 1} applied")
             record = self._enforced(record, planned[wave])
             record = self.steps.baking(record)
             enforced = [t for w in planned[: wave + 1] for t in w]
@@ -410,7 +413,8 @@ class RolloutEngine:
                 settings=settings,
             )
             changes += uncanary_changes(target, previous[target], proposal.id, settings)
-            self.steps.apply_all(proposal, "production", changes)
+            if self.steps.apply_all(proposal, "production", changes):
+                self.steps.account_audit(proposal, target, "production applied")
         record = self._enforced(record, targets)
         record = self.steps.baking(record)
         since = datetime.fromisoformat(record.metrics["bake_since"])

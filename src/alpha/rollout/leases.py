@@ -13,13 +13,20 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 
 from alpha.rollout.errors import RolloutError
 from alpha.store.ports import Store
 
-__all__ = ["DEFAULT_LEASE", "PrincipalBusyError", "holder_name", "principal_lease", "wall_clock"]
+__all__ = [
+    "DEFAULT_LEASE",
+    "PrincipalBusyError",
+    "holder_name",
+    "principal_lease",
+    "principals_lease",
+    "wall_clock",
+]
 
 DEFAULT_LEASE = timedelta(minutes=15)
 
@@ -59,3 +66,15 @@ def principal_lease(
         yield
     finally:
         store.release_lease(name, holder)
+
+
+@contextmanager
+def principals_lease(
+    store: Store, principals: tuple[str, ...], holder: str, length: timedelta = DEFAULT_LEASE
+) -> Iterator[None]:
+    """Every principal's lease for the block (a fleet proposal changes the role in each
+    account); taken in one order, so two holders never wait on each other in a circle."""
+    with ExitStack() as held:
+        for principal in sorted(set(principals)):
+            held.enter_context(principal_lease(store, principal, holder, length))
+        yield

@@ -55,9 +55,10 @@ def check_may_roll_back(store: Store, proposal: StoredProposal) -> None:
 
 
 def _siblings(store: Store, proposal: StoredProposal) -> list[StoredProposal]:
-    return [
-        p for p in store.proposals() if p.principal == proposal.principal and p.id != proposal.id
-    ]
+    """The other proposals changing any principal this one changes (a fleet proposal's
+    targets are one per account)."""
+    mine = set(proposal.targets)
+    return [p for p in store.proposals() if p.id != proposal.id and mine & set(p.targets)]
 
 
 def _canary_start(store: Store, proposal: StoredProposal) -> datetime | None:

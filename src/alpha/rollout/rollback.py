@@ -10,6 +10,8 @@ from alpha.rollout.changes import Change, Op, restore_changes, restore_versions
 from alpha.rollout.errors import IamChangeError, RolloutError
 from alpha.rollout.iam_ports import IamChanger, JsonDict
 from alpha.rollout.notify_ports import RollbackFailed, RolledBack
+from alpha.rollout.runs import latest_run
+from alpha.rollout.settings import StageSettings
 from alpha.rollout.steps import Checkpoint, Clock, RolloutSteps
 from alpha.rollout.workflow import Event, WorkflowState, workflow_state
 from alpha.store.model import (
@@ -74,13 +76,25 @@ class Rollbacks:
         canary = self.store.stage(proposal.id, Stage.CANARY)
         if canary is None or canary.previous_state is None:
             return  # nothing was changed before the state was captured
-        for target, previous in captured_state(canary).items():
+        captured = captured_state(canary)
+        for target in self._newest_first(proposal, captured):
+            previous = captured[target]
             current = self.iam.principal_state(target)
-            self.steps.apply_all(proposal, "rollback", restore_changes(target, previous, current))
+            changes = restore_changes(target, previous, current)
+            if self.steps.apply_all(proposal, "rollback", changes):
+                self.steps.account_audit(proposal, target, "rolled back")
         versions: dict[str, str] = canary.previous_state.get("policies") or {}
         self.steps.apply_all(proposal, "rollback", restore_versions(versions, self.iam))
         for arn in self._created_policies(proposal.id):
             self.steps.apply(proposal, "rollback", Change(Op.DELETE_POLICY, arn))
+
+    def _newest_first(self, proposal: StoredProposal, captured: dict[str, JsonDict]) -> list[str]:
+        """The targets in the reverse of the order the rollout changed them (the run's order:
+        the canary's accounts first); a stored state's keys keep no order."""
+        run = latest_run(self.store, proposal.id, proposal.principal, StageSettings())
+        order = [t for t in run.targets if t in captured]
+        order += sorted(t for t in captured if t not in order)
+        return order[::-1]
 
     def _created_policies(self, proposal_id: str) -> list[str]:
         created = {

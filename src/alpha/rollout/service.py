@@ -27,11 +27,12 @@ from alpha.rollout.leases import (
     DEFAULT_LEASE,
     PrincipalBusyError,
     holder_name,
-    principal_lease,
+    principals_lease,
 )
 from alpha.rollout.metrics import Metrics, metrics
 from alpha.rollout.notify_ports import Notifier
 from alpha.rollout.steps import Clock
+from alpha.rollout.targets import target_states
 from alpha.rollout.workflow import USER_STATE, Event, next_state, workflow_state
 from alpha.store.model import Approval, ProposalState, Stage, StageRecord, StoredProposal
 from alpha.store.ports import Store
@@ -61,6 +62,7 @@ class ProposalStatus:
                 "by": None if latest is None else latest.approver,
                 "at": None if latest is None else latest.timestamp.isoformat(),
             },
+            "targets": [t.to_dict() for t in target_states(self.proposal, self.state, self.stages)],
             "stages": [
                 {
                     "stage": r.stage.value,
@@ -221,7 +223,7 @@ class RolloutService:
 
     def _lease(self, proposal: StoredProposal, *, wait: bool) -> AbstractContextManager[None]:
         length = DEFAULT_LEASE + (self.settings.max_wait if wait else timedelta(0))
-        return principal_lease(self.store, proposal.principal, self.holder, length)
+        return principals_lease(self.store, proposal.targets, self.holder, length)
 
     # Status ------------------------------------------------------------------------------
     def proposal_status(self, proposal_id: str) -> ProposalStatus:

@@ -22,6 +22,9 @@ from alpha.rollout.workflow import USER_STATE, Event, WorkflowState, next_state
 from alpha.store.model import JournalPhase, Stage, StageRecord, StageState, StoredProposal
 from alpha.store.ports import Store
 
+ACCOUNT_STEP = "account.changed"
+"""The audit action of one account's step in a fleet rollout."""
+
 MAX_CHECKS = 200
 """The checks of one stage's bake kept in its metrics (the latest)."""
 
@@ -125,15 +128,16 @@ class RolloutSteps:
         return saved
 
     # Changes -----------------------------------------------------------------------------
-    def apply_all(self, proposal: StoredProposal, label: str, changes: list[Change]) -> None:
-        for change in changes:
-            self.apply(proposal, label, change)
+    def apply_all(self, proposal: StoredProposal, label: str, changes: list[Change]) -> int:
+        """How many of the changes were done by this call (not already journalled done)."""
+        return sum(self.apply(proposal, label, change) for change in changes)
 
-    def apply(self, proposal: StoredProposal, label: str, change: Change) -> None:
+    def apply(self, proposal: StoredProposal, label: str, change: Change) -> bool:
+        """False when the journal says the change was done before (a resumed run)."""
         key = f"{label}:{change.key}"
         entries = [e for e in self.store.journal(proposal.id) if e.step == key]
         if any(e.phase is JournalPhase.DONE for e in entries):
-            return
+            return False
         if change.op not in POLICY_OPS:
             self.guard(change.target)
         payload: JsonDict = {"op": change.op.value, "target": change.target, "name": change.name}
@@ -147,6 +151,7 @@ class RolloutSteps:
         self.store.append_journal(proposal.id, key, JournalPhase.DONE, payload, self.clock())
         outcome = "applied" if applied else "already in effect"
         self.log(proposal, None, f"{change.describe()}: {outcome}", outcome, step=key)
+        return True
 
     def notify(self, event: NotifyEvent) -> None:
         """Tell people, after the step is stored (a notifier never holds the rollout up)."""
@@ -170,6 +175,14 @@ class RolloutSteps:
                 )
         self.audit(proposal, f"{source.value}->{target.value}", reason, event=event.value)
         self.log(proposal, None, f"{source.value} -> {target.value} on {event.value}", event.value)
+
+    def account_audit(self, proposal: StoredProposal, target: str, what: str) -> None:
+        """A fleet rollout's audit names the account each step changed (`alpha status` and
+        the audit log show per-account state)."""
+        if len(proposal.targets) > 1:
+            account = target.split(":")[4]
+            reason = f"{what} in account {account} ({target})"
+            self.audit(proposal, ACCOUNT_STEP, reason, account=account, principal=target, step=what)
 
     def audit(self, proposal: StoredProposal, action: str, reason: str, **details: str) -> None:
         self.store.append_audit(

@@ -17,6 +17,7 @@ from typing import Any
 from alpha.store.errors import AmbiguousProposalError, ProposalNotFoundError, StoreError
 
 __all__ = [
+    "TARGETS_KEY",
     "Approval",
     "AuditEvent",
     "JournalEntry",
@@ -38,6 +39,9 @@ __all__ = [
 
 
 JsonDict = dict[str, Any]
+
+TARGETS_KEY = "targets"
+"""The plan's list of every principal a fleet proposal rolls out to (one per account)."""
 
 SHORT_ID_LENGTH = 12
 """How many hex characters of a proposal id users see and type."""
@@ -194,6 +198,15 @@ class StoredProposal:
     @property
     def short_id(self) -> str:
         return short_id(self.id)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The principals a rollout changes: every account's copy of a fleet role (the plan's
+        `targets`, covered by the content hash like the rest of the plan), else the principal."""
+        found = self.plan.get(TARGETS_KEY)
+        if isinstance(found, list) and found and all(isinstance(t, str) for t in found):
+            return tuple(found)
+        return (self.principal,)
 
     @property
     def proposed_policy(self) -> JsonDict:

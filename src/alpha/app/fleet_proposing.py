@@ -1,0 +1,185 @@
+"""`propose_fleet`: one proposal for the same role in several accounts (a StackSet or a
+landing-zone role), rolled out later as one rollout across them (`alpha.org.fleet`).
+
+The accounts come as account files (`--account`, repeated, in rollout order) or as an
+organisation folder (`alpha org export`'s form: `organization.json` and `accounts/<id>.json`,
+its accounts in the order it lists them). Each file becomes the store's working copy of its
+account, which a rollout changes (or, with `iam = "aws"`, live IAM in each account, reached
+through the organisation role). The proposal is generated from the union of every copy's
+calls, proven and replayed on all of them, and records every copy's ARN as its targets in
+its plan, which its content hash covers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alpha.account import AccountSnapshot
+from alpha.app.backends import Backends, is_live_account, note_fleet_accounts
+from alpha.app.errors import AppError
+from alpha.app.proposing import Progress, Proposed, import_account_once, persist, record_failures
+from alpha.generate.model import GenerationFailure
+from alpha.org.fleet import FleetRole, fleet_role, has_role
+from alpha.rollout.identity import check_name
+from alpha.store.ports import Store
+from alpha.usage.ports import TimeWindow
+
+__all__ = ["FleetRequest", "FleetResult", "org_account_files", "propose_fleet"]
+
+
+@dataclass(frozen=True, slots=True)
+class FleetRequest:
+    """The role (`name` or `/path/name`), the account files in rollout order (the canary's
+    first), the CloudTrail sources, and the window. From an organisation folder (`org`), the
+    accounts without the role are left out and named (`FleetResult.skipped`); given one by
+    one, an account without it is refused."""
+
+    role: str
+    accounts: tuple[str, ...]
+    sources: tuple[str, ...]
+    window: TimeWindow = field(default_factory=TimeWindow)
+    keep_unmapped: bool = True
+    org: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FleetResult:
+    fleet: FleetRole
+    proposed: Proposed | None
+    failures: tuple[GenerationFailure, ...]
+    imported: tuple[str, ...]
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return self.proposed is not None and self.proposed.blocked
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "role": self.fleet.role,
+            "targets": list(self.fleet.targets),
+            "proposals": [] if self.proposed is None else [self.proposed.to_dict()],
+            "failures": [f.to_dict() for f in self.failures],
+            "imported": list(self.imported),
+            "skipped": list(self.skipped),
+        }
+
+
+def propose_fleet(
+    backends: Backends,
+    request: FleetRequest,
+    by: str,
+    on_progress: Progress | None = None,
+    *,
+    check_time: Callable[[Store, datetime], None] | None = None,
+) -> FleetResult:
+    """Read every account, check the copies are one fleet, generate once from all their
+    usage, and store the proposal with every copy as a target."""
+    from alpha.generate import GenerationSettings
+    from alpha.generate.run import collect, plan_fleet_generation
+
+    by = check_name(by, "proposer's name")
+    accounts, snapshots, skipped = _accounts(backends, request)
+    fleet = fleet_role(request.role, snapshots)
+    with backends.open_usage_store() as usage:
+        plan = plan_fleet_generation(
+            fleet.targets,
+            snapshots,
+            backends.catalog(),
+            backends.guardrails(),
+            sources=[backends.usage_source(text) for text in request.sources],
+            store=usage,
+            window=request.window,
+            settings=GenerationSettings(keep_unmapped=request.keep_unmapped),
+            reasoner=backends.reasoner(),
+            on_progress=on_progress,
+        )
+    run = collect(plan.outcomes())
+    failures = run.failures or _unused(fleet, run.proposals)
+    when = backends.clock()()
+    with backends.open_store() as store:
+        if check_time is not None:
+            check_time(store, when)
+        note_fleet_accounts(store, fleet.accounts)
+        imported = tuple(
+            text
+            for text, target in zip(accounts, fleet.targets, strict=True)
+            if import_account_once(backends, store, text, target.split(":")[4])[1]
+        )
+        proposed = None
+        for proposal in run.proposals:
+            document = {**proposal.to_dict(), "fleet": {"role": fleet.role}}
+            [proposed] = persist(store, [document], by, when, targets=fleet.targets)
+        record_failures(store, failures, by, when)
+    return FleetResult(fleet, proposed, failures, imported, skipped)
+
+
+def _accounts(
+    backends: Backends, request: FleetRequest
+) -> tuple[tuple[str, ...], list[AccountSnapshot], tuple[str, ...]]:
+    """The accounts read, their snapshots, and (from an organisation folder) the accounts
+    left out: not read, or without the role."""
+    if request.org is None:
+        return request.accounts, _read(backends, request.accounts), ()
+    files, unread = org_account_files(request.org)
+    snapshots = _read(backends, files)
+    kept = [(f, s) for f, s in zip(files, snapshots, strict=True) if has_role(request.role, s)]
+    holders = {f for f, _ in kept}
+    without = tuple(
+        f"{s.account_id or f}: no role {request.role}"
+        for f, s in zip(files, snapshots, strict=True)
+        if f not in holders
+    )
+    return tuple(f for f, _ in kept), [s for _, s in kept], unread + without
+
+
+def _read(backends: Backends, accounts: tuple[str, ...]) -> list[AccountSnapshot]:
+    live = [text for text in accounts if is_live_account(text)]
+    if live:
+        raise AppError(
+            f"{live[0]}: a fleet is proposed from account files or an organisation folder "
+            "(alpha org export); its rollout reaches live IAM with iam = aws and ALPHA_ORG_ROLE"
+        )
+    return [backends.read_account(text) for text in accounts]
+
+
+def _unused(fleet: FleetRole, proposals: tuple[object, ...]) -> tuple[GenerationFailure, ...]:
+    if proposals:
+        return ()
+    reason = f"no call of role {fleet.role} in any of its {len(fleet.targets)} accounts"
+    return (GenerationFailure(fleet.lead, f"{reason} in the usage window"),)
+
+
+def org_account_files(folder: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The account files of an organisation folder's ACTIVE accounts, in `organization.json`'s
+    order, and the accounts without a file (read failures, named); `AppError` naming
+    `organization.json` when it is missing or malformed.
+
+    Deliberately tiny: the organisation reader (`alpha org`) owns the folder's full form."""
+    from alpha.policy.user_files import InputTextError, decode_json, read_input
+
+    index = folder / "organization.json"
+    try:
+        document = decode_json(read_input(index, AppError))
+    except InputTextError as exc:
+        raise AppError(f"{index}: {exc}") from exc
+    listed = document.get("Accounts") if isinstance(document, dict) else None
+    if not isinstance(listed, list):
+        raise AppError(f"{index}: no Accounts list")
+    files: list[str] = []
+    unread: list[str] = []
+    for number, account in enumerate(listed):
+        if not isinstance(account, dict) or not isinstance(account.get("Id"), str):
+            raise AppError(f"{index}: Accounts[{number}] has no Id")
+        if account.get("Status", "ACTIVE") != "ACTIVE":
+            continue
+        path = folder / "accounts" / f"{account['Id']}.json"
+        if path.is_file():
+            files.append(str(path))
+        else:
+            unread.append(f"{account['Id']}: not read (no {path})")
+    return tuple(files), tuple(unread)
