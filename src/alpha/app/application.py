@@ -123,19 +123,32 @@ class Application:
         request: GenerateRequest,
         by: str | None = None,
         on_progress: Callable[[str], None] | None = None,
+        on_stored: Callable[[Proposed], None] | None = None,
     ) -> ProposeResult:
+        """Store the request's proposals; each new one is announced (the notifier, a
+        `GenerationSuccess` event) as it is stored and `on_stored` hears of each, whole, then:
+        the result holds only their summaries."""
+        from alpha.app.workflow_metrics import created_event, failed_event
+
+        events: list[WorkflowEvent] = []
+
+        def stored(item: Proposed) -> None:
+            if item.created:
+                self.notifier.notify(ProposalCreated.of(item.proposal))
+                events.append(created_event(item.proposal, self.backends.clock()()))
+            if on_stored is not None:
+                on_stored(item)
+
         result = propose(
             self.backends,
             request,
             by or self.settings.user,
             on_progress,
             check_time=self._check_time,
-            on_stored=self._proposed,
+            on_stored=stored,
         )
-        from alpha.app.workflow_metrics import generation_events
-
-        created = [p.proposal for p in result.proposed if p.created]
-        self._emit(generation_events(created, result.failures, self.backends.clock()()))
+        now = self.backends.clock()()
+        self._emit([*events, *(failed_event(f, now) for f in result.failures)])
         return result
 
     # Metrics -----------------------------------------------------------------------------
@@ -171,10 +184,6 @@ class Application:
             with self.backends.open_metric_log() as metric_log:
                 for event in found:
                     metric_log.emit(event)
-
-    def _proposed(self, item: Proposed) -> None:
-        if item.created:
-            self.notifier.notify(ProposalCreated.of(item.proposal))
 
     # Decisions ---------------------------------------------------------------------------
     def approve(

@@ -68,7 +68,7 @@ def propose(
     engine: str | None,
 ) -> None:
     """Generate least-privilege proposals from usage and store them for approval."""
-    from alpha.app import GenerateRequest
+    from alpha.app import GenerateRequest, Proposed
     from alpha.cli.workflow_render import console, emit_json, findings, percent, state_text
 
     if every == (principal is not None):
@@ -77,25 +77,29 @@ def propose(
         store=store, config=config, now=now, user=by, reasoner=reasoner, engine=engine
     )
     request = GenerateRequest(str(account_file), sources, principal)
+    text = output != "json"
+    out = console()
+
+    def told(item: Proposed) -> None:
+        """Each proposal in full as it is stored (the run keeps only a summary of it)."""
+        verb = "stored" if item.created else "already stored (identical content), unchanged"
+        reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")
+        out.print(
+            f"[bold]{item.proposal.short_id}[/bold] {item.proposal.principal}: {verb}; "
+            f"{state_text(item.state.value)}; "
+            f"privilege reduction {percent(reduction)}"
+        )
+        findings(item.proposal, out)
+
     with spinner("reading logs and generating proposals"):
-        result = app.propose(request, on_progress=note)
-    if output == "json":
+        result = app.propose(request, on_progress=note, on_stored=told if text else None)
+    if not text:
         emit_json(result.to_dict())
     else:
-        out = console()
         if result.account_imported:
             out.print(f"imported {account_file} as the working copy {result.account_copy!r}")
         elif result.account_copy.startswith("aws-account-"):
             out.print(f"read {account_file} live: these proposals roll out to live IAM")
-        for item in result.proposed:
-            verb = "stored" if item.created else "already stored (identical content), unchanged"
-            reduction = (item.proposal.document.get("diff") or {}).get("privilege_reduction")
-            out.print(
-                f"[bold]{item.proposal.short_id}[/bold] {item.proposal.principal}: {verb}; "
-                f"{state_text(item.state.value)}; "
-                f"privilege reduction {percent(reduction)}"
-            )
-            findings(item.proposal, out)
         for failure in result.failures:
             out.print(f"[red]no proposal[/red] for {failure.principal}: {failure.reason}")
     if result.blocked:
