@@ -7,13 +7,16 @@
 Writes, once, into FOLDER: an account of N roles (each with a small inline policy, so that the
 run measures what a run over many principals holds rather than the generator's work on wide
 policies) and CloudTrail with `--rows` distinct (action, object) calls per role over a day (one
-report row each, about 1 KB once decoded: 1.2 million rows at 60,000 roles). Then, each command
-its own process with a fresh usage store, the peak of the summed RSS of its process tree
-(sampled every 20 ms, with its /dev/shm files; see `bench_usage.py`) and its wall time: for
-this checkout's code and, with `--compare`, another `src` folder's. `--stop-before` stops a
-command after that many seconds (the peak is then a lower bound, marked `>=`): a run over
-60,000 principals takes long on a busy machine, and the old code's peak comes early (all the
-rows at once) and then only grows (every proposal held).
+report row each, about 1 KB once decoded: 1.2 million rows at 60,000 roles). The logs are
+ingested once (`alpha usage`, measured on its own: `bench_usage.py` covers the ingest); then
+each command runs as its own process over that usage store (nothing new to ingest), for this
+checkout's code and, with `--compare`, another `src` folder's. Memory is sampled every 20 ms
+over the process tree: the sum of its processes' RSS (which counts pages the forked workers
+share with the parent once per process: an upper bound) and the sum of their PSS (each shared
+page split between its sharers), plus its files in /dev/shm. `--stop-before` stops a command
+after that many seconds (its peaks are then lower bounds, marked `>=`): a run over 60,000
+principals takes long on a busy machine, and the old code's peak comes early (all the rows at
+once) and then only grows (every proposal held).
 """
 
 from __future__ import annotations
@@ -27,11 +30,12 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_usage import ALPHA, ram_folder_kb, tree_rss_kb
+from bench_usage import ALPHA, ram_folder_kb, timed
 
 ACCOUNT = "123456789012"
 ACTIONS = (("s3.amazonaws.com", "GetObject"), ("s3.amazonaws.com", "PutObject"))
@@ -122,12 +126,42 @@ def write_data(folder: Path, principals: int, rows: int) -> tuple[Path, Path]:
     return account_file, logs
 
 
-def peak_of(
-    argv: list[str], env: dict[str, str], stop_before: float | None
-) -> tuple[float, float, bool]:
-    """Peak memory (MB) of the command's process tree, its wall time, and whether it was
-    stopped before it finished."""
-    peak, shm_before = 0, ram_folder_kb()
+def tree_kb(pid: int) -> tuple[int, int]:
+    """The summed RSS and PSS of a process and its descendants (0 once gone)."""
+    rss = pss = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        for line in rollup.splitlines():
+            if line.startswith("Rss:"):
+                rss += int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss += int(line.split()[1])
+        stack.extend(int(c) for c in children)
+    return rss, pss
+
+
+@dataclass
+class Peak:
+    rss_mb: float = 0.0
+    pss_mb: float = 0.0
+    seconds: float = 0.0
+    stopped: bool = False
+
+    def __str__(self) -> str:
+        bound = ">=" if self.stopped else ""
+        ran = f"stopped after {self.seconds:.0f} s" if self.stopped else f"{self.seconds:.0f} s"
+        return f"peak RSS {bound}{self.rss_mb:,.0f} MB, PSS {bound}{self.pss_mb:,.0f} MB ({ran})"
+
+
+def peak_of(argv: list[str], env: dict[str, str], stop_before: float | None) -> Peak:
+    """The command's peak memory and wall time; stopped after `stop_before` seconds."""
+    found, shm_before = Peak(), ram_folder_kb()
     start = time.perf_counter()
     process = subprocess.Popen(
         argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, start_new_session=True
@@ -135,25 +169,27 @@ def peak_of(
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss_kb(process.pid) + max(0, ram_folder_kb() - shm_before))
+            shm = max(0, ram_folder_kb() - shm_before) / 1024
+            rss, pss = tree_kb(process.pid)
+            found.rss_mb = max(found.rss_mb, rss / 1024 + shm)
+            found.pss_mb = max(found.pss_mb, pss / 1024 + shm)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    stopped = False
     try:
         _, err = process.communicate(timeout=stop_before)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, 15)  # its own session: the command and its workers
         _, err = process.communicate()
-        stopped = True
+        found.stopped = True
     done.set()
     sampler.join()
-    if not stopped and process.returncode not in (0, 1):
+    found.seconds = time.perf_counter() - start
+    if not found.stopped and process.returncode not in (0, 1):
         raise SystemExit(f"{argv[1]} failed ({process.returncode}): {err.decode()[-2000:]}")
-    return peak / 1024, time.perf_counter() - start, stopped
+    return found
 
 
 def main() -> None:
@@ -169,24 +205,23 @@ def main() -> None:
     src = Path(__file__).resolve().parents[1] / "src"
     versions = {"now": src, **({"before": args.compare} if args.compare else {})}
     print(f"{args.principals:,} principals x {args.rows} rows; load {os.getloadavg()[0]:.1f}")
+    work = Path(tempfile.mkdtemp(prefix="many-", dir=args.folder))
+    usage = work / "usage.duckdb"
+    base = {**os.environ, "PYTHONPATH": str(src), "ALPHA_USAGE_STORE": str(usage)}
+    nobody = ["--principal", "arn:aws:iam::000000000000:role/none", "--format", "json"]
+    ingest = timed([str(ALPHA), "usage", str(logs), "--store", str(usage), *nobody], None, base)
+    print(f"ingest (alpha usage): {ingest.seconds:.0f} s, peak RSS {ingest.peak_rss_mb:,.0f} MB")
     for command in args.commands.split(","):
         for name, code in versions.items():
-            with tempfile.TemporaryDirectory(dir=args.folder) as work:
-                env = {**os.environ, "PYTHONPATH": str(code), "ALPHA_STORE": f"{work}/alpha.db"}
-                env["ALPHA_USER"] = "bench"
-                env["ALPHA_USAGE_STORE"] = f"{work}/usage.duckdb"
-                argv = [str(ALPHA), command, "--all", "--account", str(account_file)]
-                argv += ["--usage", str(logs), "--format", "json"]
-                if command == "generate":
-                    argv += ["--store", f"{work}/usage.duckdb"]
-                peak, seconds, stopped = peak_of(argv, env, args.stop_before)
-            bound = ">=" if stopped else ""
-            after = f"stopped after {seconds:.0f} s" if stopped else f"{seconds:.0f} s"
-            print(
-                f"{command} --all, {name}: peak {bound}{peak:,.0f} MB ({after}, "
-                f"load {os.getloadavg()[0]:.1f})",
-                flush=True,
-            )
+            env = {**base, "PYTHONPATH": str(code), "ALPHA_USER": "bench"}
+            env["ALPHA_STORE"] = str(work / f"alpha-{name}-{command}.db")
+            argv = [str(ALPHA), command, "--all", "--account", str(account_file)]
+            argv += ["--usage", str(logs), "--format", "json"]
+            if command == "generate":
+                argv += ["--store", str(usage)]
+            found = peak_of(argv, env, args.stop_before)
+            print(f"{command} --all, {name}: {found} load {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"kept in {work} (delete it when done)")
 
 
 if __name__ == "__main__":
