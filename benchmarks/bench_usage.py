@@ -75,15 +75,20 @@ def ram_folder_kb() -> int:
     return (found.f_blocks - found.f_bfree) * found.f_frsize // 1024
 
 
-def timed(argv: list[str], stdout: Path | None = None) -> Measure:
-    """Run a command; wall time and the peak memory of its process tree (RSS plus RAM-folder
-    files it made)."""
+def timed(
+    argv: list[str],
+    stdout: Path | None = None,
+    env: dict[str, str] | None = None,
+    ok: tuple[int, ...] = (0,),
+) -> Measure:
+    """Run a command (in `env`, or this environment) that should exit with one of `ok`; wall
+    time and the peak memory of its process tree (RSS plus RAM-folder files it made)."""
     peak = 0
     shm_before = ram_folder_kb()
     out = stdout.open("wb") if stdout else subprocess.DEVNULL
     cpu_before = children_cpu()
     start = time.perf_counter()
-    process = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, env=env)
     done = threading.Event()
 
     def sample() -> None:
@@ -101,7 +106,7 @@ def timed(argv: list[str], stdout: Path | None = None) -> Measure:
     sampler.join()
     if not isinstance(out, int):
         out.close()
-    if process.returncode != 0:
+    if process.returncode not in ok:
         raise SystemExit(f"{argv[0]} failed ({process.returncode}): {err.decode()[-2000:]}")
     return Measure(elapsed, peak / 1024, children_cpu() - cpu_before)
 

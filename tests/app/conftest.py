@@ -107,4 +107,4 @@ def app(backends: MemoryBackends, tmp_path: Path) -> Application:
 def orders_of(app: Application) -> str:
     """Propose from the sample; orders-api's proposal id."""
     proposed = app.propose(GenerateRequest(ACCOUNT, (LOGS,)), by=PROPOSER).proposed
-    return next(p.proposal.id for p in proposed if "orders-api" in p.proposal.principal)
+    return next(p.id for p in proposed if "orders-api" in p.principal)

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from alpha.app import AppError, Application, GenerateRequest, Settings
+from alpha.app import AppError, Application, GenerateRequest, Proposed, Settings
+from alpha.app.proposing import ProposalSummary
 from alpha.demo.sample import ROLLOUT_AT
 from alpha.guardrails import load_config
 from alpha.rollout.errors import ApprovalError, RolloutError
@@ -57,13 +58,29 @@ def test_propose_stores_once_and_audits_the_failures(
     assert [_name(str(e.details["principal"])) for e in failed] == ["report-builder"]
     again = app.propose(GenerateRequest(ACCOUNT, (LOGS,)))
     assert not again.account_imported
-    assert [p.proposal.id for p in again.proposed] == [p.proposal.id for p in first.proposed]
+    assert [p.id for p in again.proposed] == [p.id for p in first.proposed]
     assert not any(p.created for p in again.proposed)
+
+
+def test_propose_keeps_summaries_and_hands_each_whole_proposal_to_the_hook(
+    app: Application, backends: MemoryBackends
+) -> None:
+    heard: list[Proposed] = []
+    result = app.propose(GenerateRequest(ACCOUNT, (LOGS,)), on_stored=heard.append)
+    assert [p.summary() for p in heard] == list(result.proposed)
+    assert all(isinstance(p, ProposalSummary) for p in result.proposed)
+    for whole, summary in zip(heard, result.proposed, strict=True):
+        assert backends.store.proposal(summary.id) == whole.proposal  # stored before told
+        assert (
+            summary.to_dict()["privilege_reduction"]
+            == (whole.proposal.document["diff"]["privilege_reduction"])
+        )
+    assert [v["code"] for p in result.proposed for v in p.guardrail_violations]  # ci-deployer
 
 
 def test_decisions_keep_separation_of_duties(app: Application) -> None:
     proposed = app.propose(GenerateRequest(ACCOUNT, (LOGS,)), by=PROPOSER)
-    orders = next(p.proposal for p in proposed.proposed if "orders-api" in p.proposal.principal)
+    orders = next(p for p in proposed.proposed if "orders-api" in p.principal)
     with pytest.raises(ApprovalError, match="separation of duties"):
         app.approve(orders.short_id, PROPOSER)
     decision = app.approve(orders.short_id, APPROVER, "looks right")
@@ -83,7 +100,7 @@ def test_a_rollout_watches_and_a_rollback_does_not(
     app: Application, backends: MemoryBackends
 ) -> None:
     proposed = app.propose(GenerateRequest(ACCOUNT, (LOGS,)), by=PROPOSER)
-    orders = next(p.proposal for p in proposed.proposed if "orders-api" in p.proposal.principal)
+    orders = next(p for p in proposed.proposed if "orders-api" in p.principal)
     app.approve(orders.id, APPROVER)
     assert app.roll_out(orders.id, Stage.SANDBOX).stage is Stage.SANDBOX
     backends.monitor.covered = ROLLOUT_AT + timedelta(days=1)  # the logs reach past the bakes

@@ -27,8 +27,10 @@ def test_scan_counts_a_grant_an_scp_denies_as_not_granted(app: Application) -> N
 def test_proposals_record_the_levels(app: Application) -> None:
     request = GenerateRequest(ACCOUNT, (LOGS,), org=prod_guardrails())
     proposed = app.propose(request, by=PROPOSER).proposed
+    assert proposed
     for item in proposed:
-        assert recorded_guardrails(item.proposal.document) == prod_guardrails()
+        stored = app.proposal(item.id)
+        assert recorded_guardrails(stored.document) == prod_guardrails()
 
 
 def test_the_sandbox_puts_calls_outside_the_regions_on_the_organization(
@@ -36,7 +38,7 @@ def test_the_sandbox_puts_calls_outside_the_regions_on_the_organization(
 ) -> None:
     request = GenerateRequest(ACCOUNT, (LOGS,), org=prod_guardrails())
     proposed = app.propose(request, by=PROPOSER).proposed
-    orders = next(p.proposal for p in proposed if "orders-api" in p.proposal.principal)
+    orders = app.proposal(next(p.id for p in proposed if "orders-api" in p.principal))
     app.approve(orders.id, APPROVER)
     table = "arn:aws:dynamodb:eu-west-1:111122223333:table/orders"
     at = ROLLOUT_AT + timedelta(minutes=5)

@@ -61,7 +61,7 @@ def proposed(
         source.put(key, records)
     settings = Settings(store=Path("unused.db"), usage_store=Path("unused"), user=PROPOSER)
     found = Application(settings, backends).propose(GenerateRequest(ACCOUNT, (LOGS,))).proposed
-    return backends, {p.proposal.principal.rpartition("/")[2]: p.proposal.id for p in found}
+    return backends, {p.principal.rpartition("/")[2]: p.id for p in found}
 
 
 @pytest.fixture

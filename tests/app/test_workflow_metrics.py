@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 
 from alpha.app import Application, GenerateRequest
+from alpha.app.proposing import ProposalSummary
 from alpha.demo.sample import ROLLOUT_AT
 from alpha.rollout.errors import RolloutError
 from alpha.rollout.metric_ports import WorkflowEvent
-from alpha.store.model import ProposalState, Stage, StoredProposal
+from alpha.store.model import ProposalState, Stage
 from tests.app.conftest import ACCOUNT, APPROVER, LOGS, PROPOSER
 from tests.fakes.memory_backends import MemoryBackends
 from tests.fakes.scripted_monitor import Call
@@ -21,10 +22,10 @@ def measured(events: list[WorkflowEvent], name: str) -> list[tuple[float, dict[s
     return [(m.value, dict(e.properties)) for e in events for m in e.measures if m.name == name]
 
 
-def in_sandbox(app: Application) -> StoredProposal:
+def in_sandbox(app: Application) -> ProposalSummary:
     """orders-api's proposal, approved and rolled out to the sandbox."""
     proposed = app.propose(GenerateRequest(ACCOUNT, (LOGS,)), by=PROPOSER).proposed
-    orders = next(p.proposal for p in proposed if "orders-api" in p.proposal.principal)
+    orders = next(p for p in proposed if "orders-api" in p.principal)
     app.approve(orders.id, APPROVER)
     app.roll_out(orders.id, Stage.SANDBOX)
     return orders
@@ -55,11 +56,11 @@ def test_the_first_binding_approval_gives_the_approval_time(
     app: Application, backends: MemoryBackends
 ) -> None:
     proposed = app.propose(GenerateRequest(ACCOUNT, (LOGS,)), by=PROPOSER).proposed
-    orders = next(p.proposal for p in proposed if "orders-api" in p.proposal.principal)
+    orders = next(p for p in proposed if "orders-api" in p.principal)
     backends.metric_log.events.clear()
     backends.set_clock.at = ROLLOUT_AT + timedelta(minutes=90)
     app.approve(orders.id, APPROVER)
-    app.reject(next(p.proposal.id for p in proposed if p.proposal != orders), APPROVER)
+    app.reject(next(p.id for p in proposed if p != orders), APPROVER)
     [(seconds, about)] = measured(backends.metric_log.events, "ApprovalTime")
     assert seconds == 90 * 60
     assert about == {"proposal": orders.id, "principal": orders.principal, "by": APPROVER}
@@ -69,7 +70,7 @@ def test_a_rollout_that_ends_gives_its_outcome_once(
     app: Application, backends: MemoryBackends
 ) -> None:
     proposed = app.propose(GenerateRequest(ACCOUNT, (LOGS,)), by=PROPOSER).proposed
-    orders = next(p.proposal for p in proposed if "orders-api" in p.proposal.principal)
+    orders = next(p for p in proposed if "orders-api" in p.principal)
     app.approve(orders.id, APPROVER)
     backends.metric_log.events.clear()
     app.roll_out(orders.id, Stage.SANDBOX)

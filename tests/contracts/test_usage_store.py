@@ -21,6 +21,7 @@ from alpha.usage.aggregate import (
     StoredBatch,
     StoredSummary,
     UnmappedCount,
+    UsageOutline,
     UsageQuery,
     UsageRow,
     usage_rows,
@@ -253,6 +254,61 @@ def test_people_fold_per_principal_person_and_action(store: UsageStore) -> None:
     expected = person_uses(row for batch in sample for row in batch.usage.hourly())
     assert store.people(UsageQuery(sample_keys)) == expected
     assert {u.person for u in expected} >= {"bob.ross", "evil.genius", "ryan@example.com"}
+
+
+THIRD = role_arn("third")
+
+
+def _three_principals(store: UsageStore) -> None:
+    store.save(
+        [
+            stored("k1", hourly(GET, hour=HOUR, second=9), hourly(PUT, hour=HOUR + 1)),
+            stored(
+                "k2",
+                hourly(GET, principal=OTHER, hour=HOUR + 2, used=0, denied=2),
+                hourly(PUT, principal=THIRD, hour=HOUR + 4, second=30),
+                hourly(GET, principal=THIRD, hour=HOUR + 4, session="bob"),
+            ),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("among", "expected"),
+    [
+        ({APP, THIRD}, [(APP, GET), (APP, PUT), (THIRD, GET), (THIRD, PUT)]),
+        ({OTHER}, [(OTHER, GET)]),
+        ({OTHER, "arn:aws:iam::1:role/nobody"}, [(OTHER, GET)]),
+        (set(), []),
+    ],
+    ids=["two of three", "one", "one and an unknown", "none"],
+)
+def test_a_query_over_a_set_of_principals_reads_only_theirs(
+    store: UsageStore, among: set[str], expected: list[tuple[str, str]]
+) -> None:
+    _three_principals(store)
+    query = UsageQuery(("k1", "k2")).among(frozenset(among))
+    rows = store.usage(query)
+    assert [(r.principal, r.action) for r in rows] == expected
+    assert rows == [r for r in store.usage(UsageQuery(("k1", "k2"))) if r.principal in among]
+    assert documents(store, query) == [msgspec.json.encode(r).decode() for r in rows]
+    allowed = {p for p, _ in expected} - {OTHER}  # OTHER's calls were all refused
+    assert set(store.active_days(query)) == allowed
+
+
+def test_the_outline_names_who_used_what_and_when_in_little(store: UsageStore) -> None:
+    _three_principals(store)
+    outline = store.outline(UsageQuery(("k1", "k2")))
+    assert outline.principals == ((APP, 2), (OTHER, 1), (THIRD, 2))  # sorted, stored rows
+    assert outline.actions == {GET, PUT}
+    assert outline.first_seen == at_hour(HOUR) + timedelta(seconds=9)
+    assert outline.last_seen == at_hour(HOUR + 4) + timedelta(seconds=30)
+    narrowed = store.outline(UsageQuery(("k2",), window=TimeWindow(at_hour(HOUR + 3), None)))
+    assert narrowed.principals == ((THIRD, 2),)
+    among = store.outline(UsageQuery(("k1", "k2")).among(frozenset({OTHER})))
+    assert (among.principals, among.actions) == (((OTHER, 1),), frozenset({GET}))
+    empty = store.outline(UsageQuery(("nowhere",)))
+    assert empty == UsageOutline((), frozenset(), None, None)
 
 
 def test_documents_are_the_report_rows_as_json(store: UsageStore) -> None:

@@ -8,8 +8,10 @@ rows in memory; a `RowFile` it is given anyway is read during `save`, never kept
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import msgspec
 
@@ -18,6 +20,7 @@ from alpha.usage.aggregate import (
     StoredBatch,
     StoredSummary,
     UnmappedCount,
+    UsageOutline,
     UsageQuery,
     UsageRow,
     merge_counts,
@@ -64,6 +67,16 @@ class MemoryUsageStore:
     # UsageReader ---------------------------------------------------------------------------
     def usage(self, query: UsageQuery) -> list[UsageRow]:
         return usage_rows(self._selected(query))
+
+    def outline(self, query: UsageQuery) -> UsageOutline:
+        rows = list(self._selected(query))
+        counts = Counter(row.principal for row in rows)
+        return UsageOutline(
+            principals=tuple(sorted(counts.items())),
+            actions=frozenset(row.action for row in rows),
+            first_seen=_moment(min((row.first_seen for row in rows), default=None)),
+            last_seen=_moment(max((row.last_seen for row in rows), default=None)),
+        )
 
     def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
         days: dict[str, dict[str, set[int]]] = {}
@@ -112,3 +125,7 @@ def _kept(batch: StoredBatch) -> _Kept:
         skipped={str(reason): count for reason, count in usage.skipped.items()},
         unmapped=usage.unmapped,
     )
+
+
+def _moment(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)

@@ -118,7 +118,8 @@ def test_a_run_over_the_stored_usage_names_whose_work_it_might_break(tmp_path: P
             window=TimeWindow(),
             workers=1,
         )
-    (proposal,) = collect(plan.outcomes()).proposals
+        # rows are read a part at a time as the outcomes are asked for: the store is open
+        (proposal,) = collect(plan.outcomes()).proposals
     at_risk = proposal.people_at_risk
     assert at_risk is not None
     assert at_risk.people == 6

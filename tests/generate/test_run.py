@@ -9,6 +9,7 @@ from alpha.catalog import Catalog
 from alpha.generate.model import PolicyProposal
 from alpha.generate.run import GenerationPlan, collect, plan_generation
 from alpha.guardrails import load_config
+from alpha.usage.aggregate import UsageQuery, UsageRow
 from alpha.usage.ports import TimeWindow
 from tests.fakes.cloudtrail_logs import record
 from tests.fakes.memory_usage_source import MemoryUsageSource
@@ -17,9 +18,24 @@ from tests.generate.factories import role, snapshot
 
 ROLES = [f"app{n:03d}" for n in range(100)]
 READ = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}
+PART = 10  # stored rows per query: each role here has one
 
 
-def _plan(catalog: Catalog, workers: int) -> tuple[GenerationPlan, MemoryUsageSource]:
+class RecordingStore(MemoryUsageStore):
+    """Which principals each report query asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[frozenset[str] | None] = []
+
+    def usage(self, query: UsageQuery) -> list[UsageRow]:
+        self.asked.append(query.principals)
+        return super().usage(query)
+
+
+def _plan(
+    catalog: Catalog, workers: int, store: MemoryUsageStore | None = None
+) -> tuple[GenerationPlan, MemoryUsageSource]:
     source = MemoryUsageSource()
     source.put("trail.json", [record(role=name) for name in ROLES])
     plan = plan_generation(
@@ -27,28 +43,32 @@ def _plan(catalog: Catalog, workers: int) -> tuple[GenerationPlan, MemoryUsageSo
         catalog,
         load_config(None, {}),
         sources=[source],
-        store=MemoryUsageStore(),
+        store=store or MemoryUsageStore(),
         window=TimeWindow(),
         workers=workers,
+        rows_per_part=PART,
     )
     return plan, source
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_proposals_come_one_by_one_in_principal_order(catalog: Catalog, workers: int) -> None:
-    plan, _ = _plan(catalog, workers)
-    assert len(plan.jobs) == len(ROLES)
+    store = RecordingStore()
+    plan, _ = _plan(catalog, workers, store)
+    assert plan.principals == len(ROLES)
+    assert store.asked == []  # the outline only: no rows read yet
     outcomes = plan.outcomes()
     first = next(outcomes)
     assert isinstance(first, PolicyProposal)
     assert first.principal.endswith("/app000")
-    # Only what is in flight has left the queue: never the whole run at once.
+    # Only the parts what is in flight needs have been read: never the whole run at once.
     in_flight = 1 if workers == 1 else workers * 3 * 8  # chunks of 8, 3 per worker
-    assert len(plan.jobs) == len(ROLES) - in_flight
+    assert len(store.asked) == -(-in_flight // PART)
     rest = list(outcomes)
-    assert plan.jobs == type(plan.jobs)()
     names = [o.principal.rpartition("/")[2] for o in [first, *rest]]
     assert names == ROLES
+    asked = [sorted(p.rpartition("/")[2] for p in part or ()) for part in store.asked]
+    assert asked == [ROLES[n : n + PART] for n in range(0, len(ROLES), PART)]
 
 
 def test_the_stream_gives_what_the_whole_run_gives(catalog: Catalog) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,14 +11,28 @@ import pytest
 from alpha.adapters.local.sqlite_store import SQLiteStore
 from alpha.adapters.local.working_copy_iam import WorkingCopyIam, import_account_copy
 from alpha.rollout.engine import RolloutSettings
-from alpha.rollout.leases import PrincipalBusyError, principal_lease, wall_clock
+from alpha.rollout.leases import (
+    DEFAULT_LEASE,
+    LeaseLostError,
+    PrincipalBusyError,
+    principal_lease,
+    wall_clock,
+)
 from alpha.rollout.service import RolloutService
+from alpha.rollout.stages import StageSettings
 from alpha.store.model import ProposalState, Stage
 from alpha.store.ports import Store
 from tests.fakes.scripted_monitor import Call, ScriptedMonitor
 from tests.rollout.factories import ACCOUNT, APP, T0, Clock, account, approve, proposal, setup
 
 GET = ("s3:GetObject", "arn:aws:s3:::data/a.txt")
+POLL = timedelta(minutes=10)
+SLOW_READ = timedelta(minutes=10)  # what each poll's log read costs in wall time
+# Three stages of an hour's bake, polled every 10 minutes: about 6 hours of wall time, far
+# longer than any lease a rollout takes (which once was max_wait + 15 minutes: 4h15 here).
+LONG_BAKES = RolloutSettings(
+    stages=StageSettings(bake=timedelta(hours=1)), poll_interval=POLL, max_wait=timedelta(hours=4)
+)
 
 
 def _service(store: Store, iam: WorkingCopyIam, holder: str) -> RolloutService:
@@ -88,3 +103,63 @@ def test_two_connections_to_one_sqlite_store_exclude_each_other(tmp_path: Path) 
     finally:
         first.close()
         second.close()
+
+
+def _slow_bakes(
+    store: Store, iam: WorkingCopyIam, on_poll: Callable[[], None]
+) -> tuple[RolloutService, Clock]:
+    """A rollout whose logs arrive as it polls, on a rollout clock (log time) and a wall clock
+    that runs ahead by each poll's slow read; `on_poll` runs after each poll's sleep."""
+    clock, wall = Clock(), Clock()
+    monitor = ScriptedMonitor()
+    monitor.add(Call(APP, T0 - timedelta(days=1), *GET))
+
+    def sleeper(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds))
+        wall.advance(timedelta(seconds=seconds) + SLOW_READ)
+        monitor.add(Call(APP, clock() - timedelta(minutes=1), *GET))
+        on_poll()
+
+    service = RolloutService(
+        store, iam, monitor, clock, LONG_BAKES, sleeper=sleeper, holder="me", lease_clock=wall
+    )
+    return service, wall
+
+
+def test_a_long_bake_renews_its_lease_at_each_poll() -> None:
+    store, iam = setup()
+    pid = _approved(store)
+    refused: list[bool] = []
+
+    def another_tries() -> None:
+        now = wall()
+        refused.append(not store.acquire_lease(f"rollout:{APP}", "other", now + POLL, now))
+
+    service, wall = _slow_bakes(store, iam, another_tries)
+    result = service.run(pid, wait=True)
+    assert result.state is ProposalState.SUCCEEDED
+    assert wall() - T0 > LONG_BAKES.max_wait + DEFAULT_LEASE  # longer than any fixed lease
+    assert len(refused) >= 18
+    assert all(refused)  # at every poll: still held by this rollout
+    assert store.lease(f"rollout:{APP}") is None  # released at the end
+
+
+def test_a_rollout_whose_lease_was_taken_stops_without_acting_again() -> None:
+    store, iam = setup()
+    pid = _approved(store)
+    polls: list[int] = []
+
+    def taken_on_the_third_poll() -> None:
+        polls.append(len(store.journal(pid)))
+        if len(polls) == 3:  # it had expired (the holder was stopped): another took it
+            later = wall() + DEFAULT_LEASE + POLL
+            assert store.acquire_lease(f"rollout:{APP}", "other", later + POLL, later)
+            wall.advance(DEFAULT_LEASE + POLL)
+
+    service, wall = _slow_bakes(store, iam, taken_on_the_third_poll)
+    with pytest.raises(LeaseLostError, match=r"lease was taken by other"):
+        service.run(pid, wait=True)
+    assert len(store.journal(pid)) == polls[-1]  # nothing done after the lease was lost
+    lease = store.lease(f"rollout:{APP}")
+    assert lease is not None
+    assert lease.holder == "other"  # the new holder keeps it

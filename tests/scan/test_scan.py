@@ -260,3 +260,24 @@ def test_get_caller_identity_is_never_an_unused_grant(catalog: Catalog) -> None:
     assert score.granted == grants_of(catalog, "s3:GetObject")
     assert score.unused_grants == 0
     assert score.score == 0
+
+
+@pytest.mark.parametrize("window", [TimeWindow(), TimeWindow(START, None)], ids=["open", "since"])
+def test_an_outline_and_the_snapshots_rows_scan_as_every_row_does(
+    catalog: Catalog, window: TimeWindow
+) -> None:
+    account = snapshot(role("app", allow(["s3:GetObject", "s3:PutObject"])), role("idle"))
+    store = MemoryUsageStore()
+    store.save(
+        [
+            stored_call("k1", role_arn("app"), "s3:GetObject", START + timedelta(days=1)),
+            stored_call("k2", "arn:aws:iam::999999999999:role/app", "s3:PutObject", START),
+            stored_call("k3", "arn:aws:iam::111122223333:root", "s3:GetObject", END),
+        ]
+    )
+    query = UsageQuery(("k1", "k2", "k3"), None, window)
+    whole = scan(account, store.usage(query), catalog, window)
+    mine = store.usage(query.among(frozenset({role_arn("app")})))
+    outlined = scan(account, iter(mine), catalog, window, outline=store.outline(query))
+    assert outlined == whole
+    assert len(outlined.unknown_principals) == 2

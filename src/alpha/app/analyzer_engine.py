@@ -147,8 +147,7 @@ class AnalyzerEngine:
 
     def outcomes(self, plan: GenerationPlan) -> Iterator[Outcome]:
         """One principal after the other: the account runs one generation job at a time."""
-        while plan.jobs:
-            arn, rows, days = plan.jobs.popleft()
+        for arn, rows, days in plan.jobs:
             yield self._one(plan, arn, rows, days)
 
     def _one(

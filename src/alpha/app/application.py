@@ -124,19 +124,32 @@ class Application:
         request: GenerateRequest,
         by: str | None = None,
         on_progress: Callable[[str], None] | None = None,
+        on_stored: Callable[[Proposed], None] | None = None,
     ) -> ProposeResult:
+        """Store the request's proposals; each new one is announced (the notifier, a
+        `GenerationSuccess` event) as it is stored and `on_stored` hears of each, whole, then:
+        the result holds only their summaries."""
+        from alpha.app.workflow_metrics import created_event, failed_event
+
+        events: list[WorkflowEvent] = []
+
+        def stored(item: Proposed) -> None:
+            if item.created:
+                self.notifier.notify(ProposalCreated.of(item.proposal))
+                events.append(created_event(item.proposal, self.backends.clock()()))
+            if on_stored is not None:
+                on_stored(item)
+
         result = propose(
             self.backends,
             request,
             by or self.settings.user,
             on_progress,
             check_time=self._check_time,
-            on_stored=self._proposed,
+            on_stored=stored,
         )
-        from alpha.app.workflow_metrics import generation_events
-
-        created = [p.proposal for p in result.proposed if p.created]
-        self._emit(generation_events(created, result.failures, self.backends.clock()()))
+        now = self.backends.clock()()
+        self._emit([*events, *(failed_event(f, now) for f in result.failures)])
         return result
 
     def propose_fleet(
@@ -147,7 +160,7 @@ class Application:
     ) -> FleetResult:
         """One proposal for the same role in several accounts (`alpha.app.fleet_proposing`)."""
         from alpha.app.fleet_proposing import propose_fleet
-        from alpha.app.workflow_metrics import generation_events
+        from alpha.app.workflow_metrics import created_event, failed_event
 
         result = propose_fleet(
             self.backends,
@@ -156,10 +169,12 @@ class Application:
             on_progress,
             check_time=self._check_time,
         )
-        if result.proposed is not None:
-            self._proposed(result.proposed)
-        created = [result.proposed.proposal] if result.proposed and result.proposed.created else []
-        self._emit(generation_events(created, result.failures, self.backends.clock()()))
+        now = self.backends.clock()()
+        events = [failed_event(f, now) for f in result.failures]
+        if result.proposed is not None and result.proposed.created:
+            self.notifier.notify(ProposalCreated.of(result.proposed.proposal))
+            events.append(created_event(result.proposed.proposal, now))
+        self._emit(events)
         return result
 
     # Metrics -----------------------------------------------------------------------------
@@ -195,10 +210,6 @@ class Application:
             with self.backends.open_metric_log() as metric_log:
                 for event in found:
                     metric_log.emit(event)
-
-    def _proposed(self, item: Proposed) -> None:
-        if item.created:
-            self.notifier.notify(ProposalCreated.of(item.proposal))
 
     # Decisions ---------------------------------------------------------------------------
     def approve(

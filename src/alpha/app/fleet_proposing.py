@@ -62,7 +62,7 @@ class FleetResult:
         return {
             "role": self.fleet.role,
             "targets": list(self.fleet.targets),
-            "proposals": [] if self.proposed is None else [self.proposed.to_dict()],
+            "proposals": [] if self.proposed is None else [self.proposed.summary().to_dict()],
             "failures": [f.to_dict() for f in self.failures],
             "imported": list(self.imported),
             "skipped": list(self.skipped),

@@ -155,11 +155,13 @@ def generate_organization(
             try:
                 stream = prepare(in_account, request.for_account(source, read), on_progress)
             except AlphaError as exc:
+                usage.release(read.account.id)
                 yield AccountReadFailure(read.account.id, f"cannot generate: {exc}")
                 continue
-            finally:
-                usage.release(read.account.id)  # the plan holds its own rows
+            # the plan reads the account's rows as its outcomes are asked for: they are let
+            # go once the caller moves on to the next account
             yield OrgGenerated(read.account, stream)
+            usage.release(read.account.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,22 @@ Without this, each account would list the sources again and query every principa
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 
-from alpha.usage.aggregate import StoredBatch, StoredSummary, UsageQuery, UsageRow
+from alpha.usage.aggregate import StoredBatch, StoredSummary, UsageOutline, UsageQuery, UsageRow
 from alpha.usage.errors import UsageError
 from alpha.usage.people import PersonUse
 from alpha.usage.ports import LogBatch, TimeWindow, UsageStore
 
 __all__ = ["AccountUsage", "NoNewBatches", "OrgUsage"]
+
+
+def _asked(query: UsageQuery, principal: str) -> bool:
+    if query.principals is not None and principal not in query.principals:
+        return False
+    return query.principal in (None, principal)
 
 
 def account_of(principal: str) -> str:
@@ -103,15 +110,25 @@ class AccountUsage:
 
     def usage(self, query: UsageQuery) -> list[UsageRow]:
         rows = self._usage.rows(self._account)
-        return [r for r in rows if query.principal in (None, r.principal)]
+        return [r for r in rows if _asked(query, r.principal)]
+
+    def outline(self, query: UsageQuery) -> UsageOutline:
+        rows = [r for r in self._usage.rows(self._account) if _asked(query, r.principal)]
+        counts = Counter(r.principal for r in rows)
+        return UsageOutline(
+            principals=tuple(sorted(counts.items())),
+            actions=frozenset(r.action for r in rows),
+            first_seen=min((r.first_seen for r in rows), default=None),
+            last_seen=max((r.last_seen for r in rows), default=None),
+        )
 
     def people(self, query: UsageQuery) -> list[PersonUse]:
         uses = self._usage.people(self._account)
-        return [u for u in uses if query.principal in (None, u.principal)]
+        return [u for u in uses if _asked(query, u.principal)]
 
     def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
         days = self._usage.days(self._account)
-        return {p: d for p, d in days.items() if query.principal in (None, p)}
+        return {p: d for p, d in days.items() if _asked(query, p)}
 
     def usage_documents(self, query: UsageQuery) -> Iterator[list[str]]:
         return self._usage.store.usage_documents(replace(query, keys=self._usage.keys))

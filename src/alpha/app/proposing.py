@@ -36,6 +36,7 @@ __all__ = [
     "GenerateRequest",
     "Generated",
     "GenerationStream",
+    "ProposalSummary",
     "ProposeResult",
     "Proposed",
     "generate",
@@ -73,30 +74,61 @@ class Generated:
 
 @dataclass(frozen=True, slots=True)
 class Proposed:
-    """One proposal of a `propose` run: stored now (`created`) or already stored."""
+    """One proposal of a `propose` run, whole: stored now (`created`) or already stored. The
+    run hands it to its `on_stored` hooks as it is stored, then keeps only its summary."""
 
     proposal: StoredProposal
     created: bool
     blocked: bool
     state: ProposalState
 
-    def to_dict(self) -> dict[str, Any]:
+    def summary(self) -> ProposalSummary:
         document = self.proposal.document
+        violations = document.get("guardrail_violations") or []
+        return ProposalSummary(
+            id=self.proposal.id,
+            short_id=self.proposal.short_id,
+            principal=self.proposal.principal,
+            created=self.created,
+            blocked=self.blocked,
+            state=self.state,
+            privilege_reduction=(document.get("diff") or {}).get("privilege_reduction"),
+            risk_of_break=(document.get("risk_signal") or {}).get("probability_of_break"),
+            guardrail_violations=tuple(violations),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalSummary:
+    """What a `propose` run reports of each proposal, a few hundred bytes: a run over tens of
+    thousands of principals keeps these, never the proposals themselves."""
+
+    id: str
+    short_id: str
+    principal: str
+    created: bool
+    blocked: bool
+    state: ProposalState
+    privilege_reduction: float | None
+    risk_of_break: float | None
+    guardrail_violations: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.proposal.id,
-            "short_id": self.proposal.short_id,
-            "principal": self.proposal.principal,
+            "id": self.id,
+            "short_id": self.short_id,
+            "principal": self.principal,
             "created": self.created,
             "blocked": self.blocked,
-            "privilege_reduction": (document.get("diff") or {}).get("privilege_reduction"),
-            "risk_of_break": (document.get("risk_signal") or {}).get("probability_of_break"),
-            "guardrail_violations": document.get("guardrail_violations") or [],
+            "privilege_reduction": self.privilege_reduction,
+            "risk_of_break": self.risk_of_break,
+            "guardrail_violations": list(self.guardrail_violations),
         }
 
 
 @dataclass(frozen=True, slots=True)
 class ProposeResult:
-    proposed: tuple[Proposed, ...]
+    proposed: tuple[ProposalSummary, ...]
     failures: tuple[GenerationFailure, ...]
     account_copy: str
     account_imported: bool
@@ -157,6 +189,7 @@ def prepare(
             reasoner=backends.reasoner(),
             on_progress=on_progress,
             org=request.org,
+            reopen=backends.open_usage_store,  # rows are read a part at a time, later
         )
     account_id = snapshot.account_id or (principal or "::::").split(":")[4]
     return GenerationStream(account_id, plan, engine)
@@ -183,11 +216,11 @@ def propose(
 ) -> ProposeResult:
     """Generate, storing each proposal as it is made (auditing the new ones) and each failure;
     `check_time` may refuse the store's clock before anything is written; `on_stored` hears of
-    each proposal once it is stored."""
+    each proposal, whole, once it is stored, and the result keeps only its summary."""
     by = check_name(by, "proposer's name")  # before any work: it is what approvals compare
     stream = prepare(backends, request, on_progress)
     when = backends.clock()()
-    proposed: list[Proposed] = []
+    proposed: list[ProposalSummary] = []
     failures: list[GenerationFailure] = []
     with backends.open_store() as store:
         if check_time is not None:
@@ -198,10 +231,9 @@ def propose(
             if isinstance(outcome, GenerationFailure):
                 failures.append(outcome)
             else:
-                stored = persist(store, [outcome.to_dict()], by, when, baseline)
-                proposed += stored
-                for item in stored:
+                for item in persist(store, [outcome.to_dict()], by, when, baseline):
                     on_stored(item)
+                    proposed.append(item.summary())
         record_failures(store, failures, by, when)
     _report(on_progress, len(proposed), len(failures))
     return ProposeResult(tuple(proposed), tuple(failures), copy, imported)

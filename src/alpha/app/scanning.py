@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from alpha.app.backends import Backends
 from alpha.policy.org_policies import OrgGuardrails
@@ -11,6 +12,11 @@ from alpha.scan.model import ScanReport
 from alpha.usage.aggregate import UsageQuery
 from alpha.usage.ports import TimeWindow
 from alpha.usage.reader import ReadProblem
+
+if TYPE_CHECKING:
+    from alpha.account import AccountSnapshot
+    from alpha.usage.aggregate import UsageOutline, UsageRow
+    from alpha.usage.ports import UsageReader
 
 __all__ = ["ReadProgress", "ScanOutcome", "ScanRequest", "scan"]
 
@@ -51,8 +57,30 @@ def scan(
     with backends.open_usage_store() as usage:
         read = ingest(sources, usage, request.window, on_start=on_start, on_progress=on_progress)
         query = UsageQuery(read.keys, None, request.window)
-        rows = usage.usage(query)
+        outline = usage.outline(query)
+        rows = _snapshot_rows(usage, query, outline, snapshot)
+        report = scan_account(
+            snapshot, rows, backends.catalog(), request.window, request.org, outline=outline
+        )
         people = usage.people(query)
-    report = scan_account(snapshot, rows, backends.catalog(), request.window, request.org)
     report = with_people(report, snapshot, people)
     return ScanOutcome(report, tuple(read.problems), read.unlisted)
+
+
+def _snapshot_rows(
+    usage: UsageReader, query: UsageQuery, outline: UsageOutline, snapshot: AccountSnapshot
+) -> Iterator[UsageRow]:
+    """The rows of the snapshot's principals only (a store may hold a whole organisation's),
+    read a part at a time."""
+    from alpha.account import PrincipalNotFoundError
+    from alpha.usage.parts import parts
+
+    def known(item: tuple[str, int]) -> bool:
+        try:
+            snapshot.principal(item[0])
+        except PrincipalNotFoundError:
+            return False
+        return True
+
+    for part in parts(filter(known, outline.principals), lambda item: item[1]):
+        yield from usage.usage(query.among(frozenset(name for name, _ in part)))

@@ -16,7 +16,7 @@ one event at a time rather than over the whole store.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 
 from alpha.generate.model import GenerationFailure
@@ -25,26 +25,26 @@ from alpha.rollout.engine import RunResult
 from alpha.rollout.metric_ports import WorkflowEvent, WorkflowMeasure
 from alpha.store.model import Approval, ProposalState, StoredProposal
 
-__all__ = ["approval_event", "generation_events", "rollout_event"]
+__all__ = ["approval_event", "created_event", "failed_event", "rollout_event"]
 
 FINISHED = frozenset({ProposalState.SUCCEEDED, ProposalState.ROLLED_BACK, ProposalState.FAILED})
 
 
-def generation_events(
-    created: Sequence[StoredProposal], failures: Sequence[GenerationFailure], at: datetime
-) -> Iterator[WorkflowEvent]:
-    for proposal in created:
-        measures = [WorkflowMeasure("GenerationSuccess", 1)]
-        reduction = _reduction(proposal)
-        if reduction is not None:
-            measures.append(WorkflowMeasure("PrivilegeReduction", reduction, "Percent"))
-        yield WorkflowEvent(at, tuple(measures), _about(proposal))
-    for failure in failures:
-        yield WorkflowEvent(
-            at,
-            (WorkflowMeasure("GenerationSuccess", 0),),
-            (("principal", failure.principal), ("reason", failure.reason)),
-        )
+def created_event(proposal: StoredProposal, at: datetime) -> WorkflowEvent:
+    """A new proposal: emitted as it is stored, so a run over many holds none of them."""
+    measures = [WorkflowMeasure("GenerationSuccess", 1)]
+    reduction = _reduction(proposal)
+    if reduction is not None:
+        measures.append(WorkflowMeasure("PrivilegeReduction", reduction, "Percent"))
+    return WorkflowEvent(at, tuple(measures), _about(proposal))
+
+
+def failed_event(failure: GenerationFailure, at: datetime) -> WorkflowEvent:
+    return WorkflowEvent(
+        at,
+        (WorkflowMeasure("GenerationSuccess", 0),),
+        (("principal", failure.principal), ("reason", failure.reason)),
+    )
 
 
 def approval_event(

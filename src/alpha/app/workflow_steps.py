@@ -81,11 +81,9 @@ def propose_step(
         return StepResult(Event.ERROR.value, "", detail=f"{principal}: {reasons}")
     [made] = result.proposed  # one principal: one proposal
     if made.state is not ProposalState.PROPOSED:
-        raise StepError(
-            f"proposal {made.proposal.short_id} for {principal} is already {made.state.value}"
-        )
+        raise StepError(f"proposal {made.short_id} for {principal} is already {made.state.value}")
     expiry = int(app.settings.approval_expiry.total_seconds())
-    return StepResult(Event.PERSISTED.value, made.proposal.id, approval_timeout_seconds=expiry)
+    return StepResult(Event.PERSISTED.value, made.id, approval_timeout_seconds=expiry)
 
 
 def stage_step(app: Application, proposal_id: str, stage: Stage) -> StepResult:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from alpha.app import Application, Proposed
     from alpha.app.fleet_proposing import FleetRequest
     from alpha.app.org_scanning import OrgRequest
-    from alpha.app.proposing import ProposeResult
+    from alpha.app.proposing import ProposalSummary, ProposeResult
 
 STATES = [s.value for s in ProposalState]
 
@@ -121,15 +121,22 @@ def _propose_account(
     output: str,
 ) -> None:
     from alpha.app import GenerateRequest
-    from alpha.cli.workflow_render import emit_json
+    from alpha.cli.workflow_render import console, emit_json
 
     request = GenerateRequest(account_file, sources, principal)
+    text = output != "json"
+    out = console()
+
+    def told(item: Proposed) -> None:
+        """Each proposal in full as it is stored (the run keeps only a summary of it)."""
+        _print_proposed(item, item.proposal.principal, out)
+
     with spinner("reading logs and generating proposals"):
-        result = app.propose(request, on_progress=note)
-    if output == "json":
+        result = app.propose(request, on_progress=note, on_stored=told if text else None)
+    if not text:
         emit_json(result.to_dict())
     else:
-        _print_result(result, account_file)
+        _print_result(result, account_file, out)
     if result.blocked:
         sys.exit(1)
 
@@ -171,8 +178,11 @@ def _propose_org(app: Application, request: OrgRequest, output: str) -> None:
         emit_json(result.to_dict())
     else:
         for account, proposed in result.proposed:
-            console().print(f"[bold]account {account.id}[/bold] ({account.name})")
-            _print_result(proposed, account.id)
+            out = console()
+            out.print(f"[bold]account {account.id}[/bold] ({account.name})")
+            for summary in proposed.proposed:
+                _print_summary(summary, out)
+            _print_result(proposed, account.id, out)
         for failure in result.failures:
             console().print(f"not covered: {failure.account_id}: {failure.reason}", markup=False)
     if result.blocked:
@@ -205,18 +215,26 @@ def _propose_fleet(app: Application, request: FleetRequest, output: str) -> None
         sys.exit(1)
 
 
-def _print_result(result: ProposeResult, account_file: str) -> None:
-    from alpha.cli.workflow_render import console
-
-    out = console()
+def _print_result(result: ProposeResult, account_file: str, out: Console) -> None:
+    """What a run says besides its proposals (printed as each was stored)."""
     if result.account_imported:
         out.print(f"imported {account_file} as the working copy {result.account_copy!r}")
     elif result.account_copy.startswith("aws-account-"):
         out.print(f"read {account_file} live: these proposals roll out to live IAM")
-    for item in result.proposed:
-        _print_proposed(item, item.proposal.principal, out)
     for failure in result.failures:
         out.print(f"[red]no proposal[/red] for {failure.principal}: {failure.reason}")
+
+
+def _print_summary(summary: ProposalSummary, out: Console) -> None:
+    from alpha.cli.workflow_render import percent, state_text
+
+    verb = "stored" if summary.created else "already stored (identical content), unchanged"
+    blocked = "; blocked by guardrails" if summary.blocked else ""
+    out.print(
+        f"[bold]{summary.short_id}[/bold] {summary.principal}: {verb}; "
+        f"{state_text(summary.state.value)}; privilege reduction "
+        f"{percent(summary.privilege_reduction)}{blocked}"
+    )
 
 
 def _print_proposed(item: Proposed, where: str, out: Console) -> None:

@@ -241,7 +241,8 @@ def _propose(
 ) -> list[StoredProposal]:
     on_step(Section(f"3. Proposals (by {PROPOSER}, at {clock():%Y-%m-%d %H:%M}Z)"))
     request = GenerateRequest(str(paths.account), (str(paths.observed),))
-    stored = [p.proposal for p in app.propose(request, by=PROPOSER).proposed]
+    stored: list[StoredProposal] = []
+    app.propose(request, by=PROPOSER, on_stored=lambda made: stored.append(made.proposal))
     for proposal in stored:
         on_step(Proposed(proposal))
     on_step(Said("legacy-batch made no call in 30 days: nothing to propose (the scan flags it)"))

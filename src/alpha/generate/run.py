@@ -1,22 +1,28 @@
-"""From usage sources to proposals: ingest what is new, query once, propose per principal.
-A principal the generator cannot propose for is a `GenerationFailure` beside the others'
-proposals, never the end of the run (and never a second ingest). `plan_generation` reads the
-usage; its plan's `outcomes()` makes the proposals one by one, and `collect` holds them all.
+"""From usage sources to proposals: ingest what is new, then propose per principal. A
+principal the generator cannot propose for is a `GenerationFailure` beside the others'
+proposals, never the end of the run (and never a second ingest). `plan_generation` ingests and
+reads the usage's outline; its plan's `outcomes()` makes the proposals one by one, and
+`collect` holds them all.
 
-The store is the `UsageStore` port (the CLI passes DuckDB). Rows are queried once for the
-window and grouped by principal, resolved through the snapshot (CloudTrail writes role ARNs
-without their path, and sessions as `assumed-role/...`). Data events count as logged when any
-principal's usage holds a data-plane action.
+The store is the `UsageStore` port (the CLI passes DuckDB). Its outline (who has usage, with
+how many stored rows, which actions, first and last call) gives the run's context; then the
+rows are read a part at a time (`alpha.usage.parts`): the principals in order, a set of them
+per query, so memory holds one part whatever the number of principals.
+Principals are resolved through the snapshot (CloudTrail writes role ARNs without their path,
+and sessions as `assumed-role/...`). Data events count as logged when any principal's usage
+holds a data-plane action.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -29,11 +35,12 @@ from alpha.guardrails import GuardrailConfig
 from alpha.policy.org_policies import OrgGuardrails
 from alpha.reasoning import Reasoner
 from alpha.reasoning.data_plane import is_data_plane
-from alpha.usage.aggregate import UsageQuery, UsageRow
+from alpha.usage.aggregate import UsageOutline, UsageQuery, UsageRow
 from alpha.usage.ingest import IngestReport, ingest
 from alpha.usage.lifeline import die_with_parent
+from alpha.usage.parts import ROWS_PER_PART, parts
 from alpha.usage.people import PersonUse
-from alpha.usage.ports import TimeWindow, UsageSource, UsageStore
+from alpha.usage.ports import TimeWindow, UsageReader, UsageSource, UsageStore
 
 __all__ = [
     "GenerationPlan",
@@ -54,6 +61,7 @@ _CHUNKS_IN_FLIGHT = 3  # per worker: enough to keep it busy while the parent wri
 Job = tuple[str, list[UsageRow], dict[str, int]]
 """A principal, its report rows, and its distinct active days per action."""
 Outcome = PolicyProposal | GenerationFailure
+OpenReader = Callable[[], AbstractContextManager[UsageReader]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,18 +74,22 @@ class GenerationRun:
 
 
 def propose_each(
-    generator: ProposalGenerator, jobs: deque[Job], context: UsageContext, workers: int
+    generator: ProposalGenerator,
+    jobs: Iterator[Job],
+    expected: int,
+    context: UsageContext,
+    workers: int,
 ) -> Iterator[Outcome]:
     """A proposal or a failure per job, in job order, made as they are asked for; over
-    `workers` forked processes when there are enough jobs. Each job leaves `jobs` as it is
-    taken (its rows let go once proposed for), and at most a few chunks are in flight, so
-    memory holds what is being made, not the whole run.
+    `workers` forked processes when there are enough jobs (`expected`: about how many). Jobs
+    are taken from `jobs` as they are needed (their rows let go once proposed for), and at
+    most a few chunks are in flight, so memory holds what is being made, not the whole run.
 
     The generator (catalog, snapshot, compiled caches) is inherited by the forked workers
     instead of being sent."""
-    if workers <= 1 or len(jobs) < workers * _PER_WORKER_MIN or not _can_fork():
-        while jobs:
-            yield _attempt(generator, jobs.popleft(), context)
+    if workers <= 1 or expected < workers * _PER_WORKER_MIN or not _can_fork():
+        for job in jobs:
+            yield _attempt(generator, job, context)
         return
     _shared.clear()
     _shared.append((generator, context))
@@ -87,11 +99,15 @@ def propose_each(
             workers, mp_context=pool_context, initializer=die_with_parent, initargs=(os.getpid(),)
         ) as pool:
             pending: deque[Future[list[Outcome]]] = deque()
-            while jobs or pending:
-                while jobs and len(pending) < workers * _CHUNKS_IN_FLIGHT:
-                    chunk = [jobs.popleft() for _ in range(min(_CHUNK, len(jobs)))]
-                    pending.append(pool.submit(_propose_chunk, chunk))
-                yield from pending.popleft().result()
+            more = True
+            while more or pending:
+                while more and len(pending) < workers * _CHUNKS_IN_FLIGHT:
+                    chunk = list(itertools.islice(jobs, _CHUNK))
+                    more = len(chunk) == _CHUNK
+                    if chunk:
+                        pending.append(pool.submit(_propose_chunk, chunk))
+                if pending:
+                    yield from pending.popleft().result()
     finally:
         _shared.clear()
 
@@ -120,17 +136,17 @@ def _can_fork() -> bool:
 
 @dataclass(frozen=True, slots=True)
 class GenerationPlan:
-    """A run with its usage read: the principals to propose for, in order, with their rows.
-    `outcomes()` makes the proposals as they are asked for (the usage store is no longer
-    needed by then)."""
+    """A run with its usage outlined: the principals to propose for, in order, whose rows
+    `jobs` reads a part at a time as the proposals are asked for (`outcomes()`)."""
 
     generator: ProposalGenerator
     context: UsageContext
-    jobs: deque[Job]
+    jobs: Iterator[Job]
+    principals: int  # how many principals `jobs` may give (those with an allowed call do)
     workers: int = DEFAULT_WORKERS
 
     def outcomes(self) -> Iterator[Outcome]:
-        return propose_each(self.generator, self.jobs, self.context, self.workers)
+        return propose_each(self.generator, self.jobs, self.principals, self.context, self.workers)
 
 
 def plan_generation(
@@ -147,33 +163,76 @@ def plan_generation(
     on_progress: Callable[[str], None] | None = None,
     workers: int = DEFAULT_WORKERS,
     org: OrgGuardrails | None = None,
+    reopen: OpenReader | None = None,
+    rows_per_part: int = ROWS_PER_PART,
 ) -> GenerationPlan:
-    """Ingest what is new and read the usage once: what to propose for `principal`, or for
-    every principal of the snapshot with usage."""
+    """Ingest what is new and outline the usage: what to propose for `principal`, or for
+    every principal of the snapshot with usage. The rows are read later, a part at a time,
+    from `store` (which must then still be open) or, with `reopen`, from the store it opens
+    for each part (so no store is held open while proposals are made)."""
     report = _ingest(sources, store, window, on_progress)
     query = UsageQuery(report.keys, None, window)
-    rows = store.usage(query)
-    days = active_days_by_principal(store.active_days(query), snapshot)
-    events = store.summary(report.keys).events
-    grouped = group_by_principal(rows, snapshot)
+    outline = store.outline(query)
+    spellings = spellings_by_principal(outline, snapshot)
     wanted = snapshot.principal(principal).arn if principal is not None else None
     context = UsageContext(
-        window=_window_of(rows, window),
-        events=events,
-        principals=len(grouped),
-        data_events_logged=_data_events_logged(rows, catalog),
+        window=_window_of(outline, window),
+        events=store.summary(report.keys).events,
+        principals=len(spellings),
+        data_events_logged=any(is_data_plane(action, catalog) for action in outline.actions),
         people=people_by_principal(store.people(query), snapshot),
     )
-    del rows  # each principal's rows live on in `grouped`, then in its job only
     generator = ProposalGenerator(
         catalog, snapshot, guardrails, settings=settings, reasoner=reasoner, org=org
     )
-    jobs = deque(
-        (arn, grouped.pop(arn), days.pop(arn, {}))
-        for arn in sorted(grouped)
-        if (wanted is None or arn == wanted) and any(r.count > 0 for r in grouped[arn])
-    )
-    return GenerationPlan(generator, context, jobs, workers)
+    chosen = [(arn, spellings[arn]) for arn in sorted(spellings) if wanted in (None, arn)]
+    opener = reopen or (lambda: nullcontext(store))
+    principal_parts = parts(chosen, lambda item: sum(n for _, n in item[1]), rows_per_part)
+    jobs = _read_in_parts(opener, query, principal_parts, snapshot)
+    return GenerationPlan(generator, context, jobs, len(chosen), workers)
+
+
+Spellings = tuple[tuple[str, int], ...]
+"""How the store spells one principal (CloudTrail may write a role with or without its path),
+each with its number of stored rows."""
+
+
+def spellings_by_principal(
+    outline: UsageOutline, snapshot: AccountSnapshot
+) -> dict[str, Spellings]:
+    """The outline's principals keyed by snapshot principal ARN; those the snapshot lacks are
+    left out."""
+    found: dict[str, Spellings] = {}
+    skipped = 0
+    for name, rows in outline.principals:
+        try:
+            arn = snapshot.principal(name).arn
+        except PrincipalNotFoundError:
+            skipped += 1
+            continue
+        found[arn] = (*found.get(arn, ()), (name, rows))
+    if skipped:
+        log.info("%d principals in the usage are not in the snapshot", skipped)
+    return found
+
+
+def _read_in_parts(
+    opener: OpenReader,
+    query: UsageQuery,
+    principal_parts: Iterable[list[tuple[str, Spellings]]],
+    snapshot: AccountSnapshot,
+) -> Iterator[Job]:
+    """Each part's rows and active days in one query each, then its jobs (principals with
+    no allowed call have nothing to propose)."""
+    for part in principal_parts:
+        among = query.among(frozenset(name for _, spelled in part for name, _ in spelled))
+        with opener() as reader:
+            grouped = group_by_principal(reader.usage(among), snapshot)
+            days = active_days_by_principal(reader.active_days(among), snapshot)
+        for arn, _ in part:
+            rows = grouped.pop(arn, [])
+            if any(r.count > 0 for r in rows):
+                yield arn, rows, days.pop(arn, {})
 
 
 def plan_fleet_generation(
@@ -207,18 +266,19 @@ def plan_fleet_generation(
         seen = {p: d for p, d in active.items() if _in_account(p, account)}
         for action, count in active_days_by_principal(seen, snapshot).get(target, {}).items():
             days[action] = max(count, days.get(action, 0))
+    outline = store.outline(query)
     context = UsageContext(
-        window=_window_of(rows, window),
+        window=_window_of(outline, window),
         events=store.summary(report.keys).events,
-        principals=len({r.principal for r in rows}),
-        data_events_logged=_data_events_logged(rows, catalog),
+        principals=len(outline.principals),
+        data_events_logged=any(is_data_plane(action, catalog) for action in outline.actions),
     )
     generator = ProposalGenerator(
         catalog, snapshots[0], guardrails, settings=settings, reasoner=reasoner
     )
     used = any(r.count > 0 for r in union)
-    jobs: deque[Job] = deque([(targets[0], union, days)] if used else [])
-    return GenerationPlan(generator, context, jobs, workers=1)
+    jobs: list[Job] = [(targets[0], union, days)] if used else []
+    return GenerationPlan(generator, context, iter(jobs), len(jobs), workers=1)
 
 
 def _ingest(
@@ -298,18 +358,8 @@ def _in_account(arn: str, account: str) -> bool:
     return arn.split(":")[4:5] == [account]
 
 
-def _data_events_logged(rows: Sequence[UsageRow], catalog: Catalog) -> bool:
-    seen: set[str] = set()
-    for row in rows:
-        if row.action not in seen:
-            seen.add(row.action)
-            if is_data_plane(row.action, catalog):
-                return True
-    return False
-
-
-def _window_of(rows: Sequence[UsageRow], window: TimeWindow) -> tuple[datetime, datetime]:
+def _window_of(outline: UsageOutline, window: TimeWindow) -> tuple[datetime, datetime]:
     now = datetime.now(UTC)
-    start = window.since or (min((r.first_seen for r in rows), default=now))
-    end = window.until or (max((r.last_seen for r in rows), default=now))
+    start = window.since or outline.first_seen or now
+    end = window.until or outline.last_seen or now
     return start, end

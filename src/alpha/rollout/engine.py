@@ -11,6 +11,8 @@ stored write-once in the canary's `StageRecord.previous_state` and is what a rol
 Bake time is log time: a stage's bake period starts when its changes are applied (the injected
 clock) and passes when the monitor's logs cover it with no breach. Until then the stage stays
 `baking` and `run` returns, unless told to wait: then it polls with the injected sleeper.
+`renew` (the caller's lease on the principal, see `alpha.rollout.leases`) is called before each
+stage and each poll; it raises to stop the run when the lease is lost.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ __all__ = ["RolloutSettings", "RunResult"]
 
 
 Sleeper = Callable[[float], None]
+Renewal = Callable[[], None]
 
 _STAGE_OF = {
     ProposalState.SANDBOX: Stage.SANDBOX,
@@ -70,6 +73,10 @@ _ORDER = list(Stage)
 
 
 def _no_checkpoint(_: str) -> None:
+    return None
+
+
+def _no_renewal() -> None:
     return None
 
 
@@ -127,6 +134,7 @@ class RolloutEngine:
         targets: list[str] | None = None,
         *,
         wait: bool = False,
+        renew: Renewal = _no_renewal,
     ) -> RunResult:
         """Start (an approved proposal) or continue the rollout, through stage `through`."""
         proposal = self._proposal(proposal_id)
@@ -150,7 +158,7 @@ class RolloutEngine:
                 f"proposal {proposal.short_id} is {state.value}: only an approved proposal, "
                 "or one in the middle of its rollout, can be rolled out"
             )
-        return self._advance(proposal, wait)
+        return self._advance(proposal, wait, renew)
 
     def resume(self, *, wait: bool = False) -> list[RunResult]:
         """Continue every rollout left in the middle (after a crash, or still baking)."""
@@ -160,13 +168,15 @@ class RolloutEngine:
         """The proposals a `resume` continues: rollouts and rollbacks left in the middle."""
         return [p for p in self.store.proposals() if self._left_in_the_middle(p)]
 
-    def resume_one(self, proposal: StoredProposal, *, wait: bool = False) -> RunResult:
+    def resume_one(
+        self, proposal: StoredProposal, *, wait: bool = False, renew: Renewal = _no_renewal
+    ) -> RunResult:
         if self.rollbacks.pending(proposal.id):
             return self._finish_rollback(proposal)
         state = self.store.proposal_state(proposal.id)
         if state in _STAGE_OF:
-            return self._advance(proposal, wait)
-        return self._restart(proposal, wait)
+            return self._advance(proposal, wait, renew)
+        return self._restart(proposal, wait, renew)
 
     def _left_in_the_middle(self, proposal: StoredProposal) -> bool:
         state = self.store.proposal_state(proposal.id)
@@ -179,7 +189,7 @@ class RolloutEngine:
     def _was_started(self, proposal_id: str) -> bool:
         return was_started(self.store, proposal_id)
 
-    def _restart(self, proposal: StoredProposal, wait: bool) -> RunResult:
+    def _restart(self, proposal: StoredProposal, wait: bool, renew: Renewal) -> RunResult:
         """A run that crashed before its first state move: start it again."""
         run = self._latest_run(proposal)
         through, targets = run.through, list(run.targets)
@@ -188,7 +198,7 @@ class RolloutEngine:
         except ApprovalError as exc:
             state = self.store.proposal_state(proposal.id)
             return self._result(proposal, state, None, None, str(exc))
-        return self._advance(proposal, wait)
+        return self._advance(proposal, wait, renew)
 
     def rollback(self, proposal_id: str, actor: str, reason: str = "by hand") -> RunResult:
         """Restore the exact IAM state from before the rollout (a canary, production or
@@ -249,11 +259,12 @@ class RolloutEngine:
         return list(self._latest_run(proposal).targets)
 
     # Advancing ---------------------------------------------------------------------------
-    def _advance(self, proposal: StoredProposal, wait: bool) -> RunResult:
+    def _advance(self, proposal: StoredProposal, wait: bool, renew: Renewal) -> RunResult:
         run = self._latest_run(proposal)
         through, targets = run.through, list(run.targets)
         deadline = self.clock() + self.settings.max_wait
         while True:
+            renew()  # before each stage and each poll: a long bake keeps the principal's lease
             state = self.store.proposal_state(proposal.id)
             stage = _STAGE_OF.get(state)
             if stage is None:

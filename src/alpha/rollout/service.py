@@ -8,6 +8,7 @@ moves the state; the other gets a clear error.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,9 +26,11 @@ from alpha.rollout.errors import ConcurrentChangeError
 from alpha.rollout.iam_ports import IamChanger, JsonDict, Monitor
 from alpha.rollout.leases import (
     DEFAULT_LEASE,
+    HeldLeases,
     PrincipalBusyError,
     holder_name,
     principals_lease,
+    wall_clock,
 )
 from alpha.rollout.metrics import Metrics, metrics
 from alpha.rollout.notify_ports import Notifier
@@ -102,9 +105,11 @@ class RolloutService:
         blocking: BlockingCheck = blocking_violations,
         holder: str | None = None,
         notifier: Notifier | None = None,
+        lease_clock: Callable[[], datetime] = wall_clock,
     ) -> None:
         self.store = store
         self.holder = holder or holder_name()
+        self.lease_clock = lease_clock  # leases are about processes: wall time, not log time
         self.clock = clock
         self.settings = settings or RolloutSettings()
         self.blocking = blocking
@@ -200,8 +205,8 @@ class RolloutService:
     ) -> RunResult:
         """Start or continue a rollout, holding the principal's lease while it acts."""
         proposal = self._find(proposal_id)
-        with self._lease(proposal, wait=wait):
-            return self.engine.run(proposal.id, through, targets, wait=wait)
+        with self._lease(proposal, wait=wait) as lease:
+            return self.engine.run(proposal.id, through, targets, wait=wait, renew=lease.renew)
 
     def resume(self, *, wait: bool = False) -> list[RunResult]:
         """Continue every rollout left in the middle; one whose principal another process is
@@ -209,8 +214,8 @@ class RolloutService:
         results: list[RunResult] = []
         for proposal in self.engine.resumable():
             try:
-                with self._lease(proposal, wait=wait):
-                    results.append(self.engine.resume_one(proposal, wait=wait))
+                with self._lease(proposal, wait=wait) as lease:
+                    results.append(self.engine.resume_one(proposal, wait=wait, renew=lease.renew))
             except PrincipalBusyError as exc:
                 state = self.store.proposal_state(proposal.id)
                 results.append(RunResult(proposal.id, state, None, None, str(exc)))
@@ -221,9 +226,11 @@ class RolloutService:
         with self._lease(proposal, wait=False):
             return self.engine.rollback(proposal.id, by, reason)
 
-    def _lease(self, proposal: StoredProposal, *, wait: bool) -> AbstractContextManager[None]:
-        length = DEFAULT_LEASE + (self.settings.max_wait if wait else timedelta(0))
-        return principals_lease(self.store, proposal.targets, self.holder, length)
+    def _lease(self, proposal: StoredProposal, *, wait: bool) -> AbstractContextManager[HeldLeases]:
+        """Renewed before each stage and each poll, so it need only outlast one of them (and
+        the sleep between polls): a killed rollout frees the principal soon after."""
+        length = DEFAULT_LEASE + (self.settings.poll_interval if wait else timedelta(0))
+        return principals_lease(self.store, proposal.targets, self.holder, length, self.lease_clock)
 
     # Status ------------------------------------------------------------------------------
     def proposal_status(self, proposal_id: str) -> ProposalStatus:

@@ -45,7 +45,7 @@ from alpha.scan.model import (
     ScanReport,
 )
 from alpha.scan.weights import ACCESS_WEIGHTS
-from alpha.usage.aggregate import UsageQuery, UsageRow
+from alpha.usage.aggregate import UsageOutline, UsageQuery, UsageRow
 from alpha.usage.authorisations import service_prefix, unmapped_call
 from alpha.usage.ports import TimeWindow, UsageReader
 
@@ -85,12 +85,23 @@ def scan(
     catalog: Catalog,
     window: TimeWindow | None = None,
     org: OrgGuardrails | None = None,
+    *,
+    outline: UsageOutline | None = None,
 ) -> ScanReport:
     """Every role and user of the snapshot, ranked, with the usage rows of the window, under
-    the organization's levels `org` (none: not in an organization)."""
-    rows = list(usage)
-    calls, unknown = _calls_by_principal(snapshot, rows)
-    covered = _covered(window or TimeWindow(), rows)
+    the organization's levels `org` (none: not in an organization). With
+    the usage's `outline`, the rows need only be the snapshot's principals', and are read once
+    as they come (a part at a time): the time covered and the callers the snapshot lacks come
+    from the outline."""
+    if outline is None:
+        rows = list(usage)
+        calls, unknown = _calls_by_principal(snapshot, rows)
+        covered = _covered(window or TimeWindow(), rows)
+    else:
+        calls, _ = _calls_by_principal(snapshot, usage)
+        names = (n for n, _ in outline.principals)
+        unknown = tuple(sorted(n for n in names if _snapshot_arn(snapshot, n) is None))
+        covered = _outlined(window or TimeWindow(), outline)
     cache = EntitlementCache(catalog)
     weights: dict[frozenset[ActionTypePair], _Weights] = {}
     org = org or OrgGuardrails()
@@ -125,7 +136,7 @@ def scan(
 
 
 def _calls_by_principal(
-    snapshot: AccountSnapshot, rows: list[UsageRow]
+    snapshot: AccountSnapshot, rows: Iterable[UsageRow]
 ) -> tuple[dict[str, _Calls], tuple[str, ...]]:
     arns: dict[str, str | None] = {}
     calls: dict[str, _Calls] = {}
@@ -159,6 +170,15 @@ def _covered(window: TimeWindow, rows: list[UsageRow]) -> TimeWindow:
         return window
     since = window.since or min(r.first_seen for r in rows)
     until = window.until or max(r.last_seen for r in rows) + timedelta(seconds=1)
+    return TimeWindow(since, until)
+
+
+def _outlined(window: TimeWindow, outline: UsageOutline) -> TimeWindow:
+    """`_covered`, from the outline of the rows."""
+    if outline.first_seen is None or outline.last_seen is None:
+        return window
+    since = window.since or outline.first_seen
+    until = window.until or outline.last_seen + timedelta(seconds=1)
     return TimeWindow(since, until)
 
 

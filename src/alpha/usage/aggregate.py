@@ -34,6 +34,7 @@ __all__ = [
     "StoredBatch",
     "StoredSummary",
     "UnmappedCount",
+    "UsageOutline",
     "UsageQuery",
     "UsageRow",
     "UsageSummary",
@@ -230,11 +231,18 @@ class StoredSummary:
 @dataclass(frozen=True, slots=True)
 class UsageQuery:
     """Which stored usage a report covers: these batches, one principal or all, a window.
-    The window selects whole hours: every hour bucket that overlaps it."""
+    The window selects whole hours: every hour bucket that overlaps it. `principals` narrows
+    it further to a set of principals (as stored: CloudTrail's spelling), so a report over
+    many can be read a part at a time."""
 
     keys: tuple[str, ...]
     principal: str | None = None
     window: TimeWindow = field(default_factory=TimeWindow)
+    principals: frozenset[str] | None = None
+
+    def among(self, principals: frozenset[str]) -> UsageQuery:
+        """The same query over these principals only."""
+        return UsageQuery(self.keys, self.principal, self.window, principals)
 
     def hour_range(self) -> tuple[int | None, int | None]:
         """[first, last) hour buckets the window overlaps; None for an open end."""
@@ -246,8 +254,23 @@ class UsageQuery:
     def selects(self, row: HourlyUsage) -> bool:
         if self.principal is not None and row.principal != self.principal:
             return False
+        if self.principals is not None and row.principal not in self.principals:
+            return False
         first, last = self.hour_range()
         return (first is None or row.hour >= first) and (last is None or row.hour < last)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageOutline:
+    """What a report over many principals needs before reading any one's rows, in little
+    memory: each principal with usage (as stored, sorted) and its number of stored rows (an
+    upper bound on its report rows, to read the report in parts of bounded size), every
+    action anyone used, and the first and last call (None without usage)."""
+
+    principals: tuple[tuple[str, int], ...]
+    actions: frozenset[str]
+    first_seen: datetime | None
+    last_seen: datetime | None
 
 
 class UsageRow(msgspec.Struct, frozen=True):

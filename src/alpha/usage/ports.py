@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         BatchUsage,
         StoredBatch,
         StoredSummary,
+        UsageOutline,
         UsageQuery,
         UsageRow,
     )
@@ -117,10 +118,17 @@ class UsageWriter(Protocol):
 
 
 class UsageReader(Protocol):
-    """The half of the usage store reports read: the stored batches' rows and counts."""
+    """The half of the usage store reports read: the stored batches' rows and counts. Every
+    read honours all of the query's filters, `principals` among them: a report over many
+    principals reads its rows a set of principals at a time (`outline` says who there is)."""
 
     def usage(self, query: UsageQuery) -> list[UsageRow]:
         """Report rows over the query's batches and filters, by principal, action, resource."""
+        ...
+
+    def outline(self, query: UsageQuery) -> UsageOutline:
+        """Who has usage under the query (with their stored row counts), which actions, and
+        the first and last call: small, whatever the number of rows."""
         ...
 
     def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:

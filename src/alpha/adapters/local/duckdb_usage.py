@@ -44,6 +44,7 @@ from alpha.usage.aggregate import (
     StoredBatch,
     StoredSummary,
     UnmappedCount,
+    UsageOutline,
     UsageQuery,
     UsageRow,
     source_ips_of,
@@ -143,30 +144,37 @@ class DuckDBUsageStore:
         return rows
 
     def usage_documents(self, query: UsageQuery) -> Iterator[list[str]]:
-        first, last = query.hour_range()
-        params = {"principal": query.principal, "first": first, "last": last}
         with self._errors("read"):
-            self._set_wanted(query.keys)
+            params = self._select(query)
             result = self._con.execute(sql.USAGE, params)
             # In slices, so the JSON text of a large report is never held whole.
             while chunk := result.fetchmany(_DECODE_SLICE):
                 yield [document for (document,) in chunk]
 
+    def outline(self, query: UsageQuery) -> UsageOutline:
+        with self._errors("read"):
+            params = self._select(query)
+            principals = self._con.execute(sql.OUTLINE_PRINCIPALS, params).fetchall()
+            actions = self._con.execute(sql.OUTLINE_ACTIONS, params).fetchall()
+            first, last = self._con.execute(sql.OUTLINE_TIMES, params).fetchone() or (None, None)
+        return UsageOutline(
+            principals=tuple((name, rows) for name, rows in principals),
+            actions=frozenset(name for (name,) in actions),
+            first_seen=None if first is None else datetime.fromtimestamp(first, UTC),
+            last_seen=None if last is None else datetime.fromtimestamp(last, UTC),
+        )
+
     def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
-        first, last = query.hour_range()
-        params = {"principal": query.principal, "first": first, "last": last}
         found: dict[str, dict[str, int]] = {}
         with self._errors("read"):
-            self._set_wanted(query.keys)
+            params = self._select(query)
             for principal, action, days in self._con.execute(sql.ACTIVE_DAYS, params).fetchall():
                 found.setdefault(principal, {})[action] = days
         return found
 
     def people(self, query: UsageQuery) -> list[PersonUse]:
-        first, last = query.hour_range()
-        params = {"principal": query.principal, "first": first, "last": last}
         with self._errors("read"):
-            self._set_wanted(query.keys)
+            params = self._select(query)
             found = self._con.execute(sql.PEOPLE, params).fetchall()
         return [
             PersonUse(principal, person, action, calls, denied, _utc(first), _utc(last))
@@ -262,6 +270,24 @@ class DuckDBUsageStore:
                     "logs again into a new store"
                 )
             self._con.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_keys (key VARCHAR)")
+            self._con.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_principals (name VARCHAR)")
+
+    def _select(self, query: UsageQuery) -> dict[str, object]:
+        """The query's batches and principals in their temporary tables, and the parameters
+        of `sql.SELECTED`."""
+        self._set_wanted(query.keys)
+        self._con.execute("DELETE FROM wanted_principals")
+        if query.principals:
+            self._con.execute(
+                "INSERT INTO wanted_principals SELECT DISTINCT unnest(?)", [list(query.principals)]
+            )
+        first, last = query.hour_range()
+        return {
+            "principal": query.principal,
+            "among": query.principals is not None,
+            "first": first,
+            "last": last,
+        }
 
     def _set_wanted(self, keys: Collection[str]) -> None:
         self._con.execute("DELETE FROM wanted_keys")

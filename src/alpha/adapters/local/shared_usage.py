@@ -15,7 +15,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from alpha.adapters.local.duckdb_usage import DuckDBUsageStore, UsageStoreBusyError
-from alpha.usage.aggregate import StoredBatch, StoredSummary, UsageQuery, UsageRow
+from alpha.usage.aggregate import (
+    StoredBatch,
+    StoredSummary,
+    UsageOutline,
+    UsageQuery,
+    UsageRow,
+)
 from alpha.usage.people import PersonUse
 
 __all__ = ["SharedUsageStore"]
@@ -67,6 +73,10 @@ class SharedUsageStore:
     def usage(self, query: UsageQuery) -> list[UsageRow]:
         with self._opened() as store:
             return store.usage(query)
+
+    def outline(self, query: UsageQuery) -> UsageOutline:
+        with self._opened() as store:
+            return store.outline(query)
 
     def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
         with self._opened() as store:
