@@ -7,6 +7,7 @@ from alpha.org.report import OrgReportBuilder
 from alpha.scan import EscalationRisk, PrincipalScore, ScanReport, UnusedPrincipal
 from alpha.scan.model import AdminEquivalent
 from alpha.usage.ports import TimeWindow
+from tests.org.small_report import score as principal_score
 
 ROOT = (OrgUnit("r-ab12", "Root"),)
 
@@ -14,18 +15,7 @@ ROOT = (OrgUnit("r-ab12", "Root"),)
 def _score(
     account: str, name: str, score: float, *flags: object, kind: str = "role"
 ) -> PrincipalScore:
-    return PrincipalScore(
-        rank=0,
-        principal=f"arn:aws:iam::{account}:{kind}/{name}",
-        kind=kind,
-        granted=10,
-        used=1,
-        unused_grants=9,
-        score=score,
-        unused_share=0.9,
-        by_access_level=(),
-        flags=tuple(flags),  # type: ignore[arg-type]
-    )
+    return principal_score(f"arn:aws:iam::{account}:{kind}/{name}", score, *flags)
 
 
 def _account(account_id: str, name: str) -> OrgAccount:

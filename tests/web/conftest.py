@@ -28,10 +28,15 @@ class World:
     folder: Path
     ids: dict[str, str]  # role name -> full proposal id
 
-    def app(self, env: dict[str, str] | None = None, user: str | None = None) -> FastAPI:
+    def app(
+        self,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+        org_report: Path | None = None,
+    ) -> FastAPI:
         env = PROXIED if env is None else env
         settings = load_settings(Flags(user=user), env, self.folder)
-        return create_app(application_for(settings, env))
+        return create_app(application_for(settings, env), org_report)
 
 
 def ids_of(folder: Path) -> dict[str, str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.server
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -189,3 +190,25 @@ def test_the_status_charts_are_drawn(browser: Any, demo_console: Served, demo: W
     assert box is not None
     assert box["width"] > 300  # drawn, not just present
     page.context.close()
+
+
+def test_the_organisation_page_ranks_accounts_and_links_to_proposals(
+    browser: Any, proposed: World, tmp_path: Path
+) -> None:
+    from alpha.app.org_report_file import save_org_report
+    from tests.org.small_report import BIG, HOSTILE, SMALL, small_report
+    from tests.web.test_org_page import MADE, principal_of
+
+    path = tmp_path / "org-report.json"
+    save_org_report(path, small_report(principal_of(proposed, "report-builder")), MADE)
+    with contextmanager(serve)(proposed.app(org_report=path)) as served:
+        page = page_as(browser, "sam")
+        page.goto(f"{served.url}/proposals")
+        page.get_by_role("link", name="Organisation").click()
+        rows = page.locator("#accounts tbody tr")
+        assert [rows.nth(i).get_attribute("data-account") for i in range(2)] == [BIG, SMALL]
+        assert rows.first.locator(".name").inner_text() == HOSTILE  # shown as text, not run
+        assert "2026-12-07 17:00 UTC" in page.locator("#made").inner_text()
+        page.locator("#worst").get_by_role("link", name="proposal").click()
+        assert page.url.endswith(f"/proposals/{proposed.ids['report-builder']}")
+        page.context.close()

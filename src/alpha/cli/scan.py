@@ -10,11 +10,13 @@ must block on, say, admin-equivalent roles asks for it with `--fail-on admin`.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from alpha.app.org_report_file import DEFAULT_ORG_REPORT
 from alpha.cli.org_options import chosen_org, org_flags, org_options, org_request, read_org
 from alpha.cli.paths import ACCOUNT_HELP, AccountSource
 from alpha.cli.usage import read_progress, time_window
@@ -76,6 +78,20 @@ def _flag_codes(_ctx: click.Context, _param: click.Parameter, value: str | None)
     f"{', '.join(FLAG_CODES)}).",
 )
 @org_options
+@click.option(
+    "--save",
+    is_flag=True,
+    help="With --org: keep the report in --org-report for the web console's /org page "
+    "(a report that covers no account does not replace the one saved before).",
+)
+@click.option(
+    "--org-report",
+    "org_report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_ORG_REPORT,
+    show_default=True,
+    help="Where --save keeps the organisation report.",
+)
 def scan(
     *,
     account_file: str | Path | None,
@@ -90,6 +106,8 @@ def scan(
     units: tuple[str, ...],
     org_tags: tuple[str, ...],
     org_accounts: tuple[str, ...],
+    save: bool,
+    org_report: Path,
 ) -> None:
     """Rank the account's roles and users by excess: grants never used in the window,
     weighted by access level (Permissions management 5, Write 3, Read 1, Tagging 1, List
@@ -106,8 +124,11 @@ def scan(
     if chosen_org(account_file, flags, org_settings):
         window = time_window(since, until)
         backends = report_backends(store, org=org_settings)
-        _scan_org(backends, org_request(org_settings, sources, window), output, top, fail_on)
+        wanted = org_request(org_settings, sources, window)
+        _scan_org(backends, wanted, output, top, fail_on, save_to=org_report if save else None)
         return
+    if save:
+        raise click.UsageError("--save keeps an organisation's report: give --org too")
     request = ScanRequest(str(account_file), sources, time_window(since, until))
     with read_progress() as (on_start, on_progress):
         outcome = scan_usage(report_backends(store), request, on_start, on_progress)
@@ -121,10 +142,17 @@ def scan(
 
 
 def _scan_org(
-    backends: Backends, request: OrgRequest, output: str, top: int | None, fail_on: frozenset[str]
+    backends: Backends,
+    request: OrgRequest,
+    output: str,
+    top: int | None,
+    fail_on: frozenset[str],
+    *,
+    save_to: Path | None,
 ) -> None:
     """The organisation's report: accounts by excess, the worst principals, escalation paths,
     unused roles, and the accounts not covered (also warned about on stderr)."""
+    from alpha.app.org_report_file import save_org_report
     from alpha.app.org_scanning import scan_organization
     from alpha.cli.org_render import render_org_json, render_org_table, warn_not_covered
     from alpha.cli.scan_render import warn_problems
@@ -137,6 +165,9 @@ def _scan_org(
         render_org_json(outcome.report)
     else:
         render_org_table(outcome.report, top)
+    if save_to is not None:
+        save_org_report(save_to, outcome.report, datetime.now(UTC))
+        click.echo(f"saved the organisation report to {save_to}", err=True)
     _exit_flagged(outcome.report.flagged(fail_on), fail_on)
 
 

@@ -8,9 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from alpha.app import Application
 from alpha.app.console import UNKNOWN_LEVEL
+from alpha.app.org_report_file import load_org_report
 from alpha.app.views import policy_text
 from alpha.catalog import AccessLevel
 from alpha.errors import AlphaError
@@ -208,3 +210,32 @@ async def status(request: Request) -> Response:
         by_state=charts.states_chart(found.metrics.by_state),
         rollouts=[(w, charts.error_rate_chart(w)) for w in found.rollouts],
     )
+
+
+@router.get("/org")
+async def organization(request: Request) -> Response:
+    """The latest saved organisation report, its principals linked to their proposals."""
+    console = console_of(request)
+    user = console.user(request)
+    saved = await run_in_threadpool(load_org_report, console.org_report)
+    proposals: dict[str, str] = {}
+    if saved is not None:
+        proposals = await console.worker.run(_newest_proposals)
+    return _render(
+        console,
+        request,
+        "org.html",
+        user=user,
+        saved=saved,
+        report=saved.report if saved else None,
+        proposals=proposals,
+        path=console.org_report,
+    )
+
+
+def _newest_proposals(app: Application) -> dict[str, str]:
+    """Each principal's newest proposal's id (the summaries come newest first)."""
+    newest: dict[str, str] = {}
+    for summary in app.summaries(SummaryQuery(limit=None)).items:
+        newest.setdefault(summary.principal, summary.id)
+    return newest

@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from alpha import __version__
 from alpha.app import Application
 from alpha.app.held_store import HeldStoreBackends
+from alpha.app.org_report_file import ORG_REPORT_NAME
 from alpha.errors import AlphaError
 from alpha.store.errors import ProposalNotFoundError
 from alpha.store.summaries import SummaryQuery
@@ -36,6 +37,7 @@ class Console:
     worker: Worker
     identity: Identity
     templates: Jinja2Templates
+    org_report: Path  # the organisation report `alpha scan --org --save` keeps
 
     def user(self, request: Request) -> str:
         return self.identity.user(dict(request.headers))
@@ -52,9 +54,10 @@ def console_of(request: Request) -> Console:
     return console_of_app(request.app)
 
 
-def create_app(application: Application) -> FastAPI:
+def create_app(application: Application, org_report: Path | None = None) -> FastAPI:
     """The console over `application`, its store held open from the first request on. The
-    user comes from `settings.web_user_header`'s header, else is `settings.user`."""
+    user comes from `settings.web_user_header`'s header, else is `settings.user`. The /org
+    page shows `org_report` (by default the store's folder's org-report.json)."""
     from alpha.web import api, pages
 
     backends = HeldStoreBackends(application.backends)
@@ -64,6 +67,7 @@ def create_app(application: Application) -> FastAPI:
         Worker(held, backends.close),
         Identity(settings.web_user_header, settings.user),
         Jinja2Templates(directory=str(HERE / "templates")),
+        org_report or settings.store.parent / ORG_REPORT_NAME,
     )
 
     @asynccontextmanager
