@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,46 @@ def test_odd_records_give_the_same_usage_both_ways(
     (slow, slow_problems), (fast, fast_problems) = eager(data, mapper), lazy(data, mapper)
     same(slow, fast)
     assert slow_problems == fast_problems
+
+
+def _upload(key: str, **extra: Any) -> dict[str, Any]:
+    resources = [
+        {"ARN": "arn:aws:s3:::b", "type": "AWS::S3::Bucket"},
+        {"ARN": f"arn:aws:s3:::b/{key}", "type": "AWS::S3::Object"},
+    ]
+    return record("PutObject", resources=resources, **extra)
+
+
+KMS = "arn:aws:kms:eu-west-1:111122223333:key/k1"
+SSE = "x-amz-server-side-encryption-aws-kms-key-id"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        lambda i: {"requestParameters": {"bucketName": "b", "key": f"k{i}", SSE: f"k{i % 2}"}},
+        lambda i: {"responseElements": {SSE: KMS if i % 3 else "alias/a"}},
+        lambda i: {"additionalEventData": {"SSEKMSKeyARN": KMS, "bytesTransferredIn": i}},
+        lambda i: {"requestParameters": {"key": f"k{i}", "versionId": ["v", "", None, 1][i % 4]}},
+        lambda i: {"requestParameters": {"twice": "a", SSE: KMS}, "responseElements": [i]},
+        lambda i: {"requestParameters": {"version\u0049d": f"v{i}"}, "responseElements": "x"},
+    ],
+    ids=["request", "response", "additional", "version", "repeated", "escaped"],
+)
+def test_marked_groups_give_what_each_record_means_alone(
+    mapper: EventMapper, changes: Callable[[int], dict[str, Any]]
+) -> None:
+    """Records grouped by their SSE-KMS key and versionId members alone (`marks.py`) count
+    what interpreting each whole record counts, each on its own object and key."""
+    records = [_upload(f"k{i}", **changes(i)) for i in range(12)]
+    for i, r in enumerate(records[::4]):  # some name their key in resources[] too
+        r["resources"].append({"ARN": KMS, "type": "AWS::KMS::Key", "n": i})
+    for i, r in enumerate(records[1::5]):
+        r["eventName"] = ("GetObject", "HeadObject", "CreateMultipartUpload")[i % 3]
+    # a repeated member: the last counts, on both paths
+    data = json.dumps({"Records": records}).encode().replace(b'"twice"', json.dumps(SSE).encode())
+    (slow, slow_problems), (fast, fast_problems) = eager(data, mapper), lazy(data, mapper)
+    same(slow, fast)
+    assert slow_problems == fast_problems
+    resources = {row.resource for row in fast.hourly()}
+    assert {f"arn:aws:s3:::b/k{i}" for i in range(12)} <= resources

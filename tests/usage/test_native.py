@@ -35,6 +35,7 @@ from alpha.usage.reader import (
     ReadLimits,
     ReadProblem,
 )
+from alpha.usage.tally import BatchTally
 from alpha.usage.worker import tally_fast
 from tests.fakes.cloudtrail_logs import SAMPLE_RECORDS, SAMPLES, record
 from tests.usage.hostile import records_document, with_field
@@ -209,6 +210,32 @@ SSO_IDENTITY: dict[str, Any] = {
 ODD_RECORDS: dict[str, Any] = {
     "plain": record(resources=[S3_OBJECT]),
     "version-id": record("GetObject", requestParameters={"versionId": "v", "key": "k"}),
+    "sse-kms-request": record(
+        "PutObject",
+        requestParameters={"key": "k", "x-amz-server-side-encryption-aws-kms-key-id": "k1"},
+        resources=[S3_OBJECT],
+    ),
+    "sse-kms-repeated": record(
+        "PutObject",
+        requestParameters={"x-amz-server-side-encryption-aws-kms-key-id": "k1", "key": "k"},
+        resources=[S3_OBJECT, {"ARN": "arn:aws:kms:eu-west-1:111122223333:key/k1"}],
+    ),
+    "sse-kms-response": record(
+        "GetObject",
+        responseElements={"x-amz-server-side-encryption-aws-kms-key-id": "alias/a"},
+        resources=[S3_OBJECT],
+    ),
+    "sse-kms-additional-version": record(
+        "HeadObject",
+        requestParameters={"versionId": "", "key": "k"},
+        additionalEventData={"SSEKMSKeyARN": "arn:aws:kms:eu-west-1:111122223333:key/k2"},
+        resources=[S3_OBJECT],
+    ),
+    "sse-kms-number": record(
+        "CopyObject",
+        requestParameters={"versionId": 1, "x-amz-server-side-encryption-aws-kms-key-id": 5},
+        responseElements="x",
+    ),
     "escaped-key": record(resources=[{"ARN": "arn:aws:s3:::b/k\u00e9", "type": "x"}]),
     "space-time": record(time="2022-09-27 19:59:08"),
     "leap-day": record(time="2024-02-29T23:59:59Z", resources=[S3_OBJECT]),
@@ -535,6 +562,24 @@ _RESOURCE = st.fixed_dictionaries(
         | st.none(),
     },
 )
+_KMS_KEY = (
+    st.sampled_from(["arn:aws:kms:us-east-1:1:key/k", "k2", "alias/a", "arn:aws:kms:x:1:alias/b"])
+    | _TEXT
+    | st.integers()
+)
+_MARKED_PART = (
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "x-amz-server-side-encryption-aws-kms-key-id": _KMS_KEY,
+            "SSEKMSKeyARN": _KMS_KEY,
+            "versionId": st.just("v"),
+        },
+    )
+    | st.none()
+    | st.just([1])
+    | _TEXT
+)
 _IDENTITY = st.fixed_dictionaries(
     {},
     optional={
@@ -579,10 +624,18 @@ _RECORD = st.fixed_dictionaries(
         "userIdentity": _IDENTITY | st.none() | st.just([1]),
         "resources": st.lists(_RESOURCE | st.none(), max_size=4) | st.none() | st.just({}),
         "requestParameters": st.fixed_dictionaries(
-            {}, optional={"bucketName": st.just("b"), "key": _TEXT, "versionId": st.just("v")}
+            {},
+            optional={
+                "bucketName": st.just("b"),
+                "key": _TEXT,
+                "versionId": st.sampled_from(["v", "w", ""]) | st.none() | st.integers(0, 1),
+                "x-amz-server-side-encryption-aws-kms-key-id": _KMS_KEY,
+            },
         )
         | st.none()
         | st.just([1]),
+        "responseElements": _MARKED_PART,
+        "additionalEventData": _MARKED_PART,
         "recipientAccountId": st.just("111122223333") | st.integers(),
     },
 )
@@ -805,22 +858,68 @@ def _object(key: str, **extra: Any) -> dict[str, Any]:
     )
 
 
+def asked_and_rows(
+    native: NativeFile, mapper: EventMapper, records: list[dict[str, Any]]
+) -> tuple[int, list[str]]:
+    """How many questions the scanner asks of the records (which both paths count alike),
+    and its rows."""
+    data = json.dumps({"Records": records}).encode()
+    assert check(native, mapper, data)
+    resolver = CountingResolver(mapper)
+    scanner = module_under_test().Scanner(resolver, record_limit=DEFAULT_LIMITS.record_bytes)
+    tally = native._tally_type()
+    assert scanner.scan(data, tally, HandedBack()) == len(records)
+    return resolver.asked, tally.finish().rows.decode().splitlines()
+
+
 def test_python_decides_once_per_group_and_each_record_keeps_its_own_arns(
     native: NativeFile, mapper: EventMapper
 ) -> None:
     """Reads of a thousand objects by two roles are one group (the ARNs are slots, the caller
     is not in the key): one question, and each record counted on its own object and role."""
     records = [_object(f"k{i}", role=("app", "etl")[i % 2]) for i in range(1000)]
-    data = json.dumps({"Records": records}).encode()
-    assert check(native, mapper, data)
-    resolver = CountingResolver(mapper)
-    scanner = module_under_test().Scanner(resolver, record_limit=DEFAULT_LIMITS.record_bytes)
-    tally = native._tally_type()
-    assert scanner.scan(data, tally, HandedBack()) == 1000
-    assert resolver.asked == 1
-    rows = tally.finish().rows.decode().splitlines()
+    asked, rows = asked_and_rows(native, mapper, records)
+    assert asked == 1
     assert {json.loads(r)[3] for r in rows} == {f"arn:aws:s3:::data/k{i}" for i in range(1000)}
     assert {json.loads(r)[0].rpartition("/")[2] for r in rows} == {"app", "etl"}
+
+
+KEY = "arn:aws:kms:eu-west-1:111122223333:key/k"
+SSE_KMS = "x-amz-server-side-encryption-aws-kms-key-id"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        {"requestParameters": {SSE_KMS: KEY}},
+        {"responseElements": {SSE_KMS: KEY}},
+        {"additionalEventData": {"SSEKMSKeyARN": KEY, "bytesTransferredIn": 1}},
+    ],
+    ids=["request", "response", "additional"],
+)
+def test_uploads_naming_one_kms_key_are_one_group_each_keeping_its_object(
+    native: NativeFile, mapper: EventMapper, names: dict[str, Any]
+) -> None:
+    """A thousand SSE-KMS uploads under one key are one question on both paths (the group's
+    key holds the key's id, not the whole request): each record keeps its own object ARN,
+    and every upload needs kms:GenerateDataKey on that key."""
+    request = names.get("requestParameters", {})
+    others = {k: v for k, v in names.items() if k != "requestParameters"}
+    records = []
+    for i in range(1000):
+        upload = _object(f"k{i}", **others)
+        upload["eventName"] = "PutObject"
+        upload["requestParameters"].update(request)
+        records.append(upload)
+    asked, rows = asked_and_rows(native, mapper, records)
+    assert asked == 2  # the unmarked shape's question, then the marked one's
+    uses = {tuple(json.loads(r)[2:4]) for r in rows}
+    objects = {("s3:PutObject", f"arn:aws:s3:::data/k{i}") for i in range(1000)}
+    assert uses == objects | {("kms:GenerateDataKey", KEY)}
+    fast = FastTally(mapper)
+    data = json.dumps({"Records": records}).encode()
+    fast.add_all(LazyLogReader().decode(data, "f.json").events, BatchTally())
+    assert len(fast._groups) == 2  # the unmarked shape's group, refined to the marked one
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,10 @@ first event when that one reads more:
   fills with its own ARNs (so a million objects read are one group, not a million);
 - `MARKS`: whether the request, response or additionalEventData could name a `versionId`
   (S3's versioned actions) or an SSE-KMS key (S3's `sse-kms` authorisations) at all;
+- `MARKED`: (with `RESOURCES`, once its group's first event has marks) the values of the
+  members that name them (`marks.MARK_NAMES`) in the request, response and additionalEventData, and
+  whether each of those is an object; the interpretation then sees those members alone, so a
+  thousand uploads under one key are one group, each event keeping its own object ARN;
 - `REQUEST`: the whole request and resources[], and with `RESPONSE` the response.
 The interpretation is handed only what its group's key holds (`LazyEvent.full`), so it cannot
 read a field the key leaves out. An event without a plain time goes through `interpret` whole.
@@ -24,7 +28,7 @@ read a field the key leaves out. An event without a plain time goes through `int
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 import msgspec
@@ -40,12 +44,14 @@ from alpha.usage.interpret import (
     parse_event_time,
 )
 from alpha.usage.mapping import EventMapper, Mapped, VersionedMapping
+from alpha.usage.marks import has_marks, mark_members, only_marks
 from alpha.usage.principals import Principal, principal_key
 from alpha.usage.reader import request_problem
 from alpha.usage.resources import MARKED_ROLES
 from alpha.usage.tally import UsageCounter
 
 __all__ = [
+    "MARKED",
     "MARKS",
     "REQUEST",
     "RESOURCES",
@@ -63,9 +69,7 @@ RESOURCES = 1
 MARKS = 2
 REQUEST = 4
 RESPONSE = 8
-# Text without which a request, response or additionalEventData names no `versionId` and no
-# SSE-KMS key (a key spelt with a JSON escape has `\u`)
-MARKS_TEXT = (b"versionId", b"\\u", b"aws-kms-key-id", b"SSEKMSKeyARN")
+MARKED = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +187,11 @@ class Meanings:
         key of `shape` holds); None when the event has no plain time (`interpret` decides it
         alone). Raises msgspec's errors for a request that does not decode (which every event
         of a group holding the request shares)."""
-        full = event.full(
-            request=bool(shape & REQUEST),
+        seen = only_marks(event) if shape & MARKED else event
+        full = seen.full(
+            request=bool(shape & (REQUEST | MARKED)),
             resources=bool(shape & (REQUEST | RESOURCES)),
-            response=bool(shape & RESPONSE),
+            response=bool(shape & (RESPONSE | MARKED)),
         )
         if shape & REQUEST:
             return self._meaning(full, event, shape)
@@ -216,7 +221,9 @@ class Meanings:
             outcome = outcome.usage
         if not isinstance(outcome, EventUsage):
             return None
-        slots = _slots(outcome.uses, event) if shape & RESOURCES and not shape & REQUEST else None
+        slots = None
+        if shape & RESOURCES and not shape & REQUEST:
+            slots = _slots(outcome.uses, event, self._marked(full) if shape & MARKED else ())
         if slots is None and not shape & REQUEST and shape & RESOURCES:
             return Refine(self._whole_of(event))
         return Use(
@@ -227,6 +234,16 @@ class Meanings:
             slots or (-1,) * len(outcome.uses),
             unmapped,
         )
+
+    def _marked(self, full: CloudTrailEvent) -> frozenset[str]:
+        """The resources `full` names without its resources[]: in a `MARKED` group, those of
+        the members its key holds (the SSE-KMS key), the same for every event of the group."""
+        outcome = interpret(msgspec.structs.replace(full, resources=None), self._mapper)
+        if isinstance(outcome, UnmappedEvent):
+            outcome = outcome.usage
+        if not isinstance(outcome, EventUsage):
+            return frozenset()
+        return frozenset(use.resource for use in outcome.uses)
 
     def _whole_of(self, event: LazyEvent) -> int:
         """The `REQUEST` shape of `event`'s name, with the response if any role reads it."""
@@ -241,48 +258,43 @@ class Meanings:
         return self._whole(source, name, roles)
 
     def _refined(self, event: LazyEvent, shape: int) -> int | None:
-        """The shape of a group whose first event reads its request, or an ARN's text; None
-        when the key of `shape` holds all it reads."""
+        """The shape of a group whose first event reads its request, an ARN's text or (first
+        found) marks; None when the key of `shape` holds all it reads."""
         source, name = event.eventSource or "", event.eventName or ""
         mapping = self._mapper.map_without_request(event.eventType, source, name)
         if mapping is None:
             return self._whole(source, name, ())
         marked = bool(shape & MARKS) and has_marks(event)
-        if isinstance(mapping, VersionedMapping):
-            if marked:
-                roles = [m.resource for m in mapping.versioned.actions]
-                return self._whole(source, name, roles)
-            mapping = mapping.plain
-        if not isinstance(mapping, Mapped):
-            return None
-        roles = [m.resource for m in mapping.actions]
-        if marked and any(r in MARKED_ROLES for r in roles):
-            return self._whole(source, name, roles)
-        # a marked role names nothing without the marks (resources.MARKED_ROLES)
+        keyed = marked or bool(shape & MARKED)  # the versionId is in the key: either mapping
+        mappings = (
+            ((mapping.plain, mapping.versioned) if keyed else (mapping.plain,))
+            if isinstance(mapping, VersionedMapping)
+            else (mapping,)
+        )
+        actions = [a for m in mappings if isinstance(m, Mapped) for a in m.actions]
+        roles = [a.resource for a in actions]
+        # a marked role names nothing without the marks (resources.MARKED_ROLES), and only
+        # them: the rest must not read the request, nor the response (`_whole`)
         reads = self._mapper.resources.reads_request
-        if any(
-            reads(m.action, m.resource, event.resources)
-            for m in mapping.actions
-            if m.resource not in MARKED_ROLES
+        unmarked = [a for a in actions if a.resource not in MARKED_ROLES]
+        if any(reads(a.action, a.resource, event.resources) for a in unmarked) or (
+            keyed and self._whole(source, name, [a.resource for a in unmarked]) & RESPONSE
         ):
             return self._whole(source, name, roles)
-        return None
+        return RESOURCES | MARKED if marked else None
 
 
-def has_marks(event: LazyEvent) -> bool:
-    """Whether the event's request, response or additionalEventData holds any `MARKS_TEXT`."""
-    raws = (event.requestParameters, event.responseElements, event.additionalEventData)
-    return any(mark in bytes(raw) for raw in raws for mark in MARKS_TEXT)
-
-
-def _slots(uses: tuple[ActionUse, ...], event: LazyEvent) -> tuple[int, ...] | None:
-    """Each use's resources[] slot (-1 for `*`); None when a use's resource is in none."""
+def _slots(
+    uses: tuple[ActionUse, ...], event: LazyEvent, marked: Collection[str]
+) -> tuple[int, ...] | None:
+    """Each use's resources[] slot (-1 for `*` or a `marked` resource, named by the key's
+    members); None when a use's resource is in none, or could be either."""
     arns = [r.ARN for r in event.resources or ()]
     slots: list[int] = []
     for use in uses:
-        if use.resource == "*":
+        if use.resource == "*" or (use.resource in marked and use.resource not in arns):
             slots.append(-1)
-        elif use.resource in arns:
+        elif use.resource in arns and use.resource not in marked:
             slots.append(arns.index(use.resource))
         else:
             return None
@@ -322,6 +334,8 @@ def group_key(event: LazyEvent, shape: int) -> tuple[object, ...]:
         response = bytes(event.responseElements) if shape & RESPONSE else None
         request = (bytes(event.requestParameters), bytes(event.additionalEventData))
         more = (request, _resources(event), response)
+    elif shape & MARKED:
+        more = (_layout(event), mark_members(event))
     elif shape:
         more = (_layout(event), has_marks(event) if shape & MARKS else None)
     return (
@@ -393,7 +407,7 @@ class FastTally:
         if second is None:
             return False
         shape = self.meanings.shape(event.eventType, source, name)
-        for _ in range(2):  # a group refined once holds all its first event reads
+        for _ in range(3):  # a group refined twice holds all its first event reads
             key = group_key(event, shape)
             meaning = self._groups.get(key)
             if meaning is None:

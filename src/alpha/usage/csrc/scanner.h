@@ -5,7 +5,8 @@
    Python path groups records by the same key). It asks its resolver (alpha/usage/native.py):
      shape(event_type, source, name) -> int: which of the record's raw parts a group's key
          holds besides the fields every key holds (SHAPE_REQUEST: requestParameters and
-         resources[]; SHAPE_RESPONSE: responseElements)
+         resources[]; SHAPE_RESPONSE: responseElements; SHAPE_MARKED: resources[]' layout
+         and the members of request, response and additionalEventData in marks.h)
      meaning(record, shape) -> None (the group's records go back to Python one by one)
                              | reason (str: the group is skipped, for that reason)
                              | (principal, session | None, denied, ((action, resource), ...),
@@ -32,6 +33,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "marks.h"
 #include "record.h"
 #include "table.h"
 #include "tally.h"
@@ -42,8 +44,10 @@
 #define MAX_USES 64
 #define KEY_BYTES 2048
 
-enum { SHAPE_RESOURCES = 1, SHAPE_MARKS = 2, SHAPE_REQUEST = 4, SHAPE_RESPONSE = 8 };
-/* fast_tally.MARKS_TEXT: text without which a record names no versionId and no SSE-KMS key */
+enum {
+    SHAPE_RESOURCES = 1, SHAPE_MARKS = 2, SHAPE_REQUEST = 4, SHAPE_RESPONSE = 8, SHAPE_MARKED = 16
+};
+/* marks.MARKS_TEXT: text without which a record names no versionId and no SSE-KMS key */
 static const char *const MARKS[] = {"versionId", "\\u", "aws-kms-key-id", "SSEKMSKeyARN"};
 enum { MEANING_FALLBACK, MEANING_SKIP, MEANING_USE, MEANING_REFINE };
 
@@ -292,7 +296,8 @@ static int fill_answer(Meaning *m, PyObject *answer) {
     if (PyLong_Check(answer)) {
         long shape = PyLong_AsLong(answer);
         if (PyErr_Occurred()) return -1;
-        if (!(shape & SHAPE_REQUEST) || shape > (SHAPE_REQUEST | SHAPE_RESPONSE)) {
+        int whole = (shape & SHAPE_REQUEST) && shape <= (SHAPE_REQUEST | SHAPE_RESPONSE);
+        if (!whole && shape != (SHAPE_RESOURCES | SHAPE_MARKED)) {
             PyErr_SetString(PyExc_ValueError, "resolver.meaning: malformed refined shape");
             return -1;
         }
@@ -342,7 +347,7 @@ static int shape_of(Scanner *s, const Record *r) {
     Py_XDECREF(name);
     long shape = answer ? PyLong_AsLong(answer) : -1;
     Py_XDECREF(answer);
-    if (!PyErr_Occurred() && (shape < 0 || shape > 15))
+    if (!PyErr_Occurred() && (shape < 0 || shape > 31))
         PyErr_SetString(PyExc_ValueError, "resolver.shape: malformed answer");
     if (PyErr_Occurred()) {
         memo_reset(&s->shapes, NULL);
@@ -369,6 +374,33 @@ static int has_marks(const Record *r) {
             if (contains(raws[i], sizes[i], MARKS[j], strlen(MARKS[j]))) return 1;
         }
     }
+    return 0;
+}
+
+/* The MARK_NAMES members of the request, response and additionalEventData (marks.py's
+   mark_members): per part whether it is an object, then each member's value. -1 when one does
+   not fit in `cap` or a part's member name has an escape. */
+static int marks_of(const Record *r, char *out, size_t cap, size_t *n) {
+    const char *raws[] = {r->request, r->response, r->additional};
+    size_t sizes[] = {r->request_n, r->response_n, r->additional_n};
+    size_t at = 0;
+    for (int i = 0; i < 3; i++) {
+        int object = raws[i] != NULL && sizes[i] && raws[i][0] == '{';
+        Field members[MARK_COUNT];
+        if (object && mark_members(raws[i], sizes[i], members) < 0) return -1;
+        if (at + 1 > cap) return -1;
+        out[at++] = (char)object;
+        for (int j = 0; object && j < MARK_COUNT; j++) {
+            size_t len = members[j].state ? members[j].n : 0;
+            if (at + len + 5 > cap) return -1;
+            out[at++] = (char)members[j].state;
+            store_le32(out + at, (uint32_t)len);
+            at += 4;
+            if (len) memcpy(out + at, members[j].p, len);
+            at += len;
+        }
+    }
+    *n = at;
     return 0;
 }
 
@@ -445,8 +477,8 @@ static Identity *identity_of(Scanner *s, const Record *r) {
    only in a SHAPE_REQUEST shape (the others' meanings are by caller). */
 static int group_key(const Record *r, int shape, char *key, size_t *n) {
     static const Field none = {NULL, 0, 0};
-    char layout[KEY_BYTES], flags[2] = {(char)shape, 0};
-    size_t layout_n = 0;
+    char layout[KEY_BYTES], marks[KEY_BYTES], flags[2] = {(char)shape, 0};
+    size_t layout_n = 0, marks_n = 0;
     int whole = shape & SHAPE_REQUEST;
     Field identity = {NULL, 0, r->identity ? 1 : 0};
     Field request = {r->request, r->request_n, r->request ? 1 : 0};
@@ -454,6 +486,7 @@ static int group_key(const Record *r, int shape, char *key, size_t *n) {
     Field resources = {r->resources_raw, r->resources_raw_n, r->resources_raw ? 1 : 0};
     Field response = {r->response, r->response_n, r->response ? 1 : 0};
     Field more = none, whole_additional = none, whole_resources = none, whole_response = none;
+    Field marked = none;
     if (shape & SHAPE_REQUEST) {
         more = request;
         whole_additional = additional;
@@ -463,6 +496,10 @@ static int group_key(const Record *r, int shape, char *key, size_t *n) {
         if (layout_of(r, layout, sizeof layout, &layout_n) < 0) return -1;
         more = (Field){layout, layout_n, 1};
         if (shape & SHAPE_MARKS) flags[1] = (char)has_marks(r);
+        if (shape & SHAPE_MARKED) {
+            if (marks_of(r, marks, sizeof marks, &marks_n) < 0) return -1;
+            marked = (Field){marks, marks_n, 1};
+        }
     }
     Field flag_field = {flags, 2, 1};
     const Field *fields[] = {&flag_field, &r->type, &r->source, &r->name, &r->region,
@@ -472,8 +509,8 @@ static int group_key(const Record *r, int shape, char *key, size_t *n) {
                              whole ? &r->id_user : &none,
                              whole ? &r->source_identity : &none,
                              whole ? &r->behalf_user : &none, &r->code, &r->message, &more,
-                             &whole_additional, &whole_resources, &whole_response};
-    return compose(key, n, fields, 20);
+                             &whole_additional, &whole_resources, &whole_response, &marked};
+    return compose(key, n, fields, 21);
 }
 
 /* The meaning of the record's group; NULL with an error set, or without one when the record
@@ -481,7 +518,7 @@ static int group_key(const Record *r, int shape, char *key, size_t *n) {
 static Meaning *meaning_of(Scanner *s, const Record *r, const char *record, size_t record_n) {
     int shape = shape_of(s, r);
     if (shape < 0) return NULL;
-    for (int level = 0; level < 2; level++) { /* a group refined once holds all it reads */
+    for (int level = 0; level < 3; level++) { /* refined twice, a group holds all it reads */
         char key[KEY_BYTES];
         size_t n;
         if (group_key(r, shape, key, &n) < 0) return NULL; /* too long to keep: Python's */
