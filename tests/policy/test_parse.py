@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from alpha.catalog import Catalog
 from alpha.policy.errors import PolicyError, PolicyParseError
@@ -402,6 +402,7 @@ def test_read_policy_file_names_an_unreadable_file(tmp_path: Path, name: str, me
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policies().flatmap(damaged))
+@example("1e+311e999")  # a too-large number followed by junk: the locator read it as one number
 def test_any_text_is_a_policy_or_one_line_error(text: str) -> None:
     value_or_one_line_error(lambda: parse_policy_text(text, "p.json"), PolicyParseError)
 

@@ -231,7 +231,7 @@ _TOKEN = re.compile(
     |(?P<open>[\[{])
     |(?P<close>[\]}])
     |(?P<constant>NaN|-?Infinity)
-    |(?P<number>-?\d+(?P<fraction>[.eE][-+\deE.]*)?)""",
+    |(?P<number>-?\d+(?P<fraction>\.\d+(?:[eE][-+]?\d+)?|[eE][-+]?\d+)?)""",
     re.VERBOSE | re.DOTALL,
 )
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
