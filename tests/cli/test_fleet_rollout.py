@@ -170,7 +170,10 @@ def test_an_organisation_folder_gives_the_accounts_holding_the_role(world: Path)
     organization = {
         "Id": "o-example",
         "ManagementAccountId": ACCOUNTS[0],
-        "Accounts": [{"Id": a, "Name": a, "Status": "ACTIVE"} for a in listed],
+        "Units": [{"Id": "r-ab12", "Name": "Root"}],
+        "Accounts": [
+            {"Id": a, "Name": a, "Status": "ACTIVE", "ParentId": "r-ab12"} for a in listed
+        ],
     }
     (folder / "organization.json").write_text(json.dumps(organization))
     ran = alpha(
@@ -199,3 +202,15 @@ def test_bad_fleet_requests_say_what_to_give(
     ran = alpha("propose", "--role", "app", *argv, "--usage", "usage", "--by", "dana")
     assert ran.code == 2
     assert message in ran.err
+
+
+def test_a_broken_organisation_folder_is_one_line_naming_the_field(world: Path) -> None:
+    """The fleet reads the folder with the organisation reader: its errors name the field."""
+    folder = world / "broken-org"
+    (folder / "accounts").mkdir(parents=True)
+    index = {"Id": "o-example", "ManagementAccountId": "111111111111", "Accounts": []}
+    (folder / "organization.json").write_text(json.dumps(index))
+    ran = alpha("propose", "--role", "app", "--org", str(folder), "--usage", "usage")
+    assert ran.code == 2
+    assert "organization.json: Units" in ran.err
+    assert "Traceback" not in ran.err

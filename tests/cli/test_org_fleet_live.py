@@ -78,8 +78,14 @@ def make_org(endpoint: str, folder: Path) -> Org:
 def write_org_folder(folder: Path, accounts: list[str], clients: dict[str, Any]) -> None:
     """The organisation folder's form (ORG_SEAMS.md), as `alpha org export` writes it."""
     (folder / "accounts").mkdir(parents=True)
-    listed = [{"Id": a, "Name": a, "Status": "ACTIVE"} for a in accounts]
-    index = {"Id": "o-example", "ManagementAccountId": accounts[0], "Accounts": listed}
+    root = {"Id": "r-ab12", "Name": "Root"}
+    listed = [{"Id": a, "Name": a, "Status": "ACTIVE", "ParentId": root["Id"]} for a in accounts]
+    index = {
+        "Id": "o-example",
+        "ManagementAccountId": accounts[0],
+        "Units": [root],
+        "Accounts": listed,
+    }
     (folder / "organization.json").write_text(json.dumps(index))
     for account_id in accounts:
         document = fetch_authorization_details(clients[account_id], account_id)

@@ -125,7 +125,7 @@ def _accounts(
     left out: not read, or without the role."""
     if request.org is None:
         return request.accounts, _read(backends, request.accounts), ()
-    files, unread = org_account_files(request.org)
+    files, unread = org_account_files(backends, request.org)
     snapshots = _read(backends, files)
     kept = [(f, s) for f, s in zip(files, snapshots, strict=True) if has_role(request.role, s)]
     holders = {f for f, _ in kept}
@@ -154,32 +154,20 @@ def _unused(fleet: FleetRole, proposals: tuple[object, ...]) -> tuple[Generation
     return (GenerationFailure(fleet.lead, f"{reason} in the usage window"),)
 
 
-def org_account_files(folder: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def org_account_files(backends: Backends, folder: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The account files of an organisation folder's ACTIVE accounts, in `organization.json`'s
-    order, and the accounts without a file (read failures, named); `AppError` naming
-    `organization.json` when it is missing or malformed.
+    order, and the accounts without a file (read failures, named). The folder is read by the
+    organisation reader (`Backends.organization`), whose errors name the file and field."""
+    from alpha.adapters.local.org_folder import account_file
 
-    Deliberately tiny: the organisation reader (`alpha org`) owns the folder's full form."""
-    from alpha.policy.user_files import InputTextError, decode_json, read_input
-
-    index = folder / "organization.json"
-    try:
-        document = decode_json(read_input(index, AppError))
-    except InputTextError as exc:
-        raise AppError(f"{index}: {exc}") from exc
-    listed = document.get("Accounts") if isinstance(document, dict) else None
-    if not isinstance(listed, list):
-        raise AppError(f"{index}: no Accounts list")
     files: list[str] = []
     unread: list[str] = []
-    for number, account in enumerate(listed):
-        if not isinstance(account, dict) or not isinstance(account.get("Id"), str):
-            raise AppError(f"{index}: Accounts[{number}] has no Id")
-        if account.get("Status", "ACTIVE") != "ACTIVE":
+    for account in backends.organization(str(folder)).organization().accounts:
+        if not account.active:
             continue
-        path = folder / "accounts" / f"{account['Id']}.json"
+        path = account_file(folder, account.id)
         if path.is_file():
             files.append(str(path))
         else:
-            unread.append(f"{account['Id']}: not read (no {path})")
+            unread.append(f"{account.id}: not read (no {path})")
     return tuple(files), tuple(unread)
