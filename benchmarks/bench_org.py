@@ -16,7 +16,8 @@ summed RSS of the process and its workers, sampled every 20 ms, plus its files i
 2. for each account, `alpha scan` and `alpha propose --all` with that account's file, over the
    whole organisation's logs (as from an organisation trail: nothing new to ingest, every
    account's usage in the store) and one workflow store.
-Until `--org` reads the organisation folder, step 2 is one command per account. With
+Step 2 is one command per account, or with `--org` the two commands over the whole organisation
+folder (`scan --org`, `propose --all --org`), as a user runs them. With
 `--compare OLD_SRC` (a `src` folder of another checkout), step 2 runs with that code too, in the
 same run and alternating per account, and the ratios are printed.
 """
@@ -183,6 +184,17 @@ def per_account(data: Path, account: str, run: Run, totals: Totals, out: Path) -
     totals.proposals += len(json.loads(out.read_bytes())["proposals"])
 
 
+def whole_org(folder: Path, run: Run, totals: Totals, out: Path) -> None:
+    """`alpha scan --org` and `alpha propose --all --org`: every account in one command each,
+    as a user runs them (the organisation folder, the organisation trail's logs)."""
+    env, org, logs = run.env(), str(folder / "org"), str(folder / "data" / "AWSLogs")
+    scan = [str(ALPHA), "scan", "--org", org, "--usage", logs, "--store", str(run.usage)]
+    totals.add("scan --org", timed([*scan, "--format", "json"], out, env, (0, 1)))
+    propose = [str(ALPHA), "propose", "--all", "--org", org, "--usage", logs, "--by", "bench"]
+    totals.add("propose --all --org", timed([*propose, "--format", "json"], out, env, (0, 1)))
+    totals.proposals += len(json.loads(out.read_bytes())["proposals"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", type=Path, help="where the data is, or is to be made")
@@ -190,6 +202,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, help="only the first N accounts in step 2")
     parser.add_argument("--compare", type=Path, metavar="OLD_SRC", help="another src folder")
     parser.add_argument("--usage-store", type=Path, help="reuse this ingest (skip step 1)")
+    parser.add_argument(
+        "--org", action="store_true", help="step 2 as `scan --org` and `propose --all --org`"
+    )
     args = parser.parse_args()
     data = args.folder / "data"
     if not (data / "AWSLogs").exists():
@@ -213,7 +228,11 @@ def main() -> None:
         )
     versions = {"now": src, **({"before": args.compare} if args.compare else {})}
     totals = {name: Totals() for name in versions}
-    for n, account in enumerate(accounts[: args.accounts]):
+    if args.org:
+        for name, code in versions.items():
+            whole_org(args.folder, Run(code, usage, work / f"alpha-{name}.db"), totals[name], out)
+            print(f"{name}: {'; '.join(totals[name].steps)}", flush=True)
+    for n, account in enumerate(accounts[: 0 if args.org else args.accounts]):
         for name, code in versions.items():
             run = Run(code, usage, work / f"alpha-{name}.db")
             per_account(data, account, run, totals[name], out)

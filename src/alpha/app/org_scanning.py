@@ -3,8 +3,8 @@ member account runs through the single-account use case as it is read.
 
 Usage sources are the organisation trail as for one account (`AWSLogs/o-xxxx/<account>/...`
 is read already, and each principal's ARN carries its account), so the sources are ingested
-once up front and the stored usage queried once; each account's own use case then gets its
-principals' rows (`alpha.app.org_usage`), listing and reading nothing again.
+once up front; each account's own use case then queries the store for its principals' rows
+only (`alpha.app.org_usage`), listing and reading no log again.
 Each request carries the account's SCP and RCP levels (`OrgAccount.guardrails`).
 Accounts are read `max_parallel` at a time and let go once used; an account that cannot be
 read (or scanned) is reported with why, never failing the others.
@@ -124,8 +124,6 @@ def scan_organization(
             except AlphaError as exc:
                 builder.fail(AccountReadFailure(read.account.id, f"cannot scan: {exc}"))
                 continue
-            finally:
-                usage.release(read.account.id)
             builder.add(read.account, outcome.report)
     return OrgScanOutcome(builder.report(), ingested.problems, ingested.unlisted)
 
@@ -155,13 +153,9 @@ def generate_organization(
             try:
                 stream = prepare(in_account, request.for_account(source, read), on_progress)
             except AlphaError as exc:
-                usage.release(read.account.id)
                 yield AccountReadFailure(read.account.id, f"cannot generate: {exc}")
                 continue
-            # the plan reads the account's rows as its outcomes are asked for: they are let
-            # go once the caller moves on to the next account
             yield OrgGenerated(read.account, stream)
-            usage.release(read.account.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +205,5 @@ def propose_organization(
             except AlphaError as exc:
                 failures.append(AccountReadFailure(read.account.id, f"cannot propose: {exc}"))
                 continue
-            finally:
-                usage.release(read.account.id)
             proposed.append((read.account, result))
     return OrgProposeResult(tuple(proposed), tuple(failures))
