@@ -190,9 +190,12 @@ def whole_org(folder: Path, run: Run, totals: Totals, out: Path) -> None:
     env, org, logs = run.env(), str(folder / "org"), str(folder / "data" / "AWSLogs")
     scan = [str(ALPHA), "scan", "--org", org, "--usage", logs, "--store", str(run.usage)]
     totals.add("scan --org", timed([*scan, "--format", "json"], out, env, (0, 1)))
+    print(totals.steps[-1], flush=True)
     propose = [str(ALPHA), "propose", "--all", "--org", org, "--usage", logs, "--by", "bench"]
     totals.add("propose --all --org", timed([*propose, "--format", "json"], out, env, (0, 1)))
-    totals.proposals += len(json.loads(out.read_bytes())["proposals"])
+    print(totals.steps[-1], flush=True)
+    accounts = json.loads(out.read_bytes())["accounts"]
+    totals.proposals += sum(len(account["proposals"]) for account in accounts)
 
 
 def main() -> None:
