@@ -141,6 +141,7 @@ class Totals:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     peak_mb: float = 0.0
+    peak_pss_mb: float = 0.0
     proposals: int = 0
     steps: list[str] = field(default_factory=list)
 
@@ -148,9 +149,10 @@ class Totals:
         self.seconds += found.seconds
         self.cpu_seconds += found.cpu_seconds
         self.peak_mb = max(self.peak_mb, found.peak_rss_mb)
+        self.peak_pss_mb = max(self.peak_pss_mb, found.peak_pss_mb)
         self.steps.append(
             f"{name} {found.seconds:.1f} s (cpu {found.cpu_seconds:.1f} s) "
-            f"{found.peak_rss_mb:.0f} MB"
+            f"{found.peak_rss_mb:.0f} MB RSS, {found.peak_pss_mb:.0f} MB PSS"
         )
 
 
@@ -189,10 +191,11 @@ def whole_org(folder: Path, run: Run, totals: Totals, out: Path) -> None:
     as a user runs them (the organisation folder, the organisation trail's logs)."""
     env, org, logs = run.env(), str(folder / "org"), str(folder / "data" / "AWSLogs")
     scan = [str(ALPHA), "scan", "--org", org, "--usage", logs, "--store", str(run.usage)]
-    totals.add("scan --org", timed([*scan, "--format", "json"], out, env, (0, 1)))
+    totals.add("scan --org", timed([*scan, "--format", "json"], out, env, (0, 1), pss=True))
     print(totals.steps[-1], flush=True)
     propose = [str(ALPHA), "propose", "--all", "--org", org, "--usage", logs, "--by", "bench"]
-    totals.add("propose --all --org", timed([*propose, "--format", "json"], out, env, (0, 1)))
+    measured = timed([*propose, "--format", "json"], out, env, (0, 1), pss=True)
+    totals.add("propose --all --org", measured)
     print(totals.steps[-1], flush=True)
     accounts = json.loads(out.read_bytes())["accounts"]
     totals.proposals += sum(len(account["proposals"]) for account in accounts)
@@ -220,13 +223,15 @@ def main() -> None:
     out = work / "out.json"
     usage = args.usage_store or work / "usage.duckdb"
     src = Path(__file__).resolve().parents[1] / "src"
+    ingested = None
     if args.usage_store is None:
         ingest = [str(ALPHA), "usage", str(data / "AWSLogs"), "--store", str(usage)]
         nobody = ["--principal", "arn:aws:iam::000000000000:role/none", "--format", "json"]
-        found = timed([*ingest, *nobody], out, {**os.environ, "PYTHONPATH": str(src)})
+        env = {**os.environ, "PYTHONPATH": str(src)}
+        ingested = timed([*ingest, *nobody], out, env, pss=True)
         print(
-            f"ingest: {found.seconds:.1f} s (cpu {found.cpu_seconds:.1f} s), "
-            f"peak {found.peak_rss_mb:.0f} MB",
+            f"ingest: {ingested.seconds:.1f} s (cpu {ingested.cpu_seconds:.1f} s), "
+            f"peak {ingested.peak_rss_mb:.0f} MB RSS, {ingested.peak_pss_mb:.0f} MB PSS",
             flush=True,
         )
     versions = {"now": src, **({"before": args.compare} if args.compare else {})}
@@ -242,11 +247,14 @@ def main() -> None:
             print(f"{account} {name}: {'; '.join(totals[name].steps[-2:])}", flush=True)
         print(f"  after {n + 1} accounts, load {os.getloadavg()[0]:.1f}", flush=True)
     for name, total in totals.items():
+        covered = len(accounts) if args.org else len(accounts[: args.accounts])
         print(
-            f"{name}: scan + propose --all of {len(accounts[: args.accounts])} accounts "
-            f"{total.seconds:.1f} s (cpu {total.cpu_seconds:.1f} s), peak {total.peak_mb:.0f} MB, "
-            f"{total.proposals} proposals"
+            f"{name}: scan + propose --all of {covered} accounts "
+            f"{total.seconds:.1f} s (cpu {total.cpu_seconds:.1f} s), peak {total.peak_mb:.0f} MB "
+            f"RSS, {total.peak_pss_mb:.0f} MB PSS, {total.proposals} proposals"
         )
+        if ingested is not None:
+            print(f"  with the ingest: {ingested.seconds + total.seconds:.1f} s")
     if args.compare:
         now, before = totals["now"], totals["before"]
         print(

@@ -37,6 +37,8 @@ class Measure:
     seconds: float
     peak_rss_mb: float  # RSS of the process tree plus its growth of the RAM folder
     cpu_seconds: float  # user + system of the process and every worker it waited for
+    # PSS: forked workers' shared pages counted once between them (RSS counts them in each)
+    peak_pss_mb: float = 0.0
 
 
 def children_cpu() -> float:
@@ -66,6 +68,22 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
+def tree_pss_kb(pid: int) -> int:
+    """PSS of a process and its descendants, from /proc (0 once gone)."""
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) for line in rollup.splitlines() if line[:4] == "Pss:")
+        stack.extend(int(c) for c in children)
+    return total
+
+
 def ram_folder_kb() -> int:
     """What files in /dev/shm take (0 where there is none)."""
     try:
@@ -80,10 +98,12 @@ def timed(
     stdout: Path | None = None,
     env: dict[str, str] | None = None,
     ok: tuple[int, ...] = (0,),
+    *,
+    pss: bool = False,
 ) -> Measure:
     """Run a command (in `env`, or this environment) that should exit with one of `ok`; wall
     time and the peak memory of its process tree (RSS plus RAM-folder files it made)."""
-    peak = 0
+    peak = peak_pss = 0
     shm_before = ram_folder_kb()
     out = stdout.open("wb") if stdout else subprocess.DEVNULL
     cpu_before = children_cpu()
@@ -92,10 +112,12 @@ def timed(
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not done.is_set():
             shm = max(0, ram_folder_kb() - shm_before)
             peak = max(peak, tree_rss_kb(process.pid) + shm)
+            if pss:
+                peak_pss = max(peak_pss, tree_pss_kb(process.pid) + shm)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -108,7 +130,7 @@ def timed(
         out.close()
     if process.returncode not in ok:
         raise SystemExit(f"{argv[0]} failed ({process.returncode}): {err.decode()[-2000:]}")
-    return Measure(elapsed, peak / 1024, children_cpu() - cpu_before)
+    return Measure(elapsed, peak / 1024, children_cpu() - cpu_before, peak_pss / 1024)
 
 
 def floor(files: list[Path]) -> Measure:

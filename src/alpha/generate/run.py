@@ -253,8 +253,11 @@ def plan_fleet_generation(
     the same, `alpha.org.fleet`), so its proof and replay cover every account's calls."""
     report = _ingest(sources, store, window, on_progress)
     query = UsageQuery(report.keys, None, window)
-    rows = store.usage(query)
-    active = store.active_days(query)
+    outline = store.outline(query)
+    # only the copies' rows are read: the store may hold a whole organisation's
+    copies = query.among(_copies_in(outline, targets, snapshots))
+    rows = store.usage(copies)
+    active = store.active_days(copies)
     union: list[UsageRow] = []
     days: dict[str, int] = {}
     for target, snapshot in zip(targets, snapshots, strict=True):
@@ -266,7 +269,6 @@ def plan_fleet_generation(
         seen = {p: d for p, d in active.items() if _in_account(p, account)}
         for action, count in active_days_by_principal(seen, snapshot).get(target, {}).items():
             days[action] = max(count, days.get(action, 0))
-    outline = store.outline(query)
     context = UsageContext(
         window=_window_of(outline, window),
         events=store.summary(report.keys).events,
@@ -352,6 +354,18 @@ def active_days_by_principal(
         for action, count in per_action.items():
             mine[action] = max(count, mine.get(action, 0))
     return resolved
+
+
+def _copies_in(
+    outline: UsageOutline, targets: Sequence[str], snapshots: Sequence[AccountSnapshot]
+) -> frozenset[str]:
+    """How the usage spells each target (with or without its path), in its own account."""
+    found: set[str] = set()
+    for target, snapshot in zip(targets, snapshots, strict=True):
+        account = target.split(":")[4]
+        spellings = spellings_by_principal(outline, snapshot).get(target, ())
+        found.update(name for name, _ in spellings if _in_account(name, account))
+    return frozenset(found)
 
 
 def _in_account(arn: str, account: str) -> bool:
