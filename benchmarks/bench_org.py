@@ -191,10 +191,10 @@ def whole_org(folder: Path, run: Run, totals: Totals, out: Path) -> None:
     as a user runs them (the organisation folder, the organisation trail's logs)."""
     env, org, logs = run.env(), str(folder / "org"), str(folder / "data" / "AWSLogs")
     scan = [str(ALPHA), "scan", "--org", org, "--usage", logs, "--store", str(run.usage)]
-    totals.add("scan --org", timed([*scan, "--format", "json"], out, env, (0, 1), pss=True))
+    totals.add("scan --org", timed([*scan, "--format", "json"], out, env, (0, 1)))
     print(totals.steps[-1], flush=True)
     propose = [str(ALPHA), "propose", "--all", "--org", org, "--usage", logs, "--by", "bench"]
-    measured = timed([*propose, "--format", "json"], out, env, (0, 1), pss=True)
+    measured = timed([*propose, "--format", "json"], out, env, (0, 1))
     totals.add("propose --all --org", measured)
     print(totals.steps[-1], flush=True)
     accounts = json.loads(out.read_bytes())["accounts"]
@@ -228,7 +228,7 @@ def main() -> None:
         ingest = [str(ALPHA), "usage", str(data / "AWSLogs"), "--store", str(usage)]
         nobody = ["--principal", "arn:aws:iam::000000000000:role/none", "--format", "json"]
         env = {**os.environ, "PYTHONPATH": str(src)}
-        ingested = timed([*ingest, *nobody], out, env, pss=True)
+        ingested = timed([*ingest, *nobody], out, env)
         print(
             f"ingest: {ingested.seconds:.1f} s (cpu {ingested.cpu_seconds:.1f} s), "
             f"peak {ingested.peak_rss_mb:.0f} MB RSS, {ingested.peak_pss_mb:.0f} MB PSS",

@@ -50,27 +50,9 @@ def log_files(data: Path) -> list[Path]:
     return sorted(data.rglob("*.json.gz"))
 
 
-def tree_rss_kb(pid: int) -> int:
-    """RSS of a process and its descendants, from /proc (0 once gone)."""
-    total = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1])
-        stack.extend(int(c) for c in children)
-    return total
-
-
-def tree_pss_kb(pid: int) -> int:
-    """PSS of a process and its descendants, from /proc (0 once gone)."""
-    total = 0
+def tree_kb(pid: int) -> tuple[int, int]:
+    """The summed RSS and PSS of a process and its descendants, from /proc (0 once gone)."""
+    rss = pss = 0
     stack = [pid]
     while stack:
         current = stack.pop()
@@ -79,9 +61,13 @@ def tree_pss_kb(pid: int) -> int:
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
         except OSError:
             continue
-        total += sum(int(line.split()[1]) for line in rollup.splitlines() if line[:4] == "Pss:")
+        for line in rollup.splitlines():
+            if line.startswith("Rss:"):
+                rss += int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss += int(line.split()[1])
         stack.extend(int(c) for c in children)
-    return total
+    return rss, pss
 
 
 def ram_folder_kb() -> int:
@@ -98,8 +84,6 @@ def timed(
     stdout: Path | None = None,
     env: dict[str, str] | None = None,
     ok: tuple[int, ...] = (0,),
-    *,
-    pss: bool = False,
 ) -> Measure:
     """Run a command (in `env`, or this environment) that should exit with one of `ok`; wall
     time and the peak memory of its process tree (RSS plus RAM-folder files it made)."""
@@ -115,9 +99,8 @@ def timed(
         nonlocal peak, peak_pss
         while not done.is_set():
             shm = max(0, ram_folder_kb() - shm_before)
-            peak = max(peak, tree_rss_kb(process.pid) + shm)
-            if pss:
-                peak_pss = max(peak_pss, tree_pss_kb(process.pid) + shm)
+            rss, pss = tree_kb(process.pid)
+            peak, peak_pss = max(peak, rss + shm), max(peak_pss, pss + shm)
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
