@@ -19,7 +19,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 from alpha.app.errors import AppError
-from alpha.usage.lifeline import die_with_parent
+from alpha.usage.lifeline import die_with_parent, frozen_heap, return_freed_memory
 
 __all__ = ["ForkedWorkError", "fork_each"]
 
@@ -50,7 +50,9 @@ def fork_each(work: Callable[[T], R], items: Iterable[T], workers: int) -> Itera
             child = context.Process(
                 target=_run, args=(work, item, sending, os.getpid()), daemon=True
             )
-            child.start()
+            return_freed_memory()
+            with frozen_heap():
+                child.start()
             sending.close()
             running.append((child, receiving))
         while running:

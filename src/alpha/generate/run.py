@@ -15,7 +15,6 @@ holds a data-plane action.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import multiprocessing
 import os
@@ -37,7 +36,7 @@ from alpha.reasoning import Reasoner
 from alpha.reasoning.data_plane import is_data_plane
 from alpha.usage.aggregate import UsageOutline, UsageQuery, UsageRow
 from alpha.usage.ingest import IngestReport, ingest
-from alpha.usage.lifeline import die_with_parent
+from alpha.usage.lifeline import die_with_parent, frozen_heap, return_freed_memory
 from alpha.usage.parts import ROWS_PER_PART, parts
 from alpha.usage.people import PersonUse
 from alpha.usage.ports import TimeWindow, UsageReader, UsageSource, UsageStore
@@ -58,6 +57,7 @@ DEFAULT_WORKERS = 2
 _PER_WORKER_MIN = 8  # below this many principals per worker, forking costs more than it saves
 _CHUNK = 8  # principals per task: results come back in order soon, few wait in memory
 _CHUNKS_IN_FLIGHT = 3  # per worker: enough to keep it busy while the parent writes
+ALONE_ROWS = 100_000  # a principal with more report rows is proposed for in this process
 Job = tuple[str, list[UsageRow], dict[str, int]]
 """A principal, its report rows, and its distinct active days per action."""
 Outcome = PolicyProposal | GenerationFailure
@@ -93,23 +93,53 @@ def propose_each(
         return
     _shared.clear()
     _shared.append((generator, context))
+    return_freed_memory()  # what earlier runs freed is not copied into the workers
     pool_context = multiprocessing.get_context("fork")
     try:
-        with ProcessPoolExecutor(
-            workers, mp_context=pool_context, initializer=die_with_parent, initargs=(os.getpid(),)
-        ) as pool:
+        # the workers fork at the first task, inside the frozen heap
+        with (
+            frozen_heap(),
+            ProcessPoolExecutor(
+                workers,
+                mp_context=pool_context,
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            ) as pool,
+        ):
             pending: deque[Future[list[Outcome]]] = deque()
-            more = True
-            while more or pending:
-                while more and len(pending) < workers * _CHUNKS_IN_FLIGHT:
-                    chunk = list(itertools.islice(jobs, _CHUNK))
-                    more = len(chunk) == _CHUNK
-                    if chunk:
-                        pending.append(pool.submit(_propose_chunk, chunk))
-                if pending:
+            for piece in _pieces(jobs):
+                if isinstance(piece, list):
+                    pending.append(pool.submit(_propose_chunk, piece))
+                    if len(pending) >= workers * _CHUNKS_IN_FLIGHT:
+                        yield from pending.popleft().result()
+                    continue
+                while pending:  # in order: what went before first
                     yield from pending.popleft().result()
+                yield _attempt(generator, piece, context)
+            while pending:
+                yield from pending.popleft().result()
     finally:
         _shared.clear()
+
+
+def _pieces(jobs: Iterator[Job]) -> Iterator[list[Job] | Job]:
+    """Chunks of `_CHUNK` jobs for the workers, and, alone, each job of more than
+    `ALONE_ROWS` rows: made here, its rows are held once (sent to a worker, they would be held
+    twice, here until it answers and there), and it runs while the workers are idle."""
+    chunk: list[Job] = []
+    for job in jobs:
+        if len(job[1]) > ALONE_ROWS:
+            if chunk:
+                yield chunk
+                chunk = []
+            yield job
+            continue
+        chunk.append(job)
+        if len(chunk) == _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _attempt(generator: ProposalGenerator, job: Job, context: UsageContext) -> Outcome:
