@@ -14,8 +14,11 @@ from alpha.usage.ports import TimeWindow
 from alpha.usage.reader import ReadProblem
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from alpha.account import AccountSnapshot
     from alpha.catalog import Catalog
+    from alpha.scan.scan import CallsSeen
     from alpha.usage.aggregate import UsageOutline, UsageRow
     from alpha.usage.people import PersonUse
     from alpha.usage.ports import UsageReader
@@ -79,12 +82,13 @@ def scan(
 
 @dataclass(frozen=True, slots=True)
 class ScanInput:
-    """Everything ranking one account needs, read and held: its IAM, its principals' usage
-    rows, the usage's outline and people (the organisation's scan reads an account's, then
-    ranks it in a child process that inherits it)."""
+    """Everything ranking one account needs, read and held: its IAM, its principals' calls
+    (what the rows say of them, read a part at a time and let go), the usage's outline and
+    people. The organisation's scan reads an account's, then ranks it in a child process
+    that inherits it."""
 
     snapshot: AccountSnapshot
-    rows: tuple[UsageRow, ...]
+    calls: Mapping[str, CallsSeen]
     outline: UsageOutline
     people: tuple[PersonUse, ...]
     request: ScanRequest
@@ -93,6 +97,7 @@ class ScanInput:
 def read_scan_input(backends: Backends, request: ScanRequest) -> ScanInput:
     """The account and its usage, read (the sources ingested first: nothing new for an
     organisation's account, whose trail was read once)."""
+    from alpha.scan.scan import calls_seen
     from alpha.usage.ingest import ingest
 
     snapshot = backends.read_account(request.account)
@@ -101,24 +106,24 @@ def read_scan_input(backends: Backends, request: ScanRequest) -> ScanInput:
         read = ingest(sources, usage, request.window)
         query = UsageQuery(read.keys, None, request.window)
         outline = usage.outline(query)
-        rows = tuple(_snapshot_rows(usage, query, outline, snapshot))
+        calls = calls_seen(snapshot, _snapshot_rows(usage, query, outline, snapshot))
         people = tuple(usage.people(query))
-    return ScanInput(snapshot, rows, outline, people, request)
+    return ScanInput(snapshot, calls, outline, people, request)
 
 
 def rank(scanned: ScanInput, catalog: Catalog) -> ScanReport:
     """The account's ranking, from what `read_scan_input` read."""
-    from alpha.scan import scan as scan_account
     from alpha.scan.people import with_people
+    from alpha.scan.scan import scan_seen
 
     request = scanned.request
-    report = scan_account(
+    report = scan_seen(
         scanned.snapshot,
-        scanned.rows,
+        scanned.calls,
+        scanned.outline,
         catalog,
-        request.window,
-        request.org,
-        outline=scanned.outline,
+        window=request.window,
+        org=request.org,
     )
     return with_people(report, scanned.snapshot, scanned.people)
 

@@ -93,39 +93,58 @@ def propose_each(
         return
     _shared.clear()
     _shared.append((generator, context))
-    return_freed_memory()  # what earlier runs freed is not copied into the workers
-    pool_context = multiprocessing.get_context("fork")
+    pool = _Workers(workers)
     try:
-        # the workers fork at the first task, inside the frozen heap
-        with (
-            frozen_heap(),
-            ProcessPoolExecutor(
-                workers,
-                mp_context=pool_context,
+        pending: deque[Future[list[Outcome]]] = deque()
+        for piece in _pieces(jobs):
+            if isinstance(piece, list):
+                pending.append(pool.submit(piece))
+                if len(pending) >= workers * _CHUNKS_IN_FLIGHT:
+                    yield from pending.popleft().result()
+                continue
+            while pending:  # in order: what went before first
+                yield from pending.popleft().result()
+            pool.close()  # idle workers' memory is given back while this job runs
+            yield _attempt(generator, piece, context)
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        pool.close()
+        _shared.clear()
+
+
+class _Workers:
+    """A pool of forked workers, made at the first chunk (so they inherit what the parent holds
+    then, from a frozen heap, after freed memory went back to the system) and closed between
+    runs of chunks."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, chunk: list[Job]) -> Future[list[Outcome]]:
+        if self._pool is not None:
+            return self._pool.submit(_propose_chunk, chunk)
+        return_freed_memory()
+        with frozen_heap():  # the workers fork at the first task
+            self._pool = ProcessPoolExecutor(
+                self._workers,
+                mp_context=multiprocessing.get_context("fork"),
                 initializer=die_with_parent,
                 initargs=(os.getpid(),),
-            ) as pool,
-        ):
-            pending: deque[Future[list[Outcome]]] = deque()
-            for piece in _pieces(jobs):
-                if isinstance(piece, list):
-                    pending.append(pool.submit(_propose_chunk, piece))
-                    if len(pending) >= workers * _CHUNKS_IN_FLIGHT:
-                        yield from pending.popleft().result()
-                    continue
-                while pending:  # in order: what went before first
-                    yield from pending.popleft().result()
-                yield _attempt(generator, piece, context)
-            while pending:
-                yield from pending.popleft().result()
-    finally:
-        _shared.clear()
+            )
+            return self._pool.submit(_propose_chunk, chunk)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 def _pieces(jobs: Iterator[Job]) -> Iterator[list[Job] | Job]:
     """Chunks of `_CHUNK` jobs for the workers, and, alone, each job of more than
     `ALONE_ROWS` rows: made here, its rows are held once (sent to a worker, they would be held
-    twice, here until it answers and there), and it runs while the workers are idle."""
+    twice, here until it answers and there), with no worker alive meanwhile."""
     chunk: list[Job] = []
     for job in jobs:
         if len(job[1]) > ALONE_ROWS:
