@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_usage import ALPHA, ram_folder_kb, timed
+from bench_usage import ALPHA, ram_folder_kb, timed, tree_kb
 
 ACCOUNT = "123456789012"
 ACTIONS = (("s3.amazonaws.com", "GetObject"), ("s3.amazonaws.com", "PutObject"))
@@ -124,26 +124,6 @@ def write_data(folder: Path, principals: int, rows: int) -> tuple[Path, Path]:
             batch = []
     account_file.write_text(json.dumps(account(principals)))
     return account_file, logs
-
-
-def tree_kb(pid: int) -> tuple[int, int]:
-    """The summed RSS and PSS of a process and its descendants (0 once gone)."""
-    rss = pss = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        for line in rollup.splitlines():
-            if line.startswith("Rss:"):
-                rss += int(line.split()[1])
-            elif line.startswith("Pss:"):
-                pss += int(line.split()[1])
-        stack.extend(int(c) for c in children)
-    return rss, pss
 
 
 @dataclass

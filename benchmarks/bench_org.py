@@ -16,7 +16,8 @@ summed RSS of the process and its workers, sampled every 20 ms, plus its files i
 2. for each account, `alpha scan` and `alpha propose --all` with that account's file, over the
    whole organisation's logs (as from an organisation trail: nothing new to ingest, every
    account's usage in the store) and one workflow store.
-Until `--org` reads the organisation folder, step 2 is one command per account. With
+Step 2 is one command per account, or with `--org` the two commands over the whole organisation
+folder (`scan --org`, `propose --all --org`), as a user runs them. With
 `--compare OLD_SRC` (a `src` folder of another checkout), step 2 runs with that code too, in the
 same run and alternating per account, and the ratios are printed.
 """
@@ -140,6 +141,7 @@ class Totals:
     seconds: float = 0.0
     cpu_seconds: float = 0.0
     peak_mb: float = 0.0
+    peak_pss_mb: float = 0.0
     proposals: int = 0
     steps: list[str] = field(default_factory=list)
 
@@ -147,9 +149,10 @@ class Totals:
         self.seconds += found.seconds
         self.cpu_seconds += found.cpu_seconds
         self.peak_mb = max(self.peak_mb, found.peak_rss_mb)
+        self.peak_pss_mb = max(self.peak_pss_mb, found.peak_pss_mb)
         self.steps.append(
             f"{name} {found.seconds:.1f} s (cpu {found.cpu_seconds:.1f} s) "
-            f"{found.peak_rss_mb:.0f} MB"
+            f"{found.peak_rss_mb:.0f} MB RSS, {found.peak_pss_mb:.0f} MB PSS"
         )
 
 
@@ -183,6 +186,21 @@ def per_account(data: Path, account: str, run: Run, totals: Totals, out: Path) -
     totals.proposals += len(json.loads(out.read_bytes())["proposals"])
 
 
+def whole_org(folder: Path, run: Run, totals: Totals, out: Path) -> None:
+    """`alpha scan --org` and `alpha propose --all --org`: every account in one command each,
+    as a user runs them (the organisation folder, the organisation trail's logs)."""
+    env, org, logs = run.env(), str(folder / "org"), str(folder / "data" / "AWSLogs")
+    scan = [str(ALPHA), "scan", "--org", org, "--usage", logs, "--store", str(run.usage)]
+    totals.add("scan --org", timed([*scan, "--format", "json"], out, env, (0, 1)))
+    print(totals.steps[-1], flush=True)
+    propose = [str(ALPHA), "propose", "--all", "--org", org, "--usage", logs, "--by", "bench"]
+    measured = timed([*propose, "--format", "json"], out, env, (0, 1))
+    totals.add("propose --all --org", measured)
+    print(totals.steps[-1], flush=True)
+    accounts = json.loads(out.read_bytes())["accounts"]
+    totals.proposals += sum(len(account["proposals"]) for account in accounts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", type=Path, help="where the data is, or is to be made")
@@ -190,6 +208,9 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, help="only the first N accounts in step 2")
     parser.add_argument("--compare", type=Path, metavar="OLD_SRC", help="another src folder")
     parser.add_argument("--usage-store", type=Path, help="reuse this ingest (skip step 1)")
+    parser.add_argument(
+        "--org", action="store_true", help="step 2 as `scan --org` and `propose --all --org`"
+    )
     args = parser.parse_args()
     data = args.folder / "data"
     if not (data / "AWSLogs").exists():
@@ -202,29 +223,38 @@ def main() -> None:
     out = work / "out.json"
     usage = args.usage_store or work / "usage.duckdb"
     src = Path(__file__).resolve().parents[1] / "src"
+    ingested = None
     if args.usage_store is None:
         ingest = [str(ALPHA), "usage", str(data / "AWSLogs"), "--store", str(usage)]
         nobody = ["--principal", "arn:aws:iam::000000000000:role/none", "--format", "json"]
-        found = timed([*ingest, *nobody], out, {**os.environ, "PYTHONPATH": str(src)})
+        env = {**os.environ, "PYTHONPATH": str(src)}
+        ingested = timed([*ingest, *nobody], out, env)
         print(
-            f"ingest: {found.seconds:.1f} s (cpu {found.cpu_seconds:.1f} s), "
-            f"peak {found.peak_rss_mb:.0f} MB",
+            f"ingest: {ingested.seconds:.1f} s (cpu {ingested.cpu_seconds:.1f} s), "
+            f"peak {ingested.peak_rss_mb:.0f} MB RSS, {ingested.peak_pss_mb:.0f} MB PSS",
             flush=True,
         )
     versions = {"now": src, **({"before": args.compare} if args.compare else {})}
     totals = {name: Totals() for name in versions}
-    for n, account in enumerate(accounts[: args.accounts]):
+    if args.org:
+        for name, code in versions.items():
+            whole_org(args.folder, Run(code, usage, work / f"alpha-{name}.db"), totals[name], out)
+            print(f"{name}: {'; '.join(totals[name].steps)}", flush=True)
+    for n, account in enumerate(accounts[: 0 if args.org else args.accounts]):
         for name, code in versions.items():
             run = Run(code, usage, work / f"alpha-{name}.db")
             per_account(data, account, run, totals[name], out)
             print(f"{account} {name}: {'; '.join(totals[name].steps[-2:])}", flush=True)
         print(f"  after {n + 1} accounts, load {os.getloadavg()[0]:.1f}", flush=True)
     for name, total in totals.items():
+        covered = len(accounts) if args.org else len(accounts[: args.accounts])
         print(
-            f"{name}: scan + propose --all of {len(accounts[: args.accounts])} accounts "
-            f"{total.seconds:.1f} s (cpu {total.cpu_seconds:.1f} s), peak {total.peak_mb:.0f} MB, "
-            f"{total.proposals} proposals"
+            f"{name}: scan + propose --all of {covered} accounts "
+            f"{total.seconds:.1f} s (cpu {total.cpu_seconds:.1f} s), peak {total.peak_mb:.0f} MB "
+            f"RSS, {total.peak_pss_mb:.0f} MB PSS, {total.proposals} proposals"
         )
+        if ingested is not None:
+            print(f"  with the ingest: {ingested.seconds + total.seconds:.1f} s")
     if args.compare:
         now, before = totals["now"], totals["before"]
         print(

@@ -51,11 +51,17 @@ def test_each_account_sees_only_its_principals_whatever_keys_it_asks_for(
     assert other.usage(UsageQuery((), f"arn:aws:iam::{OTHER}:role/none")) == []
 
 
-def test_a_released_account_is_let_go(usage: OrgUsage) -> None:
-    assert usage.rows(OTHER)
-    usage.release(OTHER)
-    assert usage.rows(OTHER) == []
-    assert usage.rows(ACCOUNT)
+def test_every_question_is_narrowed_to_the_accounts_principals(usage: OrgUsage) -> None:
+    mine, other = usage.account(ACCOUNT), usage.account(OTHER)
+    app, batch = f"arn:aws:iam::{ACCOUNT}:role/app", f"arn:aws:iam::{OTHER}:role/batch"
+    outline = other.outline(UsageQuery(()))
+    assert (outline.principals, outline.actions) == (((batch, 1),), frozenset({"s3:PutObject"}))
+    assert mine.outline(UsageQuery(())).actions == frozenset({"s3:GetObject"})
+    # a part of the principals that names another account's gets none of its rows
+    assert mine.usage(UsageQuery(()).among(frozenset({batch}))) == []
+    assert [r.principal for r in mine.usage(UsageQuery(()).among(frozenset({app, batch})))] == [app]
+    assert usage.account("444455556666").outline(UsageQuery(())).principals == ()
+    assert usage.principals(OTHER) == frozenset({batch})
 
 
 def test_an_accounts_own_ingest_finds_nothing_new() -> None:

@@ -184,8 +184,10 @@ def test_an_organisation_folder_gives_the_accounts_holding_the_role(world: Path)
     made = ran.json()
     assert made["targets"] == [arn(a) for a in ACCOUNTS]
     assert made["skipped"] == [
-        "555555555555: not read (no org/accounts/555555555555.json)",
         "444444444444: no role app",
+        "555555555555: not read (no file org/accounts/555555555555.json: write it with "
+        "`aws iam get-account-authorization-details` in account 555555555555 "
+        "(or `alpha org export`))",
     ]
 
 
@@ -194,6 +196,10 @@ def test_an_organisation_folder_gives_the_accounts_holding_the_role(world: Path)
     [
         (("--account", "a.json"), "two --account FILE or more"),
         (("--account", "a.json", "--principal", "arn:aws:iam::1:role/x"), "leave out --principal"),
+        ((), "give --org DIR|aws or two --account FILE or more"),
+        (("--account", "a.json", "--account", "b.json", "--org", "org"), "not both"),
+        (("--account", "a.json", "--account", "b.json", "--ou", "ou-ab12-abcdefgh"), "not both"),
+        (("--account", "aws", "--account", "b.json"), "give --org aws"),
     ],
 )
 def test_bad_fleet_requests_say_what_to_give(

@@ -204,3 +204,57 @@ def test_an_account_whose_role_cannot_be_assumed_stops_before_any_change(
     assert alpha_policies(org) == {a: [] for a in org.accounts}
     [found] = alpha("status", "--format", "json").json()["proposals"]
     assert found["state"] == "approved"
+
+
+def test_a_fleet_proposed_from_the_live_organisation_rolls_out_to_live_iam(
+    org: Org, iam_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--org aws`: the accounts from Organizations, each one's IAM through the organisation
+    role; `--org-account` keeps some; an account the role cannot reach is left out and named.
+    The proposal records the accounts as read live, so its rollout changes live IAM without
+    `iam = aws`."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", iam_endpoint)
+    monkeypatch.setenv("ALPHA_ORG_ROLE", ORG_ROLE)
+    before = states(org)
+    kept, refused = org.accounts[:3], org.accounts[2]
+    fake = RefusingSts(iam_endpoint, frozenset({refused}), org.accounts[0])
+    with serving(RefusingStsHandler, fake) as sts_endpoint:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_STS", sts_endpoint)
+        ran = alpha(
+            "propose", "--role", "app", "--org", "aws",
+            *(a for account in kept for a in ("--org-account", account)),
+            "--usage", "usage", "--by", "dana", "--now", at(-2), "--format", "json",
+        )  # fmt: skip
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", iam_endpoint)
+    assert ran.code == 0, ran.err
+    made = ran.json()
+    assert made["targets"] == [f"arn:aws:iam::{a}:role/app" for a in org.accounts[:2]]
+    [skipped] = made["skipped"]
+    assert skipped.startswith(f"{refused}: not read (")
+    assert f"arn:aws:iam::{refused}:role/{ORG_ROLE}" in skipped
+    assert "AccessDenied" in skipped
+    assert made["imported"] == []  # nothing imported: the accounts are live
+    [proposal] = made["proposals"]
+    assert alpha("approve", proposal["id"], "--by", "sam", "--now", at(-1)).code == 0
+
+    rolled = alpha("rollout", proposal["id"], "--now", at(0), "--format", "json")
+    assert rolled.code == 0, rolled.err
+    assert rolled.json()[0]["state"] == "succeeded", rolled.json()
+    after = states(org)
+    for account in org.accounts[:2]:
+        assert list(after[account]["inline"]) == ["alpha-least-privilege"]
+        assert (after[account]["attached"], after[account]["boundary"]) == ([], None)
+    assert {a: after[a] for a in org.accounts[2:]} == {a: before[a] for a in org.accounts[2:]}
+
+
+def test_a_live_organisation_without_the_role_anywhere_says_so(
+    org: Org, iam_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_ORGANIZATIONS", iam_endpoint)
+    monkeypatch.setenv("ALPHA_ORG_ROLE", ORG_ROLE)
+    ran = alpha(
+        "propose", "--role", "nobody", "--org", "aws", "--usage", "usage", "--by", "dana",
+        "--now", at(-2),
+    )  # fmt: skip
+    assert ran.code == 2
+    assert "nobody" in ran.err

@@ -4,10 +4,13 @@ the SCPs deny kept and said so, reasoning naming removed access the SCPs already
 
 from __future__ import annotations
 
+import pytest
+
 from alpha.catalog import load_catalog
 from alpha.generate import ProposalGenerator, UsageContext
 from alpha.generate.model import PolicyProposal
-from alpha.generate.org_replay import NOT_A_BREAKAGE
+from alpha.generate.org_replay import EXACT_DENIALS, NOT_A_BREAKAGE
+from alpha.generate.scoping import common_pattern
 from alpha.guardrails import parse_config
 from alpha.policy.compare import NoNewAccess, no_new_access
 from alpha.policy.org_policies import OrgGuardrails
@@ -79,3 +82,38 @@ def test_the_reasoning_names_removed_access_the_organization_blocks() -> None:
         "(p-denybuck) at account 'prod' (222222222222))" in rationale
     )
     assert "deny anyway" not in propose(OrgGuardrails()).reasoning.rationale
+
+
+def test_many_denied_resources_of_one_action_are_one_entry_counting_every_call() -> None:
+    """A region SCP denies every object a role read there: past `EXACT_DENIALS` resources per
+    action and reason, one entry on their common prefix, with every call counted, so a
+    proposal does not repeat the same reason for each of thousands of objects."""
+    objects = [
+        row("s3:GetObject", f"arn:aws:s3:::reports/2024/{n:03d}.csv", 2, regions=("us-east-1",))
+        for n in range(EXACT_DENIALS + 1)
+    ]
+    few = propose(prod_guardrails(), [*objects[:EXACT_DENIALS], ROWS[1]])
+    assert len(few.replay.denied_by_org) == EXACT_DENIALS + 1  # each listed
+    proposal = propose(prod_guardrails(), [*objects, ROWS[1]])
+    replay = proposal.replay
+    assert replay.observed == replay.allowed == EXACT_DENIALS + 2
+    folded, single = sorted(replay.denied_by_org, key=lambda c: c.action, reverse=True)
+    assert (folded.action, folded.resource) == ("s3:GetObject", "arn:aws:s3:::reports/2024/*")
+    assert folded.count == 2 * (EXACT_DENIALS + 1)
+    assert folded.reason.endswith(f"{NOT_A_BREAKAGE} ({EXACT_DENIALS + 1} resources)")
+    assert (single.action, single.count) == ("ec2:DescribeInstances", 2)
+    # the note still counts every distinct call the organisation denies
+    assert any(f"for {EXACT_DENIALS + 2} observed call(s)" in n for n in proposal.notes)
+
+
+@pytest.mark.parametrize(
+    ("resources", "pattern"),
+    [
+        (["arn:aws:s3:::b/k1", "arn:aws:s3:::b/k2"], "arn:aws:s3:::b/*"),
+        (["arn:aws:s3:::b/k1", "arn:aws:s3:::b/k1"], "arn:aws:s3:::b/k1"),
+        (["arn:aws:s3:::a/x", "arn:aws:sqs:eu-west-1:1:q"], "arn:aws:*"),
+        (["*", "arn:aws:s3:::b/k"], "*"),
+    ],
+)
+def test_the_common_pattern_is_cut_at_a_separator(resources: list[str], pattern: str) -> None:
+    assert common_pattern(resources) == pattern

@@ -14,7 +14,7 @@ from alpha.usage.ports import TimeWindow
 from tests.fakes.cloudtrail_logs import record
 from tests.fakes.memory_usage_source import MemoryUsageSource
 from tests.fakes.memory_usage_store import MemoryUsageStore
-from tests.generate.factories import role, snapshot
+from tests.generate.factories import T0, role, snapshot
 
 ROLES = [f"app{n:03d}" for n in range(100)]
 READ = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}
@@ -76,3 +76,23 @@ def test_the_stream_gives_what_the_whole_run_gives(catalog: Catalog) -> None:
     whole = collect(_plan(catalog, workers=1)[0].outcomes())
     assert streamed == [p.to_dict() for p in whole.proposals]
     assert whole.failures == ()
+
+
+def test_a_principal_with_many_rows_is_proposed_for_alone_in_order(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `ALONE_ROWS` report rows a principal is proposed for in this process (its rows
+    are not sent to a worker and held twice), between the chunks before and after it."""
+    from alpha.generate import run
+
+    rows: dict[int, list[UsageRow]] = {n: [] for n in range(13)}
+    rows[2] = rows[11] = [UsageRow("p", "s3:GetObject", "*", 1, 0, T0, T0, ())] * 3
+    jobs: list[run.Job] = [(f"p{n}", rows[n] or rows[2][:1], {}) for n in range(13)]
+    monkeypatch.setattr(run, "ALONE_ROWS", 2)
+    pieces = list(run._pieces(iter(jobs)))
+    shown = [[j[0] for j in p] if isinstance(p, list) else p[0] for p in pieces]
+    assert shown == [["p0", "p1"], "p2", [f"p{n}" for n in range(3, 11)], "p11", ["p12"]]
+    monkeypatch.setattr(run, "ALONE_ROWS", 0)  # every principal alone, workers idle
+    alone = [o.to_dict() for o in _plan(catalog, workers=2)[0].outcomes()]
+    whole = collect(_plan(catalog, workers=1)[0].outcomes())
+    assert alone == [p.to_dict() for p in whole.proposals]

@@ -1,21 +1,22 @@
 """`propose_fleet`: one proposal for the same role in several accounts (a StackSet or a
 landing-zone role), rolled out later as one rollout across them (`alpha.org.fleet`).
 
-The accounts come as account files (`--account`, repeated, in rollout order) or as an
-organisation folder (`alpha org export`'s form: `organization.json` and `accounts/<id>.json`,
-its accounts in the order it lists them). Each file becomes the store's working copy of its
-account, which a rollout changes (or, with `iam = "aws"`, live IAM in each account, reached
-through the organisation role). The proposal is generated from the union of every copy's
+The accounts come as account files (`--account`, repeated, in rollout order) or from an
+organisation, in the order it lists them: a folder (`alpha org export`'s form:
+`organization.json` and `accounts/<id>.json`) or AWS Organizations read live, each account's
+IAM through the organisation role (`alpha.app.org_reading`). Each file becomes the store's
+working copy of its account, which a rollout changes (or, with `iam = "aws"`, live IAM in each
+account, reached through the organisation role); accounts read live are recorded as such, so
+their rollout changes live IAM. The proposal is generated from the union of every copy's
 calls, proven and replayed on all of them, and records every copy's ARN as its targets in
 its plan, which its content hash covers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from alpha.account import AccountSnapshot
@@ -24,26 +25,30 @@ from alpha.app.errors import AppError
 from alpha.app.proposing import Progress, Proposed, import_account_once, persist, record_failures
 from alpha.generate.model import GenerationFailure
 from alpha.org.fleet import FleetRole, fleet_role, has_role
+from alpha.org.model import AccountFilter, AccountReadFailure
 from alpha.rollout.identity import check_name
 from alpha.store.ports import Store
 from alpha.usage.ports import TimeWindow
 
-__all__ = ["FleetRequest", "FleetResult", "org_account_files", "propose_fleet"]
+__all__ = ["FleetRequest", "FleetResult", "propose_fleet"]
 
 
 @dataclass(frozen=True, slots=True)
 class FleetRequest:
     """The role (`name` or `/path/name`), the account files in rollout order (the canary's
-    first), the CloudTrail sources, and the window. From an organisation folder (`org`), the
-    accounts without the role are left out and named (`FleetResult.skipped`); given one by
-    one, an account without it is refused."""
+    first), the CloudTrail sources, and the window. From an organisation (`org`: a folder, or
+    AWS Organizations live; its accounts those `wanted` keeps, read `max_parallel` at once),
+    the accounts without the role or that cannot be read are left out and named
+    (`FleetResult.skipped`); given one by one, an account without it is refused."""
 
     role: str
     accounts: tuple[str, ...]
     sources: tuple[str, ...]
     window: TimeWindow = field(default_factory=TimeWindow)
     keep_unmapped: bool = True
-    org: Path | None = None
+    org: str | None = None  # a folder, `aws` or `aws://PROFILE`
+    wanted: AccountFilter = field(default_factory=AccountFilter)
+    max_parallel: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,28 +126,51 @@ def propose_fleet(
 def _accounts(
     backends: Backends, request: FleetRequest
 ) -> tuple[tuple[str, ...], list[AccountSnapshot], tuple[str, ...]]:
-    """The accounts read, their snapshots, and (from an organisation folder) the accounts
-    left out: not read, or without the role."""
+    """The accounts read (how each is named: its file, or the live source), their snapshots,
+    and (from an organisation) the accounts left out: not read, or without the role."""
     if request.org is None:
         return request.accounts, _read(backends, request.accounts), ()
-    files, unread = org_account_files(backends, request.org)
-    snapshots = _read(backends, files)
-    kept = [(f, s) for f, s in zip(files, snapshots, strict=True) if has_role(request.role, s)]
-    holders = {f for f, _ in kept}
-    without = tuple(
-        f"{s.account_id or f}: no role {request.role}"
-        for f, s in zip(files, snapshots, strict=True)
-        if f not in holders
-    )
-    return tuple(f for f, _ in kept), [s for _, s in kept], unread + without
+    names: list[str] = []
+    snapshots: list[AccountSnapshot] = []
+    left_out: list[str] = []
+    for found in _org_accounts(backends, request):
+        if isinstance(found, AccountReadFailure):
+            left_out.append(f"{found.account_id}: not read ({found.reason})")
+            continue
+        name, snapshot = found
+        if has_role(request.role, snapshot):
+            names.append(name)
+            snapshots.append(snapshot)
+        else:
+            left_out.append(f"{snapshot.account_id or name}: no role {request.role}")
+    return tuple(names), snapshots, tuple(left_out)
+
+
+def _org_accounts(
+    backends: Backends, request: FleetRequest
+) -> Iterator[tuple[str, AccountSnapshot] | AccountReadFailure]:
+    """Each covered ACTIVE account of the organisation (a folder, or AWS Organizations with
+    each account's IAM through the organisation role), in the organisation's order: how a
+    request names it and its IAM, or why it could not be read."""
+    from alpha.app.org_reading import account_name, coverage, read_accounts
+
+    assert request.org is not None
+    source = backends.organization(request.org)
+    covered = coverage(source, request.wanted)
+    yield from covered.skipped
+    for read in read_accounts(source, covered.accounts, request.max_parallel):
+        if isinstance(read, AccountReadFailure):
+            yield read
+        else:
+            yield account_name(source, read), read.state.snapshot()
 
 
 def _read(backends: Backends, accounts: tuple[str, ...]) -> list[AccountSnapshot]:
     live = [text for text in accounts if is_live_account(text)]
     if live:
         raise AppError(
-            f"{live[0]}: a fleet is proposed from account files or an organisation folder "
-            "(alpha org export); its rollout reaches live IAM with iam = aws and ALPHA_ORG_ROLE"
+            f"{live[0]}: with --account, a fleet is proposed from account files; "
+            "to read every account live, give --org aws (each account through ALPHA_ORG_ROLE)"
         )
     return [backends.read_account(text) for text in accounts]
 
@@ -152,22 +180,3 @@ def _unused(fleet: FleetRole, proposals: tuple[object, ...]) -> tuple[Generation
         return ()
     reason = f"no call of role {fleet.role} in any of its {len(fleet.targets)} accounts"
     return (GenerationFailure(fleet.lead, f"{reason} in the usage window"),)
-
-
-def org_account_files(backends: Backends, folder: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The account files of an organisation folder's ACTIVE accounts, in `organization.json`'s
-    order, and the accounts without a file (read failures, named). The folder is read by the
-    organisation reader (`Backends.organization`), whose errors name the file and field."""
-    from alpha.adapters.local.org_folder import account_file
-
-    files: list[str] = []
-    unread: list[str] = []
-    for account in backends.organization(str(folder)).organization().accounts:
-        if not account.active:
-            continue
-        path = account_file(folder, account.id)
-        if path.is_file():
-            files.append(str(path))
-        else:
-            unread.append(f"{account.id}: not read (no {path})")
-    return tuple(files), tuple(unread)

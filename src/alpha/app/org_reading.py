@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from alpha.app.org_usage import AccountUsage, NoNewBatches
 from alpha.errors import AlphaError
 from alpha.org.model import AccountFilter, AccountReadFailure, OrgAccount, Organization
 from alpha.org.ports import OrgAccountState, OrganizationSource
+from alpha.store.ports import Store
 from alpha.usage.ports import UsageSource, UsageStore
 
 __all__ = [
@@ -99,12 +100,26 @@ def _open(source: OrganizationSource, account: OrgAccount) -> OrgAccountState | 
 class InAccount:
     """`backends`, with the account they read being one member account's IAM, whatever name
     a request gives it, and its usage the account's share of the organisation's, read once
-    (`alpha.app.org_usage`): the single-account use cases run unchanged on it."""
+    (`alpha.app.org_usage`): the single-account use cases run unchanged on it. With `store`,
+    the workflow store the organisation's run opened once: opening a store checks every row
+    of its chain, so opening it again for each account would cost the whole store each time."""
 
-    def __init__(self, backends: Backends, state: OrgAccountState, usage: AccountUsage) -> None:
+    def __init__(
+        self,
+        backends: Backends,
+        state: OrgAccountState,
+        usage: AccountUsage,
+        store: Store | None = None,
+    ) -> None:
         self._backends = backends
         self._state = state
         self._usage = usage
+        self._store = store
+
+    def open_store(self) -> AbstractContextManager[Store]:
+        if self._store is None:
+            return self._backends.open_store()
+        return nullcontext(self._store)
 
     def usage_source(self, text: str) -> UsageSource:
         return NoNewBatches(text)

@@ -3,8 +3,8 @@ member account runs through the single-account use case as it is read.
 
 Usage sources are the organisation trail as for one account (`AWSLogs/o-xxxx/<account>/...`
 is read already, and each principal's ARN carries its account), so the sources are ingested
-once up front and the stored usage queried once; each account's own use case then gets its
-principals' rows (`alpha.app.org_usage`), listing and reading nothing again.
+once up front; each account's own use case then queries the store for its principals' rows
+only (`alpha.app.org_usage`), listing and reading no log again.
 Each request carries the account's SCP and RCP levels (`OrgAccount.guardrails`).
 Accounts are read `max_parallel` at a time and let go once used; an account that cannot be
 read (or scanned) is reported with why, never failing the others.
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from alpha.app.backends import Backends
+from alpha.app.forked import fork_each
 from alpha.app.org_reading import (
     AccountRead,
     InAccount,
@@ -28,11 +29,12 @@ from alpha.app.org_reading import (
 from alpha.app.org_settings import DEFAULT_MAX_PARALLEL
 from alpha.app.org_usage import OrgUsage
 from alpha.app.proposing import GenerateRequest, GenerationStream, ProposeResult, prepare
-from alpha.app.scanning import ReadProgress, ScanRequest, scan
+from alpha.app.scanning import ReadProgress, ScanInput, ScanRequest, rank, read_scan_input
 from alpha.errors import AlphaError
 from alpha.org.model import AccountFilter, AccountReadFailure, OrgAccount
 from alpha.org.ports import OrganizationSource
 from alpha.org.report import OrgReportBuilder, OrgScanReport
+from alpha.scan.model import ScanReport
 from alpha.usage.ingest import IngestReport
 from alpha.usage.ports import TimeWindow
 from alpha.usage.reader import ReadProblem
@@ -51,6 +53,7 @@ __all__ = [
 ]
 
 Progress = Callable[[str], None]
+SCAN_WORKERS = 2  # accounts ranked at once, each in a forked child (this machine's cores)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,29 +108,60 @@ def scan_organization(
     request: OrgRequest,
     on_start: ReadProgress | None = None,
     on_progress: ReadProgress | None = None,
+    *,
+    workers: int = SCAN_WORKERS,
 ) -> OrgScanOutcome:
+    """Every covered account's ranking. This process reads each account (its IAM, its usage
+    rows) in turn; each is ranked in a child forked once it is read, `workers` at a time, so
+    reading the next account overlaps ranking the last ones."""
     source = backends.organization(request.org)
     covered = coverage(source, request.wanted)
     builder = OrgReportBuilder(covered.organization.id)
     for skipped in covered.skipped:
         builder.fail(skipped)
+    catalog = backends.catalog()  # loaded before the children fork: they share it
+
+    def ranked(read: _ScanRead) -> AccountReadFailure | tuple[OrgAccount, ScanReport]:
+        if isinstance(read, AccountReadFailure):
+            return read
+        account, scanned = read
+        try:
+            return account, rank(scanned, catalog)
+        except AlphaError as exc:
+            return AccountReadFailure(account.id, f"cannot scan: {exc}")
+
     with _usage_once(backends, request, on_start, on_progress) as (usage, ingested):
-        for read in read_accounts(source, covered.accounts, request.max_parallel):
-            if isinstance(read, AccountReadFailure):
-                builder.fail(read)
-                continue
-            named = request.for_account(source, read)
-            scan_request = ScanRequest(named.account, request.sources, request.window, named.org)
-            try:
-                in_account = InAccount(backends, read.state, usage.account(read.account.id))
-                outcome = scan(in_account, scan_request)
-            except AlphaError as exc:
-                builder.fail(AccountReadFailure(read.account.id, f"cannot scan: {exc}"))
-                continue
-            finally:
-                usage.release(read.account.id)
-            builder.add(read.account, outcome.report)
+        reads = _scan_inputs(backends, source, request, covered.accounts, usage)
+        for found in fork_each(ranked, reads, workers):
+            if isinstance(found, AccountReadFailure):
+                builder.fail(found)
+            else:
+                builder.add(*found)
     return OrgScanOutcome(builder.report(), ingested.problems, ingested.unlisted)
+
+
+_ScanRead = AccountReadFailure | tuple[OrgAccount, ScanInput]
+
+
+def _scan_inputs(
+    backends: Backends,
+    source: OrganizationSource,
+    request: OrgRequest,
+    accounts: tuple[OrgAccount, ...],
+    usage: OrgUsage,
+) -> Iterator[_ScanRead]:
+    """Each account's IAM and usage, read in turn (or why it could not be)."""
+    for read in read_accounts(source, accounts, request.max_parallel):
+        if isinstance(read, AccountReadFailure):
+            yield read
+            continue
+        named = request.for_account(source, read)
+        scan_request = ScanRequest(named.account, request.sources, request.window, named.org)
+        in_account = InAccount(backends, read.state, usage.account(read.account.id))
+        try:
+            yield read.account, read_scan_input(in_account, scan_request)
+        except AlphaError as exc:
+            yield AccountReadFailure(read.account.id, f"cannot scan: {exc}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,13 +189,9 @@ def generate_organization(
             try:
                 stream = prepare(in_account, request.for_account(source, read), on_progress)
             except AlphaError as exc:
-                usage.release(read.account.id)
                 yield AccountReadFailure(read.account.id, f"cannot generate: {exc}")
                 continue
-            # the plan reads the account's rows as its outcomes are asked for: they are let
-            # go once the caller moves on to the next account
             yield OrgGenerated(read.account, stream)
-            usage.release(read.account.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,12 +228,12 @@ def propose_organization(
     covered = coverage(source, request.wanted)
     failures = list(covered.skipped)
     proposed: list[tuple[OrgAccount, ProposeResult]] = []
-    with _usage_once(backends, request) as (usage, _):
+    with _usage_once(backends, request) as (usage, _), backends.open_store() as store:
         for read in read_accounts(source, covered.accounts, request.max_parallel):
             if isinstance(read, AccountReadFailure):
                 failures.append(read)
                 continue
-            in_account = InAccount(backends, read.state, usage.account(read.account.id))
+            in_account = InAccount(backends, read.state, usage.account(read.account.id), store)
             try:
                 result = Application(app.settings, in_account).propose(
                     request.for_account(source, read), by, on_progress
@@ -211,7 +241,5 @@ def propose_organization(
             except AlphaError as exc:
                 failures.append(AccountReadFailure(read.account.id, f"cannot propose: {exc}"))
                 continue
-            finally:
-                usage.release(read.account.id)
             proposed.append((read.account, result))
     return OrgProposeResult(tuple(proposed), tuple(failures))

@@ -1,15 +1,17 @@
-"""The organisation's usage, read from the store once and handed to each account's use case.
+"""The organisation's usage, read from the store by account.
 
 The organisation trail is ingested once; every principal's ARN carries its account. Each
 account's scan or generation then runs the single-account use case, whose own ingest finds no
-new batch (`NoNewBatches`) and whose usage store (`AccountUsage`) answers with the rows of that
-account's principals only, from one query of the whole organisation's usage made up front.
-Without this, each account would list the sources again and query every principal's usage.
+new batch (`NoNewBatches`) and whose usage store (`AccountUsage`) asks the organisation's store
+about that account's principals only: every query is narrowed to them (`UsageQuery.among`), so
+the store does the filtering and the use case reads its rows a part at a time as it does for
+one account. The organisation's principals are outlined once (names and row counts, no rows):
+holding the whole organisation's rows would take gigabytes at 10 million events, and a
+`propose --all` that forks workers would copy them into each.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 
@@ -18,13 +20,7 @@ from alpha.usage.errors import UsageError
 from alpha.usage.people import PersonUse
 from alpha.usage.ports import LogBatch, TimeWindow, UsageStore
 
-__all__ = ["AccountUsage", "NoNewBatches", "OrgUsage"]
-
-
-def _asked(query: UsageQuery, principal: str) -> bool:
-    if query.principals is not None and principal not in query.principals:
-        return False
-    return query.principal in (None, principal)
+__all__ = ["AccountUsage", "NoNewBatches", "OrgUsage", "account_of"]
 
 
 def account_of(principal: str) -> str:
@@ -50,45 +46,24 @@ class NoNewBatches:
 
 
 class OrgUsage:
-    """The rows (and active days) of every principal, by account, queried once each."""
+    """The organisation's stored usage: which principals of each account have any (outlined
+    once, on first need), and a per-account view of the store."""
 
     def __init__(self, store: UsageStore, keys: tuple[str, ...], window: TimeWindow) -> None:
         self.store = store
         self.keys = keys
-        self._query = UsageQuery(keys, None, window)
-        self._rows: dict[str, list[UsageRow]] | None = None
-        self._days: dict[str, dict[str, dict[str, int]]] | None = None
-        self._people: dict[str, list[PersonUse]] | None = None
+        self._window = window
+        self._principals: dict[str, frozenset[str]] | None = None
 
-    def rows(self, account: str) -> list[UsageRow]:
-        if self._rows is None:
-            self._rows = {}
-            for row in self.store.usage(self._query):
-                self._rows.setdefault(account_of(row.principal), []).append(row)
-        return self._rows.get(account, [])
-
-    def days(self, account: str) -> dict[str, dict[str, int]]:
-        if self._days is None:
-            self._days = {}
-            for principal, days in self.store.active_days(self._query).items():
-                self._days.setdefault(account_of(principal), {})[principal] = days
-        return self._days.get(account, {})
-
-    def people(self, account: str) -> list[PersonUse]:
-        if self._people is None:
-            self._people = {}
-            for use in self.store.people(self._query):
-                self._people.setdefault(account_of(use.principal), []).append(use)
-        return self._people.get(account, [])
-
-    def release(self, account: str) -> None:
-        """The account is done: its rows are let go."""
-        if self._rows is not None:
-            self._rows.pop(account, None)
-        if self._days is not None:
-            self._days.pop(account, None)
-        if self._people is not None:
-            self._people.pop(account, None)
+    def principals(self, account: str) -> frozenset[str]:
+        """The account's principals with usage in the organisation's batches and window."""
+        if self._principals is None:
+            outline = self.store.outline(UsageQuery(self.keys, None, self._window))
+            grouped: dict[str, set[str]] = {}
+            for principal, _ in outline.principals:
+                grouped.setdefault(account_of(principal), set()).add(principal)
+            self._principals = {a: frozenset(p) for a, p in grouped.items()}
+        return self._principals.get(account, frozenset())
 
     def account(self, account: str) -> AccountUsage:
         return AccountUsage(self, account)
@@ -102,6 +77,18 @@ class AccountUsage:
         self._usage = usage
         self._account = account
 
+    def _scoped(self, query: UsageQuery) -> UsageQuery | None:
+        """The query over the organisation's batches and this account's principals; None
+        when that leaves no principal."""
+        wanted = self._usage.principals(self._account)
+        if query.principals is not None:
+            wanted = wanted & query.principals
+        if query.principal is not None:
+            wanted = wanted & {query.principal}
+        if not wanted:
+            return None
+        return UsageQuery(self._usage.keys, query.principal, query.window, wanted)
+
     def versions(self, keys: Collection[str]) -> dict[str, str]:
         return self._usage.store.versions(keys)
 
@@ -109,26 +96,22 @@ class AccountUsage:
         self._usage.store.save(batches)
 
     def usage(self, query: UsageQuery) -> list[UsageRow]:
-        rows = self._usage.rows(self._account)
-        return [r for r in rows if _asked(query, r.principal)]
+        scoped = self._scoped(query)
+        return [] if scoped is None else self._usage.store.usage(scoped)
 
     def outline(self, query: UsageQuery) -> UsageOutline:
-        rows = [r for r in self._usage.rows(self._account) if _asked(query, r.principal)]
-        counts = Counter(r.principal for r in rows)
-        return UsageOutline(
-            principals=tuple(sorted(counts.items())),
-            actions=frozenset(r.action for r in rows),
-            first_seen=min((r.first_seen for r in rows), default=None),
-            last_seen=max((r.last_seen for r in rows), default=None),
-        )
+        scoped = self._scoped(query)
+        if scoped is None:
+            return UsageOutline((), frozenset(), None, None)
+        return self._usage.store.outline(scoped)
 
     def people(self, query: UsageQuery) -> list[PersonUse]:
-        uses = self._usage.people(self._account)
-        return [u for u in uses if _asked(query, u.principal)]
+        scoped = self._scoped(query)
+        return [] if scoped is None else self._usage.store.people(scoped)
 
     def active_days(self, query: UsageQuery) -> dict[str, dict[str, int]]:
-        days = self._usage.days(self._account)
-        return {p: d for p, d in days.items() if _asked(query, p)}
+        scoped = self._scoped(query)
+        return {} if scoped is None else self._usage.store.active_days(scoped)
 
     def usage_documents(self, query: UsageQuery) -> Iterator[list[str]]:
         return self._usage.store.usage_documents(replace(query, keys=self._usage.keys))

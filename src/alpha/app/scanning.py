@@ -14,11 +14,24 @@ from alpha.usage.ports import TimeWindow
 from alpha.usage.reader import ReadProblem
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from alpha.account import AccountSnapshot
+    from alpha.catalog import Catalog
+    from alpha.scan.scan import CallsSeen
     from alpha.usage.aggregate import UsageOutline, UsageRow
+    from alpha.usage.people import PersonUse
     from alpha.usage.ports import UsageReader
 
-__all__ = ["ReadProgress", "ScanOutcome", "ScanRequest", "scan"]
+__all__ = [
+    "ReadProgress",
+    "ScanInput",
+    "ScanOutcome",
+    "ScanRequest",
+    "rank",
+    "read_scan_input",
+    "scan",
+]
 
 ReadProgress = Callable[[int, int], None]
 """`on_start(batches, bytes)` and `on_progress(bytes_done, events)` of the ingest."""
@@ -65,6 +78,54 @@ def scan(
         people = usage.people(query)
     report = with_people(report, snapshot, people)
     return ScanOutcome(report, tuple(read.problems), read.unlisted)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInput:
+    """Everything ranking one account needs, read and held: its IAM, its principals' calls
+    (what the rows say of them, read a part at a time and let go), the usage's outline and
+    people. The organisation's scan reads an account's, then ranks it in a child process
+    that inherits it."""
+
+    snapshot: AccountSnapshot
+    calls: Mapping[str, CallsSeen]
+    outline: UsageOutline
+    people: tuple[PersonUse, ...]
+    request: ScanRequest
+
+
+def read_scan_input(backends: Backends, request: ScanRequest) -> ScanInput:
+    """The account and its usage, read (the sources ingested first: nothing new for an
+    organisation's account, whose trail was read once)."""
+    from alpha.scan.scan import calls_seen
+    from alpha.usage.ingest import ingest
+
+    snapshot = backends.read_account(request.account)
+    sources = [backends.usage_source(text) for text in request.sources]
+    with backends.open_usage_store() as usage:
+        read = ingest(sources, usage, request.window)
+        query = UsageQuery(read.keys, None, request.window)
+        outline = usage.outline(query)
+        calls = calls_seen(snapshot, _snapshot_rows(usage, query, outline, snapshot))
+        people = tuple(usage.people(query))
+    return ScanInput(snapshot, calls, outline, people, request)
+
+
+def rank(scanned: ScanInput, catalog: Catalog) -> ScanReport:
+    """The account's ranking, from what `read_scan_input` read."""
+    from alpha.scan.people import with_people
+    from alpha.scan.scan import scan_seen
+
+    request = scanned.request
+    report = scan_seen(
+        scanned.snapshot,
+        scanned.calls,
+        scanned.outline,
+        catalog,
+        window=request.window,
+        org=request.org,
+    )
+    return with_people(report, scanned.snapshot, scanned.people)
 
 
 def _snapshot_rows(

@@ -67,6 +67,7 @@ class Catalog:
         self._by_service: dict[str, list[Action]] = {}
         self._resource_types: dict[tuple[str, str], ResourceType] = {}
         self._types_by_service: dict[str, list[ResourceType]] = {}
+        self._types_of: dict[str, tuple[ResourceType, ...]] = {}
         self._keys: list[ConditionKey] = list(condition_keys)
         self._exact_keys: dict[str, ConditionKey] | None = None
         self._key_patterns: list[tuple[re.Pattern[str], ConditionKey]] = []
@@ -206,8 +207,12 @@ class Catalog:
         return self._resource_types.get((service.lower(), name.lower()))
 
     def resource_types_of(self, action: Action) -> tuple[ResourceType, ...]:
-        found = (self.resource_type(action.service, r.name) for r in action.resources)
-        return tuple(r for r in found if r is not None)
+        # Kept per action: diffs and scans ask it for every action of every policy.
+        known = self._types_of.get(action.key)
+        if known is None:
+            found = (self.resource_type(action.service, r.name) for r in action.resources)
+            known = self._types_of[action.key] = tuple(r for r in found if r is not None)
+        return known
 
     def resource_types(self, service: str) -> tuple[ResourceType, ...]:
         self._need(service.lower())

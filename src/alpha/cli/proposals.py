@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from alpha.app import Application, Proposed
     from alpha.app.fleet_proposing import FleetRequest
     from alpha.app.org_scanning import OrgRequest
+    from alpha.app.org_settings import OrgFlags, OrgSettings
     from alpha.app.proposing import ProposalSummary, ProposeResult
 
 STATES = [s.value for s in ProposalState]
@@ -66,8 +67,8 @@ STATES = [s.value for s in ProposalState]
     "--role",
     metavar="NAME",
     help="The same role (NAME or /path/NAME) in every account given (repeated --account, or "
-    "an organisation folder with --org DIR): one proposal, rolled out across the accounts "
-    "(docs/fleet-rollout.md).",
+    "every account of --org DIR|aws holding it, with its filters): one proposal, rolled out "
+    "across the accounts (docs/fleet-rollout.md).",
 )
 @click.option("--by", "by", metavar="NAME", help="Who proposes (default ALPHA_USER or login).")
 @model_options
@@ -97,7 +98,14 @@ def propose(
         store=store, config=config, now=now, user=by, reasoner=reasoner, engine=engine, org=flags
     )
     if role is not None:
-        fleet = _fleet_request(role, account_files, sources, org, every=every, principal=principal)
+        fleet = _fleet_request(
+            role,
+            account_files,
+            sources,
+            (flags, app.settings.org),
+            every=every,
+            principal=principal,
+        )
         _propose_fleet(app, fleet, output)
         return
     if every == (principal is not None):
@@ -145,23 +153,30 @@ def _fleet_request(
     role: str,
     account_files: tuple[str | Path, ...],
     sources: tuple[str, ...],
-    org: str | None,
+    org: tuple[OrgFlags, OrgSettings],
     *,
     every: bool,
     principal: str | None,
 ) -> FleetRequest:
     from alpha.app.fleet_proposing import FleetRequest
 
+    flags, settings = org
     if every or principal is not None:
         raise click.UsageError("--role proposes for one role: leave out --principal and --all")
-    if org is not None and not Path(org).is_dir():
-        raise click.UsageError(
-            "--role with --org needs an organisation folder (write one with alpha org export)"
-        )
-    if (org is None and len(account_files) < 2) or (org is not None and account_files):
-        raise click.UsageError("give --org DIR or two --account FILE or more with --role")
-    folder = Path(org) if org is not None else None
-    return FleetRequest(role, tuple(str(a) for a in account_files), sources, org=folder)
+    if account_files and (flags.source or flags.filters):
+        raise click.UsageError("give either --account (repeated) or --org, not both")
+    if len(account_files) == 1 or (not account_files and settings.source is None):
+        raise click.UsageError("give --org DIR|aws or two --account FILE or more with --role")
+    if account_files:
+        return FleetRequest(role, tuple(str(a) for a in account_files), sources)
+    return FleetRequest(
+        role,
+        (),
+        sources,
+        org=settings.source,
+        wanted=settings.wanted,
+        max_parallel=settings.max_parallel,
+    )
 
 
 def _propose_org(app: Application, request: OrgRequest, output: str) -> None:

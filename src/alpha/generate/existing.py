@@ -62,6 +62,9 @@ class _Compiled:
     variables: bool
 
 
+_Allows = tuple[tuple[Candidate, _Compiled], ...]
+
+
 class ExistingGrants:
     """Compiled once per principal; every answer is cached."""
 
@@ -81,6 +84,7 @@ class ExistingGrants:
         self._by_service: dict[str, list[tuple[Candidate, _Compiled]]] = {}
         self._covers: dict[tuple[str, str, ConditionKey], bool] = {}
         self._denies: dict[str, bool] = {}
+        self._allows: dict[str, tuple[_Allows, _Allows]] = {}
 
     def _candidates(self, service: str) -> list[tuple[Candidate, _Compiled]]:
         found = self._by_service.get(service)
@@ -101,13 +105,27 @@ class ExistingGrants:
             )
         return found
 
-    def _allows_for(self, action: str) -> list[tuple[Candidate, _Compiled]]:
+    def _allows_for(self, action: str) -> Sequence[tuple[Candidate, _Compiled]]:
+        """The Allow statements naming the action, in the policies' order. Kept per action:
+        a principal's calls repeat actions thousands of times over their resources."""
+        return self._allows_of(action)[0]
+
+    def _unconditional_first(self, action: str) -> Sequence[tuple[Candidate, _Compiled]]:
+        """The same, unconditional ones first: they carry no condition into the proposal."""
+        return self._allows_of(action)[1]
+
+    def _allows_of(self, action: str) -> tuple[_Allows, _Allows]:
         key = action.lower()
-        return [
-            (c, s)
-            for c, s in self._candidates(key.partition(":")[0])
-            if s.statement.effect is Effect.ALLOW and (c.action is None or c.action(key))
-        ]
+        found = self._allows.get(key)
+        if found is None:
+            allows = tuple(
+                (c, s)
+                for c, s in self._candidates(key.partition(":")[0])
+                if s.statement.effect is Effect.ALLOW and (c.action is None or c.action(key))
+            )
+            ordered = tuple(sorted(allows, key=lambda pair: len(pair[1].statement.conditions)))
+            found = self._allows[key] = (allows, ordered)
+        return found
 
     def grants_action(self, action: str) -> bool:
         """Whether some Allow names the action at all (on any resource, any conditions)."""
@@ -120,10 +138,7 @@ class ExistingGrants:
         """The existing grant of (action, resource) under the known context (lower-cased
         keys); None when no identity policy allows it (a resource policy may have)."""
         key = action.lower()
-        allows = self._allows_for(action)
-        # Unconditional statements first: they carry no condition into the proposal.
-        allows.sort(key=lambda pair: len(pair[1].statement.conditions))
-        for candidate, compiled in allows:
+        for candidate, compiled in self._unconditional_first(action):
             context: Context = dict(satisfying_context(compiled.statement.conditions))
             context.update(known)
             if candidate.resource is not None and not candidate.resource(resource, context):
@@ -174,9 +189,7 @@ class ExistingGrants:
         """For a call whose resource the logs do not name: a grant on some resource the
         existing Allows name, a sample resource of it, and the grant's resource patterns (the
         proposal then allows exactly what that statement allows, never more)."""
-        allows = self._allows_for(action)
-        allows.sort(key=lambda pair: len(pair[1].statement.conditions))
-        for _, compiled in allows:
+        for _, compiled in self._unconditional_first(action):
             resource = compiled.statement.resource
             if resource is None or isinstance(resource, NotResourceList):
                 continue

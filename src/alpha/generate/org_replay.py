@@ -18,13 +18,22 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from alpha.generate.model import DroppedCall
+from alpha.generate.scoping import common_pattern
 from alpha.policy.diff import PolicyDiff
 from alpha.policy.evaluate import PolicySet, Request, compile_policy_set
 from alpha.policy.model import Policy
 from alpha.policy.org_blocks import OrgBlocks
 from alpha.policy.org_policies import OrgGuardrails, principal_context
 
-__all__ = ["NOT_A_BREAKAGE", "OrgFindings", "OrgView", "denied_by_org", "kept_note"]
+__all__ = [
+    "EXACT_DENIALS",
+    "NOT_A_BREAKAGE",
+    "OrgFindings",
+    "OrgView",
+    "denied_by_org",
+    "grouped_denials",
+    "kept_note",
+]
 
 
 class _Call(Protocol):
@@ -67,7 +76,7 @@ class OrgView:
             return OrgFindings(levels)
         denied = denied_by_org(principal, replayed, proposal, levels)
         blocked = self._blocks.blocked(diff.removed_actions)
-        return OrgFindings(levels, denied, blocked, kept_note(denied))
+        return OrgFindings(levels, grouped_denials(denied), blocked, kept_note(denied))
 
 
 NOT_A_BREAKAGE = (
@@ -103,7 +112,30 @@ def denied_by_org(
     return tuple(out)
 
 
-def kept_note(denied: tuple[DroppedCall, ...]) -> tuple[str, ...]:
+EXACT_DENIALS = 5
+"""Per action and reason, at most this many denied calls are listed one by one."""
+
+
+def grouped_denials(denied: Sequence[DroppedCall]) -> tuple[DroppedCall, ...]:
+    """The denied calls with, per action and reason, more than `EXACT_DENIALS` resources
+    folded into one entry on their common prefix (`...table/*`), counting every call: an SCP
+    that denies a region denies every call made there, and a role's thousands of object keys
+    would otherwise each repeat the same reason (megabytes in one proposal)."""
+    groups: dict[tuple[str, str], list[DroppedCall]] = {}
+    for call in denied:
+        groups.setdefault((call.action, call.reason), []).append(call)
+    out: list[DroppedCall] = []
+    for (action, reason), calls in groups.items():
+        if len(calls) <= EXACT_DENIALS:
+            out.extend(calls)
+            continue
+        pattern = common_pattern([c.resource for c in calls])
+        why = f"{reason} ({len(calls)} resources)"
+        out.append(DroppedCall(action, pattern, sum(c.count for c in calls), why))
+    return tuple(out)
+
+
+def kept_note(denied: Sequence[DroppedCall]) -> tuple[str, ...]:
     """The proposal says, in its notes, that it keeps grants the organization denies today."""
     if not denied:
         return ()

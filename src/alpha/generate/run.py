@@ -15,7 +15,6 @@ holds a data-plane action.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import multiprocessing
 import os
@@ -37,7 +36,7 @@ from alpha.reasoning import Reasoner
 from alpha.reasoning.data_plane import is_data_plane
 from alpha.usage.aggregate import UsageOutline, UsageQuery, UsageRow
 from alpha.usage.ingest import IngestReport, ingest
-from alpha.usage.lifeline import die_with_parent
+from alpha.usage.lifeline import die_with_parent, frozen_heap, return_freed_memory
 from alpha.usage.parts import ROWS_PER_PART, parts
 from alpha.usage.people import PersonUse
 from alpha.usage.ports import TimeWindow, UsageReader, UsageSource, UsageStore
@@ -58,6 +57,7 @@ DEFAULT_WORKERS = 2
 _PER_WORKER_MIN = 8  # below this many principals per worker, forking costs more than it saves
 _CHUNK = 8  # principals per task: results come back in order soon, few wait in memory
 _CHUNKS_IN_FLIGHT = 3  # per worker: enough to keep it busy while the parent writes
+ALONE_ROWS = 100_000  # a principal with more report rows is proposed for in this process
 Job = tuple[str, list[UsageRow], dict[str, int]]
 """A principal, its report rows, and its distinct active days per action."""
 Outcome = PolicyProposal | GenerationFailure
@@ -93,23 +93,72 @@ def propose_each(
         return
     _shared.clear()
     _shared.append((generator, context))
-    pool_context = multiprocessing.get_context("fork")
+    pool = _Workers(workers)
     try:
-        with ProcessPoolExecutor(
-            workers, mp_context=pool_context, initializer=die_with_parent, initargs=(os.getpid(),)
-        ) as pool:
-            pending: deque[Future[list[Outcome]]] = deque()
-            more = True
-            while more or pending:
-                while more and len(pending) < workers * _CHUNKS_IN_FLIGHT:
-                    chunk = list(itertools.islice(jobs, _CHUNK))
-                    more = len(chunk) == _CHUNK
-                    if chunk:
-                        pending.append(pool.submit(_propose_chunk, chunk))
-                if pending:
+        pending: deque[Future[list[Outcome]]] = deque()
+        for piece in _pieces(jobs):
+            if isinstance(piece, list):
+                pending.append(pool.submit(piece))
+                if len(pending) >= workers * _CHUNKS_IN_FLIGHT:
                     yield from pending.popleft().result()
+                continue
+            while pending:  # in order: what went before first
+                yield from pending.popleft().result()
+            pool.close()  # idle workers' memory is given back while this job runs
+            yield _attempt(generator, piece, context)
+        while pending:
+            yield from pending.popleft().result()
     finally:
+        pool.close()
         _shared.clear()
+
+
+class _Workers:
+    """A pool of forked workers, made at the first chunk (so they inherit what the parent holds
+    then, from a frozen heap, after freed memory went back to the system) and closed between
+    runs of chunks."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, chunk: list[Job]) -> Future[list[Outcome]]:
+        if self._pool is not None:
+            return self._pool.submit(_propose_chunk, chunk)
+        return_freed_memory()
+        with frozen_heap():  # the workers fork at the first task
+            self._pool = ProcessPoolExecutor(
+                self._workers,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
+            return self._pool.submit(_propose_chunk, chunk)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+
+def _pieces(jobs: Iterator[Job]) -> Iterator[list[Job] | Job]:
+    """Chunks of `_CHUNK` jobs for the workers, and, alone, each job of more than
+    `ALONE_ROWS` rows: made here, its rows are held once (sent to a worker, they would be held
+    twice, here until it answers and there), with no worker alive meanwhile."""
+    chunk: list[Job] = []
+    for job in jobs:
+        if len(job[1]) > ALONE_ROWS:
+            if chunk:
+                yield chunk
+                chunk = []
+            yield job
+            continue
+        chunk.append(job)
+        if len(chunk) == _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _attempt(generator: ProposalGenerator, job: Job, context: UsageContext) -> Outcome:
@@ -253,8 +302,11 @@ def plan_fleet_generation(
     the same, `alpha.org.fleet`), so its proof and replay cover every account's calls."""
     report = _ingest(sources, store, window, on_progress)
     query = UsageQuery(report.keys, None, window)
-    rows = store.usage(query)
-    active = store.active_days(query)
+    outline = store.outline(query)
+    # only the copies' rows are read: the store may hold a whole organisation's
+    copies = query.among(_copies_in(outline, targets, snapshots))
+    rows = store.usage(copies)
+    active = store.active_days(copies)
     union: list[UsageRow] = []
     days: dict[str, int] = {}
     for target, snapshot in zip(targets, snapshots, strict=True):
@@ -266,7 +318,6 @@ def plan_fleet_generation(
         seen = {p: d for p, d in active.items() if _in_account(p, account)}
         for action, count in active_days_by_principal(seen, snapshot).get(target, {}).items():
             days[action] = max(count, days.get(action, 0))
-    outline = store.outline(query)
     context = UsageContext(
         window=_window_of(outline, window),
         events=store.summary(report.keys).events,
@@ -352,6 +403,18 @@ def active_days_by_principal(
         for action, count in per_action.items():
             mine[action] = max(count, mine.get(action, 0))
     return resolved
+
+
+def _copies_in(
+    outline: UsageOutline, targets: Sequence[str], snapshots: Sequence[AccountSnapshot]
+) -> frozenset[str]:
+    """How the usage spells each target (with or without its path), in its own account."""
+    found: set[str] = set()
+    for target, snapshot in zip(targets, snapshots, strict=True):
+        account = target.split(":")[4]
+        spellings = spellings_by_principal(outline, snapshot).get(target, ())
+        found.update(name for name, _ in spellings if _in_account(name, account))
+    return frozenset(found)
 
 
 def _in_account(arn: str, account: str) -> bool:

@@ -87,6 +87,13 @@ def _generalise(floor: str, members: list[str], limit: int) -> list[tuple[str, l
     return out
 
 
+def common_pattern(resources: list[str]) -> str:
+    """The tightest readable pattern matching every resource: their common prefix cut back to
+    a separator, then `*` (the resource itself when all are one; `*` when nothing is shared)."""
+    prefix = _common_prefix(resources)
+    return prefix if prefix in resources and len(set(resources)) == 1 else prefix + "*"
+
+
 def _common_prefix(texts: list[str]) -> str:
     """Longest common prefix of `texts`, cut back to end at a separator (or empty)."""
     first, last = min(texts), max(texts)

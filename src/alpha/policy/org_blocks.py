@@ -23,16 +23,24 @@ _NO_ALLOW = -1
 
 
 class OrgBlocks:
-    """The levels of one account's guardrails, compiled once, asked per action."""
+    """The levels of one account's guardrails, compiled once, asked per action (each answer
+    kept: an account's proposals remove the same thousands of actions again and again)."""
 
     def __init__(self, guardrails: OrgGuardrails) -> None:
         self._levels: tuple[_Level, ...] = (
             *(("SCP", level, _compiled(level)) for level in guardrails.scps),
             *(("RCP", level, _compiled(level)) for level in guardrails.rcps),
         )
+        self._answers: dict[str, str | None] = {}
 
     def why_blocked(self, action: str) -> str | None:
         """Why every request for `action` is denied by the organization, or None."""
+        if action in self._answers:
+            return self._answers[action]
+        found = self._answers[action] = self._why_blocked(action)
+        return found
+
+    def _why_blocked(self, action: str) -> str | None:
         key = action.lower()
         service = key.partition(":")[0]
         for kind, level, matchers in self._levels:

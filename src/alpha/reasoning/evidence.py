@@ -277,7 +277,7 @@ def days_seen_from_hourly(hourly: Iterable[HourlyUsage], principal: str) -> dict
 
 
 def view_diff(diff: PolicyDiff, catalog: Catalog) -> DiffView:
-    removed = tuple(RemovedAction(a, _level(a, catalog)) for a in diff.removed_actions)
+    removed = tuple(_removed(a, catalog) for a in diff.removed_actions)
     levels = tuple(
         LevelGrants(lv.access_level, lv.existing_grants, lv.removed_grants)
         for lv in diff.by_access_level
@@ -286,10 +286,10 @@ def view_diff(diff: PolicyDiff, catalog: Catalog) -> DiffView:
 
 
 @lru_cache(maxsize=65_536)
-def _level(action_key: str, catalog: Catalog) -> AccessLevel | None:
+def _removed(action_key: str, catalog: Catalog) -> RemovedAction:
     # Cached: an account's proposals remove the same thousands of actions again and again.
     action = catalog.action(action_key)
-    return action.access_level if action is not None else None
+    return RemovedAction(action_key, action.access_level if action is not None else None)
 
 
 def window_of(start: datetime, days: float) -> tuple[datetime, datetime]:

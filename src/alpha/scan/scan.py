@@ -51,8 +51,9 @@ from alpha.usage.ports import TimeWindow, UsageReader
 
 
 @dataclass(slots=True)
-class _Calls:
-    """One principal's calls in the window, as the rows tell them."""
+class CallsSeen:
+    """One principal's calls in the window, as the rows tell them: all a ranking needs of
+    them (an organisation's scan keeps this per account, never the rows)."""
 
     allowed: set[str] = field(default_factory=set)
     denied: int = 0
@@ -93,15 +94,45 @@ def scan(
     the usage's `outline`, the rows need only be the snapshot's principals', and are read once
     as they come (a part at a time): the time covered and the callers the snapshot lacks come
     from the outline."""
-    if outline is None:
-        rows = list(usage)
-        calls, unknown = _calls_by_principal(snapshot, rows)
-        covered = _covered(window or TimeWindow(), rows)
-    else:
-        calls, _ = _calls_by_principal(snapshot, usage)
-        names = (n for n, _ in outline.principals)
-        unknown = tuple(sorted(n for n in names if _snapshot_arn(snapshot, n) is None))
-        covered = _outlined(window or TimeWindow(), outline)
+    if outline is not None:
+        seen = calls_seen(snapshot, usage)
+        return scan_seen(snapshot, seen, outline, catalog, window=window, org=org)
+    rows = list(usage)
+    calls, unknown = _calls_by_principal(snapshot, rows)
+    covered = _covered(window or TimeWindow(), rows)
+    return _ranked(snapshot, calls, unknown, covered, catalog, org=org)
+
+
+def scan_seen(
+    snapshot: AccountSnapshot,
+    calls: Mapping[str, CallsSeen],
+    outline: UsageOutline,
+    catalog: Catalog,
+    *,
+    window: TimeWindow | None = None,
+    org: OrgGuardrails | None = None,
+) -> ScanReport:
+    """`scan` from each principal's calls (`calls_seen`) and the usage's outline."""
+    names = (n for n, _ in outline.principals)
+    unknown = tuple(sorted(n for n in names if _snapshot_arn(snapshot, n) is None))
+    covered = _outlined(window or TimeWindow(), outline)
+    return _ranked(snapshot, calls, unknown, covered, catalog, org=org)
+
+
+def calls_seen(snapshot: AccountSnapshot, rows: Iterable[UsageRow]) -> dict[str, CallsSeen]:
+    """Each snapshot principal's calls, from rows read as they come."""
+    return _calls_by_principal(snapshot, rows)[0]
+
+
+def _ranked(
+    snapshot: AccountSnapshot,
+    calls: Mapping[str, CallsSeen],
+    unknown: tuple[str, ...],
+    covered: TimeWindow,
+    catalog: Catalog,
+    *,
+    org: OrgGuardrails | None,
+) -> ScanReport:
     cache = EntitlementCache(catalog)
     weights: dict[frozenset[ActionTypePair], _Weights] = {}
     org = org or OrgGuardrails()
@@ -114,7 +145,7 @@ def scan(
         folded = weights.get(entitlement.grants)
         if folded is None:
             folded = weights[entitlement.grants] = _fold(entitlement, catalog)
-        seen = calls.get(principal.arn, _Calls())
+        seen = calls.get(principal.arn, CallsSeen())
         flags = _flags(cache, entitlement, principal, seen, covered)
         scores.append(
             _score(
@@ -137,9 +168,9 @@ def scan(
 
 def _calls_by_principal(
     snapshot: AccountSnapshot, rows: Iterable[UsageRow]
-) -> tuple[dict[str, _Calls], tuple[str, ...]]:
+) -> tuple[dict[str, CallsSeen], tuple[str, ...]]:
     arns: dict[str, str | None] = {}
-    calls: dict[str, _Calls] = {}
+    calls: dict[str, CallsSeen] = {}
     for row in rows:
         name = row.principal
         arn = arns[name] if name in arns else arns.setdefault(name, _snapshot_arn(snapshot, name))
@@ -147,7 +178,7 @@ def _calls_by_principal(
             continue
         seen = calls.get(arn)
         if seen is None:
-            seen = calls[arn] = _Calls()
+            seen = calls[arn] = CallsSeen()
         if row.count:
             seen.allowed.add(row.action)
         seen.denied += row.denied
@@ -201,7 +232,7 @@ def _flags(
     cache: EntitlementCache,
     entitlement: Entitlement,
     principal: Principal,
-    seen: _Calls,
+    seen: CallsSeen,
     window: TimeWindow,
 ) -> tuple[ScanFinding, ...]:
     flags: list[ScanFinding] = []
@@ -237,7 +268,7 @@ def _score(
     principal: Principal,
     *,
     folded: _Weights,
-    seen: _Calls,
+    seen: CallsSeen,
     flags: tuple[ScanFinding, ...],
     unresolved: tuple[Unresolved, ...],
     org_blocked: int = 0,
