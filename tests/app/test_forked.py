@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -25,12 +26,12 @@ def test_results_come_in_the_items_order(workers: int) -> None:
 def test_a_child_sees_what_the_parent_held_when_it_forked() -> None:
     held: dict[str, list[int]] = {}
 
-    def items() -> object:
+    def items() -> Iterator[int]:
         for n in range(4):
             held["rows"] = list(range(n))  # made after the previous children forked
             yield n
 
-    def total(n: object) -> int:
+    def total(n: int) -> int:
         return sum(held["rows"])
 
     assert list(fork_each(total, items(), 2)) == [0, 0, 1, 3]
