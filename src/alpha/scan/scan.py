@@ -49,6 +49,8 @@ from alpha.usage.aggregate import UsageOutline, UsageQuery, UsageRow
 from alpha.usage.authorisations import service_prefix, unmapped_call
 from alpha.usage.ports import TimeWindow, UsageReader
 
+__all__ = ["CallsSeen", "calls_seen", "scan", "scan_account", "scan_seen"]
+
 
 @dataclass(slots=True)
 class CallsSeen:
