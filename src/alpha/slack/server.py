@@ -48,6 +48,7 @@ class Running:
     server: WSGIServer
     threads: list[threading.Thread]
     stopping: threading.Event = field(default_factory=threading.Event)
+    served: threading.Event = field(default_factory=threading.Event)  # serve_forever returned
 
     @property
     def url(self) -> str:
@@ -55,7 +56,10 @@ class Running:
         return f"http://{host!s}:{port}{EVENTS_PATH}"
 
     def wait(self) -> None:
-        self.threads[0].join()
+        """Until the server stops. Waits on an event, not by joining its thread: a Ctrl-C that
+        lands inside `Thread.join` can leave the thread's lock so that `stop`'s join hangs."""
+        while not self.served.wait(0.5):
+            pass
 
     def stop(self) -> None:
         """Stop answering; a flush waiting out Slack's `Retry-After` is not waited for (what it
@@ -79,7 +83,14 @@ def serve(
     except OSError as exc:
         raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     running = Running(server, [])
-    answer = threading.Thread(target=server.serve_forever, args=(0.2,), name="alpha-slack-http")
+
+    def answer_until_shutdown() -> None:
+        try:
+            server.serve_forever(0.2)
+        finally:
+            running.served.set()
+
+    answer = threading.Thread(target=answer_until_shutdown, name="alpha-slack-http")
     flush = threading.Thread(
         target=_flush_until,
         args=(application, running.stopping, flush_every),
