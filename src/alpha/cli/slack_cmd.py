@@ -5,10 +5,14 @@ at /slack/events. `alpha slack flush`: deliver the notifications still waiting i
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from alpha.cli.workflow_options import application_of
+
+if TYPE_CHECKING:
+    from alpha.app.slack_settings import SlackSettings
 
 DEFAULT_PORT = 3000
 
@@ -37,8 +41,19 @@ def serve(port: int, host: str, store: str | None, config: str | None) -> None:
     application = application_of(store=store, config=config, now=None)
     bolt = build_app(application, slack_web_client(application.settings))
     running = start(bolt, application, host, port)
-    slack_settings = application.settings.slack
-    click.echo(f"alpha: Slack app listening on {running.url} (Ctrl-C to stop)", err=True)
+    # Everything after the start is inside the try: a Ctrl-C that comes while the lines below
+    # are written still stops the server (it came before `wait` once, on a busy machine).
+    try:
+        _say_listening(running.url, application.settings.slack)
+        running.wait()
+    except KeyboardInterrupt:
+        click.echo("alpha: stopping", err=True)
+    finally:
+        running.stop()
+
+
+def _say_listening(url: str, slack_settings: SlackSettings) -> None:
+    click.echo(f"alpha: Slack app listening on {url} (Ctrl-C to stop)", err=True)
     if not slack_settings.notifies:
         click.echo("alpha: no ALPHA_SLACK_CHANNEL: new proposals are not posted", err=True)
     if not slack_settings.users:
@@ -47,12 +62,6 @@ def serve(port: int, host: str, store: str | None, config: str | None) -> None:
             "decide from Slack",
             err=True,
         )
-    try:
-        running.wait()
-    except KeyboardInterrupt:
-        click.echo("alpha: stopping", err=True)
-    finally:
-        running.stop()
 
 
 @slack.command()

@@ -90,7 +90,8 @@ def serve(
         finally:
             running.served.set()
 
-    answer = threading.Thread(target=answer_until_shutdown, name="alpha-slack-http")
+    # A daemon: whatever happens to the main thread, the process can end.
+    answer = threading.Thread(target=answer_until_shutdown, name="alpha-slack-http", daemon=True)
     flush = threading.Thread(
         target=_flush_until,
         args=(application, running.stopping, flush_every),
