@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -120,6 +121,18 @@ def test_serve_answers_signed_requests_until_interrupted(
         unsigned = httpx.post(url, content=body)
         assert unsigned.status_code == 401
     finally:
+        # The rest of stderr is read as it comes: a server blocked writing to a full pipe
+        # would never stop; and it is shown if the server does not.
+        rest: list[str] = []
+        reader = threading.Thread(target=lambda: rest.extend(server.stderr or ()), daemon=True)
+        reader.start()
         server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=10) == 0
+        try:
+            code: int | None = server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+            code = None
+        reader.join(timeout=5)
+    assert code == 0, "".join(rest)[-4000:]
     assert [c.name for c in slack.api()] == ["auth.test"]  # the token, checked at start
