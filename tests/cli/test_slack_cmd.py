@@ -101,13 +101,20 @@ def test_serve_on_a_port_in_use_is_one_line(
     assert ran.err == f"alpha: error: cannot listen on 127.0.0.1:{taken}: Address already in use\n"
 
 
+# Ctrl-C as a terminal gives it, whatever this process passes on: a process started with
+# SIGINT ignored (inherited; seen in CI) keeps it ignored, and Python then sets no handler.
+INTERRUPTIBLE = "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+
+
 def test_serve_answers_signed_requests_until_interrupted(
     slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _configure(monkeypatch, slack)
-    command = [sys.executable, "-c", "from alpha.cli.main import main; main()"]
+    program = INTERRUPTIBLE + "from alpha.cli.main import main; main()"
     server = subprocess.Popen(
-        [*command, "slack", "serve", "--port", "0"], stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", program, "slack", "serve", "--port", "0"],
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stderr is not None

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.cli.test_slack_cmd import INTERRUPTIBLE
 from tests.cli.workflow_helpers import alpha
 from tests.web.conftest import World
 
@@ -36,7 +37,7 @@ def test_alpha_serve_serves_the_store_of_its_folder(proposed: World) -> None:
         port = probe.getsockname()[1]
     env = {**os.environ, "ALPHA_USER": "lee", "PYTHONPATH": os.pathsep.join(sys.path)}
     env.pop("ALPHA_WEB_USER_HEADER", None)
-    program = "from alpha.cli.main import main; main()"
+    program = INTERRUPTIBLE + "from alpha.cli.main import main; main()"
     server = subprocess.Popen(
         [sys.executable, "-c", program, "serve", "--port", str(port)],
         cwd=proposed.folder,
