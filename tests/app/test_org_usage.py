@@ -62,6 +62,8 @@ def test_every_question_is_narrowed_to_the_accounts_principals(usage: OrgUsage) 
     assert [r.principal for r in mine.usage(UsageQuery(()).among(frozenset({app, batch})))] == [app]
     assert usage.account("444455556666").outline(UsageQuery(())).principals == ()
     assert usage.principals(OTHER) == frozenset({batch})
+    documents = [d for part in other.usage_documents(UsageQuery(())) for d in part]
+    assert [json.loads(d)["principal"] for d in documents] == [batch]
 
 
 def test_an_accounts_own_ingest_finds_nothing_new() -> None:

@@ -133,7 +133,7 @@ def _accounts(
     names: list[str] = []
     snapshots: list[AccountSnapshot] = []
     left_out: list[str] = []
-    for found in _org_accounts(backends, request):
+    for found in _org_accounts(backends, request, request.org):
         if isinstance(found, AccountReadFailure):
             left_out.append(f"{found.account_id}: not read ({found.reason})")
             continue
@@ -147,15 +147,14 @@ def _accounts(
 
 
 def _org_accounts(
-    backends: Backends, request: FleetRequest
+    backends: Backends, request: FleetRequest, org: str
 ) -> Iterator[tuple[str, AccountSnapshot] | AccountReadFailure]:
     """Each covered ACTIVE account of the organisation (a folder, or AWS Organizations with
     each account's IAM through the organisation role), in the organisation's order: how a
     request names it and its IAM, or why it could not be read."""
     from alpha.app.org_reading import account_name, coverage, read_accounts
 
-    assert request.org is not None
-    source = backends.organization(request.org)
+    source = backends.organization(org)
     covered = coverage(source, request.wanted)
     yield from covered.skipped
     for read in read_accounts(source, covered.accounts, request.max_parallel):

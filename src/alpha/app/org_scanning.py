@@ -159,7 +159,7 @@ def _scan_inputs(
         scan_request = ScanRequest(named.account, request.sources, request.window, named.org)
         in_account = InAccount(backends, read.state, usage.account(read.account.id))
         try:
-            yield read.account, read_scan_input(in_account, scan_request)
+            yield read.account, read_scan_input(in_account, scan_request)[0]
         except AlphaError as exc:
             yield AccountReadFailure(read.account.id, f"cannot scan: {exc}")
 

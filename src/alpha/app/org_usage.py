@@ -13,7 +13,6 @@ holding the whole organisation's rows would take gigabytes at 10 million events,
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import replace
 
 from alpha.usage.aggregate import StoredBatch, StoredSummary, UsageOutline, UsageQuery, UsageRow
 from alpha.usage.errors import UsageError
@@ -114,7 +113,8 @@ class AccountUsage:
         return {} if scoped is None else self._usage.store.active_days(scoped)
 
     def usage_documents(self, query: UsageQuery) -> Iterator[list[str]]:
-        return self._usage.store.usage_documents(replace(query, keys=self._usage.keys))
+        scoped = self._scoped(query)
+        return iter(()) if scoped is None else self._usage.store.usage_documents(scoped)
 
     def summary(self, keys: Collection[str]) -> StoredSummary:
         return self._usage.store.summary(self._usage.keys)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from alpha.catalog import Catalog
     from alpha.scan.scan import CallsSeen
     from alpha.usage.aggregate import UsageOutline, UsageRow
+    from alpha.usage.ingest import IngestReport
     from alpha.usage.people import PersonUse
     from alpha.usage.ports import UsageReader
 
@@ -61,23 +62,8 @@ def scan(
     on_start: ReadProgress | None = None,
     on_progress: ReadProgress | None = None,
 ) -> ScanOutcome:
-    from alpha.scan import scan as scan_account
-    from alpha.scan.people import with_people
-    from alpha.usage.ingest import ingest
-
-    snapshot = backends.read_account(request.account)
-    sources = [backends.usage_source(text) for text in request.sources]
-    with backends.open_usage_store() as usage:
-        read = ingest(sources, usage, request.window, on_start=on_start, on_progress=on_progress)
-        query = UsageQuery(read.keys, None, request.window)
-        outline = usage.outline(query)
-        rows = _snapshot_rows(usage, query, outline, snapshot)
-        report = scan_account(
-            snapshot, rows, backends.catalog(), request.window, request.org, outline=outline
-        )
-        people = usage.people(query)
-    report = with_people(report, snapshot, people)
-    return ScanOutcome(report, tuple(read.problems), read.unlisted)
+    scanned, read = read_scan_input(backends, request, on_start, on_progress)
+    return ScanOutcome(rank(scanned, backends.catalog()), tuple(read.problems), read.unlisted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,21 +80,26 @@ class ScanInput:
     request: ScanRequest
 
 
-def read_scan_input(backends: Backends, request: ScanRequest) -> ScanInput:
+def read_scan_input(
+    backends: Backends,
+    request: ScanRequest,
+    on_start: ReadProgress | None = None,
+    on_progress: ReadProgress | None = None,
+) -> tuple[ScanInput, IngestReport]:
     """The account and its usage, read (the sources ingested first: nothing new for an
-    organisation's account, whose trail was read once)."""
+    organisation's account, whose trail was read once), and what the ingest read."""
     from alpha.scan.scan import calls_seen
     from alpha.usage.ingest import ingest
 
     snapshot = backends.read_account(request.account)
     sources = [backends.usage_source(text) for text in request.sources]
     with backends.open_usage_store() as usage:
-        read = ingest(sources, usage, request.window)
+        read = ingest(sources, usage, request.window, on_start=on_start, on_progress=on_progress)
         query = UsageQuery(read.keys, None, request.window)
         outline = usage.outline(query)
         calls = calls_seen(snapshot, _snapshot_rows(usage, query, outline, snapshot))
         people = tuple(usage.people(query))
-    return ScanInput(snapshot, calls, outline, people, request)
+    return ScanInput(snapshot, calls, outline, people, request), read
 
 
 def rank(scanned: ScanInput, catalog: Catalog) -> ScanReport:
